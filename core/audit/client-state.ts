@@ -1,0 +1,38 @@
+/**
+ * What a client or auditor remembers between runs so that a rollback or fork is caught: the last
+ * checkpoint it accepted and, per fleet, the key-set version it last trusted.
+ */
+import { FleetlogError } from '../errors.ts';
+import type { SeenCheckpoint, TrustedFleetVersion } from './steps.ts';
+
+export interface ClientState {
+  readonly checkpoint?: SeenCheckpoint;
+  readonly fleets: Readonly<Record<string, TrustedFleetVersion>>;
+}
+
+export const EMPTY_STATE: ClientState = { fleets: {} };
+
+export function serializeState(state: ClientState): string {
+  return `${JSON.stringify({ format: 'fleetlog-client-state/v1', ...state }, null, 2)}\n`;
+}
+
+export function parseState(text: string): ClientState {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new FleetlogError('io', 'state file is not valid JSON');
+  }
+  const v = value as { format?: unknown; checkpoint?: SeenCheckpoint; fleets?: Record<string, TrustedFleetVersion> };
+  if (v?.format !== 'fleetlog-client-state/v1' || typeof v.fleets !== 'object' || v.fleets === null) {
+    throw new FleetlogError('io', 'state file is not a fleetlog-client-state/v1 document');
+  }
+  const cp = v.checkpoint;
+  if (cp !== undefined && !(typeof cp.origin === 'string' && Number.isSafeInteger(cp.size) && /^[0-9a-f]{64}$/.test(cp.rootHash))) {
+    throw new FleetlogError('io', 'state file has a malformed checkpoint');
+  }
+  for (const [id, f] of Object.entries(v.fleets)) {
+    if (!(Number.isSafeInteger(f?.version) && /^[0-9a-f]{64}$/.test(f?.leafHash ?? ''))) throw new FleetlogError('io', `state file has a malformed entry for fleet ${id}`);
+  }
+  return cp === undefined ? { fleets: v.fleets } : { checkpoint: cp, fleets: v.fleets };
+}

@@ -1,0 +1,96 @@
+/**
+ * Proof verification exactly as RFC 9162 §2.1.3.2 (inclusion) and §2.1.4.2 (consistency).
+ * Verifiers return false on any mismatch, including malformed input; they never throw.
+ * Sizes are safe integers, so bit operations are written as arithmetic (JS bit ops are 32-bit).
+ */
+import { bytesEqual } from '../bytes.ts';
+import { EMPTY_ROOT, HASH_SIZE, nodeHash, type Hash } from './hash.ts';
+import { isPowerOfTwo } from './subtree.ts';
+
+const isOdd = (n: number): boolean => n % 2 === 1;
+const half = (n: number): number => Math.floor(n / 2);
+
+function validHashes(hashes: readonly Hash[]): boolean {
+  return hashes.every((h) => h instanceof Uint8Array && h.length === HASH_SIZE);
+}
+
+function validSize(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
+/**
+ * Computes the root implied by an inclusion proof, or undefined if the proof has the wrong shape.
+ * RFC 9162 §2.1.3.2 steps 1-5.
+ */
+export function rootFromInclusionProof(index: number, size: number, leaf: Hash, proof: readonly Hash[]): Hash | undefined {
+  if (!validSize(index) || !validSize(size) || index >= size) return undefined;
+  if (leaf.length !== HASH_SIZE || !validHashes(proof)) return undefined;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return undefined; // proof too long
+    if (isOdd(fn) || fn === sn) {
+      r = nodeHash(p, r);
+      if (!isOdd(fn)) {
+        while (!isOdd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  if (sn !== 0) return undefined; // proof too short
+  return r;
+}
+
+export function verifyInclusion(index: number, size: number, leaf: Hash, proof: readonly Hash[], root: Hash): boolean {
+  const computed = rootFromInclusionProof(index, size, leaf, proof);
+  return computed !== undefined && root.length === HASH_SIZE && bytesEqual(computed, root);
+}
+
+/**
+ * RFC 9162 §2.1.4.2. Edge cases: equal sizes need an empty proof and equal roots; an old size of 0
+ * is consistent with anything by an empty proof (the old root must be the empty-tree hash).
+ */
+export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Hash, newRoot: Hash, proof: readonly Hash[]): boolean {
+  if (!validSize(oldSize) || !validSize(newSize) || oldSize > newSize) return false;
+  if (oldRoot.length !== HASH_SIZE || newRoot.length !== HASH_SIZE || !validHashes(proof)) return false;
+  if (oldSize === 0) return proof.length === 0 && bytesEqual(oldRoot, EMPTY_ROOT);
+  if (oldSize === newSize) return proof.length === 0 && bytesEqual(oldRoot, newRoot);
+  if (proof.length === 0) return false;
+
+  // Step 1: if the old size is a power of two, the old root is the first node of the path.
+  const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : proof;
+  let fn = oldSize - 1;
+  let sn = newSize - 1;
+  while (isOdd(fn)) {
+    fn = half(fn);
+    sn = half(sn);
+  }
+  let fr = path[0]!;
+  let sr = path[0]!;
+  for (let i = 1; i < path.length; i++) {
+    const c = path[i]!;
+    if (sn === 0) return false;
+    if (isOdd(fn) || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      if (!isOdd(fn)) {
+        while (!isOdd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
+        }
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0 && bytesEqual(fr, oldRoot) && bytesEqual(sr, newRoot);
+}

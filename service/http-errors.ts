@@ -1,0 +1,47 @@
+/**
+ * One mapping from FleetlogError codes to HTTP statuses, and one JSON error body `{code, message}`,
+ * shared by every fleetlog server. Unknown exceptions become a 500 whose message reveals nothing.
+ */
+import type { Context } from 'hono';
+import { FleetlogError, type ErrorCode } from '../core/errors.ts';
+import type { Logger } from './logger.ts';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  bad_encoding: 400,
+  bad_number: 400,
+  bad_note: 400,
+  bad_checkpoint: 400,
+  bad_tile_path: 400,
+  bad_witness_request: 400,
+  bad_entry: 400,
+  unknown_entry_type: 400,
+  usage: 400,
+  bad_proof: 422,
+  bad_signature: 403,
+  no_trusted_signature: 403,
+  entry_rejected: 422,
+  inconsistent: 422,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unavailable: 503,
+};
+
+export function statusForCode(code: ErrorCode): number {
+  return STATUS[code] ?? 500;
+}
+
+export function errorResponse(c: Context, code: ErrorCode, message: string, status = statusForCode(code)): Response {
+  return c.json({ code, message }, status as 400);
+}
+
+/** `app.onError` handler: typed errors keep their code; anything else is logged and hidden. */
+export function handleError(logger: Logger) {
+  return (err: Error, c: Context): Response => {
+    if (err instanceof FleetlogError) return errorResponse(c, err.code, err.message);
+    logger.error('unhandled error', { path: c.req.path, error: String(err), stack: err.stack });
+    return errorResponse(c, 'internal', 'internal error', 500);
+  };
+}

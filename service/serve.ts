@@ -1,0 +1,70 @@
+/**
+ * Running a Hono app on a real socket with @hono/node-server, and shutting it down cleanly:
+ * stop accepting, let in-flight requests finish, then run the service's own drain (e.g. the
+ * sequencer's last batch) before the process exits.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
+import { FleetlogError } from '../core/errors.ts';
+import type { Logger } from './logger.ts';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):([0-9]{1,5})$/.exec(listen);
+  if (!m || Number(m[2]) > 65535) throw new FleetlogError('usage', `--listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+export async function startHttpServer(app: Hono, listen: { host: string; port: number }, onClose?: () => Promise<void>): Promise<RunningServer> {
+  let server!: ServerType;
+  const address = await new Promise<AddressInfo>((resolve, reject) => {
+    server = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, (info) => resolve(info));
+    server.once('error', reject);
+  });
+  // Keep-alive connections from witnesses/clients would otherwise hold close() open.
+  (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 5_000;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        });
+        await onClose?.();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** SIGTERM / SIGINT: close the server (which drains), then exit 0. A second signal exits at once. */
+export function exitOnSignals(server: RunningServer, logger: Logger): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info('shutting down', { signal });
+    server.close().then(
+      () => {
+        logger.info('stopped cleanly');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        logger.error('shutdown failed', { error: String(e) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
