@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'bad_tile' // a tile or entry bundle that is malformed or does not match
   | 'bad_tile_path'
   | 'bad_witness_request'
+  | 'bad_evidence' // split-view evidence that is malformed or shows no conflict
   // policy
   | 'bad_policy'
   | 'quorum_not_met'

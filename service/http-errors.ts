@@ -17,6 +17,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   unknown_entry_type: 400,
   usage: 400,
   bad_proof: 422,
+  bad_evidence: 422,
   bad_signature: 403,
   no_trusted_signature: 403,
   entry_rejected: 422,

@@ -78,7 +78,7 @@ export function decideFleetTrust(input: FleetTrustInput): FleetTrustDecision {
   if (!record(steps, step6Evidence(policy, trusted.checkpoint, keyset, bundle.keyset.index, evidence))) return finish(keyset);
 
   const keysetHash = toHex(leafHash(bundle.keyset.bytes));
-  if (!record(steps, step7Version(keyset, keysetHash, input.state.fleets[keyset.fleetId]))) return finish(keyset);
+  if (!record(steps, step7Version(keyset, keysetHash, Object.hasOwn(input.state.fleets, keyset.fleetId) ? input.state.fleets[keyset.fleetId] : undefined))) return finish(keyset);
   if (!record(steps, step8Validity(keyset, input.now))) return finish(keyset);
 
   const cp = trusted.checkpoint;

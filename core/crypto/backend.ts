@@ -8,6 +8,8 @@
 export interface CryptoBackend {
   readonly name: 'node' | 'noble';
   sha256(data: Uint8Array): Uint8Array;
+  /** SHA-256 of `data` written to out[offset, offset + 32): the allocation-free form for hot loops. */
+  sha256Into(data: Uint8Array, out: Uint8Array, offset: number): void;
   /** A backend-specific handle for a public key that already passed `checkPublicKey`. */
   preparePublicKey(publicKey: Uint8Array): unknown;
   /**

@@ -16,11 +16,31 @@ function withPrefix(prefix: Uint8Array, key: Uint8Array): Buffer {
   return der;
 }
 
+/**
+ * Digests come back as 'binary' (latin1) strings, one char per byte, copied into the caller's
+ * bytes. On Node 20, crypto.hash's 'buffer' output allocates an external ArrayBuffer per call,
+ * which costs about three times the SHA-256 of a 65-byte Merkle node; the string and this copy
+ * cost little.
+ */
+function writeLatin1(digest: string, out: Uint8Array, offset: number): void {
+  for (let i = 0; i < 32; i += 4) {
+    out[offset + i] = digest.charCodeAt(i);
+    out[offset + i + 1] = digest.charCodeAt(i + 1);
+    out[offset + i + 2] = digest.charCodeAt(i + 2);
+    out[offset + i + 3] = digest.charCodeAt(i + 3);
+  }
+}
+
 export function createNativeBackend(crypto: typeof NodeCrypto): CryptoBackend {
   const toBytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.length);
   return {
     name: 'node',
-    sha256: (data) => toBytes(crypto.hash('sha256', data, 'buffer') as unknown as Buffer),
+    sha256(data) {
+      const out = new Uint8Array(32);
+      writeLatin1(crypto.hash('sha256', data, 'binary'), out, 0);
+      return out;
+    },
+    sha256Into: (data, out, offset) => writeLatin1(crypto.hash('sha256', data, 'binary'), out, offset),
     preparePublicKey: (publicKey) => crypto.createPublicKey({ key: withPrefix(SPKI_PREFIX, publicKey), format: 'der', type: 'spki' }),
     verify: (prepared, message, signature) => crypto.verify(null, message, prepared as NodeCrypto.KeyObject, signature),
     preparePrivateKey: (seed) => crypto.createPrivateKey({ key: withPrefix(PKCS8_PREFIX, seed), format: 'der', type: 'pkcs8' }),

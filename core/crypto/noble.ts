@@ -25,6 +25,7 @@ interface NoblePublicKey {
 export const nobleBackend: CryptoBackend = {
   name: 'noble',
   sha256: (data) => nobleSha256(data),
+  sha256Into: (data, out, offset) => out.set(nobleSha256(data), offset),
   preparePublicKey(publicKey): NoblePublicKey {
     return { bytes: publicKey, point: ed.Point.fromBytes(publicKey, false) };
   },

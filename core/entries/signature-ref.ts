@@ -33,8 +33,8 @@ export function findKey(ref: SignatureRef, keys: readonly PublicKeyInfo[]): Publ
   return keys.find((k) => k.name === ref.name && formatKeyId(k.keyId) === ref.keyId);
 }
 
-/** True if `ref` is by one of `keys` and verifies over `message`. */
+/** True if `ref` is by one of `keys` (any key with that name and key ID) and verifies over `message`. */
 export function verifySignatureRef(ref: SignatureRef, keys: readonly PublicKeyInfo[], message: Uint8Array): boolean {
-  const key = findKey(ref, keys);
-  return key !== undefined && key.publicKey.verify(message, fromHex(ref.signature, 64));
+  const signature = fromHex(ref.signature, 64);
+  return keys.some((k) => k.name === ref.name && formatKeyId(k.keyId) === ref.keyId && k.publicKey.verify(message, signature));
 }

@@ -3,24 +3,46 @@
  * range ("frontier") that appends a leaf in O(log n) and yields the root at any size.
  */
 import { FleetlogError } from '../errors.ts';
-import { EMPTY_ROOT, nodeHash, type Hash } from './hash.ts';
+import { sha256Into } from '../crypto/sha256.ts';
+import { EMPTY_ROOT, HASH_SIZE, NODE_INPUT_SIZE, NODE_PREFIX, nodeHash, type Hash } from './hash.ts';
 import { rangeNodes, type NodeId } from './subtree.ts';
 
 /**
- * MTH of leaf hashes, computed bottom-up without recursion: at each level, pair neighbours; a lone
- * node at the end of a level is carried up unchanged, which yields the same root as the RFC's
- * left-balanced split.
+ * MTH of leaf hashes, computed left to right like a Frontier: a stack holds the roots of the
+ * perfect subtrees completed so far, equal neighbours merge as leaves arrive, and the remaining
+ * stack folds right to left at the end (the same root as the RFC's left-balanced split).
+ * Everything lives in one small buffer whose first 65 bytes are the node-hash input: merging the
+ * two topmost roots is one copyWithin and one SHA-256, with no array per node, and the working
+ * set stays in cache however many leaves there are.
  */
 export function rootOfLeafHashes(leaves: readonly Hash[]): Hash {
-  if (leaves.length === 0) return EMPTY_ROOT;
-  let level: Hash[] = leaves.slice();
-  while (level.length > 1) {
-    const next: Hash[] = new Array(Math.ceil(level.length / 2));
-    for (let i = 0; i + 1 < level.length; i += 2) next[i / 2] = nodeHash(level[i]!, level[i + 1]!);
-    if (level.length % 2 === 1) next[next.length - 1] = level[level.length - 1]!;
-    level = next;
+  const n = leaves.length;
+  if (n === 0) return EMPTY_ROOT;
+  if (n === 1) return leaves[0]!;
+  const work = new Uint8Array(NODE_INPUT_SIZE + 64 * HASH_SIZE);
+  work[0] = NODE_PREFIX;
+  const input = work.subarray(0, NODE_INPUT_SIZE);
+  const at = (k: number): number => NODE_INPUT_SIZE + k * HASH_SIZE;
+  let top = 0; // stack entries
+  const mergeTop = (): void => {
+    work.copyWithin(1, at(top - 2), at(top));
+    sha256Into(input, work, at(top - 2));
+    top -= 1;
+  };
+  for (let i = 0; i + 1 < n; i += 2) {
+    input.set(leaves[i]!, 1);
+    input.set(leaves[i + 1]!, 1 + HASH_SIZE);
+    sha256Into(input, work, at(top));
+    top += 1;
+    // After p completed pairs the stack mirrors the binary digits of p: merge while p is even.
+    for (let pairs = i / 2 + 1; pairs % 2 === 0; pairs /= 2) mergeTop();
   }
-  return level[0]!;
+  if (n % 2 === 1) {
+    work.set(leaves[n - 1]!, at(top));
+    top += 1;
+  }
+  while (top > 1) mergeTop();
+  return work.slice(at(0), at(0) + HASH_SIZE);
 }
 
 /** Right fold of a compact range's node hashes (largest subtree first) into one hash. */

@@ -2,16 +2,19 @@
  * Proof verification exactly as RFC 9162 §2.1.3.2 (inclusion) and §2.1.4.2 (consistency).
  * Verifiers return false on any mismatch, including malformed input; they never throw.
  * Sizes are safe integers, so bit operations are written as arithmetic (JS bit ops are 32-bit).
+ * Intermediate hashes are computed in place in one working buffer per chain (nodeHashInto):
+ * an array per hash would cost as much as the hashing.
  */
 import { bytesEqual } from '../bytes.ts';
-import { EMPTY_ROOT, HASH_SIZE, nodeHash, type Hash } from './hash.ts';
+import { EMPTY_ROOT, HASH_SIZE, nodeHashInto, type Hash } from './hash.ts';
 import { isPowerOfTwo } from './subtree.ts';
 
 const isOdd = (n: number): boolean => n % 2 === 1;
 const half = (n: number): number => Math.floor(n / 2);
 
 function validHashes(hashes: readonly Hash[]): boolean {
-  return hashes.every((h) => h instanceof Uint8Array && h.length === HASH_SIZE);
+  for (const h of hashes) if (!(h instanceof Uint8Array && h.length === HASH_SIZE)) return false;
+  return true;
 }
 
 function validSize(n: number): boolean {
@@ -27,11 +30,11 @@ export function rootFromInclusionProof(index: number, size: number, leaf: Hash, 
   if (leaf.length !== HASH_SIZE || !validHashes(proof)) return undefined;
   let fn = index;
   let sn = size - 1;
-  let r = leaf;
+  const r = new Uint8Array(leaf); // a copy: never write into the caller's bytes (a Buffer's slice() is a view)
   for (const p of proof) {
     if (sn === 0) return undefined; // proof too long
     if (isOdd(fn) || fn === sn) {
-      r = nodeHash(p, r);
+      nodeHashInto(p, r, r);
       if (!isOdd(fn)) {
         while (!isOdd(fn) && fn !== 0) {
           fn = half(fn);
@@ -39,7 +42,7 @@ export function rootFromInclusionProof(index: number, size: number, leaf: Hash, 
         }
       }
     } else {
-      r = nodeHash(r, p);
+      nodeHashInto(r, p, r);
     }
     fn = half(fn);
     sn = half(sn);
@@ -72,14 +75,15 @@ export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Has
     fn = half(fn);
     sn = half(sn);
   }
-  let fr = path[0]!;
-  let sr = path[0]!;
+  // Copies: the chains are hashed in place and must never write into the caller's bytes.
+  const fr = new Uint8Array(path[0]!);
+  const sr = new Uint8Array(path[0]!);
   for (let i = 1; i < path.length; i++) {
     const c = path[i]!;
     if (sn === 0) return false;
     if (isOdd(fn) || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
+      nodeHashInto(c, fr, fr);
+      nodeHashInto(c, sr, sr);
       if (!isOdd(fn)) {
         while (!isOdd(fn) && fn !== 0) {
           fn = half(fn);
@@ -87,7 +91,7 @@ export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Has
         }
       }
     } else {
-      sr = nodeHash(sr, c);
+      nodeHashInto(sr, c, sr);
     }
     fn = half(fn);
     sn = half(sn);

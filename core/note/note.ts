@@ -51,10 +51,15 @@ function bad(message: string): never {
   throw new FleetlogError('bad_note', message);
 }
 
-/** Rejects any C0 control character except '\n' (and DEL), as the signed-note spec requires. */
+/**
+ * Rejects any C0 control character except '\n' (and DEL), as the signed-note spec requires, and
+ * lone surrogates: a JS string can hold them but UTF-8 cannot, so the text a caller sees and the
+ * bytes that were signed or verified (with U+FFFD substituted) would differ.
+ */
 export function assertNoteCharacters(text: string, what = 'note'): void {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(text)) bad(`${what} contains a control character other than newline`);
+  if (/\p{Cs}/u.test(text)) bad(`${what} contains a lone surrogate (not encodable as UTF-8)`);
 }
 
 /** Parses one signature line (without its newline). */

@@ -1,0 +1,51 @@
+# fleetlog: one image for every role. By default it runs the log server; see the end of this file
+# for the witness.
+#
+#   docker build -t fleetlog .
+#   docker volume create fleetlog-log
+#   docker run --rm -v fleetlog-log:/data fleetlog log init --data /data --origin log.example.com/fleet
+#   docker run --rm -v fleetlog-log:/data fleetlog log token add --data /data --name ceremony
+#   docker run -d -p 8080:8080 -v fleetlog-log:/data -v $PWD/policy.txt:/etc/fleetlog/policy.txt:ro \
+#     fleetlog log serve --data /data --listen 0.0.0.0:8080 --policy /etc/fleetlog/policy.txt
+
+# Stage 1: install production dependencies. better-sqlite3 is a native addon; if no prebuilt
+# binary matches, it compiles, which needs python3, make and g++ (kept out of the final image).
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+
+# Stage 2: the runtime image: Node, the dependencies and the TypeScript sources (run through tsx,
+# so there is no separate build output to drift from the sources).
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY cli ./cli
+COPY core ./core
+COPY service ./service
+COPY log-server ./log-server
+COPY witness ./witness
+COPY auditor-cli ./auditor-cli
+COPY simulator ./simulator
+# A non-root user owns only the data volume; the code stays read-only to it.
+RUN groupadd --system --gid 10001 fleetlog \
+ && useradd --system --uid 10001 --gid fleetlog --home-dir /data --shell /usr/sbin/nologin fleetlog \
+ && mkdir -p /data && chown fleetlog:fleetlog /data && chmod 700 /data
+USER fleetlog
+VOLUME ["/data"]
+EXPOSE 8080
+ENTRYPOINT ["node", "/app/bin/fleetlog.js"]
+CMD ["log", "serve", "--data", "/data", "--listen", "0.0.0.0:8080"]
+
+# To run a witness instead, override the command (same image, its own volume):
+#   docker volume create fleetlog-witness
+#   docker run --rm -v fleetlog-witness:/data fleetlog witness init --data /data --name witness.example.org/w1
+#   docker run --rm -v fleetlog-witness:/data fleetlog witness add-log --data /data \
+#     --origin log.example.com/fleet --vkey 'log.example.com/fleet+abcd1234+AX...'
+#   docker run -d -p 8081:8080 -v fleetlog-witness:/data fleetlog witness serve --data /data --listen 0.0.0.0:8080

@@ -1,0 +1,250 @@
+/**
+ * The fleet rules of specs/audit.md Part B, applied to every entry of a fleetlog log in log order.
+ * The per-entry checks (decoding, signatures, attestations) arrive pre-computed from the workers
+ * (entry-summary.ts); this file holds what needs the history (B.2) and applies, per key set (B.3):
+ *   F1 (step 1)  both signatures verify under the pinned publisher and countersigner keys;
+ *   F2 (step 6)  its evidence was logged BEFORE it, verifies (E1-E4), and attests its keys (K1-K2);
+ *   F3 (step 7)  its version is greater than every earlier key set's of the fleet;
+ *   F4           no public key (its hex, whatever the alg) appears in key sets of two fleets;
+ *   F5 (step 8)  W2: it does not start before the key set it replaces; W3 (warning): it does not
+ *                expire before it. (W1, notBefore < notAfter, is enforced by decoding.)
+ * and to every entry L4: it is a well-formed fleetlog entry.
+ * Everything it remembers is a plain JSON object, saved in the audit state so a later run resumes.
+ * Memory grows with the number of fleets, evidence entries and keys, not with the log.
+ */
+import type { StepNumber } from '../../core/audit/steps.ts';
+import type { DeploymentEvidence } from '../../core/entries/deployment-evidence.ts';
+import { keysetEvidenceProblems, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
+import { check, type CheckResult } from '../report.ts';
+import type { EntrySummary, EvidenceHsm } from './entry-summary.ts';
+
+/** Timeline events kept per fleet (the most recent); counts cover the rest. */
+const EVENTS_PER_FLEET = 20;
+/** Violations and warnings kept with their details; later ones are only counted. */
+const MAX_KEPT = 200;
+
+export type HistoryRule = 'L4' | 'F1' | 'F2' | 'F3' | 'F4' | 'F5';
+
+const RULES: ReadonlyArray<{ rule: HistoryRule; step?: StepNumber; title: string }> = [
+  { rule: 'L4', title: 'every entry is a well-formed fleetlog entry' },
+  { rule: 'F1', step: 1, title: 'key set signatures (publisher and countersigner)' },
+  { rule: 'F2', step: 6, title: 'deployment evidence logged earlier and valid' },
+  { rule: 'F3', step: 7, title: 'key set versions strictly increase within each fleet' },
+  { rule: 'F4', title: 'no key reused across fleets' },
+  { rule: 'F5', step: 8, title: 'validity windows make sense' },
+];
+
+export interface Violation {
+  readonly index: number;
+  readonly rule: HistoryRule;
+  readonly step?: StepNumber;
+  readonly fleetId?: string;
+  readonly message: string;
+}
+
+export type TimelineEvent =
+  | { readonly index: number; readonly kind: 'deployment'; readonly leafHash: string; readonly hsms: number; readonly regions: readonly string[]; readonly firmware: string; readonly ok: boolean }
+  | { readonly index: number; readonly kind: 'keyset'; readonly version: number; readonly keys: number; readonly notBefore: number; readonly notAfter: number; readonly evidenceIndex?: number; readonly ok: boolean };
+
+export interface FleetRecord {
+  /** Highest version among the fleet's key sets so far (F3). */
+  maxVersion?: number;
+  /** The latest key set by index: its version, leaf hash, index and window (F5 compares with it). */
+  version?: number;
+  leafHash?: string;
+  index?: number;
+  notBefore?: number;
+  notAfter?: number;
+  keysets: number;
+  deployments: number;
+  firstIndex: number;
+  /** The most recent events, oldest first. */
+  events: TimelineEvent[];
+}
+
+export interface EvidenceRecord {
+  readonly index: number;
+  readonly fleetId: string;
+  readonly ok: boolean;
+  readonly problem?: string;
+  readonly hsms: ReadonlyArray<{ readonly id: string; readonly keys: ReadonlyArray<{ readonly alg: string; readonly publicKey: string }> }>;
+  /** Whether a key set has referenced it (unreferenced deployments show as such in the timeline). */
+  referenced?: boolean;
+}
+
+export interface FleetHistoryState {
+  fleets: Record<string, FleetRecord>;
+  /** Evidence entries by leaf hash (hex). */
+  evidence: Record<string, EvidenceRecord>;
+  /** Public key (lowercase hex) -> the fleet whose key set first listed it. */
+  keyOwners: Record<string, string>;
+  violations: Violation[];
+  violationCounts: Partial<Record<HistoryRule, number>>;
+  warnings: Violation[];
+  warningCount: number;
+  entries: number;
+  keysets: number;
+  deployments: number;
+}
+
+export function emptyHistory(): FleetHistoryState {
+  return { fleets: {}, evidence: {}, keyOwners: {}, violations: [], violationCounts: {}, warnings: [], warningCount: 0, entries: 0, keysets: 0, deployments: 0 };
+}
+
+export interface KeysetEvent {
+  readonly index: number;
+  readonly fleetId: string;
+  readonly version: number;
+  readonly keys: number;
+  readonly ok: boolean;
+}
+
+const stepOf = (rule: HistoryRule): StepNumber | undefined => RULES.find((r) => r.rule === rule)!.step;
+const iso = (t: number): string => new Date(t * 1000).toISOString();
+
+export class FleetHistory {
+  /** Key sets, violations and warnings found in this run (the monitor alerts on them). */
+  readonly newKeysets: KeysetEvent[] = [];
+  readonly newViolations: Violation[] = [];
+  readonly newWarnings: Violation[] = [];
+
+  constructor(readonly state: FleetHistoryState) {
+    // States written before warnings existed.
+    state.warnings ??= [];
+    state.warningCount ??= 0;
+  }
+
+  apply(index: number, summary: EntrySummary): void {
+    this.state.entries += 1;
+    if (summary.kind === 'invalid') this.#violate(index, 'L4', undefined, `entry ${index} is not a valid fleetlog entry: ${summary.reason}`);
+    else if (summary.kind === 'evidence') this.#evidence(index, summary);
+    else this.#keyset(index, summary);
+  }
+
+  #fleet(fleetId: string, index: number): FleetRecord {
+    let f = Object.hasOwn(this.state.fleets, fleetId) ? this.state.fleets[fleetId] : undefined;
+    if (!f) {
+      f = { keysets: 0, deployments: 0, firstIndex: index, events: [] };
+      this.state.fleets[fleetId] = f;
+    }
+    return f;
+  }
+
+  #event(f: FleetRecord, e: TimelineEvent): void {
+    f.events.push(e);
+    if (f.events.length > EVENTS_PER_FLEET) f.events.shift();
+  }
+
+  #violation(index: number, rule: HistoryRule, fleetId: string | undefined, message: string): Violation {
+    const step = stepOf(rule);
+    return { index, rule, ...(step !== undefined ? { step } : {}), ...(fleetId !== undefined ? { fleetId } : {}), message };
+  }
+
+  #violate(index: number, rule: HistoryRule, fleetId: string | undefined, message: string): void {
+    const v = this.#violation(index, rule, fleetId, message);
+    this.state.violationCounts[rule] = (this.state.violationCounts[rule] ?? 0) + 1;
+    if (this.state.violations.length < MAX_KEPT) this.state.violations.push(v);
+    if (this.newViolations.length < MAX_KEPT) this.newViolations.push(v);
+  }
+
+  #warn(index: number, rule: HistoryRule, fleetId: string, message: string): void {
+    const w = this.#violation(index, rule, fleetId, message);
+    this.state.warningCount += 1;
+    if (this.state.warnings.length < MAX_KEPT) this.state.warnings.push(w);
+    if (this.newWarnings.length < MAX_KEPT) this.newWarnings.push(w);
+  }
+
+  #evidence(index: number, s: Extract<EntrySummary, { kind: 'evidence' }>): void {
+    const ok = s.problems.length === 0;
+    // Evidence that does not verify fails F2 only when a key set relies on it (spec B.3).
+    if (!Object.hasOwn(this.state.evidence, s.leafHash)) {
+      // The same bytes logged twice are the same evidence; the first (earliest) one counts.
+      const hsms = s.hsms.map((h: EvidenceHsm) => ({ id: h.id, keys: h.keys }));
+      this.state.evidence[s.leafHash] = ok ? { index, fleetId: s.fleetId, ok, hsms } : { index, fleetId: s.fleetId, ok, problem: s.problems.join('; '), hsms };
+    }
+    const f = this.#fleet(s.fleetId, index);
+    f.deployments += 1;
+    this.state.deployments += 1;
+    this.#event(f, { index, kind: 'deployment', leafHash: s.leafHash, hsms: s.hsms.length, regions: [...new Set(s.hsms.map((h) => h.region))], firmware: s.firmware, ok });
+  }
+
+  #keyset(index: number, s: Extract<EntrySummary, { kind: 'keyset' }>): void {
+    const before = this.#total();
+    const what = `key set at ${index} (fleet ${s.fleetId} v${s.version})`;
+    const fail = (rule: HistoryRule, message: string): void => this.#violate(index, rule, s.fleetId, `${what}: ${message}`);
+
+    if (!s.publisherOk) fail('F1', `publisher signature by ${s.publisher} is missing, by an unpinned key, or invalid`);
+    if (!s.countersignerOk) fail('F1', `counter-signature by ${s.countersigner} is missing, by an unpinned key, or invalid`);
+
+    const ev = Object.hasOwn(this.state.evidence, s.evidence) ? this.state.evidence[s.evidence] : undefined;
+    if (!ev) {
+      fail('F2', `its evidence ${s.evidence.slice(0, 16)}… was not logged before it`);
+    } else {
+      ev.referenced = true;
+      if (!ev.ok) fail('F2', `its evidence at ${ev.index} does not verify: ${ev.problem ?? ''}`);
+      // keysetEvidenceProblems reads only the fleet id and each HSM's id and keys.
+      const evidenceView = { fleetId: ev.fleetId, hsms: ev.hsms } as unknown as DeploymentEvidence;
+      const keysetView = { fleetId: s.fleetId, keys: s.keys } as unknown as FleetKeyset;
+      for (const p of keysetEvidenceProblems(keysetView, evidenceView)) fail('F2', p);
+    }
+
+    const f = this.#fleet(s.fleetId, index);
+    if (f.maxVersion !== undefined && s.version <= f.maxVersion) fail('F3', `version ${s.version} is not greater than version ${f.maxVersion} logged before it`);
+    for (const k of s.keys) {
+      const owner = Object.hasOwn(this.state.keyOwners, k.publicKey) ? this.state.keyOwners[k.publicKey] : undefined;
+      if (owner === undefined) this.state.keyOwners[k.publicKey] = s.fleetId;
+      else if (owner !== s.fleetId) fail('F4', `key ${k.publicKey.slice(0, 16)}… (HSM ${k.hsmId}) is already used by fleet ${owner}`);
+    }
+    if (f.notBefore !== undefined && s.notBefore < f.notBefore) fail('F5', `it becomes valid at ${iso(s.notBefore)}, before the key set it replaces (${iso(f.notBefore)})`);
+    if (f.notAfter !== undefined && s.notAfter < f.notAfter) this.#warn(index, 'F5', s.fleetId, `${what}: it expires at ${iso(s.notAfter)}, before the key set it replaces (${iso(f.notAfter)})`);
+
+    const ok = this.#total() === before;
+    f.maxVersion = Math.max(f.maxVersion ?? 0, s.version);
+    f.version = s.version;
+    f.leafHash = s.leafHash;
+    f.index = index;
+    f.notBefore = s.notBefore;
+    f.notAfter = s.notAfter;
+    f.keysets += 1;
+    this.state.keysets += 1;
+    this.#event(f, { index, kind: 'keyset', version: s.version, keys: s.keys.length, notBefore: s.notBefore, notAfter: s.notAfter, ...(ev ? { evidenceIndex: ev.index } : {}), ok });
+    this.newKeysets.push({ index, fleetId: s.fleetId, version: s.version, keys: s.keys.length, ok });
+  }
+
+  #total(): number {
+    let n = 0;
+    for (const c of Object.values(this.state.violationCounts)) n += c ?? 0;
+    return n;
+  }
+}
+
+/** One check per rule over the whole audited history (earlier runs included). */
+export function historyChecks(state: FleetHistoryState): CheckResult[] {
+  return RULES.map(({ rule, step, title }) => {
+    const count = state.violationCounts[rule] ?? 0;
+    const examples = state.violations.filter((v) => v.rule === rule).slice(0, 3);
+    const reason =
+      count === 0
+        ? passReason(rule, state)
+        : `${count} violation${count === 1 ? '' : 's'}: ${examples.map((v) => v.message).join(' | ')}${count > examples.length ? ' | …' : ''}`;
+    return { ...check(step, title, count === 0, reason), rule };
+  });
+}
+
+function passReason(rule: HistoryRule, s: FleetHistoryState): string {
+  const fleets = Object.keys(s.fleets).length;
+  switch (rule) {
+    case 'L4':
+      return `${s.entries} entries: ${s.deployments} deployment evidence, ${s.keysets} key sets`;
+    case 'F1':
+      return `all ${s.keysets} key sets signed by a pinned publisher and counter-signed by a pinned countersigner`;
+    case 'F2':
+      return `every key set's evidence was logged before it, verifies, and attests its keys`;
+    case 'F3':
+      return `versions strictly increase in all ${fleets} fleets`;
+    case 'F4':
+      return `${Object.keys(s.keyOwners).length} distinct keys, each in one fleet only`;
+    case 'F5':
+      return s.warningCount > 0 ? `no key set starts before the one it replaces (${s.warningCount} warning${s.warningCount === 1 ? '' : 's'}: expires before it)` : 'no key set starts before the one it replaces';
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Operations: /health (JSON: sizes, checkpoint ages, each witness's status) and /metrics
+ * (Prometheus text). With `benchRoutes`, also the baselines the benchmark compares against on the
+ * same server: POST /bench/noop (reads the body, answers {}) and GET /bench/static (8 KiB buffer).
+ */
+import type { Hono } from 'hono';
+import { MAX_ENTRY_BYTES } from '../../core/entry-bundle.ts';
+import { readBodyCapped } from '../../service/body.ts';
+import { PROMETHEUS_CONTENT_TYPE } from '../../service/metrics.ts';
+import type { LogService } from '../service.ts';
+import { bytesResponse, IMMUTABLE, jsonResponse, NO_CACHE, OCTET_STREAM } from './responses.ts';
+
+const HEALTHY = new Set(['ok', 'pending']);
+
+export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRoutes?: boolean } = {}): void {
+  app.get('/health', () => {
+    const now = Date.now();
+    const latest = s.sequencer.latest;
+    const published = s.witnessing.published();
+    const w = s.witnessing.health();
+    const healthy = published !== undefined && w.witnesses.every((x) => HEALTHY.has(x.status));
+    return jsonResponse({
+      status: healthy ? 'ok' : 'degraded',
+      origin: s.origin,
+      vkey: s.vkey,
+      size: latest.size,
+      lastCheckpointAgeSeconds: Math.max(0, (now - latest.signedAtMs) / 1000),
+      publishedSize: published?.size ?? null,
+      publishedCheckpointAgeSeconds: published ? Math.max(0, (now - published.signedAtMs) / 1000) : null,
+      publishedCosigners: published?.cosigners ?? [],
+      pendingSubmissions: s.sequencer.pending,
+      quorum: w.quorum,
+      failOpen: w.failOpen,
+      witnesses: w.witnesses,
+    });
+  });
+
+  app.get('/metrics', () => new Response(s.metrics.registry.render(), { headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': NO_CACHE } }));
+
+  if (options.benchRoutes) {
+    const staticTile = new Uint8Array(8192).fill(7);
+    app.post('/bench/noop', async (c) => {
+      await readBodyCapped(c, MAX_ENTRY_BYTES);
+      return jsonResponse({});
+    });
+    app.get('/bench/static', () => bytesResponse(staticTile, OCTET_STREAM, IMMUTABLE));
+  }
+}

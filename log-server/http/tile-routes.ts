@@ -1,0 +1,33 @@
+/**
+ * The C2SP tlog-tiles read API: /checkpoint (the newest checkpoint that met the witness quorum,
+ * with its cosignatures), /tile/<L>/<N>[.p/<W>], /tile/entries/<N>[.p/<W>], plus /entry/<index>.
+ * Tiles are served for the newest signed tree; anything it does not cover is a 404.
+ */
+import type { Hono } from 'hono';
+import { parseDecimal } from '../../core/decimal.ts';
+import { parseTilePath, treeCoversTile } from '../../core/merkle/tiles.ts';
+import type { LogService } from '../service.ts';
+import { bytesResponse, errorJson, IMMUTABLE, OCTET_STREAM, textResponse } from './responses.ts';
+
+export function registerTileRoutes(app: Hono, s: LogService): void {
+  app.get('/checkpoint', () => {
+    const published = s.witnessing.published();
+    if (!published) return errorJson('unavailable', 'no checkpoint has met the witness quorum yet', { 'retry-after': '5' });
+    return textResponse(published.note);
+  });
+
+  app.get('/tile/*', async (c) => {
+    const { kind, tile } = parseTilePath(c.req.path.slice(1));
+    const size = s.sequencer.latest.size;
+    if (!treeCoversTile(tile, size)) return errorJson('not_found', `${c.req.path} is beyond the tree of size ${size}`);
+    return bytesResponse(await s.tiles.read(kind, tile), OCTET_STREAM, IMMUTABLE);
+  });
+
+  app.get('/entry/:index', async (c) => {
+    const index = parseDecimal(c.req.param('index'), 'entry index');
+    const size = s.sequencer.latest.size;
+    if (index >= size) return errorJson('not_found', `entry ${index} is beyond the tree of size ${size}`);
+    const [data] = await s.storage.readEntries(index, 1);
+    return bytesResponse(data!, 'application/json', IMMUTABLE);
+  });
+}

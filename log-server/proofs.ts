@@ -1,0 +1,46 @@
+/**
+ * Inclusion and consistency proofs from storage with O(log n) node reads (core's two-phase plan,
+ * then one storage read for the planned nodes). Nodes already in memory (a batch just integrated)
+ * are taken from `known` so a batch's responses do not re-read what it just wrote.
+ */
+import type { Hash } from '../core/merkle/hash.ts';
+import { assembleProof, planConsistency, planInclusion, type ProofPlan } from '../core/merkle/proof-plan.ts';
+import type { NodeId } from '../core/merkle/subtree.ts';
+import { nodeKey } from './integrate.ts';
+import type { LogStorage } from './storage/storage.ts';
+
+export class ProofService {
+  readonly #storage: LogStorage;
+
+  constructor(storage: LogStorage) {
+    this.#storage = storage;
+  }
+
+  inclusion(index: number, size: number, known?: ReadonlyMap<string, Hash>): Promise<Hash[]> {
+    return this.#fold(planInclusion(index, size), known);
+  }
+
+  consistency(oldSize: number, newSize: number): Promise<Hash[]> {
+    return this.#fold(planConsistency(oldSize, newSize));
+  }
+
+  async #fold(plan: ProofPlan, known?: ReadonlyMap<string, Hash>): Promise<Hash[]> {
+    if (plan.nodes.length === 0) return [];
+    const hashes: Array<Hash | undefined> = new Array(plan.nodes.length);
+    const missing: NodeId[] = [];
+    const missingAt: number[] = [];
+    plan.nodes.forEach((n, i) => {
+      const h = known?.get(nodeKey(n.level, n.index));
+      if (h) hashes[i] = h;
+      else {
+        missing.push(n);
+        missingAt.push(i);
+      }
+    });
+    if (missing.length > 0) {
+      const read = await this.#storage.readNodes(missing);
+      missingAt.forEach((at, j) => (hashes[at] = read[j]!));
+    }
+    return assembleProof(plan, hashes as Hash[]);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * One C2SP tlog-witness add-checkpoint exchange, and the reading of its answer: the cosignature
+ * line (verified under the witness's pinned key), a 409 with the witness's size, or a refusal.
+ */
+import { utf8 } from '../../core/bytes.ts';
+import { parseDecimal } from '../../core/decimal.ts';
+import type { Hash } from '../../core/merkle/hash.ts';
+import { parseSignatureLine } from '../../core/note/note.ts';
+import type { PolicyWitness } from '../../core/policy/policy.ts';
+import { formatAddCheckpoint } from '../../core/witness-request.ts';
+
+/** Witness answers are a few signature lines or a size; anything longer is refused unread. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export type WitnessAnswer =
+  | { readonly kind: 'cosigned'; readonly line: string }
+  | { readonly kind: 'conflict'; readonly size: number }
+  | { readonly kind: 'refused'; readonly status: number; readonly message: string }
+  | { readonly kind: 'bad_response'; readonly message: string }
+  | { readonly kind: 'unreachable'; readonly message: string; readonly timeout: boolean };
+
+export interface AddCheckpointCall {
+  readonly witness: PolicyWitness;
+  readonly url: string;
+  readonly oldSize: number;
+  readonly proof: readonly Hash[];
+  /** The log-signed checkpoint note. */
+  readonly note: string;
+  /** The checkpoint text (the signed part of the note), which the cosignature must cover. */
+  readonly text: string;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  readonly fetch?: typeof fetch;
+}
+
+export function addCheckpointUrl(prefix: string): string {
+  return `${prefix.replace(/\/+$/, '')}/add-checkpoint`;
+}
+
+export async function addCheckpoint(call: AddCheckpointCall): Promise<WitnessAnswer> {
+  const body = formatAddCheckpoint({ oldSize: call.oldSize, proof: call.proof, checkpoint: call.note });
+  const signals = [AbortSignal.timeout(call.timeoutMs)];
+  if (call.signal) signals.push(call.signal);
+  let response: Response;
+  let text: string;
+  try {
+    response = await (call.fetch ?? fetch)(addCheckpointUrl(call.url), {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      signal: AbortSignal.any(signals),
+    });
+    text = await readCapped(response);
+  } catch (e) {
+    const timeout = (e as Error).name === 'TimeoutError';
+    return { kind: 'unreachable', timeout, message: timeout ? `no answer within ${call.timeoutMs} ms` : String((e as Error).message ?? e) };
+  }
+  if (response.status === 200) return readCosignature(call, text);
+  if (response.status === 409) {
+    const type = response.headers.get('content-type') ?? '';
+    const m = /^([0-9]+)\n$/.exec(text);
+    if (type.split(';')[0]!.trim() !== 'text/x.tlog.size' || !m) {
+      return { kind: 'bad_response', message: `409 without a text/x.tlog.size body (${JSON.stringify(text.slice(0, 60))})` };
+    }
+    try {
+      return { kind: 'conflict', size: parseDecimal(m[1]!, 'witness tree size') };
+    } catch (e) {
+      return { kind: 'bad_response', message: (e as Error).message };
+    }
+  }
+  return { kind: 'refused', status: response.status, message: text.slice(0, 300).trim() };
+}
+
+/** Picks this witness's cosignature out of the response and verifies it over the checkpoint text. */
+function readCosignature(call: AddCheckpointCall, text: string): WitnessAnswer {
+  if (!text.endsWith('\n')) return { kind: 'bad_response', message: 'response does not end in a newline' };
+  const v = call.witness.verifier;
+  const textBytes = utf8(call.text);
+  for (const raw of text.slice(0, -1).split('\n')) {
+    let sig;
+    try {
+      sig = parseSignatureLine(raw);
+    } catch (e) {
+      return { kind: 'bad_response', message: `malformed signature line: ${(e as Error).message}` };
+    }
+    if (sig.name !== v.name || sig.keyId !== v.keyId) continue; // other keys are ignored (tlog-witness)
+    if (!v.verify(textBytes, sig.signature)) return { kind: 'bad_response', message: `cosignature by ${v.name} does not verify` };
+    return { kind: 'cosigned', line: sig.line };
+  }
+  return { kind: 'bad_response', message: `response carries no cosignature by ${v.name}` };
+}
+
+async function readCapped(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw new Error(`response of ${declared} bytes is too large`);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > MAX_RESPONSE_BYTES) {
+      await reader.cancel();
+      throw new Error('response is too large');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

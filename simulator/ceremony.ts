@@ -1,0 +1,147 @@
+/**
+ * The deployment ceremony: turn a set of manufactured HSMs into a fleet and produce what the log
+ * publishes about it.
+ *
+ *   1. every HSM describes itself; its vendor attestation and firmware measurement are checked;
+ *   2. the first HSM creates the fleet secrets inside itself (OPAQUE server setup, vault key) and
+ *      seals them to each other HSM, which checks the sender's attestation before importing;
+ *   3. each HSM reports its fleet keys under a fresh vendor attestation -> deployment evidence;
+ *   4. the publisher signs the fleet key set; the independent countersigner re-checks the
+ *      evidence and the key set against it, then counter-signs.
+ * Works the same on in-process HSMs and on HSMs behind HTTP (CeremonyHsm).
+ */
+import { toHex, utf8 } from '../core/bytes.ts';
+import { sha256 } from '../core/crypto/sha256.ts';
+import { DEPLOYMENT_EVIDENCE_TYPE, attestationMessage, evidenceProblems, type DeploymentEvidence, type HsmRecord } from '../core/entries/deployment-evidence.ts';
+import { encodeEntry, entryLeafHashHex } from '../core/entries/entry.ts';
+import { FLEET_KEYSET_TYPE, keysetEvidenceProblems, signFleetKeyset, type FleetKey, type FleetKeyset } from '../core/entries/fleet-keyset.ts';
+import { verifySignatureRef } from '../core/entries/signature-ref.ts';
+import { FleetlogError } from '../core/errors.ts';
+import { parseVerifierKey, type SignerKey } from '../core/note/keys.ts';
+import { ALG_IDENTITY, ALG_OPAQUE, ALG_TRANSPORT, type DeviceDescription, type SealedFleetSecrets } from './hsm/device.ts';
+import { measure, type FirmwareImage } from './hsm/firmware.ts';
+import { randomId } from './hsm/crypto.ts';
+
+export const SPEC_VERSION = 'fleetlog-spec/1';
+
+/** What a ceremony needs from an HSM (an in-process Hsm, or an HTTP admin client). */
+export interface CeremonyHsm {
+  describe(): DeviceDescription | Promise<DeviceDescription>;
+  createFleet(fleetId: string): Promise<void>;
+  exportFleetSecrets(peer: DeviceDescription): SealedFleetSecrets | Promise<SealedFleetSecrets>;
+  importFleetSecrets(sealed: SealedFleetSecrets, sender: DeviceDescription): Promise<void>;
+  fleetRecord(): HsmRecord | Promise<HsmRecord>;
+}
+
+export interface CeremonyOptions {
+  readonly fleetId: string;
+  readonly hsms: readonly CeremonyHsm[];
+  readonly firmware: FirmwareImage;
+  /** HSM vendor roots (vkeys) the ceremony accepts; the same ones the policy pins. */
+  readonly vendorKeys: readonly string[];
+  readonly participants?: readonly string[];
+  /** Seconds since the epoch. */
+  readonly now: number;
+}
+
+export interface CeremonyResult {
+  readonly evidence: DeploymentEvidence;
+  readonly evidenceBytes: Uint8Array;
+  readonly transcript: readonly string[];
+  /** The fleet's OPAQUE server static public key (hex). */
+  readonly opaquePublicKey: string;
+}
+
+export async function runCeremony(o: CeremonyOptions): Promise<CeremonyResult> {
+  if (o.hsms.length === 0) throw new FleetlogError('usage', 'a ceremony needs at least one HSM');
+  const vendors = o.vendorKeys.map((v) => parseVerifierKey(v));
+  const firmwareHash = measure(o.firmware);
+  const transcript: string[] = [`ceremony for fleet ${o.fleetId} at ${o.now}`, `firmware ${o.firmware.release} sha256 ${firmwareHash}`];
+
+  const devices = await Promise.all(o.hsms.map((h) => h.describe()));
+  for (const d of devices) {
+    const keys = [
+      { alg: ALG_IDENTITY, publicKey: d.identityKey },
+      { alg: ALG_TRANSPORT, publicKey: d.transportKey },
+    ];
+    if (!verifySignatureRef(d.attestation, vendors, attestationMessage({ hsmId: d.hsmId, keys, measurement: d.measurement }))) {
+      throw new FleetlogError('forbidden', `${d.hsmId}: device attestation does not verify under a pinned vendor key`);
+    }
+    if (d.measurement !== firmwareHash) throw new FleetlogError('forbidden', `${d.hsmId}: firmware measurement is not the released firmware's hash`);
+    transcript.push(`device ${d.hsmId} region ${d.region} identity ${d.identityKey} attested by ${d.attestation.name}`);
+  }
+
+  const [first, ...rest] = o.hsms;
+  const firstDevice = devices[0]!;
+  await first!.createFleet(o.fleetId);
+  transcript.push(`${firstDevice.hsmId} created the fleet secrets`);
+  for (let i = 0; i < rest.length; i++) {
+    const device = devices[i + 1]!;
+    const sealed = await first!.exportFleetSecrets(device);
+    await rest[i]!.importFleetSecrets(sealed, firstDevice);
+    transcript.push(`${firstDevice.hsmId} sealed the fleet secrets to ${device.hsmId} (ephemeral ${sealed.ephemeralKey.slice(0, 16)}…)`);
+  }
+
+  const records = await Promise.all(o.hsms.map((h) => h.fleetRecord()));
+  const opaqueKeys = new Set(records.map((r) => r.keys.find((k) => k.alg === ALG_OPAQUE)?.publicKey));
+  if (opaqueKeys.size !== 1 || opaqueKeys.has(undefined)) throw new FleetlogError('internal', 'the HSMs do not agree on the fleet OPAQUE key');
+  const opaquePublicKey = [...opaqueKeys][0]!;
+  transcript.push(`fleet OPAQUE server key ${opaquePublicKey}`);
+
+  const evidence: DeploymentEvidence = {
+    type: DEPLOYMENT_EVIDENCE_TYPE,
+    fleetId: o.fleetId,
+    specVersion: SPEC_VERSION,
+    firmware: { release: o.firmware.release, sha256: firmwareHash },
+    hsms: records,
+    ceremony: {
+      id: `${o.fleetId}-ceremony-${randomId(4)}`,
+      time: o.now,
+      participants: [...(o.participants ?? ['operator', 'independent-auditor'])],
+      transcriptSha256: toHex(sha256(utf8(transcript.join('\n')))),
+    },
+  };
+  const problems = evidenceProblems(evidence, vendors);
+  if (problems.length > 0) throw new FleetlogError('internal', `the ceremony produced evidence that does not verify: ${problems.join('; ')}`);
+  return { evidence, evidenceBytes: encodeEntry(evidence), transcript, opaquePublicKey };
+}
+
+/** The fleet keys a key set lists: each HSM's identity key and the fleet's OPAQUE key. */
+export function fleetKeysFromEvidence(evidence: DeploymentEvidence): FleetKey[] {
+  return evidence.hsms.flatMap((h) => h.keys.filter((k) => k.alg === ALG_IDENTITY || k.alg === ALG_OPAQUE).map((k) => ({ hsmId: h.id, alg: k.alg, publicKey: k.publicKey })));
+}
+
+export interface KeysetOptions {
+  readonly evidence: DeploymentEvidence;
+  readonly evidenceBytes: Uint8Array;
+  readonly version: number;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly publisher: SignerKey;
+  readonly countersigner: SignerKey;
+  /** The countersigner's own pinned vendor keys: it re-checks the evidence independently. */
+  readonly vendorKeys: readonly string[];
+}
+
+export interface KeysetResult {
+  readonly keyset: FleetKeyset;
+  readonly keysetBytes: Uint8Array;
+}
+
+export function signKeyset(o: KeysetOptions): KeysetResult {
+  const body = {
+    type: FLEET_KEYSET_TYPE,
+    fleetId: o.evidence.fleetId,
+    version: o.version,
+    keys: fleetKeysFromEvidence(o.evidence),
+    notBefore: o.notBefore,
+    notAfter: o.notAfter,
+    evidence: entryLeafHashHex(o.evidenceBytes),
+  } as const;
+  const unsigned = { ...body, publisherSignature: { name: 'x', keyId: '00000000', signature: '0'.repeat(128) }, countersignature: { name: 'x', keyId: '00000000', signature: '0'.repeat(128) } };
+  // The countersigner is independent: it signs only after re-checking the evidence itself.
+  const problems = [...evidenceProblems(o.evidence, o.vendorKeys.map((v) => parseVerifierKey(v))), ...keysetEvidenceProblems(unsigned, o.evidence)];
+  if (problems.length > 0) throw new FleetlogError('entry_rejected', `the countersigner refuses: ${problems.join('; ')}`);
+  const keyset = signFleetKeyset(body, o.publisher, o.countersigner);
+  return { keyset, keysetBytes: encodeEntry(keyset) };
+}

@@ -1,0 +1,80 @@
+/**
+ * Talking to a fleetlog log-server over HTTP: submit an entry (POST /add-entry, bearer token),
+ * fetch a fleet bundle (GET /fleet-bundle/<fleetId>) and a consistency proof (GET
+ * /proof/consistency). Every failure to reach the log is `unavailable`.
+ */
+import { fromBase64 } from '../../core/bytes.ts';
+import { FleetlogError, type ErrorCode } from '../../core/errors.ts';
+import type { Hash } from '../../core/merkle/hash.ts';
+import type { LogReader } from '../client/fleet-trust-source.ts';
+
+export interface SubmitResult {
+  readonly index: number;
+  readonly leafHash: string;
+  readonly checkpoint: string;
+  readonly duplicate?: boolean;
+}
+
+async function request(url: string, init: RequestInit = {}): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+  } catch (e) {
+    throw new FleetlogError('unavailable', `the log at ${new URL(url).host} did not answer: ${(e as Error).message}`);
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let body: { code?: string; message?: string } = {};
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      /* not a JSON error */
+    }
+    throw new FleetlogError((body.code as ErrorCode | undefined) ?? 'unavailable', `${init.method ?? 'GET'} ${new URL(url).pathname}: ${body.message ?? `HTTP ${response.status}`}`);
+  }
+  return response;
+}
+
+export async function submitEntry(logUrl: string, token: string, entry: Uint8Array): Promise<SubmitResult> {
+  const r = await request(`${logUrl}/add-entry`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: entry as Uint8Array<ArrayBuffer> });
+  return (await r.json()) as SubmitResult;
+}
+
+export class HttpLogReader implements LogReader {
+  constructor(readonly url: string) {}
+
+  async fleetBundle(fleetId: string): Promise<string> {
+    return (await request(`${this.url}/fleet-bundle/${encodeURIComponent(fleetId)}`)).text();
+  }
+
+  async consistencyProof(oldSize: number, newSize: number): Promise<Hash[]> {
+    const body = (await (await request(`${this.url}/proof/consistency?old=${oldSize}&new=${newSize}`)).json()) as { proof: string[] };
+    return body.proof.map((h) => fromBase64(h, 32, 'consistency proof hash'));
+  }
+
+  async entry(index: number): Promise<Uint8Array> {
+    return new Uint8Array(await (await request(`${this.url}/entry/${index}`)).arrayBuffer());
+  }
+
+  async checkpoint(): Promise<string> {
+    return (await request(`${this.url}/checkpoint`)).text();
+  }
+}
+
+/** Waits until the log's published (witnessed) bundle for `fleetId` carries the key set `leafHash`. */
+export async function waitForBundle(reader: HttpLogReader, fleetId: string, keysetIndex: number, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const text = await reader.fleetBundle(fleetId);
+      const index = /\nindex ([0-9]+)\n/.exec(text)?.[1];
+      if (index !== undefined && Number(index) >= keysetIndex) return text;
+      last = `bundle still at index ${index}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() > deadline) throw new FleetlogError('unavailable', `the log did not publish a witnessed bundle for ${fleetId} in time (${last})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

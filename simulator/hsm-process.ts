@@ -1,0 +1,70 @@
+/**
+ * `fleetlog sim hsm serve`: one simulated HSM as its own process on localhost, for fleets run as
+ * processes (process-fleet.ts). Its peers are given as id=url pairs; its acceptor state can live
+ * in SQLite. Its keys exist only in this process's memory: a restarted process is a new, empty
+ * device that would have to be enrolled again (specs/consensus.md §5).
+ */
+import { FleetlogError } from '../core/errors.ts';
+import { readKeyFile } from '../service/key-file.ts';
+import { createLogger } from '../service/logger.ts';
+import { exitOnSignals, parseListen } from '../service/serve.ts';
+import { SqliteAcceptorStore } from './consensus/sqlite-store.ts';
+import { firmwareImage } from './hsm/firmware.ts';
+import { Hsm } from './hsm/hsm.ts';
+import { HsmVendor } from './hsm/vendor.ts';
+import { startHsmServer } from './http/hsm-server.ts';
+import { HttpPeerTransport } from './http/peer-transport.ts';
+
+export interface HsmProcessOptions {
+  readonly id: string;
+  readonly region: string;
+  readonly index: number;
+  readonly listen: string;
+  /** "id=url,id=url,…", this HSM included. */
+  readonly replicas: string;
+  readonly vendorKeyFile: string;
+  readonly adminTokenFile: string;
+  readonly db?: string;
+  readonly guessLimit?: number;
+  /** Exit when standard input closes: a parent that dies (even by SIGKILL) takes its HSMs with it. */
+  readonly exitWithParent?: boolean;
+}
+
+export function parseReplicas(text: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const m = /^([a-z0-9][a-z0-9._-]{0,63})=(http:\/\/[^\s,]+)$/.exec(part.trim());
+    if (!m) throw new FleetlogError('usage', `--replicas wants id=url pairs separated by commas, got ${JSON.stringify(part)}`);
+    map.set(m[1]!, m[2]!.replace(/\/$/, ''));
+  }
+  return map;
+}
+
+export async function serveHsmProcess(o: HsmProcessOptions): Promise<void> {
+  const logger = createLogger(`sim-hsm.${o.id}`);
+  const urls = parseReplicas(o.replicas);
+  if (!urls.has(o.id)) throw new FleetlogError('usage', `--replicas must include this HSM (${o.id})`);
+  const transport = new HttpPeerTransport(o.id, [...urls.keys()], urls);
+  const vendor = new HsmVendor(readKeyFile(o.vendorKeyFile));
+  const hsm = new Hsm({
+    id: o.id,
+    region: o.region,
+    index: o.index,
+    firmware: firmwareImage(),
+    vendor,
+    trustedVendors: [vendor.vkey],
+    peers: transport,
+    ...(o.db ? { store: new SqliteAcceptorStore(o.db) } : {}),
+    ...(o.guessLimit !== undefined ? { guessLimit: o.guessLimit } : {}),
+  });
+  const server = await startHsmServer({ hsm, adminToken: readKeyFile(o.adminTokenFile), transport, ...parseListen(o.listen), logger });
+  logger.info('HSM listening', { url: server.url, region: o.region, replicas: urls.size });
+  exitOnSignals(server, logger);
+  if (o.exitWithParent) {
+    const leave = (): never => process.exit(0);
+    process.stdin.on('end', leave);
+    process.stdin.on('close', leave);
+    process.stdin.on('error', leave);
+    process.stdin.resume();
+  }
+}

@@ -1,0 +1,399 @@
+/**
+ * A simulated HSM. Its secrets live in private class fields and no method returns them
+ * (device.ts has the enrolment protocol, wire.ts the signed and MACed byte strings):
+ *   - an Ed25519 identity key (signs registration responses and fleet-secret transfers),
+ *   - an X25519 transport key (receives the fleet secrets from another attested HSM),
+ *   - once in a fleet: the fleet's OPAQUE server setup and its vault key (seals replicated values
+ *     and keys the peer MACs). These are created inside the first HSM at the ceremony and copied
+ *     only to HSMs whose vendor attestation and firmware measurement check out.
+ *
+ * Each HSM is a CASPaxos acceptor for every user's vault register and a proposer for the client
+ * requests it serves (consensus/proposer.ts). The recovery rules (a guess is committed by a
+ * majority before it is answered; the record is destroyed when the guesses run out) are the
+ * change functions in vault-ops.ts.
+ */
+import * as opaque from '@serenity-kit/opaque';
+import { fromBase64, fromHex, toBase64, toHex, utf8 } from '../../core/bytes.ts';
+import { Ed25519Signer, randomSeed } from '../../core/crypto/ed25519.ts';
+import type { HsmKey, HsmRecord } from '../../core/entries/deployment-evidence.ts';
+import { ID_PATTERN } from '../../core/entries/schema.ts';
+import { FleetlogError } from '../../core/errors.ts';
+import { parseVerifierKey, type PublicKeyInfo } from '../../core/note/keys.ts';
+import { Acceptor, MemoryAcceptorStore, type AcceptorStore } from '../consensus/acceptor.ts';
+import { formatBallot, isBallot, type Ballot } from '../consensus/ballot.ts';
+import { Proposer, type ReplicaLink } from '../consensus/proposer.ts';
+import { aeadSeal, hmacEqual, randomId, randomKey, x25519KeyPair, type X25519KeyPair } from './crypto.ts';
+import { ALG_IDENTITY, ALG_OPAQUE, checkDevice, deviceKeys, openFleetSecrets, sealFleetSecrets, type DeviceDescription, type SealedFleetSecrets } from './device.ts';
+import { peerMac, peerMacKey, registrationResponseMessage, transportKey } from './wire.ts';
+import { measure, type FirmwareImage } from './firmware.ts';
+import type { ClientRequest, InfoReply, PeerReply, PeerRequest, RecoverAbortReply, RecoverFinishReply, RecoverStartReply, RegisterFinishReply, RegisterStartReply, ReplicaStatus } from './messages.ts';
+import { openValue, sealValue, type VaultValue } from './vault-value.ts';
+import { destroyIfExhausted, guessChange, readStatus, registerChange, resetChange, type VaultChange } from './vault-ops.ts';
+import type { Attestor, HsmVendor } from './vendor.ts';
+
+export const DEFAULT_GUESS_LIMIT = 10;
+/** How long a recovery may sit between its two messages before the HSM gives up on it. */
+export const DEFAULT_LOGIN_TTL_MS = 60_000;
+const MAX_PENDING = 10_000;
+const USER_ID = /^[A-Za-z0-9._@+-]{1,128}$/;
+
+/** How an HSM reaches its fleet peers (itself included). */
+export interface PeerTransport {
+  readonly replicas: readonly string[];
+  send(to: string, request: PeerRequest): Promise<PeerReply>;
+}
+
+export interface HsmOptions {
+  readonly id: string;
+  readonly region: string;
+  /** Unique small integer in the fleet: the CASPaxos ballot tie-breaker. */
+  readonly index: number;
+  readonly firmware: FirmwareImage;
+  readonly vendor: HsmVendor;
+  /** Vendor roots this firmware trusts when cloning secrets to a peer. */
+  readonly trustedVendors: readonly string[];
+  readonly peers: PeerTransport;
+  readonly store?: AcceptorStore;
+  readonly guessLimit?: number;
+  readonly loginTtlMs?: number;
+  readonly now?: () => number;
+}
+
+interface FleetSecrets {
+  readonly fleetId: string;
+  readonly opaqueSetup: string;
+  readonly vaultKey: Uint8Array;
+  readonly peerKey: Uint8Array;
+  readonly opaquePublicKey: string;
+}
+
+interface PendingLogin {
+  readonly userId: string;
+  readonly generation: string;
+  readonly serverLoginState: string;
+  readonly remaining: number;
+  readonly expiresAt: number;
+}
+
+export class Hsm {
+  readonly id: string;
+  readonly region: string;
+  readonly index: number;
+  readonly measurement: string;
+  readonly firmwareRelease: string;
+  readonly guessLimit: number;
+
+  readonly #identity: Ed25519Signer;
+  readonly #transport: X25519KeyPair;
+  readonly #attest: Attestor;
+  readonly #vendors: readonly PublicKeyInfo[];
+  readonly #acceptor: Acceptor;
+  readonly #peers: PeerTransport;
+  readonly #proposer: Proposer;
+  readonly #pending = new Map<string, PendingLogin>();
+  readonly #loginTtlMs: number;
+  readonly #now: () => number;
+  #fleet: FleetSecrets | undefined;
+  #bundle: string | null = null;
+
+  constructor(options: HsmOptions) {
+    this.id = options.id;
+    this.region = options.region;
+    this.index = options.index;
+    this.measurement = measure(options.firmware);
+    this.firmwareRelease = options.firmware.release;
+    this.guessLimit = options.guessLimit ?? DEFAULT_GUESS_LIMIT;
+    this.#loginTtlMs = options.loginTtlMs ?? DEFAULT_LOGIN_TTL_MS;
+    this.#now = options.now ?? Date.now;
+    const seed = randomSeed();
+    this.#identity = new Ed25519Signer(seed);
+    seed.fill(0);
+    this.#transport = x25519KeyPair();
+    this.#attest = options.vendor.attestorFor(this.id, this.measurement);
+    this.#vendors = options.trustedVendors.map((v) => parseVerifierKey(v));
+    this.#acceptor = new Acceptor(options.store ?? new MemoryAcceptorStore());
+    this.#peers = options.peers;
+    this.#proposer = new Proposer(this.#replicaLink(), { node: options.index });
+  }
+
+  get fleetId(): string | null {
+    return this.#fleet?.fleetId ?? null;
+  }
+
+  get identityKey(): string {
+    return toHex(this.#identity.publicKey.bytes);
+  }
+
+  /** The fleet's OPAQUE server static public key (hex), once the HSM holds the fleet secrets. */
+  get opaquePublicKey(): string | null {
+    return this.#fleet?.opaquePublicKey ?? null;
+  }
+
+  // ---------------------------------------------------------------- ceremony
+
+  describe(): DeviceDescription {
+    const keys = deviceKeys(this.identityKey, toHex(this.#transport.publicKey));
+    return {
+      hsmId: this.id,
+      region: this.region,
+      measurement: this.measurement,
+      identityKey: keys[0]!.publicKey,
+      transportKey: keys[1]!.publicKey,
+      attestation: this.#attest({ hsmId: this.id, keys, measurement: this.measurement }),
+    };
+  }
+
+  /** Creates the fleet secrets inside this HSM (the first HSM of a ceremony). */
+  async createFleet(fleetId: string): Promise<void> {
+    if (typeof fleetId !== 'string' || !ID_PATTERN.test(fleetId)) throw new FleetlogError('usage', 'a fleet id is 1-64 characters of a-z 0-9 . _ - (starting with a letter or digit)');
+    if (this.#fleet) throw new FleetlogError('conflict', `${this.id} already belongs to fleet ${this.#fleet.fleetId}`);
+    await opaque.ready;
+    this.#install(fleetId, opaque.server.createSetup(), randomKey());
+  }
+
+  /** Seals the fleet secrets to a peer HSM, after checking its vendor attestation and firmware. */
+  exportFleetSecrets(peer: DeviceDescription): SealedFleetSecrets {
+    const fleet = this.#requireFleet();
+    checkDevice(peer, this.#vendors, this.measurement);
+    return sealFleetSecrets(fleet, { id: this.id, identity: this.#identity }, peer);
+  }
+
+  async importFleetSecrets(sealed: SealedFleetSecrets, sender: DeviceDescription): Promise<void> {
+    if (this.#fleet) throw new FleetlogError('conflict', `${this.id} already belongs to fleet ${this.#fleet.fleetId}`);
+    checkDevice(sender, this.#vendors, this.measurement);
+    const s = openFleetSecrets(sealed, { id: this.id, transportKey: this.#transport.privateKey }, sender);
+    await opaque.ready;
+    this.#install(s.fleetId, s.opaqueSetup, s.vaultKey);
+  }
+
+  /** This HSM's entry in the deployment evidence: its fleet keys, attested by the vendor. */
+  fleetRecord(): HsmRecord {
+    const fleet = this.#requireFleet();
+    const keys: HsmKey[] = [
+      { alg: ALG_IDENTITY, publicKey: this.identityKey },
+      { alg: ALG_OPAQUE, publicKey: fleet.opaquePublicKey },
+    ];
+    return { id: this.id, region: this.region, keys, measurement: this.measurement, attestation: this.#attest({ hsmId: this.id, keys, measurement: this.measurement }) };
+  }
+
+  /** The operator installs the fleet's logged bundle so clients can receive it with a response. */
+  installBundle(bundle: string): void {
+    this.#bundle = bundle;
+  }
+
+  #install(fleetId: string, opaqueSetup: string, vaultKey: Uint8Array): void {
+    const pub = toHex(new Uint8Array(Buffer.from(opaque.server.getPublicKey(opaqueSetup), 'base64url')));
+    this.#fleet = { fleetId, opaqueSetup, vaultKey, peerKey: peerMacKey(vaultKey), opaquePublicKey: pub };
+  }
+
+  #requireFleet(): FleetSecrets {
+    if (!this.#fleet) throw new FleetlogError('unavailable', `${this.id} holds no fleet secrets yet (run the ceremony)`);
+    return this.#fleet;
+  }
+
+  // ---------------------------------------------------------------- peers (CASPaxos acceptor)
+
+  handlePeer(request: PeerRequest): PeerReply {
+    const fleet = this.#requireFleet();
+    if (typeof request !== 'object' || request === null || typeof request.key !== 'string' || !isBallot(request.ballot)) throw new FleetlogError('usage', 'malformed peer request');
+    const value = request.type === 'accept' ? fromBase64(request.value) : undefined;
+    if (!hmacEqual(fromHex(request.mac, 32, 'mac'), peerMac(fleet.peerKey, request.type, request.key, request.ballot, value))) {
+      throw new FleetlogError('forbidden', 'peer message is not authenticated by the fleet key');
+    }
+    if (request.type === 'prepare') {
+      const r = this.#acceptor.prepare(request.key, request.ballot);
+      return r.ok ? { ok: true, accepted: r.accepted, value: r.value === null ? null : toBase64(r.value) } : r;
+    }
+    if (request.type === 'accept') return this.#acceptor.accept(request.key, request.ballot, value!);
+    throw new FleetlogError('usage', 'unknown peer request type');
+  }
+
+  #replicaLink(): ReplicaLink {
+    const peers = this.#peers;
+    const mac = (type: PeerRequest['type'], key: string, ballot: Ballot, value?: Uint8Array): string => toHex(peerMac(this.#requireFleet().peerKey, type, key, ballot, value));
+    return {
+      get replicas() {
+        return peers.replicas;
+      },
+      // The local acceptor is called directly: no network hop (and no MAC) for this HSM's own vote.
+      prepare: async (to, key, ballot) => {
+        if (to === this.id) return this.#acceptor.prepare(key, ballot);
+        const r = await peers.send(to, { type: 'prepare', key, ballot, mac: mac('prepare', key, ballot) });
+        if (!r.ok) return r;
+        return { ok: true, accepted: r.accepted!, value: r.value ? fromBase64(r.value) : null };
+      },
+      accept: async (to, key, ballot, value) => {
+        if (to === this.id) return this.#acceptor.accept(key, ballot, value);
+        const r = await peers.send(to, { type: 'accept', key, ballot, value: toBase64(value), mac: mac('accept', key, ballot, value) });
+        return r.ok ? { ok: true } : r;
+      },
+    };
+  }
+
+  /** Runs one vault change through CASPaxos. A sealed value that does not open is an error. */
+  async #change<T>(userId: string, change: VaultChange<T>): Promise<T> {
+    const fleet = this.#requireFleet();
+    const out = await this.#proposer.propose(`vault/${userId}`, (current) => {
+      const value = current === null || isEmptyMark(current) ? null : openValue(fleet.vaultKey, fleet.fleetId, userId, current);
+      const { next, result } = change(value);
+      // Always write something: a refusal writes the current value back so the refusal is linearizable.
+      const write: VaultValue | null = next ?? value;
+      if (write === null) return { value: EMPTY_MARK, result };
+      return { value: sealValue(fleet.vaultKey, fleet.fleetId, userId, write), result };
+    });
+    return out.result;
+  }
+
+  // ---------------------------------------------------------------- clients
+
+  async handleClient(request: ClientRequest): Promise<unknown> {
+    this.#sweep();
+    switch (request?.op) {
+      case 'info':
+        return this.info();
+      case 'register-start':
+        return this.registerStart(request.userId, request.request);
+      case 'register-finish':
+        return this.registerFinish(request.userId, request.record, request.wrappedKey);
+      case 'recover-start':
+        return this.recoverStart(request.userId, request.request);
+      case 'recover-finish':
+        return this.recoverFinish(request.attemptId, request.finish);
+      case 'recover-abort':
+        return this.recoverAbort(request.attemptId);
+      default:
+        throw new FleetlogError('usage', 'unknown request');
+    }
+  }
+
+  info(): InfoReply {
+    return { hsmId: this.id, region: this.region, fleetId: this.fleetId, bundle: this.#bundle };
+  }
+
+  /** OPAQUE registration, first half. Stateless; signed so the client knows a fleet HSM evaluated it. */
+  registerStart(userId: string, request: string): RegisterStartReply {
+    const fleet = this.#requireFleet();
+    checkUserId(userId);
+    const { registrationResponse } = callOpaque(() => opaque.server.createRegistrationResponse({ serverSetup: fleet.opaqueSetup, userIdentifier: userId, registrationRequest: request }));
+    const signature = toHex(this.#identity.sign(registrationResponseMessage(fleet.fleetId, userId, request, registrationResponse)));
+    return { hsmId: this.id, response: registrationResponse, signature };
+  }
+
+  /**
+   * Stores the registration record and wrapped key, committed by a majority. Only where no live
+   * record exists: an unauthenticated request must not be able to replace someone's backup.
+   */
+  async registerFinish(userId: string, record: string, wrappedKey: string): Promise<RegisterFinishReply> {
+    checkUserId(userId);
+    if (typeof record !== 'string' || record.length > 4096 || typeof wrappedKey !== 'string' || wrappedKey.length > 4096) throw new FleetlogError('usage', 'malformed registration');
+    const generation = randomId();
+    return this.#change(userId, registerChange({ generation, record, wrappedKey, limit: this.guessLimit }));
+  }
+
+  /**
+   * Recovery, first half: the guess is counted and committed by a majority BEFORE this HSM
+   * computes the OPAQUE response. Without a majority nothing is answered.
+   */
+  async recoverStart(userId: string, request: string): Promise<RecoverStartReply> {
+    const fleet = this.#requireFleet();
+    checkUserId(userId);
+    if (this.#pending.size >= MAX_PENDING) throw new FleetlogError('unavailable', 'too many recoveries in progress');
+    const attemptId = randomId();
+    const guess = await this.#change(userId, guessChange(attemptId));
+    if (!guess.ok) throw new FleetlogError('forbidden', guess.reason);
+    const { loginResponse, serverLoginState } = callOpaque(() =>
+      opaque.server.startLogin({ serverSetup: fleet.opaqueSetup, userIdentifier: userId, registrationRecord: guess.record, startLoginRequest: request }),
+    );
+    this.#pending.set(attemptId, { userId, generation: guess.generation, serverLoginState, remaining: guess.remaining, expiresAt: this.#now() + this.#loginTtlMs });
+    return { hsmId: this.id, attemptId, response: loginResponse, remaining: guess.remaining };
+  }
+
+  /** Recovery, second half: a valid OPAQUE finish resets the counter (majority) and releases the key. */
+  async recoverFinish(attemptId: string, finish: string): Promise<RecoverFinishReply> {
+    const pending = this.#takePending(attemptId);
+    let sessionKey: string;
+    try {
+      sessionKey = opaque.server.finishLogin({ serverLoginState: pending.serverLoginState, finishLoginRequest: finish }).sessionKey;
+    } catch {
+      if (pending.remaining === 0) await this.#destroyIfExhausted(pending).catch(() => undefined);
+      throw new FleetlogError('forbidden', 'recovery failed: the OPAQUE login did not verify');
+    }
+    const reset = await this.#change(pending.userId, resetChange(pending.generation));
+    if (!reset.ok) throw new FleetlogError('forbidden', reset.reason);
+    const key = transportKey(sessionKey);
+    const sealedKey = toBase64(aeadSeal(key, utf8(reset.wrappedKey), utf8(pending.userId)));
+    key.fill(0);
+    return { sealedKey, remaining: reset.remaining };
+  }
+
+  /** The client gave up (e.g. wrong password). If that was the last guess, destroy the record now. */
+  async recoverAbort(attemptId: string): Promise<RecoverAbortReply> {
+    const pending = this.#takePending(attemptId);
+    if (pending.remaining > 0) return { destroyed: false };
+    return { destroyed: await this.#destroyIfExhausted(pending) };
+  }
+
+  status(userId: string): ReplicaStatus {
+    checkUserId(userId);
+    const slot = this.#acceptor.slot(`vault/${userId}`);
+    const base = { hsmId: this.id, promised: formatBallot(slot?.promised ?? { round: 0, node: 0 }), accepted: formatBallot(slot?.accepted ?? { round: 0, node: 0 }) };
+    if (!slot?.value || isEmptyMark(slot.value)) return { ...base, kind: 'empty' };
+    const fleet = this.#requireFleet();
+    return { ...base, ...readStatus(openValue(fleet.vaultKey, fleet.fleetId, userId, slot.value)) };
+  }
+
+  /** Reads every register this replica knows through consensus, writing the majority value back. */
+  async reconcileAll(): Promise<number> {
+    let n = 0;
+    for (const key of this.#acceptor.keys()) {
+      if (!key.startsWith('vault/')) continue;
+      await this.#change(key.slice(6), () => ({ next: null, result: undefined }));
+      n++;
+    }
+    return n;
+  }
+
+  async #destroyIfExhausted(pending: PendingLogin): Promise<boolean> {
+    return this.#change(pending.userId, destroyIfExhausted(pending.generation));
+  }
+
+  #takePending(attemptId: string): PendingLogin {
+    const pending = typeof attemptId === 'string' ? this.#pending.get(attemptId) : undefined;
+    if (!pending || pending.expiresAt <= this.#now()) throw new FleetlogError('not_found', 'no such recovery in progress on this HSM (expired, finished, or started elsewhere)');
+    this.#pending.delete(attemptId);
+    return pending;
+  }
+
+  /** Expired last-guess recoveries destroy their record: walking away does not save the guess. */
+  #sweep(): void {
+    const now = this.#now();
+    for (const [id, p] of this.#pending) {
+      if (p.expiresAt > now) continue;
+      this.#pending.delete(id);
+      if (p.remaining === 0) void this.#destroyIfExhausted(p).catch(() => undefined);
+    }
+  }
+
+  toJSON(): { hsm: string } {
+    return { hsm: this.id };
+  }
+}
+
+/** An "empty" register written back by a read of a never-used key (one byte, never a sealed value). */
+const EMPTY_MARK = Uint8Array.of(0);
+function isEmptyMark(v: Uint8Array): boolean {
+  return v.length === 1 && v[0] === 0;
+}
+
+function checkUserId(userId: unknown): asserts userId is string {
+  if (typeof userId !== 'string' || !USER_ID.test(userId)) throw new FleetlogError('usage', 'user id must be 1-128 characters of A-Z a-z 0-9 . _ @ + -');
+}
+
+function callOpaque<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new FleetlogError('usage', `malformed OPAQUE message: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+

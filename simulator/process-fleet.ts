@@ -1,0 +1,162 @@
+/**
+ * A fleet whose HSMs are separate processes on localhost (`fleetlog sim hsm serve`), driven over
+ * their HTTP admin and client APIs. Faults: an HSM is stopped by killing its process (it does not
+ * come back: its keys died with it), regions are partitioned through each HSM's peer filter.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FleetlogError } from '../core/errors.ts';
+import { writeKeyFile } from '../service/key-file.ts';
+import { DEFAULT_FLEET_SIZE, DEFAULT_REGIONS } from './fleet.ts';
+import { randomId } from './hsm/crypto.ts';
+import type { HsmEndpoint } from './hsm/endpoint.ts';
+import type { ReplicaStatus } from './hsm/messages.ts';
+import { HttpCeremonyHsm, httpEndpoint } from './http/hsm-client.ts';
+
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/fleetlog.js');
+
+export interface ProcessFleetOptions {
+  readonly fleetId: string;
+  readonly vendorSkey: string;
+  readonly size?: number;
+  readonly regions?: readonly string[];
+  readonly guessLimit?: number;
+}
+
+interface Member {
+  readonly id: string;
+  readonly region: string;
+  readonly url: string;
+  child: ChildProcess | undefined;
+  output: string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+export class ProcessFleet {
+  readonly fleetId: string;
+  readonly #members: Member[];
+  readonly #token: string;
+  readonly #dir: string;
+
+  private constructor(fleetId: string, members: Member[], token: string, dir: string) {
+    this.fleetId = fleetId;
+    this.#members = members;
+    this.#token = token;
+    this.#dir = dir;
+  }
+
+  static async start(o: ProcessFleetOptions): Promise<ProcessFleet> {
+    const size = o.size ?? DEFAULT_FLEET_SIZE;
+    const regions = o.regions ?? DEFAULT_REGIONS;
+    const dir = mkdtempSync(join(tmpdir(), 'fleetlog-sim-procs-'));
+    const token = randomId();
+    writeKeyFile(join(dir, 'vendor.key'), o.vendorSkey);
+    writeKeyFile(join(dir, 'admin.token'), token);
+    const members: Member[] = [];
+    for (let i = 0; i < size; i++) {
+      members.push({ id: `${o.fleetId}-hsm-${i + 1}`, region: regions[i % regions.length]!, url: `http://127.0.0.1:${await freePort()}`, child: undefined, output: '' });
+    }
+    const fleet = new ProcessFleet(o.fleetId, members, token, dir);
+    const replicas = members.map((m) => `${m.id}=${m.url}`).join(',');
+    try {
+      members.forEach((m, i) => {
+        const args = [BIN, 'sim', 'hsm', 'serve', '--id', m.id, '--region', m.region, '--index', String(i + 1), '--listen', m.url.slice(7), '--replicas', replicas,
+          '--vendor-key', join(dir, 'vendor.key'), '--admin-token-file', join(dir, 'admin.token'), '--db', join(dir, `${m.id}.db`), '--exit-with-parent',
+          ...(o.guessLimit !== undefined ? ['--guess-limit', String(o.guessLimit)] : [])];
+        const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, FLEETLOG_LOG_LEVEL: 'warn' } });
+        child.stdout!.on('data', (d: Buffer) => (m.output += d.toString()));
+        child.stderr!.on('data', (d: Buffer) => (m.output += d.toString()));
+        m.child = child;
+      });
+      for (const m of members) await fleet.#waitHealthy(m);
+    } catch (e) {
+      await fleet.close();
+      throw e;
+    }
+    return fleet;
+  }
+
+  async #waitHealthy(m: Member): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (m.child?.exitCode !== null && m.child?.exitCode !== undefined) throw new FleetlogError('internal', `${m.id} exited early:\n${m.output}`);
+      try {
+        if ((await fetch(`${m.url}/health`, { signal: AbortSignal.timeout(1000) })).ok) return;
+      } catch {
+        /* not up yet */
+      }
+      if (Date.now() > deadline) throw new FleetlogError('unavailable', `${m.id} did not start:\n${m.output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  get hsmIds(): string[] {
+    return this.#members.map((m) => m.id);
+  }
+
+  regions(): string[] {
+    return [...new Set(this.#members.map((m) => m.region))];
+  }
+
+  describe(): { hsmId: string; region: string; url: string; pid: number | undefined; up: boolean }[] {
+    return this.#members.map((m) => ({ hsmId: m.id, region: m.region, url: m.url, pid: m.child?.pid, up: m.child !== undefined }));
+  }
+
+  ceremonyHsms(): HttpCeremonyHsm[] {
+    return this.#members.map((m) => new HttpCeremonyHsm(m.url, this.#token));
+  }
+
+  endpoints(): HsmEndpoint[] {
+    return this.#members.map((m) => httpEndpoint(m.id, m.url));
+  }
+
+  async status(userId: string): Promise<(ReplicaStatus | { hsmId: string; kind: 'down' })[]> {
+    return Promise.all(this.#members.map(async (m) => (m.child ? new HttpCeremonyHsm(m.url, this.#token).status(userId).catch(() => ({ hsmId: m.id, kind: 'down' as const })) : { hsmId: m.id, kind: 'down' as const })));
+  }
+
+  /** Kills the HSM processes (SIGKILL: a power cut, not a clean shutdown). */
+  async stop(...ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const m = this.#members.find((x) => x.id === id);
+      if (!m) throw new FleetlogError('not_found', `no HSM ${id} in fleet ${this.fleetId}`);
+      const child = m.child;
+      m.child = undefined;
+      if (child && child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+  }
+
+  async partition(groups: readonly (readonly string[])[]): Promise<void> {
+    const groupOf = (region: string): number => {
+      const i = groups.findIndex((g) => g.includes(region));
+      return i < 0 ? groups.length : i;
+    };
+    for (const m of this.#members) {
+      if (!m.child) continue;
+      const blocked = this.#members.filter((x) => groupOf(x.region) !== groupOf(m.region)).map((x) => x.id);
+      await new HttpCeremonyHsm(m.url, this.#token).partition(blocked);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.stop(...this.#members.filter((m) => m.child).map((m) => m.id));
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,36 @@
+/** Plain-text report lines for the demo and the scenarios: numbered sections, ✓ / ✗ marks. */
+import type { StepResult } from '../core/audit/steps.ts';
+
+export class Report {
+  #section = 0;
+  readonly lines: string[] = [];
+  constructor(readonly write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)) {}
+
+  section(title: string): void {
+    this.#section++;
+    this.#emit('');
+    this.#emit(`[${this.#section}] ${title}`);
+  }
+
+  ok(text: string): void {
+    this.#emit(`    ✓ ${text}`);
+  }
+
+  fail(text: string): void {
+    this.#emit(`    ✗ ${text}`);
+  }
+
+  info(text: string): void {
+    this.#emit(`      ${text}`);
+  }
+
+  steps(steps: readonly StepResult[], skipped: readonly number[] = []): void {
+    for (const s of steps) this.#emit(`      ${s.ok ? 'PASS' : 'FAIL'} step ${s.step} ${s.title}: ${s.reason}`);
+    if (skipped.length) this.#emit(`      SKIP steps ${skipped.join(', ')}`);
+  }
+
+  #emit(line: string): void {
+    this.lines.push(line);
+    this.write(line);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * `fleetlog sim run`: deploy a fleet (in-process, or as processes on localhost), register a backup
+ * with embedded (pinned) fleet keys, inject faults, make wrong guesses, try to recover, and print
+ * what every replica holds. No log is involved: this is the fleet on its own.
+ */
+import { KEY_TYPE_ED25519, generateKey, parseSignerKey } from '../core/note/keys.ts';
+import { FleetlogError, isFleetlogError } from '../core/errors.ts';
+import { runCeremony, signKeyset, type CeremonyHsm } from './ceremony.ts';
+import { BackupClient, FAST_KEY_STRETCHING } from './client/backup-client.ts';
+import { EmbeddedTrust } from './client/fleet-trust-source.ts';
+import { SimFleet } from './fleet.ts';
+import type { HsmEndpoint } from './hsm/endpoint.ts';
+import { firmwareImage } from './hsm/firmware.ts';
+import type { ReplicaStatus } from './hsm/messages.ts';
+import { HsmVendor } from './hsm/vendor.ts';
+import { ProcessFleet } from './process-fleet.ts';
+import { Report } from './report.ts';
+
+export interface SimRunOptions {
+  readonly processes: boolean;
+  readonly size: number;
+  readonly regions: readonly string[];
+  /** HSM numbers (1-based) or ids to stop after registration. */
+  readonly stop: readonly string[];
+  /** Region groups to partition into after registration. */
+  readonly partition?: readonly (readonly string[])[];
+  readonly wrongGuesses: number;
+  readonly guessLimit: number;
+  readonly write?: (line: string) => void;
+}
+
+interface Driver {
+  readonly ids: readonly string[];
+  readonly regions: readonly string[];
+  ceremonyHsms(): CeremonyHsm[];
+  endpoints(): HsmEndpoint[];
+  stop(ids: string[]): Promise<void>;
+  partition(groups: readonly (readonly string[])[]): Promise<void>;
+  status(userId: string): Promise<(ReplicaStatus | { hsmId: string; kind: 'down' })[]>;
+  describe(): string[];
+  close(): Promise<void>;
+}
+
+async function inProcess(vendor: HsmVendor, o: SimRunOptions): Promise<Driver> {
+  const fleet = SimFleet.create({ fleetId: 'sim-fleet', vendor, size: o.size, regions: o.regions, guessLimit: o.guessLimit });
+  return {
+    ids: fleet.hsms.map((h) => h.id),
+    regions: fleet.regions(),
+    ceremonyHsms: () => [...fleet.hsms],
+    endpoints: () => fleet.endpoints(),
+    stop: async (ids) => fleet.stop(...ids),
+    partition: async (groups) => fleet.partition(groups),
+    status: async (userId) => fleet.hsms.map((h) => (fleet.network.isRunning(h.id) ? h.status(userId) : { hsmId: h.id, kind: 'down' as const })),
+    describe: () => fleet.hsms.map((h) => `${h.id} (${h.region}) in-process`),
+    close: async () => undefined,
+  };
+}
+
+async function processes(skey: string, o: SimRunOptions): Promise<Driver> {
+  const fleet = await ProcessFleet.start({ fleetId: 'sim-fleet', vendorSkey: skey, size: o.size, regions: o.regions, guessLimit: o.guessLimit });
+  return {
+    ids: fleet.hsmIds,
+    regions: fleet.regions(),
+    ceremonyHsms: () => fleet.ceremonyHsms(),
+    endpoints: () => fleet.endpoints(),
+    stop: (ids) => fleet.stop(...ids),
+    partition: (groups) => fleet.partition(groups),
+    status: (userId) => fleet.status(userId),
+    describe: () => fleet.describe().map((d) => `${d.hsmId} (${d.region}) pid ${d.pid} at ${d.url}`),
+    close: () => fleet.close(),
+  };
+}
+
+export async function runSimulation(o: SimRunOptions): Promise<{ recovered: boolean; lines: readonly string[] }> {
+  const r = new Report(o.write);
+  const vendorSkey = generateKey('hsm-vendor.example', KEY_TYPE_ED25519).skey;
+  const vendor = new HsmVendor(vendorSkey);
+  const fleet = o.processes ? await processes(vendorSkey, o) : await inProcess(vendor, o);
+  try {
+    const toId = (s: string): string => {
+      const id = /^[0-9]+$/.test(s) ? fleet.ids[Number(s) - 1] : fleet.ids.find((x) => x === s);
+      if (!id) throw new FleetlogError('usage', `--stop: no HSM ${s} (give 1-${fleet.ids.length} or an HSM id)`);
+      return id;
+    };
+    const stop = o.stop.map(toId);
+    r.section(`Fleet of ${fleet.ids.length} HSMs (${o.processes ? 'processes on localhost' : 'in-process'}), guess limit ${o.guessLimit}`);
+    for (const d of fleet.describe()) r.info(d);
+
+    const now = Math.floor(Date.now() / 1000);
+    const ceremony = await runCeremony({ fleetId: 'sim-fleet', hsms: fleet.ceremonyHsms(), firmware: firmwareImage(), vendorKeys: [vendor.vkey], now });
+    const signer = (name: string) => parseSignerKey(generateKey(name, KEY_TYPE_ED25519).skey);
+    const { keyset } = signKeyset({ evidence: ceremony.evidence, evidenceBytes: ceremony.evidenceBytes, version: 1, notBefore: now - 60, notAfter: now + 86_400, publisher: signer('publisher.example'), countersigner: signer('countersigner.example'), vendorKeys: [vendor.vkey] });
+    r.ok(`ceremony done: fleet OPAQUE key ${ceremony.opaquePublicKey.slice(0, 16)}…; ${keyset.keys.length} keys pinned in the client (embedded mode)`);
+
+    const client = new BackupClient({ userId: 'user', fleetId: 'sim-fleet', endpoints: fleet.endpoints(), trust: new EmbeddedTrust('sim-fleet', keyset.keys), keyStretching: FAST_KEY_STRETCHING });
+    r.section('Register a backup');
+    const reg = await client.register('the password');
+    r.ok(`registered via ${reg.hsmId}; ${reg.remaining} guesses`);
+
+    r.section('Inject faults');
+    if (stop.length) {
+      await fleet.stop(stop);
+      r.ok(`stopped ${stop.join(', ')}`);
+    }
+    if (o.partition) {
+      await fleet.partition(o.partition);
+      r.ok(`partitioned regions: ${o.partition.map((g) => `[${g.join(' ')}]`).join(' | ')}`);
+    }
+    if (!stop.length && !o.partition) r.info('none');
+
+    if (o.wrongGuesses > 0) r.section(`${o.wrongGuesses} wrong guesses`);
+    for (let i = 1; i <= o.wrongGuesses; i++) {
+      try {
+        await client.recover(`wrong-${i}`);
+        r.fail(`guess ${i} was accepted`);
+      } catch (e) {
+        if (!isFleetlogError(e)) throw e;
+        r.info(`guess ${i}: ${e.code}: ${e.message.split('\n')[0]}`);
+      }
+    }
+
+    r.section('Recover with the right password');
+    let recovered = false;
+    try {
+      const rec = await client.recover('the password');
+      recovered = true;
+      r.ok(`recovered via ${rec.hsmId}; counter reset to ${rec.remaining}`);
+    } catch (e) {
+      if (!isFleetlogError(e)) throw e;
+      r.fail(`${e.code}: ${e.message}`);
+    }
+
+    r.section('Replica state (each HSM\'s local copy)');
+    for (const s of await fleet.status('user')) {
+      r.info(s.kind === 'down' ? `${s.hsmId}: down` : `${s.hsmId}: ${s.kind}${s.remaining !== undefined ? `, ${s.remaining} guesses` : ''}, accepted ballot ${s.accepted}, promised ${s.promised}`);
+    }
+    return { recovered, lines: r.lines };
+  } finally {
+    await fleet.close();
+  }
+}

@@ -1,0 +1,92 @@
+/** An in-process witness (app.request, no socket) with helpers to submit and inspect state. */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { cosignatureTimestamp, cosignatureVerifier } from '../../core/cosignature.ts';
+import { parseNote, verifyNote } from '../../core/note/note.ts';
+import { silentLogger } from '../../service/logger.ts';
+import { addLog, initWitness, openWitness, type OpenWitness, type OpenWitnessOptions } from '../../witness/index.ts';
+import { originHash } from '../../witness/store.ts';
+import { tempDir } from '../support/process.ts';
+import type { TestLog } from './test-log.ts';
+
+export const WITNESS_NAME = 'witness.example/w1';
+
+export interface Reply {
+  readonly status: number;
+  readonly contentType: string | null;
+  readonly text: string;
+}
+
+export async function replyOf(res: Response): Promise<Reply> {
+  return { status: res.status, contentType: res.headers.get('content-type'), text: await res.text() };
+}
+
+export type FixtureOptions = Omit<OpenWitnessOptions, 'dataDir' | 'logger'>;
+
+export class WitnessFixture {
+  constructor(
+    readonly dataDir: string,
+    readonly vkey: string,
+    public witness: OpenWitness,
+  ) {}
+
+  static async create(options: FixtureOptions = {}): Promise<WitnessFixture> {
+    const dataDir = tempDir('fleetlog-witness-');
+    const { vkey } = await initWitness({ dataDir, name: WITNESS_NAME });
+    return new WitnessFixture(dataDir, vkey, openWitness({ dataDir, logger: silentLogger, ...options }));
+  }
+
+  /** Another witness instance on the same data directory: its own connection and group commit, like a second process. */
+  second(options: FixtureOptions = {}): OpenWitness {
+    return openWitness({ dataDir: this.dataDir, logger: silentLogger, ...options });
+  }
+
+  async reopen(options: FixtureOptions = {}): Promise<void> {
+    await this.witness.close();
+    this.witness = openWitness({ dataDir: this.dataDir, logger: silentLogger, ...options });
+  }
+
+  trust(log: TestLog): void {
+    addLog({ dataDir: this.dataDir, origin: log.origin, vkey: log.vkey });
+  }
+
+  async post(body: string | Uint8Array, witness: OpenWitness = this.witness): Promise<Reply> {
+    return replyOf(await witness.app.request('/add-checkpoint', { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body) }));
+  }
+
+  async get(path: string): Promise<Reply> {
+    return replyOf(await this.witness.app.request(path));
+  }
+
+  async cosigned(origin: string): Promise<Reply> {
+    return this.get(`/${originHash(origin)}/checkpoint`);
+  }
+
+  /** Every row of the witness's safety state and evidence, read through a separate connection. */
+  dump(): { checkpoints: unknown[]; evidence: number } {
+    const db = new Database(join(this.dataDir, 'witness.db'), { readonly: true });
+    try {
+      return {
+        checkpoints: db.prepare('SELECT origin, tree_size, hex(root_hash) AS root, note, last_timestamp FROM checkpoints ORDER BY origin').all(),
+        evidence: (db.prepare('SELECT count(*) AS n FROM evidence').get() as { n: number }).n,
+      };
+    } finally {
+      db.close();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.witness.close();
+  }
+}
+
+/**
+ * Checks a 200 body the way an independent client would: append the lines to the checkpoint and
+ * verify the note with only the witness's cosigner key. Returns the cosignature timestamp.
+ */
+export function verifyCosignature(checkpointNote: string, body: string, witnessVkey: string): bigint {
+  const verified = verifyNote(parseNote(checkpointNote + body), [cosignatureVerifier(witnessVkey)]);
+  const timestamp = cosignatureTimestamp(verified.verified[0]!.signature.signature);
+  if (timestamp === undefined) throw new Error('cosignature has no timestamp');
+  return timestamp;
+}

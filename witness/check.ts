@@ -1,0 +1,132 @@
+/**
+ * The witness's judgement of one add-checkpoint request: request bytes and the witness's state
+ * in, and out either the cosignature with the state change it needs, or a typed refusal (plus
+ * split-view evidence when the log signed a conflicting checkpoint). It reads the database but
+ * never writes it, so it runs on any thread (witness/check-pool.ts) and is the same code inline.
+ *
+ * Steps, in the specification's order:
+ *   1. parse the body strictly (400);
+ *   2. look up the origin's trusted keys (404);
+ *   3. verify the log's signature (403);
+ *   4. decide against the stored state (decide.ts: 400, 409, 422 or cosign);
+ *   5. cosign with the witness's time, never older than the last cosignature for this log.
+ * The caller (add-checkpoint.ts) then stores the result with a compare-and-swap on the exact state
+ * this decision read; if that state has moved, the decision is void and is made again.
+ */
+import { toBase64, toHex, utf8 } from '../core/bytes.ts';
+import { parseCheckpointNote } from '../core/checkpoint.ts';
+import type { Cosigner } from '../core/cosignature.ts';
+import { sha256 } from '../core/crypto/sha256.ts';
+import { FleetlogError, isFleetlogError, type ErrorCode } from '../core/errors.ts';
+import { verifyNote } from '../core/note/note.ts';
+import { formatSplitViewEvidence, makeSplitViewEvidence } from '../core/split-view-evidence.ts';
+import { parseAddCheckpoint } from '../core/witness-request.ts';
+import { decide } from './decide.ts';
+import type { LogKeyCache } from './log-keys.ts';
+import type { LogState, WitnessStore } from './store.ts';
+
+export interface CheckContext {
+  /** Read only: keys and state. */
+  readonly store: WitnessStore;
+  readonly keys: LogKeyCache;
+  readonly cosigner: Cosigner;
+}
+
+/** The new head of a log, as compare-and-swap writes it. */
+export interface NextState {
+  readonly origin: string;
+  readonly treeSize: number;
+  readonly rootHash: Uint8Array;
+  /** Checkpoint text, the log's verified signature line(s), our cosignature. */
+  readonly note: string;
+  readonly timestamp: number;
+}
+
+export interface EvidenceRecord {
+  readonly origin: string;
+  readonly digest: string;
+  readonly document: string;
+  readonly observedAt: number;
+}
+
+/** A FleetlogError as plain data, so it can cross a worker's message port. */
+export interface RefusalData {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+export type CheckOutcome =
+  | {
+      readonly kind: 'cosign';
+      /** The tree size the decision read; undefined if the witness held nothing for the log. */
+      readonly expectedSize: number | undefined;
+      readonly next: NextState;
+      /** The 200 body: our cosignature line. */
+      readonly cosignature: string;
+    }
+  | { readonly kind: 'refuse'; readonly refusal: RefusalData; readonly evidence?: EvidenceRecord };
+
+function refuse(e: unknown, evidence?: EvidenceRecord): CheckOutcome {
+  const refusal: RefusalData = isFleetlogError(e)
+    ? { code: e.code, message: e.message, ...(e.detail ? { detail: { ...e.detail } } : {}) }
+    : { code: 'internal', message: String(e) };
+  return evidence ? { kind: 'refuse', refusal, evidence } : { kind: 'refuse', refusal };
+}
+
+export function refusalError(refusal: RefusalData): FleetlogError {
+  return new FleetlogError(refusal.code, refusal.message, refusal.detail ? { detail: refusal.detail } : undefined);
+}
+
+/** `now` is the witness's clock in seconds since the epoch. Never throws. */
+export function checkAddCheckpoint(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
+  try {
+    return check(ctx, body, now);
+  } catch (e) {
+    return refuse(e);
+  }
+}
+
+function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
+  let req: ReturnType<typeof parseAddCheckpoint>;
+  let parsed: ReturnType<typeof parseCheckpointNote>;
+  try {
+    req = parseAddCheckpoint(body);
+    parsed = parseCheckpointNote(req.checkpoint);
+  } catch (e) {
+    if (isFleetlogError(e)) throw new FleetlogError('bad_witness_request', e.message, { cause: e });
+    throw e;
+  }
+  const { checkpoint: cp, note } = parsed;
+
+  const vkeys = ctx.store.logKeys(cp.origin);
+  if (vkeys.length === 0) throw new FleetlogError('not_found', `unknown log origin ${JSON.stringify(cp.origin)}`);
+  // bad_signature (a trusted key's signature fails) or no_trusted_signature: both 403.
+  const verified = verifyNote(note, ctx.keys.verifiers(vkeys));
+  // What we keep and serve: the checkpoint with only the signatures we verified.
+  const signedByLog = `${note.text}\n${verified.verified.map((v) => v.signature.line).join('')}`;
+
+  const stored = ctx.store.state(cp.origin);
+  const verdict = decide({ oldSize: req.oldSize, proof: req.proof, checkpoint: cp, stored });
+  if (verdict.decision.kind === 'reject') {
+    const evidence = verdict.splitView && stored ? evidenceRecord(ctx, stored, signedByLog, verdict.splitView.proof, now) : undefined;
+    return refuse(verdict.decision.error, evidence);
+  }
+  const timestamp = Math.max(now, stored?.lastTimestamp ?? 0, 1);
+  const cosignature = ctx.cosigner.cosign(note.textBytes, timestamp);
+  return {
+    kind: 'cosign',
+    expectedSize: stored?.treeSize,
+    next: { origin: cp.origin, treeSize: cp.size, rootHash: cp.rootHash, note: signedByLog + cosignature, timestamp },
+    cosignature,
+  };
+}
+
+function evidenceRecord(ctx: CheckContext, stored: LogState, presented: string, proof: readonly Uint8Array[], now: number): EvidenceRecord {
+  const document = formatSplitViewEvidence(
+    makeSplitViewEvidence({ origin: stored.origin, witness: ctx.cosigner.vkey, observed: now, cosigned: stored.note, presented, proof }),
+  );
+  // The same conflict presented again is not new evidence: dedupe on everything but the time.
+  const digest = toHex(sha256(utf8(`${stored.note}\n\n${presented}\n\n${proof.map((h) => toBase64(h)).join('\n')}`)));
+  return { origin: stored.origin, digest, document, observedAt: now };
+}

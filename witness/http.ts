@@ -1,0 +1,87 @@
+/**
+ * The witness's HTTP interface (C2SP tlog-witness plus fleetlog's evidence endpoints):
+ *   POST /add-checkpoint                     the protocol; statuses in http-status.ts
+ *   GET  /<hex sha256(origin)>/checkpoint    latest cosigned checkpoint (log signature + ours)
+ *   GET  /evidence, /evidence/<hex sha256(origin)>   split-view evidence (specs/witness-evidence.md)
+ *   GET  /health, /metrics
+ */
+import { Hono, type Context } from 'hono';
+import { FleetlogError } from '../core/errors.ts';
+import { formatSplitViewEvidenceList, parseSplitViewEvidence } from '../core/split-view-evidence.ts';
+import { MAX_ADD_CHECKPOINT_BYTES } from '../core/witness-request.ts';
+import { errorResponse } from '../service/http-errors.ts';
+import type { Logger } from '../service/logger.ts';
+import { PROMETHEUS_CONTENT_TYPE } from '../service/metrics.ts';
+import { addCheckpoint, type WitnessCore } from './add-checkpoint.ts';
+import { readRequestBody } from './body.ts';
+import { witnessErrorResponse, witnessStatus } from './http-status.ts';
+import type { WitnessMetrics } from './metrics.ts';
+
+const ORIGIN_HASH = /^[0-9a-f]{64}$/;
+const TEXT = 'text/plain; charset=utf-8';
+
+export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, logger: Logger): Hono {
+  const app = new Hono();
+  const { store } = core;
+  metrics.logs.set(() => store.logCount());
+
+  app.post('/add-checkpoint', async (c) => {
+    const started = performance.now();
+    let status = 200;
+    try {
+      const body = await readRequestBody(c, MAX_ADD_CHECKPOINT_BYTES);
+      const result = await addCheckpoint(core, body);
+      logger.debug('cosigned', { origin: result.checkpoint.origin, size: result.checkpoint.size, timestamp: result.timestamp });
+      return c.body(result.cosignatures, 200, { 'Content-Type': TEXT });
+    } catch (e) {
+      status = witnessStatus(e);
+      // A stale old size is routine (logs probe with old 0); everything else is worth a line.
+      if (e instanceof FleetlogError && status < 500) (e.code === 'conflict' ? logger.debug : logger.info)('add-checkpoint refused', { status, code: e.code, reason: e.message });
+      return witnessErrorResponse(c, e, logger);
+    } finally {
+      metrics.requests.inc({ status: String(status) });
+      metrics.latency.observe((performance.now() - started) / 1000);
+    }
+  });
+  app.all('/add-checkpoint', (c) => {
+    c.header('Allow', 'POST');
+    return errorResponse(c, 'usage', 'add-checkpoint takes POST', 405);
+  });
+
+  app.get('/evidence', (c) => evidenceList(c, undefined));
+  app.get('/evidence/:hash', (c) => {
+    const hash = c.req.param('hash');
+    if (!ORIGIN_HASH.test(hash)) return errorResponse(c, 'usage', 'expected /evidence/<lowercase hex SHA-256 of the origin>', 400);
+    if (!store.knowsOriginHash(hash)) return errorResponse(c, 'not_found', 'this witness knows no log with that origin hash', 404);
+    return evidenceList(c, hash);
+  });
+
+  app.get('/:hash/checkpoint', (c) => {
+    const hash = c.req.param('hash');
+    if (!ORIGIN_HASH.test(hash)) return errorResponse(c, 'not_found', 'not found', 404);
+    const note = store.cosignedNote(hash);
+    if (note === undefined) return errorResponse(c, 'not_found', 'this witness has not cosigned a checkpoint for that origin', 404);
+    return c.body(note, 200, { 'Content-Type': TEXT, 'Cache-Control': 'no-cache' });
+  });
+
+  app.get('/health', (c) => {
+    try {
+      if (store.healthy() && core.writer.healthy()) return c.json({ status: 'ok', witness: core.vkey });
+    } catch (e) {
+      logger.error('health check failed', { error: String(e) });
+    }
+    return c.json({ status: 'unavailable' }, 503);
+  });
+
+  app.get('/metrics', (c) => c.body(metrics.registry.render(), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));
+
+  app.notFound((c) => errorResponse(c, 'not_found', 'not found', 404));
+  app.onError((err, c) => witnessErrorResponse(c, err, logger));
+
+  function evidenceList(c: Context, hash: string | undefined): Response {
+    const documents = store.evidence(hash).map((row) => parseSplitViewEvidence(row.document));
+    return c.body(formatSplitViewEvidenceList(documents), 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
+  }
+
+  return app;
+}

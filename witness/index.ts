@@ -1,0 +1,174 @@
+/**
+ * The witness's in-process API (the contract other components and tests use):
+ *   initWitness   create the data directory: SQLite database and a 0600 cosigning key (type 0x04)
+ *   addLog / removeLog / listLogs   which logs (origin + Ed25519 vkey) it cosigns for
+ *   openWitness   the Hono app and core without a socket (for app.request tests)
+ *   startWitness  the same, listening on HOST:PORT
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Hono } from 'hono';
+import { cosignerFromKey } from '../core/cosignature.ts';
+import { FleetlogError } from '../core/errors.ts';
+import { KEY_TYPE_COSIGNATURE, generateKey, parseSignerKey } from '../core/note/keys.ts';
+import { readKeyFile, writeKeyFile } from '../service/key-file.ts';
+import { createLogger, type Logger } from '../service/logger.ts';
+import { startHttpServer, type RunningServer } from '../service/serve.ts';
+import { openDatabase } from '../service/sqlite.ts';
+import type { WitnessHooks } from './add-checkpoint.ts';
+import { inlineWriter, workerWriter } from './writer.ts';
+import { createWitnessApp } from './http.ts';
+import { assertOrigin, parseLogVkey } from './log-keys.ts';
+import { defaultCheckThreads, inlineChecker, workerPoolChecker } from './check-pool.ts';
+import { createWitnessMetrics } from './metrics.ts';
+import { witnessPaths } from './paths.ts';
+import { createSchema } from './schema.ts';
+import { WitnessStore, type LogSummary } from './store.ts';
+
+export type { LogSummary } from './store.ts';
+export type { WitnessHooks } from './add-checkpoint.ts';
+
+export interface InitWitnessOptions {
+  readonly dataDir: string;
+  /** The witness's key name, e.g. witness.example/w1. */
+  readonly name: string;
+}
+
+/** Creates DIR/witness.db and DIR/witness.key (0600). Refuses to touch an existing witness. */
+export async function initWitness(options: InitWitnessOptions): Promise<{ vkey: string }> {
+  const paths = witnessPaths(options.dataDir);
+  const { skey, vkey } = generateKey(options.name, KEY_TYPE_COSIGNATURE); // validates the name first
+  mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+  if (existsSync(paths.database)) throw new FleetlogError('io', `refusing to overwrite the existing witness database ${paths.database}`);
+  writeKeyFile(paths.key, skey);
+  const db = openDatabase(paths.database);
+  try {
+    createSchema(db, { name: options.name, vkey });
+  } finally {
+    db.close();
+  }
+  return { vkey };
+}
+
+function withStore<T>(dataDir: string, body: (store: WitnessStore) => T): T {
+  const paths = witnessPaths(dataDir);
+  if (!existsSync(paths.database)) throw new FleetlogError('io', `no witness in ${dataDir}; run fleetlog witness init first`);
+  const store = WitnessStore.open(paths.database);
+  try {
+    return body(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** Trusts `vkey` (an Ed25519 note key, type 0x01) for checkpoints whose origin line is `origin`. */
+export function addLog(options: { dataDir: string; origin: string; vkey: string }): void {
+  assertOrigin(options.origin);
+  const key = parseLogVkey(options.vkey);
+  withStore(options.dataDir, (store) => store.addLogKey(options.origin, key.vkey, Math.floor(Date.now() / 1000)));
+}
+
+/**
+ * Stops trusting every key for `origin`. The witness still remembers what it cosigned for it, so
+ * adding the log again later resumes from there instead of starting over (no rollback).
+ */
+export function removeLog(options: { dataDir: string; origin: string }): void {
+  const removed = withStore(options.dataDir, (store) => store.removeLog(options.origin));
+  if (removed === 0) throw new FleetlogError('not_found', `the witness has no log with origin ${JSON.stringify(options.origin)}`);
+}
+
+export function listLogs(options: { dataDir: string }): LogSummary[] {
+  return withStore(options.dataDir, (store) => store.listLogs());
+}
+
+export interface OpenWitnessOptions {
+  readonly dataDir: string;
+  readonly logger?: Logger;
+  /** Milliseconds since the epoch; cosignature timestamps come from here (default Date.now). */
+  readonly clock?: () => number;
+  readonly hooks?: WitnessHooks;
+  /**
+   * Worker threads that judge requests (parse, verify the log signature, decide, cosign), plus
+   * one writer thread for the commits; 0 does everything on the main thread. openWitness
+   * defaults to 0 (cheap to start, for tests); startWitness to one checker per core.
+   */
+  readonly threads?: number;
+}
+
+export interface OpenWitness {
+  readonly app: Hono;
+  readonly name: string;
+  readonly vkey: string;
+  /** Resolves once the worker threads (if any) are loaded; requests before that just wait. */
+  readonly ready: Promise<void>;
+  /** Waits for pending commits and closes the database. */
+  close(): Promise<void>;
+}
+
+export function openWitness(options: OpenWitnessOptions): OpenWitness {
+  const paths = witnessPaths(options.dataDir);
+  if (!existsSync(paths.database)) throw new FleetlogError('io', `no witness in ${options.dataDir}; run fleetlog witness init first`);
+  const key = parseSignerKey(readKeyFile(paths.key));
+  const store = WitnessStore.open(paths.database);
+  try {
+    if (key.type !== KEY_TYPE_COSIGNATURE) throw new FleetlogError('bad_key', `${paths.key} is not a cosigner key (type 0x04)`);
+    if (store.meta('vkey') !== key.vkey) throw new FleetlogError('bad_key', `${paths.key} does not match the key this witness was created with`);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const logger = options.logger ?? createLogger('witness');
+  const metrics = createWitnessMetrics();
+  const onBatch = (n: number): void => metrics.commitBatch.observe(n);
+  const threads = options.threads ?? 0;
+  const checker = threads > 0 ? workerPoolChecker(threads, { databasePath: paths.database, keyPath: paths.key }, logger) : inlineChecker(store, cosignerFromKey(key));
+  const writer = threads > 0 ? workerWriter(paths.database, logger, onBatch) : inlineWriter(store, onBatch);
+  const core = {
+    store,
+    writer,
+    checker,
+    vkey: key.vkey,
+    clock: options.clock ?? Date.now,
+    logger,
+    hooks: options.hooks,
+    events: {
+      splitView: (_origin: string, stored: boolean) => metrics.splitViews.inc({ stored: String(stored) }),
+      casLost: () => metrics.casLost.inc(),
+    },
+  };
+  const app = createWitnessApp(core, metrics, logger);
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    name: key.name,
+    vkey: key.vkey,
+    ready: Promise.all([checker.ready, writer.ready]).then(() => undefined),
+    close() {
+      closed ??= writer
+        .close()
+        .then(() => checker.close())
+        .then(() => store.close());
+      return closed;
+    },
+  };
+}
+
+export interface StartWitnessOptions extends OpenWitnessOptions {
+  readonly host?: string;
+  readonly port?: number;
+}
+
+export interface RunningWitness extends RunningServer {
+  readonly vkey: string;
+}
+
+export async function startWitness(options: StartWitnessOptions): Promise<RunningWitness> {
+  const witness = openWitness({ ...options, threads: options.threads ?? defaultCheckThreads() });
+  try {
+    await witness.ready; // listen only once requests can be served at full speed
+    const server = await startHttpServer(witness.app, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, () => witness.close());
+    return { url: server.url, port: server.port, close: () => server.close(), vkey: witness.vkey };
+  } catch (e) {
+    await witness.close();
+    throw e;
+  }
+}
