@@ -1,7 +1,16 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx's loader, so `npx fleetlog` works right after
-// `npm ci` with no build step. tsx transpiles with esbuild and caches; there is no runtime cost after load.
-import { register } from 'tsx/esm/api';
+// The fleetlog executable. It runs the compiled JavaScript in dist/ (built by `npm ci` through the
+// prepare script, or `npm run build`) when that is newer than every source file; otherwise it runs
+// the TypeScript sources through tsx, so an edited checkout never runs stale code.
+// FLEETLOG_FROM_SOURCE=1 forces the sources.
+import { fileURLToPath } from 'node:url';
+import { isBuildFresh } from './sources.js';
 
-register();
-await import('../cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+if (process.env.FLEETLOG_FROM_SOURCE !== '1' && isBuildFresh(root)) {
+  await import('../dist/cli/main.js');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/main.ts');
+}

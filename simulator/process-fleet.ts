@@ -7,8 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { FleetlogError } from '../core/errors.ts';
 import { writeKeyFile } from '../service/key-file.ts';
 import { DEFAULT_FLEET_SIZE, DEFAULT_REGIONS } from './fleet.ts';
@@ -16,8 +15,9 @@ import { randomId } from './hsm/crypto.ts';
 import type { HsmEndpoint } from './hsm/endpoint.ts';
 import type { ReplicaStatus } from './hsm/messages.ts';
 import { HttpCeremonyHsm, httpEndpoint } from './http/hsm-client.ts';
+import { FLEETLOG_EXECUTABLE } from '../service/executable.ts';
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/fleetlog.js');
+const BIN = FLEETLOG_EXECUTABLE;
 
 export interface ProcessFleetOptions {
   readonly fleetId: string;

@@ -5,7 +5,8 @@
  * the same function; the pool only moves it.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../service/worker.ts';
 import type { Cosigner } from '../core/cosignature.ts';
 import type { Logger } from '../service/logger.ts';
 import { checkAddCheckpoint, type CheckOutcome } from './check.ts';
@@ -56,7 +57,7 @@ export function workerPoolChecker(threads: number, data: CheckWorkerData, logger
   const slots: Slot[] = [];
 
   const start = (slot: Slot): Promise<void> => {
-    const worker = new Worker(new URL('./check-worker.mjs', import.meta.url), { workerData: data });
+    const worker = startWorker(new URL('./check-worker.ts', import.meta.url), { workerData: data });
     slot.worker = worker;
     slot.alive = true;
     let loaded!: () => void;

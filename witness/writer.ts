@@ -7,7 +7,8 @@
  * never blocks the event loop: requests keep being read and judged while the disk works, and
  * they form the next batch.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../service/worker.ts';
 import { FleetlogError } from '../core/errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { commitBatch, type WriteJob, type WriteResult } from './commit-batch.ts';
@@ -88,7 +89,7 @@ export function inlineWriter(store: WitnessStore, onBatch?: (size: number) => vo
 }
 
 export function workerWriter(databasePath: string, logger: Logger, onBatch?: (size: number) => void): Writer {
-  const worker = new Worker(new URL('./writer-worker.mjs', import.meta.url), { workerData: { databasePath } });
+  const worker = startWorker(new URL('./writer-worker.ts', import.meta.url), { workerData: { databasePath } });
   let pending: { resolve: (r: WriteResult[]) => void; reject: (e: unknown) => void } | undefined;
   let stopped: Error | undefined;
   let loaded!: () => void;

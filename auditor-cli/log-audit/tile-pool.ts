@@ -6,7 +6,8 @@
  * slower, same answers.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../service/worker.ts';
 import { parsePolicy, type Policy } from '../../core/policy/policy.ts';
 import { runTileJob, type TileJob, type TileJobResult } from './tile-job.ts';
 
@@ -24,8 +25,7 @@ interface Slot {
 
 /** Jobs a worker holds at once, so it never waits for the main thread between two. */
 const PER_WORKER = 3;
-const BOOT = new URL('./worker-boot.mjs', import.meta.url);
-const ENTRY = new URL('./tile-worker.ts', import.meta.url).href;
+const ENTRY = new URL('./tile-worker.ts', import.meta.url);
 
 function transferable(bytes: Uint8Array): { view: Uint8Array; buffer: ArrayBuffer } {
   // Only a view that owns its whole buffer may be transferred; anything else is copied first.
@@ -109,7 +109,7 @@ export class TilePool {
   #start(policyText: string | undefined): void {
     let worker: Worker;
     try {
-      worker = new Worker(BOOT, { workerData: { entry: ENTRY, policyText } });
+      worker = startWorker(ENTRY, { workerData: { policyText } });
     } catch {
       return; // no threads here: the main thread does the work
     }

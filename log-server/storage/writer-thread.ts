@@ -4,7 +4,8 @@
  * posts the batch and keeps serving; the promise resolves once the commit (and its fsync) is done.
  * Calls run strictly in order, one at a time: the single-writer rule still holds.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../service/worker.ts';
 import { FleetlogError, type ErrorCode } from '../../core/errors.ts';
 import type { IntegratedBatch } from './storage.ts';
 
@@ -30,7 +31,7 @@ export class WriterThread {
 
   static start(path: string): Promise<WriterThread> {
     // Small heap limits: the writer holds one batch at a time, and every megabyte here is server RSS.
-    const worker = new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 } });
+    const worker = startWorker(new URL('./writer-worker-main.ts', import.meta.url), { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 } });
     const thread = new WriterThread(worker);
     return new Promise((ready, failed) => {
       worker.on('message', (m: WriterReply | { ready: true }) => {

@@ -3,7 +3,8 @@
  * core while the main thread serves HTTP and sequences. With `workers: 0` validation runs inline
  * (tests, tiny deployments). Either way the answer is the same `validateEntry` result.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../service/worker.ts';
 import { FleetlogError, type ErrorCode } from '../../core/errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import { validateEntry, type PendingFacts, type SigningKeys, type ValidatedEntry } from './validate.ts';
@@ -60,7 +61,7 @@ export class ValidationPool {
   }
 
   #spawn(workerData: WorkerKeys): Promise<void> {
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 } });
+    const worker = startWorker(new URL('./worker-main.ts', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 } });
     const pw: PoolWorker = { worker, waiting: new Map() };
     this.#workers.push(pw);
     return new Promise<void>((ready, failed) => {
