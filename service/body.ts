@@ -20,6 +20,16 @@ export async function readBodyCapped(c: Context, maxBytes: number): Promise<Uint
   if (incoming && typeof incoming.on === 'function' && !incoming.readableEnded && !c.req.raw.bodyUsed) return readIncomingCapped(incoming, maxBytes);
   const stream = c.req.raw.body;
   if (!stream) return new Uint8Array(0);
+  const body = await readStreamCapped(stream, maxBytes);
+  if (body === undefined) throw new FleetlogError('too_large', `request body exceeds the ${maxBytes}-byte limit`);
+  return body;
+}
+
+/**
+ * Reads a web stream to the end, or gives up (cancelling the stream) and returns undefined as soon
+ * as it passes `maxBytes`. For request bodies here and for responses from untrusted peers.
+ */
+export async function readStreamCapped(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array | undefined> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -29,7 +39,7 @@ export async function readBodyCapped(c: Context, maxBytes: number): Promise<Uint
     total += value.length;
     if (total > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw new FleetlogError('too_large', `request body exceeds the ${maxBytes}-byte limit`);
+      return undefined;
     }
     chunks.push(value);
   }

@@ -8,6 +8,7 @@ import type { Hash } from '../../core/merkle/hash.ts';
 import { parseSignatureLine } from '../../core/note/note.ts';
 import type { PolicyWitness } from '../../core/policy/policy.ts';
 import { formatAddCheckpoint } from '../../core/witness-request.ts';
+import { readStreamCapped } from '../../service/body.ts';
 
 /** Witness answers are a few signature lines or a size; anything longer is refused unread. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -97,18 +98,7 @@ async function readCapped(response: Response): Promise<string> {
     throw new Error(`response of ${declared} bytes is too large`);
   }
   if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      throw new Error('response is too large');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = await readStreamCapped(response.body, MAX_RESPONSE_BYTES);
+  if (body === undefined) throw new Error('response is too large');
+  return Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8');
 }

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { concatBytes, toBase64, utf8, writeUint64BE } from '../../core/bytes.ts';
 import { formatCheckpointText, MAX_CHECKPOINT_NOTE_BYTES, openCheckpoint, parseCheckpointNote, parseCheckpointText, sameCheckpointHead, signCheckpoint } from '../../core/checkpoint.ts';
 import { cosignatureMessage, cosignatureTimestamp, cosignatureVerifier, cosignerFromKey, MAX_COSIGNATURE_TIMESTAMP } from '../../core/cosignature.ts';
-import { isFleetlogError } from '../../core/errors.ts';
 import { EMPTY_ROOT } from '../../core/merkle/hash.ts';
 import { KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519 } from '../../core/note/keys.ts';
 import { appendSignatureLines, formatSignatureLine, openNote } from '../../core/note/note.ts';
@@ -12,15 +11,8 @@ import { ed25519NoteSigner, ed25519NoteVerifier } from '../../core/note/verifier
 import { openCheckpointWithPolicy, requireQuorum } from '../../core/policy/checkpoint-trust.ts';
 import { parsePolicy } from '../../core/policy/policy.ts';
 import { buildWorld, COSIGN_TIME, fixedKey, ORIGIN } from '../../specs/vectors/fixtures.ts';
+import { codeOf } from '../support/error-code.ts';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isFleetlogError(e) ? e.code : `not a FleetlogError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 const ROOT = toBase64(new Uint8Array(32).fill(0xaa));
 const logKey = fixedKey('example.com/log', KEY_TYPE_ED25519);

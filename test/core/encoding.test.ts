@@ -6,16 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeUtf8, fromBase64, fromHex, readUint32BE, readUint64BE, toBase64, toHex, utf8, writeUint32BE, writeUint64BE } from '../../core/bytes.ts';
 import { parseDecimal, parseDecimalBig, isUint, MAX_TREE_SIZE } from '../../core/decimal.ts';
 import { decodeEntryBundle, encodeEntryBundle, MAX_ENTRY_BYTES } from '../../core/entry-bundle.ts';
-import { isFleetlogError } from '../../core/errors.ts';
+import { codeOf } from '../support/error-code.ts';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isFleetlogError(e) ? e.code : `not a FleetlogError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('canonical decimal', () => {
   it.each([

@@ -9,19 +9,11 @@ import { decodeEntry, encodeEntry, entryLeafHashHex } from '../../core/entries/e
 import { checkKeysetSignatures, COUNTERSIGNER_CONTEXT, countersignerMessage, keysetEvidenceProblems, PUBLISHER_CONTEXT, publisherMessage, signFleetKeyset, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
 import { makeSignatureRef } from '../../core/entries/signature-ref.ts';
 import { MAX_ENTRY_BYTES } from '../../core/entry-bundle.ts';
-import { isFleetlogError } from '../../core/errors.ts';
 import { leafHash } from '../../core/merkle/hash.ts';
 import { KEY_TYPE_ED25519, parseVerifierKey } from '../../core/note/keys.ts';
 import { buildWorld, fixedKey, keysetBodyFor, makeEvidence } from '../../specs/vectors/fixtures.ts';
+import { codeOf } from '../support/error-code.ts';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isFleetlogError(e) ? e.code : `not a FleetlogError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 const world = buildWorld();
 const { keys } = world;

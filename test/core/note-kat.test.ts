@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../core/bytes.ts';
 import { openCheckpoint, parseCheckpointText, signCheckpoint } from '../../core/checkpoint.ts';
 import { cosignatureVerifier, cosignerFromKey } from '../../core/cosignature.ts';
-import { isFleetlogError } from '../../core/errors.ts';
 import { KEY_TYPE_COSIGNATURE, parseSignerKey, parseVerifierKey, formatSignerKey } from '../../core/note/keys.ts';
 import { openNote, parseNote, signNote } from '../../core/note/note.ts';
 import { ed25519NoteSigner, ed25519NoteVerifier } from '../../core/note/verifiers.ts';
+import { codeOf } from '../support/error-code.ts';
 
 const SKEY = 'PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz';
 const VKEY = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
@@ -17,14 +17,6 @@ const COSIGNER_VKEY = 'witness.example/w1+cc9a7044+BBpc2QcUPDhMQegwxbzhKqiBfsVkm
 const COSIGNED_TEXT = 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';
 const COSIG_LINE = '\u2014 witness.example/w1 zJpwRAAAAABkGFDLJeR//pqzhnEKVvEm2wWbh2RJ6oru5+cUUfm5X9NnlaGr8aSH9QE5RVZD4QGlxl2F5UpVIIi94p178KLfqPPsAA==\n';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isFleetlogError(e) ? e.code : 'not-a-fleetlog-error';
-  }
-  return undefined;
-}
 
 describe('signed-note known answers', () => {
   it('derives the vkey from the skey', () => {

@@ -2,20 +2,12 @@
 // vkey / skey strings.
 import { describe, expect, it } from 'vitest';
 import { concatBytes, toBase64, utf8 } from '../../core/bytes.ts';
-import { isFleetlogError } from '../../core/errors.ts';
 import { computeKeyId, formatKeyId, formatSignerKey, formatVerifierKey, generateKey, KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519, keyNameProblem, parseSignerKey, parseVerifierKey } from '../../core/note/keys.ts';
 import { appendSignatureLines, formatSignatureLine, MAX_NOTE_BYTES, MAX_NOTE_SIGNATURES, openNote, parseNote, parseSignatureLine, signNote, verifyNote } from '../../core/note/note.ts';
 import { ed25519NoteSigner, ed25519NoteVerifier } from '../../core/note/verifiers.ts';
 import { fixedKey } from '../../specs/vectors/fixtures.ts';
+import { codeOf } from '../support/error-code.ts';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isFleetlogError(e) ? e.code : `not a FleetlogError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 const alice = fixedKey('alice.example/key', KEY_TYPE_ED25519);
 const bob = fixedKey('bob.example/key', KEY_TYPE_ED25519);

@@ -1,18 +1,10 @@
 // C2SP tlog-policy parsing and quorum evaluation, plus fleetlog's own policy lines.
 import { describe, expect, it } from 'vitest';
-import { isFleetlogError } from '../../core/errors.ts';
 import { KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519 } from '../../core/note/keys.ts';
 import { logForOrigin, MAX_POLICY_BYTES, parsePolicy, quorumSatisfied, toTlogPolicyText, type Policy } from '../../core/policy/policy.ts';
 import { fixedKey } from '../../specs/vectors/fixtures.ts';
+import { codeOf } from '../support/error-code.ts';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isFleetlogError(e) ? e.code : `not a FleetlogError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 const log = fixedKey('example.com/log', KEY_TYPE_ED25519);
 const w = (name: string): string => fixedKey(`${name}.witness.example`, KEY_TYPE_COSIGNATURE).vkey;

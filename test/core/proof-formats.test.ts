@@ -2,20 +2,12 @@
 // add-checkpoint request body (core/witness-request.ts).
 import { describe, expect, it } from 'vitest';
 import { toBase64, toHex, utf8 } from '../../core/bytes.ts';
-import { isFleetlogError } from '../../core/errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import { formatTlogProof, MAX_TLOG_PROOF_BYTES, parseTlogProof } from '../../core/tlog-proof.ts';
 import { formatAddCheckpoint, MAX_ADD_CHECKPOINT_BYTES, MAX_WITNESS_PROOF_LINES, parseAddCheckpoint } from '../../core/witness-request.ts';
 import { buildWorld } from '../../specs/vectors/fixtures.ts';
+import { codeOf } from '../support/error-code.ts';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isFleetlogError(e) ? e.code : `not a FleetlogError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 const world = buildWorld();
 const checkpoint = world.checkpoint(9, [0, 1]);

@@ -2,18 +2,10 @@
 // where each perfect subtree's hash lives.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isFleetlogError } from '../../core/errors.ts';
 import { rangeNodes } from '../../core/merkle/subtree.ts';
 import { formatTileIndex, hashCountAtLevel, parseTilePath, tileHashes, tileInTree, tilePath, tilesAtLevel, tilesForTree, tileSpanForNode, treeCoversTile, type TileId } from '../../core/merkle/tiles.ts';
+import { codeOf } from '../support/error-code.ts';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isFleetlogError(e) ? e.code : `not a FleetlogError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('tile index encoding', () => {
   it.each([
