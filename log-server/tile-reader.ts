@@ -6,6 +6,10 @@
 import { encodeEntryBundle } from '../core/entry-bundle.ts';
 import { TILE_HEIGHT, TILE_WIDTH, type TileId, type TileKind } from '../core/merkle/tiles.ts';
 import type { LogStorage } from './storage/storage.ts';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+
+const gzipAsync = promisify(gzip);
 
 class ByteLru {
   readonly #map = new Map<string, Uint8Array>();
@@ -42,11 +46,13 @@ export class TileReader {
   readonly #storage: LogStorage;
   readonly #hashes: ByteLru;
   readonly #bundles: ByteLru;
+  readonly #gzipped: ByteLru;
 
   constructor(storage: LogStorage, options: { hashCacheBytes?: number; bundleCacheBytes?: number } = {}) {
     this.#storage = storage;
     this.#hashes = new ByteLru(options.hashCacheBytes ?? 4 * 1024 * 1024);
     this.#bundles = new ByteLru(options.bundleCacheBytes ?? 4 * 1024 * 1024);
+    this.#gzipped = new ByteLru(options.bundleCacheBytes ?? 4 * 1024 * 1024);
   }
 
   async read(kind: TileKind, tile: TileId): Promise<Uint8Array> {
@@ -60,6 +66,19 @@ export class TileReader {
         ? await this.#storage.readLevelHashes(tile.level * TILE_HEIGHT, start, tile.width)
         : encodeEntryBundle(await this.#storage.readEntries(start, tile.width));
     cache.set(key, data);
+    return data;
+  }
+
+  /**
+   * An entry bundle gzip-compressed (tlog-tiles: bundles SHOULD be compressed at the HTTP layer).
+   * Compressed on the libuv thread pool, once per bundle while it stays cached.
+   */
+  async readGzippedBundle(tile: TileId): Promise<Uint8Array> {
+    const key = `${tile.index}/${tile.width}`;
+    const hit = this.#gzipped.get(key);
+    if (hit) return hit;
+    const data = new Uint8Array(await gzipAsync(await this.read('entries', tile)));
+    this.#gzipped.set(key, data);
     return data;
   }
 }

@@ -9,8 +9,8 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** /checkpoint and other views of the moving tree head must not be cached. */
 export const NO_CACHE = 'no-cache';
 
-export function bytesResponse(data: Uint8Array, contentType: string, cacheControl: string): Response {
-  return new Response(data as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': contentType, 'cache-control': cacheControl } });
+export function bytesResponse(data: Uint8Array, contentType: string, cacheControl: string, extraHeaders?: Record<string, string>): Response {
+  return new Response(data as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': contentType, 'cache-control': cacheControl, ...extraHeaders } });
 }
 
 export function textResponse(text: string, cacheControl = NO_CACHE): Response {

@@ -20,7 +20,11 @@ export function registerTileRoutes(app: Hono, s: LogService): void {
     const { kind, tile } = parseTilePath(c.req.path.slice(1));
     const size = s.sequencer.latest.size;
     if (!treeCoversTile(tile, size)) return errorJson('not_found', `${c.req.path} is beyond the tree of size ${size}`);
-    return bytesResponse(await s.tiles.read(kind, tile), OCTET_STREAM, IMMUTABLE);
+    if (kind === 'entries' && acceptsGzip(c.req.header('accept-encoding'))) {
+      return bytesResponse(await s.tiles.readGzippedBundle(tile), OCTET_STREAM, IMMUTABLE, { 'content-encoding': 'gzip', vary: 'accept-encoding' });
+    }
+    const headers = kind === 'entries' ? { vary: 'accept-encoding' } : undefined;
+    return bytesResponse(await s.tiles.read(kind, tile), OCTET_STREAM, IMMUTABLE, headers);
   });
 
   app.get('/entry/:index', async (c) => {
@@ -29,5 +33,16 @@ export function registerTileRoutes(app: Hono, s: LogService): void {
     if (index >= size) return errorJson('not_found', `entry ${index} is beyond the tree of size ${size}`);
     const [data] = await s.storage.readEntries(index, 1);
     return bytesResponse(data!, 'application/json', IMMUTABLE);
+  });
+}
+
+/** Whether an Accept-Encoding header allows gzip (by name or `*`, with a non-zero q). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(',').some((part) => {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    if (name !== 'gzip' && name !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
   });
 }

@@ -1,5 +1,6 @@
 // The log-server's HTTP API in-process (app.request): writes, the tlog-tiles read API checked like
 // an independent client would, the conveniences, operations endpoints and bad input.
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64, fromHex, toHex, utf8 } from '../../core/bytes.ts';
 import { decideFleetTrust } from '../../core/audit/fleet-trust.ts';
@@ -164,6 +165,22 @@ describe('tlog-tiles read API', () => {
     expect(toHex(level1[0]!)).toBe(toHex(rootOfLeafHashes(leaves.slice(0, 256))));
     // A partial tile is a prefix of the full tile.
     expect(toHex(await bytes(await get('/tile/0/000.p/7')))).toBe(toHex(Buffer.concat(leaves.slice(0, 7))));
+  });
+
+  it('gzips entry bundles when the client accepts gzip, and only then', async () => {
+    const plain = await get('/tile/entries/000');
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(plain.headers.get('vary')).toBe('accept-encoding');
+    const identity = await bytes(plain);
+    for (const accept of ['gzip', 'br, gzip;q=0.5', '*']) {
+      const res = await log.app.request('/tile/entries/000', { headers: { 'accept-encoding': accept } });
+      expect(res.headers.get('content-encoding'), accept).toBe('gzip');
+      const compressed = await bytes(res);
+      expect(compressed.length).toBeLessThan(identity.length);
+      expect(new Uint8Array(gunzipSync(compressed))).toEqual(identity);
+    }
+    const refused = await log.app.request('/tile/entries/000', { headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+    expect(refused.headers.get('content-encoding')).toBeNull();
   });
 
   it('answers 404 beyond the tree and 400 for malformed paths', async () => {
