@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: keep the pool small so end-to-end tests that spawn servers are not starved.
     maxWorkers: 2,
+    setupFiles: ['test/support/cleanup.ts'],
   },
 });

@@ -1,7 +1,6 @@
 // `audit monitor`: one round at a time against a synthetic log and fake witnesses, then the loop
 // with a hook command.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../../core/bytes.ts';
@@ -13,6 +12,7 @@ import { parsePolicy } from '../../core/policy/policy.ts';
 import { rewrite, serve, type Served } from './support/log-http.ts';
 import { enc, fleetScenario, serveScenario } from './support/scenario.ts';
 import { SyntheticLog } from './support/synthetic-log.ts';
+import { tempDir } from '../support/process.ts';
 
 interface FakeWitness {
   served: Served;
@@ -148,7 +148,7 @@ describe('audit monitor', () => {
 
   it('runs a hook once per alert and keeps going; without a hook the first alert ends it with exit 1', async () => {
     current = fleetScenario(s.keys, s.fleet).log;
-    const dir = mkdtempSync(join(tmpdir(), 'fleetlog-monitor-'));
+    const dir = tempDir('fleetlog-monitor-');
     const out = join(dir, 'alerts');
     const stop = new AbortController();
     let rounds = 0;

@@ -3,7 +3,7 @@
  * kill it (SIGTERM or SIGKILL), and collect its output for failure messages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -12,8 +12,17 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const FLEETLOG_BIN = join(REPO_ROOT, 'bin/fleetlog.js');
 
+const tempDirs: string[] = [];
+
+/** Removes every directory tempDir made (test/support/cleanup.ts runs it after each test file). */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 export function tempDir(prefix = 'fleetlog-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** A TCP port that was free a moment ago (bind to 0, read it, release it). */
