@@ -11,11 +11,11 @@ import { fromBase64, fromHex, toHex } from '../core/bytes.ts';
 import { parseDecimal } from '../core/decimal.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { openCheckpointWithPolicy } from '../core/policy/checkpoint-trust.ts';
-import { MAX_TLOG_PROOF_BYTES } from '../core/tlog-proof.ts';
+import type { Policy } from '../core/policy/policy.ts';
 import { MAX_ENTRY_BYTES } from '../core/entry-bundle.ts';
 import { MAX_CHECKPOINT_NOTE_BYTES } from '../core/checkpoint.ts';
 import { action, EXIT_OK, EXIT_VERIFY_FAILED, printError } from '../cli/run.ts';
-import { auditCheckpoint, auditConsistency, auditInclusion } from './low-level.ts';
+import { auditCheckpoint, auditConsistency, auditInclusion, type LiveResult } from './low-level.ts';
 import { auditFleet } from './fleet-audit.ts';
 import { auditProof } from './proof-audit.ts';
 import { exportProof } from './export-proof.ts';
@@ -26,6 +26,7 @@ import { loadPolicyFile, readCappedFile, readStateFile, removeFile, writeFileAto
 import { checksBlock, printHuman, printJson, proofBlock, proofJson, timelineBlock } from './output.ts';
 import { progressReporter } from './progress.ts';
 import { firstFailure } from './report.ts';
+import { MAX_FLEET_BUNDLE_BYTES } from './tiles-client.ts';
 
 interface Common {
   json?: boolean;
@@ -71,6 +72,24 @@ function readLogState(path: string | undefined): LogAuditState | undefined {
   if (path === undefined) return undefined;
   const text = readStateFile(path);
   return text === undefined ? undefined : parseLogAuditState(text);
+}
+
+function saveLogState(path: string | undefined, state: LogAuditState): void {
+  if (path !== undefined) writeFileAtomic(path, serializeLogAuditState(state));
+}
+
+/** What `audit log` and `audit monitor` share: the policy (its text too, for the worker threads), the saved state, the worker count. */
+function logAuditInputs(o: { policy: string; state?: string; workers?: string }): { policy: Policy; policyText: string; state?: LogAuditState; workers: number | 'auto' } {
+  const { policy, text } = loadPolicyFile(o.policy);
+  const state = readLogState(o.state);
+  return { policy, policyText: text, ...(state ? { state } : {}), workers: uintOption(o.workers, '--workers') ?? 'auto' };
+}
+
+/** The output of the commands that check a live log: checks, the proof path from tiles, a verdict. */
+function printLive(json: boolean | undefined, r: LiveResult, out: { command: string; header: string; proofTitle: string; verified?: string; extra?: object }): number {
+  if (json) printJson({ command: `audit ${out.command}`, ok: r.ok, ...out.extra, checkpoint: r.checkpoint, checks: r.checks, proof: proofJson(r.proof) });
+  else printHuman([out.header, checksBlock(r.checks), proofBlock(out.proofTitle, r.proof), r.ok ? (out.verified ?? 'VERIFIED') : 'FAILED']);
+  return verdict(r.ok);
 }
 
 function readFileBytes(path: string, max: number, what: string): Uint8Array {
@@ -135,7 +154,7 @@ export function registerAuditCommands(program: Command): void {
       if (o.log && !o.proof && o.fleet === undefined) throw new FleetlogError('usage', '--fleet is required with --log');
       const { policy } = loadPolicyFile(o.policy);
       const state = readClientState(o.state);
-      const bundleText = o.proof ? readCappedFile(o.proof, 2 * MAX_TLOG_PROOF_BYTES, 'fleet bundle')!.toString('utf8') : undefined;
+      const bundleText = o.proof ? readCappedFile(o.proof, MAX_FLEET_BUNDLE_BYTES, 'fleet bundle')!.toString('utf8') : undefined;
       const now = uintOption(o.now, '--now');
       const consistencyProof = o.consistencyProof ? proofLines(readCappedFile(o.consistencyProof, 64 * 64, 'consistency proof file')!.toString('utf8')) : undefined;
       const r = await auditFleet({ policy, state, ...(o.fleet !== undefined ? { fleetId: o.fleet } : {}), ...(o.log ? { log: o.log } : {}), ...(bundleText !== undefined ? { bundleText } : {}), ...(now !== undefined ? { now } : {}), ...(consistencyProof ? { consistencyProof } : {}), ...net(o) });
@@ -168,7 +187,7 @@ export function registerAuditCommands(program: Command): void {
   ).action(
     action(async (file: string, o: Common & { policy: string; entry?: string; now?: string }) => {
       const { policy } = loadPolicyFile(o.policy);
-      const text = readCappedFile(file, 2 * MAX_TLOG_PROOF_BYTES, 'proof file')!.toString('utf8');
+      const text = readCappedFile(file, MAX_FLEET_BUNDLE_BYTES, 'proof file')!.toString('utf8');
       const entry = o.entry ? readFileBytes(o.entry, MAX_ENTRY_BYTES, 'entry file') : undefined;
       const now = uintOption(o.now, '--now');
       const r = await auditProof({ text, policy, ...(entry ? { entry } : {}), ...(now !== undefined ? { now } : {}) });
@@ -190,9 +209,12 @@ export function registerAuditCommands(program: Command): void {
       const { policy } = loadPolicyFile(o.policy);
       const r = await auditCheckpoint({ log: o.log, policy, state: readClientState(o.state), ...net(o) });
       if (r.ok) saveClientState(o.state, r.state);
-      if (o.json) printJson({ command: 'audit checkpoint', ok: r.ok, checkpoint: r.checkpoint, checks: r.checks, proof: proofJson(r.proof) });
-      else printHuman([`audit checkpoint ${o.log}${r.checkpoint ? ` (${r.checkpoint.origin}@${r.checkpoint.size})` : ''}`, checksBlock(r.checks), proofBlock('consistency proof path, computed from tiles', r.proof), r.ok ? `VERIFIED: tree size ${r.checkpoint?.size}, root ${r.checkpoint?.rootHash}` : 'FAILED']);
-      return verdict(r.ok);
+      return printLive(o.json, r, {
+        command: 'checkpoint',
+        header: `audit checkpoint ${o.log}${r.checkpoint ? ` (${r.checkpoint.origin}@${r.checkpoint.size})` : ''}`,
+        proofTitle: 'consistency proof path, computed from tiles',
+        verified: `VERIFIED: tree size ${r.checkpoint?.size}, root ${r.checkpoint?.rootHash}`,
+      });
     }),
   );
 
@@ -214,9 +236,12 @@ export function registerAuditCommands(program: Command): void {
       const leafHash = o.leafHash ? fromHex(o.leafHash, 32, '--leaf-hash') : undefined;
       const state = o.state ? readClientState(o.state) : undefined;
       const r = await auditInclusion({ log: o.log, policy, index, ...(entry ? { entry } : {}), ...(leafHash ? { leafHash } : {}), ...(state ? { state } : {}), ...net(o) });
-      if (o.json) printJson({ command: 'audit inclusion', ok: r.ok, index, leafHash: r.leafHash, checkpoint: r.checkpoint, checks: r.checks, proof: proofJson(r.proof) });
-      else printHuman([`audit inclusion ${o.log} index ${index}${r.checkpoint ? ` in ${r.checkpoint.origin}@${r.checkpoint.size}` : ''}`, checksBlock(r.checks), proofBlock('inclusion proof path, computed from tiles', r.proof), r.ok ? 'VERIFIED' : 'FAILED']);
-      return verdict(r.ok);
+      return printLive(o.json, r, {
+        command: 'inclusion',
+        header: `audit inclusion ${o.log} index ${index}${r.checkpoint ? ` in ${r.checkpoint.origin}@${r.checkpoint.size}` : ''}`,
+        proofTitle: 'inclusion proof path, computed from tiles',
+        extra: { index, leafHash: r.leafHash },
+      });
     }),
   );
 
@@ -248,9 +273,12 @@ export function registerAuditCommands(program: Command): void {
         throw new FleetlogError('usage', 'give --old-checkpoint FILE, --state FILE, or --old-size N with --old-root HASH');
       }
       const r = await auditConsistency({ log: o.log, policy, old, ...net(o) });
-      if (o.json) printJson({ command: 'audit consistency', ok: r.ok, old, checkpoint: r.checkpoint, checks: r.checks, proof: proofJson(r.proof) });
-      else printHuman([`audit consistency ${o.log}: ${old.size} -> ${r.checkpoint?.size ?? '?'}`, checksBlock(r.checks), proofBlock('consistency proof path, computed from tiles', r.proof), r.ok ? 'VERIFIED' : 'FAILED']);
-      return verdict(r.ok);
+      return printLive(o.json, r, {
+        command: 'consistency',
+        header: `audit consistency ${o.log}: ${old.size} -> ${r.checkpoint?.size ?? '?'}`,
+        proofTitle: 'consistency proof path, computed from tiles',
+        extra: { old },
+      });
     }),
   );
 
@@ -290,18 +318,16 @@ export function registerAuditCommands(program: Command): void {
       .option('--no-timeline', 'do not print the timeline of fleets'),
   ).action(
     action(async (o: Common & { log: string; policy: string; state?: string; workers?: string; concurrency: string; timeline: boolean }) => {
-      const { policy, text } = loadPolicyFile(o.policy);
-      const state = readLogState(o.state);
+      const inputs = logAuditInputs(o);
       // An interrupted run leaves its progress next to the state file; the next run continues it.
       const partialPath = o.state ? `${o.state}.partial` : undefined;
       const partialText = partialPath ? readStateFile(partialPath) : undefined;
       const partial = partialText ? parsePartialAudit(partialText) : undefined;
       const progress = progressReporter();
-      const workers = uintOption(o.workers, '--workers');
       let r: AuditLogResult;
       try {
         r = await auditLog({
-          log: o.log, policy, policyText: text, ...(state ? { state } : {}), ...(partial ? { partial } : {}), workers: workers ?? 'auto', concurrency: Math.max(1, uintOption(o.concurrency, '--concurrency')!), ...net(o),
+          log: o.log, ...inputs, ...(partial ? { partial } : {}), concurrency: Math.max(1, uintOption(o.concurrency, '--concurrency')!), ...net(o),
           onStart: ({ size, from }) => progress.start(size - from),
           onProgress: (p) => progress.update(p),
           ...(partialPath ? { onPartial: (p: PartialAudit) => writeFileAtomic(partialPath, serializePartialAudit(p)) } : {}),
@@ -309,7 +335,7 @@ export function registerAuditCommands(program: Command): void {
       } finally {
         progress.stop();
       }
-      if (r.state && o.state) writeFileAtomic(o.state, serializeLogAuditState(r.state));
+      if (r.state) saveLogState(o.state, r.state);
       // Done (or the tree failed, so its progress is worth nothing): no partial run to continue.
       if (partialPath && (r.state || r.checks.some((c) => c.step === 2 && c.status === 'fail'))) removeFile(partialPath);
       if (o.json) {
@@ -346,23 +372,22 @@ export function registerAuditCommands(program: Command): void {
       .option('--workers <n>', 'hashing worker threads'),
   ).action(
     action(async (o: Common & { log: string; policy: string; witness: string[]; interval: string; hook?: string; once?: boolean; state?: string; maxAge: string; workers?: string }) => {
-      const { policy, text } = loadPolicyFile(o.policy);
+      const inputs = logAuditInputs(o);
       const interval = uintOption(o.interval, '--interval')!;
       if (!o.once && interval < 1) throw new FleetlogError('usage', '--interval must be at least 1 second');
-      const workers = uintOption(o.workers, '--workers');
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
         return await runMonitor(
-          { log: o.log, policy, policyText: text, witnesses: o.witness, maxAgeSeconds: uintOption(o.maxAge, '--max-age')!, ...(readLogState(o.state) ? { state: readLogState(o.state)! } : {}), workers: workers ?? 'auto', ...net(o) },
+          { log: o.log, ...inputs, witnesses: o.witness, maxAgeSeconds: uintOption(o.maxAge, '--max-age')!, ...net(o) },
           {
             intervalSeconds: interval,
             once: o.once === true,
             ...(o.hook ? { hook: o.hook } : {}),
             signal: stop.signal,
-            saveState: (s) => o.state && writeFileAtomic(o.state, serializeLogAuditState(s)),
+            saveState: (s) => saveLogState(o.state, s),
             onError: (e) => printError(e),
             onRound: (round, fresh) => printRound(round, fresh, o.json === true),
           },

@@ -7,7 +7,6 @@ import { bytesEqual } from '../core/bytes.ts';
 import { parseCheckpointNote, type Checkpoint } from '../core/checkpoint.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { leafHash } from '../core/merkle/hash.ts';
-import { TILE_WIDTH } from '../core/merkle/tiles.ts';
 import { rootFromInclusionProof } from '../core/merkle/verify.ts';
 import type { Policy } from '../core/policy/policy.ts';
 import { formatTlogProof } from '../core/tlog-proof.ts';
@@ -46,9 +45,7 @@ export async function exportProof(o: { log: string; index: number; policy?: Poli
   if (!(Number.isSafeInteger(o.index) && o.index >= 0 && o.index < head.size)) {
     throw new FleetlogError('usage', `index ${o.index} is not in the log's tree of size ${head.size}`);
   }
-  const tile = Math.floor(o.index / TILE_WIDTH);
-  const entries = await client.entryBundle({ level: 0, index: tile, width: Math.min(TILE_WIDTH, head.size - tile * TILE_WIDTH) }, head.size);
-  const entry = entries[o.index % TILE_WIDTH]!.slice();
+  const entry = (await client.entry(o.index, head.size)).slice();
   const proof = await inclusionProofFromTiles(new TileNodeReader(client, head.size), o.index);
   const root = rootFromInclusionProof(o.index, head.size, leafHash(entry), proofHashes(proof));
   if (!root || !bytesEqual(root, head.rootHash)) {

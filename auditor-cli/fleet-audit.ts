@@ -12,7 +12,7 @@ import { decideFleetTrust } from '../core/audit/fleet-trust.ts';
 import { parseFleetBundle, type FleetBundle } from '../core/audit/fleet-bundle.ts';
 import type { ClientState } from '../core/audit/client-state.ts';
 import type { StepNumber } from '../core/audit/steps.ts';
-import { parseCheckpointNote } from '../core/checkpoint.ts';
+import { parseCheckpointNote, type Checkpoint } from '../core/checkpoint.ts';
 import { decodeEntry } from '../core/entries/entry.ts';
 import type { FleetKey } from '../core/entries/fleet-keyset.ts';
 import { FLEET_KEYSET_TYPE } from '../core/entries/fleet-keyset.ts';
@@ -20,7 +20,7 @@ import { DEPLOYMENT_EVIDENCE_TYPE } from '../core/entries/deployment-evidence.ts
 import { isFleetlogError } from '../core/errors.ts';
 import type { Hash } from '../core/merkle/hash.ts';
 import { leafHash } from '../core/merkle/hash.ts';
-import { tilesAtLevel } from '../core/merkle/tiles.ts';
+import { tilesAtLevel, TILE_WIDTH } from '../core/merkle/tiles.ts';
 import { openCheckpointWithPolicy } from '../core/policy/checkpoint-trust.ts';
 import type { Policy } from '../core/policy/policy.ts';
 import { toHex } from '../core/bytes.ts';
@@ -116,14 +116,14 @@ export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleet
   // Step 5's input: a consistency proof between the last checkpoint seen and the bundle's,
   // computed from tiles, only once the bundle's checkpoint is known to be signed by the log.
   let outcome: ConsistencyOutcome | undefined;
+  let signed: Checkpoint | undefined;
   let consistencyProof: readonly Hash[] | undefined = client ? undefined : options.consistencyProof;
   const last = state.checkpoint;
   if (client && last) {
-    let signed;
     try {
       signed = openCheckpointWithPolicy(policy, bundle.checkpoint).checkpoint;
     } catch {
-      signed = undefined; // step 3 will fail and say why
+      // step 3 will fail and say why
     }
     if (signed && signed.origin === last.origin && signed.size !== last.size) {
       outcome = await checkConsistency(client, last, signed);
@@ -134,7 +134,7 @@ export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleet
   const decision = decideFleetTrust({ policy, bundle, now, state, ...(consistencyProof ? { consistencyProof } : {}), ...(options.fleetId !== undefined ? { fleetId: options.fleetId } : {}) });
   const checks = decision.steps.map((s) => {
     const c = fromStepResult(s);
-    if (c.status === 'fail' && s.step === 5 && outcome) return { ...c, reason: describeConsistency(outcome, last, parseCheckpointNote(bundle.checkpoint).checkpoint) };
+    if (c.status === 'fail' && s.step === 5 && outcome) return { ...c, reason: describeConsistency(outcome, last, signed!) };
     if (c.status === 'fail' && s.step === 5 && !client && last && !options.consistencyProof) return { ...c, reason: `${c.reason} (offline: pass --log to compute it from the log's tiles)` };
     if (c.status === 'fail' && s.step === 6 && evidenceMissing) return { ...c, reason: `the key set's deployment evidence ${decision.keyset?.evidence.slice(0, 16)}… is not in the log` };
     return c;
@@ -205,7 +205,7 @@ async function scanForFleet(client: TilesClient, policy: Policy, fleetId: string
         return;
       }
       if (entry.fleetId !== fleetId) return;
-      const index = tiles[i]!.index * 256 + k;
+      const index = tiles[i]!.index * TILE_WIDTH + k;
       if (entry.type === FLEET_KEYSET_TYPE) keyset = { bytes: bytes.slice(), index, evidence: entry.evidence };
       else if (entry.type === DEPLOYMENT_EVIDENCE_TYPE) {
         const hash = toHex(leafHash(bytes));

@@ -164,7 +164,7 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
 }
 
 /** `--witness URL` (matched against the policy's witness URLs) or `--witness NAME=URL`. */
-export function witnessOf(policy: Policy, spec: string): { url: string; name?: string } {
+function witnessOf(policy: Policy, spec: string): { url: string; name?: string } {
   const eq = spec.indexOf('=');
   if (eq > 0 && policy.witnesses.has(spec.slice(0, eq))) return { url: spec.slice(eq + 1), name: spec.slice(0, eq) };
   const norm = (u: string): string => u.replace(/\/+$/, '');
@@ -245,7 +245,7 @@ export async function runMonitor(options: MonitorOptions, loop: MonitorLoopOptio
 }
 
 /** Runs the hook for one alert; its output goes to our stderr so --json stdout stays clean. */
-export function runHook(command: string, alert: Alert, origin: string | undefined): Promise<number | null> {
+function runHook(command: string, alert: Alert, origin: string | undefined): Promise<number | null> {
   return new Promise((resolve) => {
     const child = spawn(command, {
       shell: true,

@@ -3,11 +3,11 @@
  * JSON with --json (bytes as lowercase hex). Human text goes to stdout, warnings to stderr.
  */
 import { toHex } from '../core/bytes.ts';
-import type { FleetHistoryState, FleetRecord, TimelineEvent } from './log-audit/fleet-history.ts';
+import { EVENTS_PER_FLEET, type FleetHistoryState, type FleetRecord, type TimelineEvent } from './log-audit/fleet-history.ts';
 import { formatChecks, type CheckResult } from './report.ts';
 import { describeProof, type ProofStep } from './tile-proofs.ts';
 
-export function jsonText(value: unknown): string {
+function jsonText(value: unknown): string {
   return `${JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v), 2)}\n`;
 }
 
@@ -52,7 +52,7 @@ export function timelineBlock(history: FleetHistoryState): string {
   const events = fleets.flatMap(([id, f]) => f.events.map((e) => ({ id, e }))).sort((a, b) => a.e.index - b.e.index);
   const hidden = history.deployments + history.keysets - events.length;
   const lines = [`timeline (log order): ${fleets.length} fleet${fleets.length === 1 ? '' : 's'}, ${history.deployments} deployments, ${history.keysets} key sets`];
-  if (hidden > 0) lines.push(`  … ${hidden} earlier event${hidden === 1 ? '' : 's'} not kept (the last ${20} per fleet are)`);
+  if (hidden > 0) lines.push(`  … ${hidden} earlier event${hidden === 1 ? '' : 's'} not kept (the last ${EVENTS_PER_FLEET} per fleet are)`);
   lines.push(...events.map(({ id, e }) => eventLine(id, e, history)));
   lines.push('fleets:');
   for (const [id, f] of fleets.sort(([, a], [, b]) => a.firstIndex - b.firstIndex)) lines.push(fleetLine(id, f));

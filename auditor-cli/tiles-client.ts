@@ -12,14 +12,11 @@ import { MAX_CHECKPOINT_NOTE_BYTES } from '../core/checkpoint.ts';
 import { decodeEntryBundle, MAX_ENTRY_BYTES } from '../core/entry-bundle.ts';
 import { FleetlogError, isFleetlogError } from '../core/errors.ts';
 import { HASH_SIZE } from '../core/merkle/hash.ts';
-import { tilePath, treeCoversTile, TILE_WIDTH, type TileId } from '../core/merkle/tiles.ts';
+import { tileInTree, tilePath, treeCoversTile, TILE_WIDTH, type TileId } from '../core/merkle/tiles.ts';
 import { MAX_TLOG_PROOF_BYTES } from '../core/tlog-proof.ts';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, fetchBounded } from './http/bounded-fetch.ts';
 
-/** A full tile: 256 hashes. */
-export const MAX_TILE_BYTES = TILE_WIDTH * HASH_SIZE;
-/** A full entry bundle: 256 entries of at most 65535 bytes, each with its 2-byte length. */
-export const MAX_BUNDLE_BYTES = TILE_WIDTH * (MAX_ENTRY_BYTES + 2);
+/** An offline fleet bundle: two tlog-proofs (core/audit/fleet-bundle.ts). */
 export const MAX_FLEET_BUNDLE_BYTES = 2 * MAX_TLOG_PROOF_BYTES;
 
 export interface TilesClientOptions {
@@ -33,7 +30,7 @@ export interface FetchStats {
 }
 
 /** Normalises a log URL to a prefix ending in '/', so `prefix + 'tile/0/000'` is right. */
-export function logPrefix(url: string): string {
+function logPrefix(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -96,6 +93,13 @@ export class TilesClient {
         throw new FleetlogError('bad_tile', `entry bundle ${path}: ${(e as Error).message}`);
       }
     }, (entries) => entries.slice(0, tile.width));
+  }
+
+  /** Entry `index` of the verified tree of `verifiedSize` leaves, from its entry bundle. */
+  async entry(index: number, verifiedSize: number): Promise<Uint8Array> {
+    const tile = tileInTree(0, Math.floor(index / TILE_WIDTH), verifiedSize);
+    if (!tile || index < 0) throw new FleetlogError('internal', `entry ${index} is not in the verified tree of size ${verifiedSize}`);
+    return (await this.entryBundle(tile, verifiedSize))[index % TILE_WIDTH]!;
   }
 
   /** The raw bytes of an entry bundle (for callers that parse it elsewhere, e.g. in a worker). */

@@ -26,6 +26,7 @@ import { parsePolicy } from '../core/policy/policy.ts';
 import { TILE_WIDTH } from '../core/merkle/tiles.ts';
 import { auditLog, type AuditProgress } from '../auditor-cli/log-audit/audit-log.ts';
 import { genericEntry, makeLogKeys, SyntheticLog } from '../test/auditor/support/synthetic-log.ts';
+import type { SyntheticServerInfo } from '../test/auditor/support/synthetic-server-worker.ts';
 import { deployment, fleetBundleFor, keyset, makeFleetKeys, policyText, TEST_NOW } from '../test/auditor/support/fleet-fixtures.ts';
 import { figure, percentile, type Figure } from './harness.ts';
 
@@ -38,12 +39,7 @@ const gc: () => void = (() => {
   return runInNewContext('gc') as () => void;
 })();
 
-interface ServedLog {
-  readonly url: string;
-  readonly policyText: string;
-  readonly size: number;
-  readonly verifies: number;
-  readonly bytes: number;
+interface ServedLog extends SyntheticServerInfo {
   stop(): Promise<void>;
 }
 
@@ -52,12 +48,12 @@ async function serveInProcess(kind: 'generic' | 'fleet', entries: number): Promi
   const script = fileURLToPath(new URL('../test/auditor/support/synthetic-server-worker.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script, kind, String(entries)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const info = await new Promise<Omit<ServedLog, 'stop'>>((resolve, reject) => {
+  const info = await new Promise<SyntheticServerInfo>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as Omit<ServedLog, 'stop'>);
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as SyntheticServerInfo);
     });
     child.once('exit', (code) => reject(new Error(`synthetic log server exited (${code})`)));
   });
@@ -230,14 +226,7 @@ function trustDecisionFigures(): Figure[] {
   cpu.sort((a, b) => a - b);
   // The signatures it must check: 2 on the key set, 3 HSM attestations, the log's, 2 cosignatures.
   const sigs = 8;
-  const message = new Uint8Array(400);
-  const signature = fleet.publisher.signer.sign(message);
-  const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(fleet.publisher.signer.publicKey.bytes)]), format: 'der', type: 'spki' });
-  const n = 2000;
-  const start = process.cpuUsage();
-  for (let i = 0; i < n; i++) nodeVerify(null, message, key, signature);
-  const used = process.cpuUsage(start);
-  const rawMs = ((used.user + used.system) / 1000 / n) * sigs;
+  const rawMs = (1000 / rawVerifyRate(400).cpu) * sigs;
   return [figure('trust decision for one fleet (decideFleetTrust), median CPU', percentile(cpu, 50), 'ms', { name: `raw node:crypto CPU for its ${sigs} Ed25519 verifies`, value: rawMs })];
 }
 

@@ -23,7 +23,7 @@ import { Ed25519PublicKey, Ed25519Signer } from '../core/crypto/ed25519.ts';
 import { nativeBackend, nobleBackend } from '../core/crypto/select.ts';
 import { HASH_SIZE, leafHash, nodeHash, type Hash } from '../core/merkle/hash.ts';
 import { consistencyProof, inclusionProof, type SyncHashReader } from '../core/merkle/proof-plan.ts';
-import type { NodeId } from '../core/merkle/subtree.ts';
+import { isPowerOfTwo, type NodeId } from '../core/merkle/subtree.ts';
 import { Frontier, rootOfLeafHashes } from '../core/merkle/tree.ts';
 import { verifyConsistency, verifyInclusion } from '../core/merkle/verify.ts';
 import { figure, type Figure } from './harness.ts';
@@ -83,8 +83,7 @@ class FlatTree implements SyncHashReader {
 /** Node hashes verifyConsistency computes for a proof from m to n (two per step on the old-tree path). */
 function consistencyHashCount(m: number, n: number, proofLength: number): number {
   if (m === 0 || m === n) return 0;
-  const isPow2 = (x: number): boolean => x > 0 && 2 ** Math.round(Math.log2(x)) === x;
-  const steps = proofLength + (isPow2(m) ? 1 : 0) - 1;
+  const steps = proofLength + (isPowerOfTwo(m) ? 1 : 0) - 1;
   let fn = m - 1;
   let sn = n - 1;
   while (fn % 2 === 1) {

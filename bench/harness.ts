@@ -27,35 +27,6 @@ export function figure(name: string, value: number, unit: string, baseline?: { n
   return f;
 }
 
-/** Runs `fn` repeatedly for about `ms` milliseconds (after a short warm-up); returns calls/second. */
-export function ratePerSecond(fn: () => void, ms = 1000): number {
-  const warmUntil = performance.now() + Math.min(200, ms / 4);
-  while (performance.now() < warmUntil) fn();
-  let calls = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    for (let i = 0; i < 64; i++) fn();
-    calls += 64;
-    now = performance.now();
-  }
-  return (calls * 1000) / (now - start);
-}
-
-/** Times one call of `fn` (async allowed), in milliseconds. */
-export async function timeMs(fn: () => unknown): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
-
-/** Best of `n` timings: the least-disturbed run on a shared machine. */
-export async function bestOfMs(n: number, fn: () => unknown): Promise<number> {
-  let best = Infinity;
-  for (let i = 0; i < n; i++) best = Math.min(best, await timeMs(fn));
-  return best;
-}
-
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

@@ -10,7 +10,6 @@
  * The 100k/1M-entry state is built through the storage layer in bulk (SqliteLogStorage.appendBatch
  * with synthetic opaque entries and real signed checkpoints), not over HTTP, to keep the run short.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { join } from 'node:path';
@@ -21,7 +20,7 @@ import { formatTileIndex } from '../core/merkle/tiles.ts';
 import { parseSignerKey } from '../core/note/keys.ts';
 import { ed25519NoteSigner } from '../core/note/verifiers.ts';
 import { readKeyFile } from '../service/key-file.ts';
-import { FLEETLOG_BIN, REPO_ROOT, freePort, tempDir } from '../test/support/process.ts';
+import { freePort, startFleetlogServer, tempDir, type ServerProcess } from '../test/support/process.ts';
 import { dbPath, keyPath } from '../log-server/data-dir.ts';
 import { addToken, initLog } from '../log-server/index.ts';
 import { integrateLeaves } from '../log-server/integrate.ts';
@@ -36,39 +35,11 @@ const CLIENTS = 64;
 const PAIRS = Number(process.env.FLEETLOG_BENCH_PAIRS ?? 1500);
 const READ_MS = 3000;
 
-interface Server {
-  readonly url: string;
-  readonly child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function startServer(dataDir: string, policyFile: string): Promise<Server> {
+async function startServer(dataDir: string, policyFile: string): Promise<ServerProcess> {
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [FLEETLOG_BIN, 'log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, FLEETLOG_BENCH_ROUTES: '1', FLEETLOG_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  return startFleetlogServer(['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile], `http://127.0.0.1:${port}`, {
+    env: { FLEETLOG_BENCH_ROUTES: '1', FLEETLOG_LOG_LEVEL: 'warn' },
   });
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  for (let i = 0; ; i++) {
-    try {
-      const res = await fetch(`${url}/health`);
-      await res.arrayBuffer();
-      break;
-    } catch {
-      if (i > 300) throw new Error('log server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return {
-    url,
-    child,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 function rssMb(pid: number): number {

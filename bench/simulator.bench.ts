@@ -6,7 +6,7 @@
  * Argon2id setting so the figures show the fleet's cost, not the password hash's.
  */
 import { KEY_TYPE_ED25519, generateKey, parseSignerKey } from '../core/note/keys.ts';
-import { runCeremony, signKeyset, type CeremonyHsm } from '../simulator/ceremony.ts';
+import { ceremonyWithKeyset, type CeremonyHsm } from '../simulator/ceremony.ts';
 import { BackupClient, FAST_KEY_STRETCHING } from '../simulator/client/backup-client.ts';
 import { EmbeddedTrust } from '../simulator/client/fleet-trust-source.ts';
 import { SimFleet } from '../simulator/fleet.ts';
@@ -26,9 +26,8 @@ interface Target {
 
 async function clients(t: Target, users: number): Promise<BackupClient[]> {
   const now = Math.floor(Date.now() / 1000);
-  const ceremony = await runCeremony({ fleetId: t.fleetId, hsms: t.hsms, firmware: firmwareImage(), vendorKeys: [t.vendor.vkey], now });
   const key = (n: string) => parseSignerKey(generateKey(n, KEY_TYPE_ED25519).skey);
-  const { keyset } = signKeyset({ evidence: ceremony.evidence, evidenceBytes: ceremony.evidenceBytes, version: 1, notBefore: now - 60, notAfter: now + 3600, publisher: key('p'), countersigner: key('c'), vendorKeys: [t.vendor.vkey] });
+  const { keyset: { keyset } } = await ceremonyWithKeyset({ fleetId: t.fleetId, hsms: t.hsms, firmware: firmwareImage(), vendorKeys: [t.vendor.vkey], now, publisher: key('p'), countersigner: key('c'), validitySeconds: 3600 });
   const trust = new EmbeddedTrust(t.fleetId, keyset.keys);
   const out: BackupClient[] = [];
   for (let i = 0; i < users; i++) {

@@ -77,8 +77,7 @@ export interface VerifiedCheckpoint {
  * any known key whose signature fails rejects the note.
  */
 export function openCheckpoint(input: Uint8Array | string, logVerifiers: readonly NoteVerifier[], otherVerifiers: readonly NoteVerifier[] = []): VerifiedCheckpoint {
-  const note = parseNote(input, MAX_CHECKPOINT_NOTE_BYTES);
-  const checkpoint = parseCheckpointText(note.text);
+  const { checkpoint, note } = parseCheckpointNote(input);
   const forOrigin = logVerifiers.filter((v) => v.name === checkpoint.origin);
   if (forOrigin.length === 0) {
     throw new FleetlogError('no_trusted_signature', `no trusted log key is named for origin ${JSON.stringify(checkpoint.origin)}`);

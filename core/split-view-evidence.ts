@@ -15,7 +15,6 @@ import { cosignatureVerifier } from './cosignature.ts';
 import { FleetlogError } from './errors.ts';
 import { consistencyProofRoots } from './merkle/consistency-roots.ts';
 import { EMPTY_ROOT, HASH_SIZE, type Hash } from './merkle/hash.ts';
-import { verifyConsistency } from './merkle/verify.ts';
 import type { PublicKeyInfo } from './note/keys.ts';
 import { verifyNote } from './note/note.ts';
 import { ed25519NoteVerifier } from './note/verifiers.ts';
@@ -76,7 +75,12 @@ export function formatSplitViewEvidence(evidence: SplitViewEvidence): string {
 
 /** The list a witness serves: `{"evidence":[doc, ...]}` and a newline. */
 export function formatSplitViewEvidenceList(documents: readonly SplitViewEvidence[]): string {
-  return `{"evidence":[${documents.map(formatSplitViewEvidence).join(',')}]}\n`;
+  return joinSplitViewEvidenceList(documents.map(formatSplitViewEvidence));
+}
+
+/** The same list from documents already formatted by formatSplitViewEvidence (as a witness stores them). */
+export function joinSplitViewEvidenceList(formatted: readonly string[]): string {
+  return `{"evidence":[${formatted.join(',')}]}\n`;
 }
 
 function checkDocument(value: unknown): SplitViewEvidence {
@@ -98,8 +102,7 @@ function checkDocument(value: unknown): SplitViewEvidence {
 }
 
 function parseJson(input: string | Uint8Array, maxBytes: number, what: string): unknown {
-  const size = typeof input === 'string' ? input.length : input.length;
-  if (size > maxBytes) throw new FleetlogError('too_large', `${what} is larger than ${maxBytes} bytes`);
+  if (input.length > maxBytes) throw new FleetlogError('too_large', `${what} is larger than ${maxBytes} bytes`);
   const text = typeof input === 'string' ? input : decodeUtf8(input, what);
   try {
     return JSON.parse(text);
@@ -156,7 +159,7 @@ export interface VerifySplitViewOptions {
  * both be true.
  */
 export function verifySplitViewEvidence(evidence: string | Uint8Array | SplitViewEvidence, logVkey: string | PublicKeyInfo, options: VerifySplitViewOptions = {}): SplitViewVerdict {
-  const doc = typeof evidence === 'string' || evidence instanceof Uint8Array ? parseSplitViewEvidence(evidence) : checkDocument(evidence);
+  const doc = parseSplitViewEvidence(evidence);
   const logKey = ed25519NoteVerifier(logVkey);
 
   const cosigned = parseCheckpointNote(doc.cosigned);
@@ -187,11 +190,12 @@ export function verifySplitViewEvidence(evidence: string | Uint8Array | SplitVie
     if (bytesEqual(smaller.rootHash, EMPTY_ROOT)) bad('the empty tree is consistent with every tree: there is no conflict');
     return verdict(true, 'empty-tree-with-other-root', 'the log signed a size-0 checkpoint whose root is not the empty-tree hash');
   }
-  if (verifyConsistency(smaller.size, larger.size, smaller.rootHash, larger.rootHash, proof)) {
-    bad(`the proof shows tree size ${smaller.size} is consistent with tree size ${larger.size}: there is no conflict`);
-  }
+  // One walk of the proof (what verifyConsistency runs), keeping both roots it implies.
   const roots = consistencyProofRoots(smaller.size, larger.size, smaller.rootHash, proof);
-  if (roots && bytesEqual(roots.newRoot, larger.rootHash) && !bytesEqual(roots.oldRoot, smaller.rootHash)) {
+  if (roots && bytesEqual(roots.newRoot, larger.rootHash)) {
+    if (bytesEqual(roots.oldRoot, smaller.rootHash)) {
+      bad(`the proof shows tree size ${smaller.size} is consistent with tree size ${larger.size}: there is no conflict`);
+    }
     return verdict(true, 'proof-reveals-different-prefix', `the log's own proof shows its tree of size ${larger.size} starts with a different tree of size ${smaller.size} than the one it signed`);
   }
   return verdict(

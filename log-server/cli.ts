@@ -49,8 +49,8 @@ export function registerLogCommands(program: Command): void {
     .option('--policy <file>', 'trust policy: witnesses (with URLs) and quorum, fleetlog publisher and countersigner keys')
     .option('--batch-max-size <n>', 'most entries per batch and checkpoint', positive('--batch-max-size'), 1024)
     .option('--batch-max-wait-ms <ms>', 'longest a submission waits for others to join its batch', (v) => parseDecimal(v, '--batch-max-wait-ms'), 2)
-    .option('--validation-workers <n>', 'worker threads that check entry signatures and canonical form; each costs ~35 MB RSS (0 = main thread)', (v) => parseDecimal(v, '--validation-workers'), 0)
-    .option('--writer-thread', 'commit batches on a worker thread so fsync never pauses serving (costs ~35 MB RSS)')
+    .option('--validation-workers <n>', 'worker threads that check entry signatures and canonical form; each costs ~10-15 MB RSS (0 = main thread)', (v) => parseDecimal(v, '--validation-workers'), 0)
+    .option('--writer-thread', 'commit batches on a worker thread so fsync never pauses serving (costs ~10-15 MB RSS)')
     .option('--witness-timeout-ms <ms>', 'timeout of one add-checkpoint request', positive('--witness-timeout-ms'), 10_000)
     .action(
       action(async (opts: { data: string; listen: string; policy?: string; batchMaxSize: number; batchMaxWaitMs: number; witnessTimeoutMs: number; validationWorkers: number; writerThread?: boolean }) => {

@@ -3,6 +3,7 @@
  * then one storage read for the planned nodes). Nodes already in memory (a batch just integrated)
  * are taken from `known` so a batch's responses do not re-read what it just wrote.
  */
+import type { LoggedEntry } from '../core/audit/fleet-bundle.ts';
 import type { Hash } from '../core/merkle/hash.ts';
 import { assembleProof, planConsistency, planInclusion, type ProofPlan } from '../core/merkle/proof-plan.ts';
 import type { NodeId } from '../core/merkle/subtree.ts';
@@ -22,6 +23,12 @@ export class ProofService {
 
   consistency(oldSize: number, newSize: number): Promise<Hash[]> {
     return this.#fold(planConsistency(oldSize, newSize));
+  }
+
+  /** An entry's bytes with its inclusion proof in the tree of `size` (offline proofs, fleet bundles). */
+  async loggedEntry(index: number, size: number): Promise<LoggedEntry> {
+    const [[bytes], proof] = await Promise.all([this.#storage.readEntries(index, 1), this.inclusion(index, size)]);
+    return { bytes: bytes!, index, proof };
   }
 
   async #fold(plan: ProofPlan, known?: ReadonlyMap<string, Hash>): Promise<Hash[]> {

@@ -46,18 +46,17 @@ export interface SequencerOptions {
   readonly maxWaitMs: number;
   /** Submissions waiting beyond this are refused with 503 (back-pressure). */
   readonly maxPending: number;
-  /** Batches handed to storage but not yet durable (default 2). */
-  readonly maxInFlight?: number;
   readonly logger: Logger;
   readonly metrics: LogMetrics;
   /** Called after each durable checkpoint (witnessing, publication). */
   readonly onCheckpoint: (cp: StoredCheckpoint) => void;
-  readonly clock?: () => number;
 }
 
 interface Pending {
   readonly entry: ValidatedEntry;
   readonly leafHex: string;
+  /** A key set's evidence leaf hash in hex (the dedup and lookup key). */
+  readonly evidenceHex: string | undefined;
   resolve(r: AppendResult): void;
   reject(e: unknown): void;
 }
@@ -71,6 +70,8 @@ interface Outcome {
 }
 
 const NOT_STORED = 'the log could not store this batch; nothing was stored, retry';
+/** Batches handed to storage but not yet durable: one committing while the next is integrated. */
+const MAX_IN_FLIGHT = 2;
 
 export class Sequencer {
   readonly #o: SequencerOptions;
@@ -113,7 +114,8 @@ export class Sequencer {
       return Promise.reject(new FleetlogError('unavailable', `the log has ${this.#queue.length} submissions queued; retry shortly`));
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.#queue.push({ entry, leafHex: toHex(entry.leafHash), resolve, reject });
+      const evidenceHex = entry.facts.kind === 'keyset' ? toHex(entry.facts.evidence) : undefined;
+      this.#queue.push({ entry, leafHex: toHex(entry.leafHash), evidenceHex, resolve, reject });
       this.#schedule();
     });
   }
@@ -130,7 +132,7 @@ export class Sequencer {
   }
 
   #schedule(): void {
-    if (this.#inFlight >= (this.#o.maxInFlight ?? 2)) return; // a finishing batch reschedules
+    if (this.#inFlight >= MAX_IN_FLIGHT) return; // a finishing batch reschedules
     if (this.#queue.length >= this.#o.maxBatchSize) {
       this.#immediate ??= setImmediate(() => this.#flushNow());
     } else {
@@ -143,7 +145,7 @@ export class Sequencer {
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#timer = undefined;
     this.#immediate = undefined;
-    if (this.#queue.length === 0 || this.#inFlight >= (this.#o.maxInFlight ?? 2)) return;
+    if (this.#queue.length === 0 || this.#inFlight >= MAX_IN_FLIGHT) return;
     if (this.#broken) {
       if (this.#inFlight > 0) return; // wait for the failed pipeline to drain
       this.#tentative = this.#committed;
@@ -172,7 +174,7 @@ export class Sequencer {
     const wanted = new Map<string, Hash>();
     for (const p of batch) {
       wanted.set(p.leafHex, p.entry.leafHash);
-      if (p.entry.facts.kind === 'keyset') wanted.set(toHex(p.entry.facts.evidence), p.entry.facts.evidence);
+      if (p.entry.facts.kind === 'keyset') wanted.set(p.evidenceHex!, p.entry.facts.evidence);
     }
     const stored = await storage.findLeaves([...wanted.values()]);
     const earlier = this.#inFlightLeaves;
@@ -190,7 +192,7 @@ export class Sequencer {
       const facts = p.entry.facts;
       let evidenceIndex: number | undefined;
       if (facts.kind === 'keyset') {
-        const evHex = toHex(facts.evidence);
+        const evHex = p.evidenceHex!;
         const ev = stored.get(evHex) ?? earlier.get(evHex) ?? inBatch.get(evHex);
         const problem = !ev
           ? `its deployment evidence ${evHex.slice(0, 16)}… is not logged; submit the deployment-evidence entry first`
@@ -221,7 +223,7 @@ export class Sequencer {
       integration = integrateLeaves(this.#tentative, fresh.map((e) => e.leafHash));
       const size = integration.frontier.size;
       const note = signCheckpoint({ origin: this.#o.origin, size, rootHash: integration.root }, [this.#o.signer]);
-      checkpoint = { size, rootHash: integration.root, note, signedAtMs: (this.#o.clock ?? Date.now)() };
+      checkpoint = { size, rootHash: integration.root, note, signedAtMs: Date.now() };
       this.#tentative = integration.frontier;
       for (const [hex, record] of inBatch) earlier.set(hex, record);
       commit = storage.appendBatch({ entries: fresh, nodes: integration.nodes, checkpoint });

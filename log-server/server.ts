@@ -41,7 +41,7 @@ export interface LogServerOptions {
   readonly witnessRefreshIntervalMs?: number;
   /** Worker threads that check entries (signatures, canonical form); 0 checks on the main thread (default 0). */
   readonly validationWorkers?: number;
-  /** Commit batches on a writer thread so fsync never blocks serving (default false: it costs ~35 MB RSS). */
+  /** Commit batches on a writer thread so fsync never blocks serving (default false: it costs ~10-15 MB RSS). */
   readonly writerThread?: boolean;
   /** Adds the benchmark's baseline routes (/bench/noop, /bench/static). */
   readonly benchRoutes?: boolean;

@@ -11,6 +11,9 @@ import { gzip } from 'node:zlib';
 
 const gzipAsync = promisify(gzip);
 
+/** Each of the three caches (hash tiles, entry bundles, gzipped bundles) holds at most this much. */
+const CACHE_BYTES = 4 * 1024 * 1024;
+
 class ByteLru {
   readonly #map = new Map<string, Uint8Array>();
   #bytes = 0;
@@ -48,11 +51,11 @@ export class TileReader {
   readonly #bundles: ByteLru;
   readonly #gzipped: ByteLru;
 
-  constructor(storage: LogStorage, options: { hashCacheBytes?: number; bundleCacheBytes?: number } = {}) {
+  constructor(storage: LogStorage) {
     this.#storage = storage;
-    this.#hashes = new ByteLru(options.hashCacheBytes ?? 4 * 1024 * 1024);
-    this.#bundles = new ByteLru(options.bundleCacheBytes ?? 4 * 1024 * 1024);
-    this.#gzipped = new ByteLru(options.bundleCacheBytes ?? 4 * 1024 * 1024);
+    this.#hashes = new ByteLru(CACHE_BYTES);
+    this.#bundles = new ByteLru(CACHE_BYTES);
+    this.#gzipped = new ByteLru(CACHE_BYTES);
   }
 
   async read(kind: TileKind, tile: TileId): Promise<Uint8Array> {

@@ -23,9 +23,6 @@ export class Counter implements Metric {
     const k = labelKey(labels);
     this.#values.set(k, (this.#values.get(k) ?? 0) + by);
   }
-  get(labels?: Labels): number {
-    return this.#values.get(labelKey(labels)) ?? 0;
-  }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
     if (this.#values.size === 0) lines.push(`${this.name} 0`);

@@ -7,8 +7,8 @@ import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
 
-export function openDatabase(path: string, options: { readonly?: boolean } = {}): Db {
-  const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+export function openDatabase(path: string): Db {
+  const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');

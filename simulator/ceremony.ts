@@ -18,7 +18,7 @@ import { FLEET_KEYSET_TYPE, keysetEvidenceProblems, signFleetKeyset, type FleetK
 import { verifySignatureRef } from '../core/entries/signature-ref.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { parseVerifierKey, type SignerKey } from '../core/note/keys.ts';
-import { ALG_IDENTITY, ALG_OPAQUE, ALG_TRANSPORT, type DeviceDescription, type SealedFleetSecrets } from './hsm/device.ts';
+import { ALG_IDENTITY, ALG_OPAQUE, deviceKeys, type DeviceDescription, type SealedFleetSecrets } from './hsm/device.ts';
 import { measure, type FirmwareImage } from './hsm/firmware.ts';
 import { randomId } from './hsm/crypto.ts';
 
@@ -39,7 +39,6 @@ export interface CeremonyOptions {
   readonly firmware: FirmwareImage;
   /** HSM vendor roots (vkeys) the ceremony accepts; the same ones the policy pins. */
   readonly vendorKeys: readonly string[];
-  readonly participants?: readonly string[];
   /** Seconds since the epoch. */
   readonly now: number;
 }
@@ -60,11 +59,7 @@ export async function runCeremony(o: CeremonyOptions): Promise<CeremonyResult> {
 
   const devices = await Promise.all(o.hsms.map((h) => h.describe()));
   for (const d of devices) {
-    const keys = [
-      { alg: ALG_IDENTITY, publicKey: d.identityKey },
-      { alg: ALG_TRANSPORT, publicKey: d.transportKey },
-    ];
-    if (!verifySignatureRef(d.attestation, vendors, attestationMessage({ hsmId: d.hsmId, keys, measurement: d.measurement }))) {
+    if (!verifySignatureRef(d.attestation, vendors, attestationMessage({ hsmId: d.hsmId, keys: deviceKeys(d.identityKey, d.transportKey), measurement: d.measurement }))) {
       throw new FleetlogError('forbidden', `${d.hsmId}: device attestation does not verify under a pinned vendor key`);
     }
     if (d.measurement !== firmwareHash) throw new FleetlogError('forbidden', `${d.hsmId}: firmware measurement is not the released firmware's hash`);
@@ -97,7 +92,7 @@ export async function runCeremony(o: CeremonyOptions): Promise<CeremonyResult> {
     ceremony: {
       id: `${o.fleetId}-ceremony-${randomId(4)}`,
       time: o.now,
-      participants: [...(o.participants ?? ['operator', 'independent-auditor'])],
+      participants: ['operator', 'independent-auditor'],
       transcriptSha256: toHex(sha256(utf8(transcript.join('\n')))),
     },
   };
@@ -144,4 +139,20 @@ export function signKeyset(o: KeysetOptions): KeysetResult {
   if (problems.length > 0) throw new FleetlogError('entry_rejected', `the countersigner refuses: ${problems.join('; ')}`);
   const keyset = signFleetKeyset(body, o.publisher, o.countersigner);
   return { keyset, keysetBytes: encodeEntry(keyset) };
+}
+
+/** The ceremony, then key set version 1 over its evidence, valid from a minute before `now` for `validitySeconds`. */
+export async function ceremonyWithKeyset(o: CeremonyOptions & { publisher: SignerKey; countersigner: SignerKey; validitySeconds: number }): Promise<{ ceremony: CeremonyResult; keyset: KeysetResult }> {
+  const ceremony = await runCeremony(o);
+  const keyset = signKeyset({
+    evidence: ceremony.evidence,
+    evidenceBytes: ceremony.evidenceBytes,
+    version: 1,
+    notBefore: o.now - 60,
+    notAfter: o.now + o.validitySeconds,
+    publisher: o.publisher,
+    countersigner: o.countersigner,
+    vendorKeys: o.vendorKeys,
+  });
+  return { ceremony, keyset };
 }

@@ -10,7 +10,7 @@ import { FleetlogError } from '../core/errors.ts';
 import { action, EXIT_OK, EXIT_VERIFY_FAILED } from '../cli/run.ts';
 import { FAST_KEY_STRETCHING } from './client/backup-client.ts';
 import { runDemo } from './demo.ts';
-import { DEFAULT_FLEET_SIZE, DEFAULT_REGIONS } from './fleet.ts';
+import { DEFAULT_FLEET_SIZE, DEFAULT_REGIONS } from './fleet-members.ts';
 import { DEFAULT_GUESS_LIMIT } from './hsm/hsm.ts';
 import { serveHsmProcess } from './hsm-process.ts';
 import { findScenario, runScenarios, SCENARIOS } from './scenarios/index.ts';

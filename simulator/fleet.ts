@@ -1,33 +1,20 @@
 /**
  * An in-process fleet: N simulated HSMs (default 5) spread over named regions, joined by a
- * SimNetwork on which the simulator injects faults (stop an HSM, partition regions, cut a link).
+ * SimNetwork on which the simulator injects faults (stop an HSM, partition regions).
  * The fleet secrets do not exist until a ceremony (ceremony.ts) creates them inside the HSMs.
  */
 import { FleetlogError } from '../core/errors.ts';
-import type { AcceptorStore } from './consensus/acceptor.ts';
+import { fleetHsm, fleetLayout, type FleetHsmOptions } from './fleet-members.ts';
 import type { HsmEndpoint } from './hsm/endpoint.ts';
-import { firmwareImage, type FirmwareImage } from './hsm/firmware.ts';
-import { Hsm, type PeerTransport } from './hsm/hsm.ts';
+import type { Hsm, PeerTransport } from './hsm/hsm.ts';
 import type { ClientRequest, PeerReply, PeerRequest } from './hsm/messages.ts';
-import type { HsmVendor } from './hsm/vendor.ts';
 import { CLIENT, SimNetwork } from './net/sim-network.ts';
 
-export const DEFAULT_FLEET_SIZE = 5;
-export const DEFAULT_REGIONS: readonly string[] = ['eu-west', 'us-east', 'ap-south'];
-
-export interface SimFleetOptions {
+export interface SimFleetOptions extends FleetHsmOptions {
   readonly fleetId: string;
-  readonly vendor: HsmVendor;
   readonly size?: number;
   readonly regions?: readonly string[];
-  readonly firmware?: FirmwareImage;
-  readonly guessLimit?: number;
-  readonly loginTtlMs?: number;
-  /** The HSMs' clock in ms (default Date.now); tests move it to expire pending logins. */
-  readonly now?: () => number;
   readonly network?: SimNetwork;
-  /** Durable acceptor storage per HSM (default: memory). */
-  readonly store?: (hsmId: string) => AcceptorStore;
 }
 
 type Envelope = { readonly kind: 'peer'; readonly request: PeerRequest } | { readonly kind: 'client'; readonly request: ClientRequest };
@@ -44,31 +31,16 @@ export class SimFleet {
   }
 
   static create(options: SimFleetOptions): SimFleet {
-    const size = options.size ?? DEFAULT_FLEET_SIZE;
-    const regions = options.regions ?? DEFAULT_REGIONS;
-    if (!Number.isSafeInteger(size) || size < 1 || size > 32) throw new FleetlogError('usage', 'a fleet has 1 to 32 HSMs');
-    if (regions.length === 0) throw new FleetlogError('usage', 'a fleet needs at least one region');
+    const places = fleetLayout(options.fleetId, options.size, options.regions);
     const network = options.network ?? new SimNetwork();
-    const ids = Array.from({ length: size }, (_, i) => `${options.fleetId}-hsm-${i + 1}`);
-    const hsms = ids.map((id, i) => {
+    const replicas = places.map((p) => p.id);
+    const hsms = places.map((place) => {
       const peers: PeerTransport = {
-        replicas: ids,
-        send: (to, request) => network.send(id, to, { kind: 'peer', request } satisfies Envelope) as Promise<PeerReply>,
+        replicas,
+        send: (to, request) => network.send(place.id, to, { kind: 'peer', request } satisfies Envelope) as Promise<PeerReply>,
       };
-      const hsm = new Hsm({
-        id,
-        region: regions[i % regions.length]!,
-        index: i + 1,
-        firmware: options.firmware ?? firmwareImage(),
-        vendor: options.vendor,
-        trustedVendors: [options.vendor.vkey],
-        peers,
-        ...(options.store ? { store: options.store(id) } : {}),
-        ...(options.guessLimit !== undefined ? { guessLimit: options.guessLimit } : {}),
-        ...(options.loginTtlMs !== undefined ? { loginTtlMs: options.loginTtlMs } : {}),
-        ...(options.now ? { now: options.now } : {}),
-      });
-      network.attach(id, hsm.region, async (_from, message) => {
+      const hsm = fleetHsm(place, options, peers);
+      network.attach(hsm.id, hsm.region, async (_from, message) => {
         const m = message as Envelope;
         return m.kind === 'peer' ? hsm.handlePeer(m.request) : hsm.handleClient(m.request);
       });

@@ -9,8 +9,7 @@ import { readKeyFile } from '../service/key-file.ts';
 import { createLogger } from '../service/logger.ts';
 import { exitOnSignals, parseListen } from '../service/serve.ts';
 import { SqliteAcceptorStore } from './consensus/sqlite-store.ts';
-import { firmwareImage } from './hsm/firmware.ts';
-import { Hsm } from './hsm/hsm.ts';
+import { fleetHsm } from './fleet-members.ts';
 import { HsmVendor } from './hsm/vendor.ts';
 import { startHsmServer } from './http/hsm-server.ts';
 import { HttpPeerTransport } from './http/peer-transport.ts';
@@ -46,17 +45,8 @@ export async function serveHsmProcess(o: HsmProcessOptions): Promise<void> {
   if (!urls.has(o.id)) throw new FleetlogError('usage', `--replicas must include this HSM (${o.id})`);
   const transport = new HttpPeerTransport(o.id, [...urls.keys()], urls);
   const vendor = new HsmVendor(readKeyFile(o.vendorKeyFile));
-  const hsm = new Hsm({
-    id: o.id,
-    region: o.region,
-    index: o.index,
-    firmware: firmwareImage(),
-    vendor,
-    trustedVendors: [vendor.vkey],
-    peers: transport,
-    ...(o.db ? { store: new SqliteAcceptorStore(o.db) } : {}),
-    ...(o.guessLimit !== undefined ? { guessLimit: o.guessLimit } : {}),
-  });
+  const store = o.db ? new SqliteAcceptorStore(o.db) : undefined;
+  const hsm = fleetHsm({ id: o.id, region: o.region, index: o.index }, { vendor, guessLimit: o.guessLimit }, transport, store);
   const server = await startHsmServer({ hsm, adminToken: readKeyFile(o.adminTokenFile), transport, ...parseListen(o.listen), logger });
   logger.info('HSM listening', { url: server.url, region: o.region, replicas: urls.size });
   exitOnSignals(server, logger);

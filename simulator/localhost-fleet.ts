@@ -7,33 +7,27 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FleetlogError } from '../core/errors.ts';
 import type { RunningServer } from '../service/serve.ts';
-import { MemoryAcceptorStore, type AcceptorStore } from './consensus/acceptor.ts';
 import { SqliteAcceptorStore } from './consensus/sqlite-store.ts';
-import { DEFAULT_FLEET_SIZE, DEFAULT_REGIONS } from './fleet.ts';
+import { fleetHsm, fleetLayout, type FleetHsmOptions } from './fleet-members.ts';
 import { randomId } from './hsm/crypto.ts';
 import type { HsmEndpoint } from './hsm/endpoint.ts';
-import { firmwareImage, type FirmwareImage } from './hsm/firmware.ts';
-import { Hsm } from './hsm/hsm.ts';
-import type { HsmVendor } from './hsm/vendor.ts';
+import type { Hsm } from './hsm/hsm.ts';
 import { HttpCeremonyHsm, httpEndpoint } from './http/hsm-client.ts';
 import { startHsmServer } from './http/hsm-server.ts';
 import { HttpPeerTransport } from './http/peer-transport.ts';
 
-export interface LocalhostFleetOptions {
+export interface LocalhostFleetOptions extends FleetHsmOptions {
   readonly fleetId: string;
-  readonly vendor: HsmVendor;
   readonly size?: number;
   readonly regions?: readonly string[];
-  readonly firmware?: FirmwareImage;
-  readonly guessLimit?: number;
-  /** Keep each HSM's acceptor state in DIR/<hsmId>.db. */
+  /** Keep each HSM's acceptor state in DIR/<hsmId>.db (default: memory). */
   readonly dataDir?: string;
 }
 
 interface Member {
   readonly hsm: Hsm;
   readonly transport: HttpPeerTransport;
-  readonly store: AcceptorStore;
+  readonly store: SqliteAcceptorStore | undefined;
   port: number;
   url: string;
   server: RunningServer | undefined;
@@ -51,27 +45,15 @@ export class LocalhostFleet {
   }
 
   static async start(o: LocalhostFleetOptions): Promise<LocalhostFleet> {
-    const size = o.size ?? DEFAULT_FLEET_SIZE;
-    const regions = o.regions ?? DEFAULT_REGIONS;
-    const ids = Array.from({ length: size }, (_, i) => `${o.fleetId}-hsm-${i + 1}`);
+    const places = fleetLayout(o.fleetId, o.size, o.regions);
+    const ids = places.map((p) => p.id);
     if (o.dataDir) mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
     const adminToken = randomId();
     const urls = new Map<string, string>();
-    const members: Member[] = ids.map((id, i) => {
-      const transport = new HttpPeerTransport(id, ids, urls);
-      const store = o.dataDir ? new SqliteAcceptorStore(join(o.dataDir, `${id}.db`)) : new MemoryAcceptorStore();
-      const hsm = new Hsm({
-        id,
-        region: regions[i % regions.length]!,
-        index: i + 1,
-        firmware: o.firmware ?? firmwareImage(),
-        vendor: o.vendor,
-        trustedVendors: [o.vendor.vkey],
-        peers: transport,
-        store,
-        ...(o.guessLimit !== undefined ? { guessLimit: o.guessLimit } : {}),
-      });
-      return { hsm, transport, store, port: 0, url: '', server: undefined };
+    const members: Member[] = places.map((place) => {
+      const transport = new HttpPeerTransport(place.id, ids, urls);
+      const store = o.dataDir ? new SqliteAcceptorStore(join(o.dataDir, `${place.id}.db`)) : undefined;
+      return { hsm: fleetHsm(place, o, transport, store), transport, store, port: 0, url: '', server: undefined };
     });
     const fleet = new LocalhostFleet(o.fleetId, adminToken, members);
     for (const m of members) {
@@ -85,10 +67,6 @@ export class LocalhostFleet {
     m.server = await startHsmServer({ hsm: m.hsm, adminToken: this.adminToken, transport: m.transport, port: m.port });
     m.port = m.server.port;
     m.url = m.server.url;
-  }
-
-  get hsms(): readonly Hsm[] {
-    return this.#members.map((m) => m.hsm);
   }
 
   urls(): { hsmId: string; region: string; url: string; up: boolean }[] {
@@ -130,26 +108,11 @@ export class LocalhostFleet {
     }
   }
 
-  /** HSMs talk only within their group of regions. */
-  partition(groups: readonly (readonly string[])[]): void {
-    const groupOf = (region: string): number => {
-      const i = groups.findIndex((g) => g.includes(region));
-      return i < 0 ? groups.length : i;
-    };
-    for (const m of this.#members) {
-      m.transport.block(this.#members.filter((x) => groupOf(x.hsm.region) !== groupOf(m.hsm.region)).map((x) => x.hsm.id));
-    }
-  }
-
-  heal(): void {
-    for (const m of this.#members) m.transport.block([]);
-  }
-
   async close(): Promise<void> {
     for (const m of this.#members) {
       await m.server?.close();
       m.server = undefined;
-      if (m.store instanceof SqliteAcceptorStore) m.store.close();
+      m.store?.close();
     }
   }
 }

@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FleetlogError } from '../core/errors.ts';
 import { writeKeyFile } from '../service/key-file.ts';
-import { DEFAULT_FLEET_SIZE, DEFAULT_REGIONS } from './fleet.ts';
+import { fleetLayout, type HsmPlace } from './fleet-members.ts';
 import { randomId } from './hsm/crypto.ts';
 import type { HsmEndpoint } from './hsm/endpoint.ts';
 import type { ReplicaStatus } from './hsm/messages.ts';
 import { HttpCeremonyHsm, httpEndpoint } from './http/hsm-client.ts';
+import { acrossPartition, type RegionGroups } from './net/partition.ts';
 import { FLEETLOG_EXECUTABLE } from '../service/executable.ts';
 
 const BIN = FLEETLOG_EXECUTABLE;
@@ -27,9 +28,7 @@ export interface ProcessFleetOptions {
   readonly guessLimit?: number;
 }
 
-interface Member {
-  readonly id: string;
-  readonly region: string;
+interface Member extends HsmPlace {
   readonly url: string;
   child: ChildProcess | undefined;
   output: string;
@@ -60,28 +59,25 @@ export class ProcessFleet {
   }
 
   static async start(o: ProcessFleetOptions): Promise<ProcessFleet> {
-    const size = o.size ?? DEFAULT_FLEET_SIZE;
-    const regions = o.regions ?? DEFAULT_REGIONS;
+    const places = fleetLayout(o.fleetId, o.size, o.regions);
     const dir = mkdtempSync(join(tmpdir(), 'fleetlog-sim-procs-'));
     const token = randomId();
     writeKeyFile(join(dir, 'vendor.key'), o.vendorSkey);
     writeKeyFile(join(dir, 'admin.token'), token);
     const members: Member[] = [];
-    for (let i = 0; i < size; i++) {
-      members.push({ id: `${o.fleetId}-hsm-${i + 1}`, region: regions[i % regions.length]!, url: `http://127.0.0.1:${await freePort()}`, child: undefined, output: '' });
-    }
+    for (const place of places) members.push({ ...place, url: `http://127.0.0.1:${await freePort()}`, child: undefined, output: '' });
     const fleet = new ProcessFleet(o.fleetId, members, token, dir);
     const replicas = members.map((m) => `${m.id}=${m.url}`).join(',');
     try {
-      members.forEach((m, i) => {
-        const args = [BIN, 'sim', 'hsm', 'serve', '--id', m.id, '--region', m.region, '--index', String(i + 1), '--listen', m.url.slice(7), '--replicas', replicas,
+      for (const m of members) {
+        const args = [BIN, 'sim', 'hsm', 'serve', '--id', m.id, '--region', m.region, '--index', String(m.index), '--listen', m.url.slice(7), '--replicas', replicas,
           '--vendor-key', join(dir, 'vendor.key'), '--admin-token-file', join(dir, 'admin.token'), '--db', join(dir, `${m.id}.db`), '--exit-with-parent',
           ...(o.guessLimit !== undefined ? ['--guess-limit', String(o.guessLimit)] : [])];
         const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, FLEETLOG_LOG_LEVEL: 'warn' } });
         child.stdout!.on('data', (d: Buffer) => (m.output += d.toString()));
         child.stderr!.on('data', (d: Buffer) => (m.output += d.toString()));
         m.child = child;
-      });
+      }
       for (const m of members) await fleet.#waitHealthy(m);
     } catch (e) {
       await fleet.close();
@@ -143,15 +139,10 @@ export class ProcessFleet {
     }
   }
 
-  async partition(groups: readonly (readonly string[])[]): Promise<void> {
-    const groupOf = (region: string): number => {
-      const i = groups.findIndex((g) => g.includes(region));
-      return i < 0 ? groups.length : i;
-    };
+  /** HSMs talk only within their group of regions (net/partition.ts). */
+  async partition(groups: RegionGroups): Promise<void> {
     for (const m of this.#members) {
-      if (!m.child) continue;
-      const blocked = this.#members.filter((x) => groupOf(x.region) !== groupOf(m.region)).map((x) => x.id);
-      await new HttpCeremonyHsm(m.url, this.#token).partition(blocked);
+      if (m.child) await new HttpCeremonyHsm(m.url, this.#token).partition(acrossPartition(groups, m.region, this.#members));
     }
   }
 

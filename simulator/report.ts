@@ -1,4 +1,4 @@
-/** Plain-text report lines for the demo and the scenarios: numbered sections, ✓ / ✗ marks. */
+/** Plain-text report lines for the demo and `sim run`: numbered sections, ✓ / ✗ marks. */
 import type { StepResult } from '../core/audit/steps.ts';
 
 export class Report {
@@ -24,9 +24,8 @@ export class Report {
     this.#emit(`      ${text}`);
   }
 
-  steps(steps: readonly StepResult[], skipped: readonly number[] = []): void {
+  steps(steps: readonly StepResult[]): void {
     for (const s of steps) this.#emit(`      ${s.ok ? 'PASS' : 'FAIL'} step ${s.step} ${s.title}: ${s.reason}`);
-    if (skipped.length) this.#emit(`      SKIP steps ${skipped.join(', ')}`);
   }
 
   #emit(line: string): void {

@@ -5,7 +5,7 @@
  */
 import { KEY_TYPE_ED25519, generateKey, parseSignerKey } from '../core/note/keys.ts';
 import { FleetlogError, isFleetlogError } from '../core/errors.ts';
-import { runCeremony, signKeyset, type CeremonyHsm } from './ceremony.ts';
+import { ceremonyWithKeyset, type CeremonyHsm } from './ceremony.ts';
 import { BackupClient, FAST_KEY_STRETCHING } from './client/backup-client.ts';
 import { EmbeddedTrust } from './client/fleet-trust-source.ts';
 import { SimFleet } from './fleet.ts';
@@ -87,9 +87,17 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
     for (const d of fleet.describe()) r.info(d);
 
     const now = Math.floor(Date.now() / 1000);
-    const ceremony = await runCeremony({ fleetId: 'sim-fleet', hsms: fleet.ceremonyHsms(), firmware: firmwareImage(), vendorKeys: [vendor.vkey], now });
     const signer = (name: string) => parseSignerKey(generateKey(name, KEY_TYPE_ED25519).skey);
-    const { keyset } = signKeyset({ evidence: ceremony.evidence, evidenceBytes: ceremony.evidenceBytes, version: 1, notBefore: now - 60, notAfter: now + 86_400, publisher: signer('publisher.example'), countersigner: signer('countersigner.example'), vendorKeys: [vendor.vkey] });
+    const { ceremony, keyset: { keyset } } = await ceremonyWithKeyset({
+      fleetId: 'sim-fleet',
+      hsms: fleet.ceremonyHsms(),
+      firmware: firmwareImage(),
+      vendorKeys: [vendor.vkey],
+      now,
+      publisher: signer('publisher.example'),
+      countersigner: signer('countersigner.example'),
+      validitySeconds: 86_400,
+    });
     r.ok(`ceremony done: fleet OPAQUE key ${ceremony.opaquePublicKey.slice(0, 16)}…; ${keyset.keys.length} keys pinned in the client (embedded mode)`);
 
     const client = new BackupClient({ userId: 'user', fleetId: 'sim-fleet', endpoints: fleet.endpoints(), trust: new EmbeddedTrust('sim-fleet', keyset.keys), keyStretching: FAST_KEY_STRETCHING });

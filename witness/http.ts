@@ -7,14 +7,14 @@
  */
 import { Hono, type Context } from 'hono';
 import { FleetlogError } from '../core/errors.ts';
-import { formatSplitViewEvidenceList, parseSplitViewEvidence } from '../core/split-view-evidence.ts';
+import { joinSplitViewEvidenceList } from '../core/split-view-evidence.ts';
 import { MAX_ADD_CHECKPOINT_BYTES } from '../core/witness-request.ts';
+import { readBodyCapped } from '../service/body.ts';
 import { errorResponse } from '../service/http-errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../service/metrics.ts';
 import { addCheckpoint, type WitnessCore } from './add-checkpoint.ts';
-import { readRequestBody } from './body.ts';
-import { witnessErrorResponse, witnessStatus } from './http-status.ts';
+import { witnessErrorResponse } from './http-status.ts';
 import type { WitnessMetrics } from './metrics.ts';
 
 const ORIGIN_HASH = /^[0-9a-f]{64}$/;
@@ -29,15 +29,16 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     const started = performance.now();
     let status = 200;
     try {
-      const body = await readRequestBody(c, MAX_ADD_CHECKPOINT_BYTES);
+      const body = await readBodyCapped(c, MAX_ADD_CHECKPOINT_BYTES);
       const result = await addCheckpoint(core, body);
       logger.debug('cosigned', { origin: result.checkpoint.origin, size: result.checkpoint.size, timestamp: result.timestamp });
       return c.body(result.cosignatures, 200, { 'Content-Type': TEXT });
     } catch (e) {
-      status = witnessStatus(e);
+      const response = witnessErrorResponse(c, e, logger);
+      status = response.status;
       // A stale old size is routine (logs probe with old 0); everything else is worth a line.
       if (e instanceof FleetlogError && status < 500) (e.code === 'conflict' ? logger.debug : logger.info)('add-checkpoint refused', { status, code: e.code, reason: e.message });
-      return witnessErrorResponse(c, e, logger);
+      return response;
     } finally {
       metrics.requests.inc({ status: String(status) });
       metrics.latency.observe((performance.now() - started) / 1000);
@@ -78,9 +79,12 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   app.notFound((c) => errorResponse(c, 'not_found', 'not found', 404));
   app.onError((err, c) => witnessErrorResponse(c, err, logger));
 
+  // The stored documents are the witness's own formatSplitViewEvidence output: served as they are.
+  // (Parsing them again would also refuse a legitimate one that JSON escaping took over the
+  // single-document cap, and with it the whole list.)
   function evidenceList(c: Context, hash: string | undefined): Response {
-    const documents = store.evidence(hash).map((row) => parseSplitViewEvidence(row.document));
-    return c.body(formatSplitViewEvidenceList(documents), 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
+    const documents = store.evidence(hash).map((row) => row.document);
+    return c.body(joinSplitViewEvidenceList(documents), 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
   }
 
   return app;

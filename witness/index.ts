@@ -20,7 +20,7 @@ import { createWitnessApp } from './http.ts';
 import { assertOrigin, parseLogVkey } from './log-keys.ts';
 import { defaultCheckThreads, inlineChecker, workerPoolChecker } from './check-pool.ts';
 import { createWitnessMetrics } from './metrics.ts';
-import { witnessPaths } from './paths.ts';
+import { witnessPaths, type WitnessPaths } from './paths.ts';
 import { createSchema } from './schema.ts';
 import { WitnessStore, type LogSummary } from './store.ts';
 
@@ -49,10 +49,15 @@ export async function initWitness(options: InitWitnessOptions): Promise<{ vkey: 
   return { vkey };
 }
 
-function withStore<T>(dataDir: string, body: (store: WitnessStore) => T): T {
+/** The paths of a witness `init` has created; refuses any other directory. */
+function existingWitness(dataDir: string): WitnessPaths {
   const paths = witnessPaths(dataDir);
   if (!existsSync(paths.database)) throw new FleetlogError('io', `no witness in ${dataDir}; run fleetlog witness init first`);
-  const store = WitnessStore.open(paths.database);
+  return paths;
+}
+
+function withStore<T>(dataDir: string, body: (store: WitnessStore) => T): T {
+  const store = WitnessStore.open(existingWitness(dataDir).database);
   try {
     return body(store);
   } finally {
@@ -105,8 +110,7 @@ export interface OpenWitness {
 }
 
 export function openWitness(options: OpenWitnessOptions): OpenWitness {
-  const paths = witnessPaths(options.dataDir);
-  if (!existsSync(paths.database)) throw new FleetlogError('io', `no witness in ${options.dataDir}; run fleetlog witness init first`);
+  const paths = existingWitness(options.dataDir);
   const key = parseSignerKey(readKeyFile(paths.key));
   const store = WitnessStore.open(paths.database);
   try {

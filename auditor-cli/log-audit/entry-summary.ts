@@ -5,44 +5,32 @@
  * a small plain object that the main thread folds into the ordered history (fleet-history.ts).
  */
 import { toHex } from '../../core/bytes.ts';
-import { DEPLOYMENT_EVIDENCE_TYPE, evidenceProblems } from '../../core/entries/deployment-evidence.ts';
+import { DEPLOYMENT_EVIDENCE_TYPE, evidenceProblems, type HsmRecord } from '../../core/entries/deployment-evidence.ts';
 import { decodeEntry } from '../../core/entries/entry.ts';
-import { checkKeysetSignatures, type FleetKey } from '../../core/entries/fleet-keyset.ts';
+import { checkKeysetSignatures, type FleetKeysetBody } from '../../core/entries/fleet-keyset.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import type { Policy } from '../../core/policy/policy.ts';
-
-export interface EvidenceHsm {
-  readonly id: string;
-  readonly region: string;
-  readonly keys: ReadonlyArray<{ readonly alg: string; readonly publicKey: string }>;
-}
 
 export type EntrySummary =
   | {
       readonly kind: 'evidence';
       readonly leafHash: string;
       readonly fleetId: string;
-      readonly hsms: readonly EvidenceHsm[];
+      /** Measurements and attestations are checked here (problems), so they are not carried on. */
+      readonly hsms: ReadonlyArray<Pick<HsmRecord, 'id' | 'region' | 'keys'>>;
+      /** The firmware release. */
       readonly firmware: string;
-      readonly specVersion: string;
-      readonly ceremonyTime: number;
       /** Why the evidence does not verify (empty: it does). */
       readonly problems: readonly string[];
     }
-  | {
+  | (Omit<FleetKeysetBody, 'type'> & {
       readonly kind: 'keyset';
       readonly leafHash: string;
-      readonly fleetId: string;
-      readonly version: number;
-      readonly keys: readonly FleetKey[];
-      readonly notBefore: number;
-      readonly notAfter: number;
-      readonly evidence: string;
       readonly publisher: string;
       readonly countersigner: string;
       readonly publisherOk: boolean;
       readonly countersignerOk: boolean;
-    }
+    })
   | { readonly kind: 'invalid'; readonly leafHash: string; readonly reason: string };
 
 export function summarizeEntry(bytes: Uint8Array, leafHash: Hash, policy: Policy): EntrySummary {
@@ -58,10 +46,8 @@ export function summarizeEntry(bytes: Uint8Array, leafHash: Hash, policy: Policy
       kind: 'evidence',
       leafHash: hash,
       fleetId: entry.fleetId,
-      hsms: entry.hsms.map((h) => ({ id: h.id, region: h.region, keys: h.keys.map((k) => ({ alg: k.alg, publicKey: k.publicKey })) })),
+      hsms: entry.hsms.map((h) => ({ id: h.id, region: h.region, keys: h.keys })),
       firmware: entry.firmware.release,
-      specVersion: entry.specVersion,
-      ceremonyTime: entry.ceremony.time,
       problems: evidenceProblems(entry, policy.hsmVendors),
     };
   }

@@ -13,13 +13,13 @@
  * Memory grows with the number of fleets, evidence entries and keys, not with the log.
  */
 import type { StepNumber } from '../../core/audit/steps.ts';
-import type { DeploymentEvidence } from '../../core/entries/deployment-evidence.ts';
+import type { DeploymentEvidence, HsmRecord } from '../../core/entries/deployment-evidence.ts';
 import { keysetEvidenceProblems, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
 import { check, type CheckResult } from '../report.ts';
-import type { EntrySummary, EvidenceHsm } from './entry-summary.ts';
+import type { EntrySummary } from './entry-summary.ts';
 
 /** Timeline events kept per fleet (the most recent); counts cover the rest. */
-const EVENTS_PER_FLEET = 20;
+export const EVENTS_PER_FLEET = 20;
 /** Violations and warnings kept with their details; later ones are only counted. */
 const MAX_KEPT = 200;
 
@@ -67,7 +67,7 @@ export interface EvidenceRecord {
   readonly fleetId: string;
   readonly ok: boolean;
   readonly problem?: string;
-  readonly hsms: ReadonlyArray<{ readonly id: string; readonly keys: ReadonlyArray<{ readonly alg: string; readonly publicKey: string }> }>;
+  readonly hsms: ReadonlyArray<Pick<HsmRecord, 'id' | 'keys'>>;
   /** Whether a key set has referenced it (unreferenced deployments show as such in the timeline). */
   referenced?: boolean;
 }
@@ -159,7 +159,7 @@ export class FleetHistory {
     // Evidence that does not verify fails F2 only when a key set relies on it (spec B.3).
     if (!Object.hasOwn(this.state.evidence, s.leafHash)) {
       // The same bytes logged twice are the same evidence; the first (earliest) one counts.
-      const hsms = s.hsms.map((h: EvidenceHsm) => ({ id: h.id, keys: h.keys }));
+      const hsms = s.hsms.map((h) => ({ id: h.id, keys: h.keys }));
       this.state.evidence[s.leafHash] = ok ? { index, fleetId: s.fleetId, ok, hsms } : { index, fleetId: s.fleetId, ok, problem: s.problems.join('; '), hsms };
     }
     const f = this.#fleet(s.fleetId, index);

@@ -20,5 +20,6 @@ export interface CryptoBackend {
   /** A backend-specific handle for a 32-byte seed (RFC 8032 private key). */
   preparePrivateKey(seed: Uint8Array): unknown;
   sign(prepared: unknown, message: Uint8Array): Uint8Array;
-  publicKeyFromSeed(seed: Uint8Array): Uint8Array;
+  /** The 32-byte public key of a prepared private key (no second key derivation from the seed). */
+  publicKeyOf(prepared: unknown): Uint8Array;
 }

@@ -89,7 +89,7 @@ export class Ed25519Signer {
     if (seed.length !== ED25519_SEED_LENGTH) throw new FleetlogError('bad_key', `Ed25519 seed must be 32 bytes, got ${seed.length}`);
     this.#backend = backend;
     this.#prepared = backend.preparePrivateKey(seed);
-    this.publicKey = new Ed25519PublicKey(backend.publicKeyFromSeed(seed));
+    this.publicKey = new Ed25519PublicKey(backend.publicKeyOf(this.#prepared));
   }
 
   sign(message: Uint8Array): Uint8Array {

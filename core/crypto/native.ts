@@ -45,8 +45,8 @@ export function createNativeBackend(crypto: typeof NodeCrypto): CryptoBackend {
     verify: (prepared, message, signature) => crypto.verify(null, message, prepared as NodeCrypto.KeyObject, signature),
     preparePrivateKey: (seed) => crypto.createPrivateKey({ key: withPrefix(PKCS8_PREFIX, seed), format: 'der', type: 'pkcs8' }),
     sign: (prepared, message) => toBytes(crypto.sign(null, message, prepared as NodeCrypto.KeyObject)),
-    publicKeyFromSeed(seed) {
-      const spki = crypto.createPublicKey(crypto.createPrivateKey({ key: withPrefix(PKCS8_PREFIX, seed), format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' });
+    publicKeyOf(prepared) {
+      const spki = crypto.createPublicKey(prepared as NodeCrypto.KeyObject).export({ format: 'der', type: 'spki' });
       return new Uint8Array(spki.subarray(SPKI_PREFIX.length));
     },
   };

@@ -38,9 +38,10 @@ export const nobleBackend: CryptoBackend = {
     const recomputed = ed.Point.BASE.multiply(s, false).subtract(key.point.multiply(k, false));
     return bytesEqual(recomputed.toBytes(), r);
   },
-  preparePrivateKey: (seed) => seed,
+  // A copy: callers may zero their seed once the signer exists (as the native KeyObject allows).
+  preparePrivateKey: (seed) => Uint8Array.from(seed),
   sign: (prepared, message) => ed.sign(message, prepared as Uint8Array),
-  publicKeyFromSeed: (seed) => ed.getPublicKey(seed),
+  publicKeyOf: (prepared) => ed.getPublicKey(prepared as Uint8Array),
 };
 
 /** Exposed for the Ed25519 acceptance rules, which need point decoding in every environment. */

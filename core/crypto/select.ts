@@ -1,6 +1,7 @@
 /**
  * Picks the crypto backend once, at load: native node:crypto where it exists, @noble elsewhere.
- * `FLEETLOG_CRYPTO=noble` forces the pure-JS backend (used by tests and benchmarks to compare).
+ * `FLEETLOG_CRYPTO=noble` forces the pure-JS backend for a whole process (the browser code path).
+ * Tests and benchmarks compare the two directly, through `nativeBackend` and `nobleBackend`.
  */
 import type { CryptoBackend } from './backend.ts';
 import { createNativeBackend } from './native.ts';

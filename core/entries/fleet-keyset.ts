@@ -71,22 +71,30 @@ export function parseFleetKeyset(value: Json): FleetKeyset {
   };
 }
 
-export function keysetBody(k: FleetKeysetBody): FleetKeysetBody {
+function keysetBody(k: FleetKeysetBody): FleetKeysetBody {
   return { type: k.type, fleetId: k.fleetId, version: k.version, keys: k.keys, notBefore: k.notBefore, notAfter: k.notAfter, evidence: k.evidence };
 }
 
+// The message builders take the body's canonical bytes, so that signing and checking both
+// signatures canonicalize the body once.
+const bodyBytes = (body: FleetKeysetBody): Uint8Array => canonicalJsonBytes(keysetBody(body));
+const publisherMessageOf = (body: Uint8Array): Uint8Array => concatBytes(utf8(PUBLISHER_CONTEXT), body);
+const countersignerMessageOf = (body: Uint8Array, publisherSignature: SignatureRef): Uint8Array =>
+  concatBytes(utf8(COUNTERSIGNER_CONTEXT), fromHex(publisherSignature.signature, 64), body);
+
 export function publisherMessage(body: FleetKeysetBody): Uint8Array {
-  return concatBytes(utf8(PUBLISHER_CONTEXT), canonicalJsonBytes(keysetBody(body)));
+  return publisherMessageOf(bodyBytes(body));
 }
 
 export function countersignerMessage(body: FleetKeysetBody, publisherSignature: SignatureRef): Uint8Array {
-  return concatBytes(utf8(COUNTERSIGNER_CONTEXT), fromHex(publisherSignature.signature, 64), canonicalJsonBytes(keysetBody(body)));
+  return countersignerMessageOf(bodyBytes(body), publisherSignature);
 }
 
 /** Publisher signs, then the independent party counter-signs. Returns the complete entry object. */
 export function signFleetKeyset(body: FleetKeysetBody, publisher: SignerKey, countersigner: SignerKey): FleetKeyset {
-  const publisherSignature = makeSignatureRef(publisher, publisherMessage(body));
-  const countersignature = makeSignatureRef(countersigner, countersignerMessage(body, publisherSignature));
+  const bytes = bodyBytes(body);
+  const publisherSignature = makeSignatureRef(publisher, publisherMessageOf(bytes));
+  const countersignature = makeSignatureRef(countersigner, countersignerMessageOf(bytes, publisherSignature));
   return { ...keysetBody(body), publisherSignature, countersignature };
 }
 
@@ -97,9 +105,10 @@ export interface KeysetSignatureCheck {
 
 /** Checks both signatures against the pinned publisher and countersigner keys (audit step 1). */
 export function checkKeysetSignatures(k: FleetKeyset, publishers: readonly PublicKeyInfo[], countersigners: readonly PublicKeyInfo[]): KeysetSignatureCheck {
+  const bytes = bodyBytes(k);
   return {
-    publisher: verifySignatureRef(k.publisherSignature, publishers, publisherMessage(k)),
-    countersigner: verifySignatureRef(k.countersignature, countersigners, countersignerMessage(k, k.publisherSignature)),
+    publisher: verifySignatureRef(k.publisherSignature, publishers, publisherMessageOf(bytes)),
+    countersigner: verifySignatureRef(k.countersignature, countersigners, countersignerMessageOf(bytes, k.publisherSignature)),
   };
 }
 

@@ -28,11 +28,6 @@ export function makeSignatureRef(key: SignerKey, message: Uint8Array): Signature
   return { name: key.name, keyId: formatKeyId(key.keyId), signature: toHex(key.signer.sign(message)) };
 }
 
-/** The pinned key this signature names, if any. */
-export function findKey(ref: SignatureRef, keys: readonly PublicKeyInfo[]): PublicKeyInfo | undefined {
-  return keys.find((k) => k.name === ref.name && formatKeyId(k.keyId) === ref.keyId);
-}
-
 /** True if `ref` is by one of `keys` (any key with that name and key ID) and verifies over `message`. */
 export function verifySignatureRef(ref: SignatureRef, keys: readonly PublicKeyInfo[], message: Uint8Array): boolean {
   const signature = fromHex(ref.signature, 64);

@@ -39,8 +39,8 @@ export function nodeHash(left: Hash, right: Hash): Hash {
 }
 
 /**
- * nodeHash written into out[offset, offset + 32) instead of a new array. Hot loops (tree roots,
- * proof verification) use it because allocating a Uint8Array per node costs about as much as the
+ * nodeHash written into out[offset, offset + 32) instead of a new array. Hot loops (proof
+ * verification) use it because allocating a Uint8Array per node costs about as much as the
  * SHA-256 itself. `out` may be `left` or `right`: the inputs are copied before hashing.
  */
 export function nodeHashInto(left: Hash, right: Hash, out: Uint8Array, offset = 0): void {

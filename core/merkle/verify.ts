@@ -3,11 +3,12 @@
  * Verifiers return false on any mismatch, including malformed input; they never throw.
  * Sizes are safe integers, so bit operations are written as arithmetic (JS bit ops are 32-bit).
  * Intermediate hashes are computed in place in one working buffer per chain (nodeHashInto):
- * an array per hash would cost as much as the hashing.
+ * an array per hash would cost as much as the hashing. The consistency walk is shared with the
+ * callers that need the implied roots themselves (consistency-roots.ts).
  */
 import { bytesEqual } from '../bytes.ts';
+import { consistencyProofRoots } from './consistency-roots.ts';
 import { EMPTY_ROOT, HASH_SIZE, nodeHashInto, type Hash } from './hash.ts';
-import { isPowerOfTwo } from './subtree.ts';
 
 const isOdd = (n: number): boolean => n % 2 === 1;
 const half = (n: number): number => Math.floor(n / 2);
@@ -35,11 +36,9 @@ export function rootFromInclusionProof(index: number, size: number, leaf: Hash, 
     if (sn === 0) return undefined; // proof too long
     if (isOdd(fn) || fn === sn) {
       nodeHashInto(p, r, r);
-      if (!isOdd(fn)) {
-        while (!isOdd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
-        }
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
       }
     } else {
       nodeHashInto(r, p, r);
@@ -59,42 +58,14 @@ export function verifyInclusion(index: number, size: number, leaf: Hash, proof: 
 /**
  * RFC 9162 §2.1.4.2. Edge cases: equal sizes need an empty proof and equal roots; an old size of 0
  * is consistent with anything by an empty proof (the old root must be the empty-tree hash).
+ * Otherwise both roots the proof implies (consistency-roots.ts, steps 1-6) must match (step 7).
  */
 export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Hash, newRoot: Hash, proof: readonly Hash[]): boolean {
   if (!validSize(oldSize) || !validSize(newSize) || oldSize > newSize) return false;
-  if (oldRoot.length !== HASH_SIZE || newRoot.length !== HASH_SIZE || !validHashes(proof)) return false;
+  if (oldRoot.length !== HASH_SIZE || newRoot.length !== HASH_SIZE) return false;
+  // The edge cases need an empty proof; the walk checks every hash of a non-empty one.
   if (oldSize === 0) return proof.length === 0 && bytesEqual(oldRoot, EMPTY_ROOT);
   if (oldSize === newSize) return proof.length === 0 && bytesEqual(oldRoot, newRoot);
-  if (proof.length === 0) return false;
-
-  // Step 1: if the old size is a power of two, the old root is the first node of the path.
-  const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : proof;
-  let fn = oldSize - 1;
-  let sn = newSize - 1;
-  while (isOdd(fn)) {
-    fn = half(fn);
-    sn = half(sn);
-  }
-  // Copies: the chains are hashed in place and must never write into the caller's bytes.
-  const fr = new Uint8Array(path[0]!);
-  const sr = new Uint8Array(path[0]!);
-  for (let i = 1; i < path.length; i++) {
-    const c = path[i]!;
-    if (sn === 0) return false;
-    if (isOdd(fn) || fn === sn) {
-      nodeHashInto(c, fr, fr);
-      nodeHashInto(c, sr, sr);
-      if (!isOdd(fn)) {
-        while (!isOdd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
-        }
-      }
-    } else {
-      nodeHashInto(sr, c, sr);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  return sn === 0 && bytesEqual(fr, oldRoot) && bytesEqual(sr, newRoot);
+  const roots = consistencyProofRoots(oldSize, newSize, oldRoot, proof);
+  return roots !== undefined && bytesEqual(roots.oldRoot, oldRoot) && bytesEqual(roots.newRoot, newRoot);
 }

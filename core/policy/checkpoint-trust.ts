@@ -2,6 +2,7 @@
  * Verifying a checkpoint under a policy: the log's signature (audit step 3) and the witness quorum
  * (audit step 4). Pure; the caller supplies the note bytes.
  */
+import { decodeUtf8 } from '../bytes.ts';
 import { openCheckpoint, type Checkpoint } from '../checkpoint.ts';
 import { cosignatureTimestamp } from '../cosignature.ts';
 import { FleetlogError } from '../errors.ts';
@@ -31,7 +32,7 @@ export function openCheckpointWithPolicy(policy: Policy, note: string | Uint8Arr
     const name = byVerifier.get(verifier);
     if (name !== undefined) cosigners.set(name, cosignatureTimestamp(signature.signature)!);
   }
-  const text = typeof note === 'string' ? note : new TextDecoder().decode(note);
+  const text = typeof note === 'string' ? note : decodeUtf8(note, 'checkpoint'); // valid: openCheckpoint decoded it
   return { checkpoint: opened.checkpoint, note: text, cosigners, quorumMet: quorumSatisfied(policy, new Set(cosigners.keys())) };
 }
 

@@ -19,7 +19,7 @@ import { FleetlogError } from '../../core/errors.ts';
 import { formatTlogProof } from '../../core/tlog-proof.ts';
 import type { LogService } from '../service.ts';
 import { queryNumber, queryParam, requireQueryNumber } from './query.ts';
-import { errorJson, jsonResponse, textResponse } from './responses.ts';
+import { jsonResponse, notPublishedYet, textResponse } from './responses.ts';
 
 const MAX_FLEETS_PER_PAGE = 1000;
 
@@ -61,10 +61,10 @@ export function registerProofRoutes(app: Hono, s: LogService): void {
   app.get('/proof/:index', async (c) => {
     const index = parseDecimal(c.req.param('index'), 'entry index');
     const published = s.witnessing.published();
-    if (!published) return errorJson('unavailable', 'no checkpoint has met the witness quorum yet', { 'retry-after': '5' });
+    if (!published) return notPublishedYet();
     if (index >= published.size) throw new FleetlogError('not_found', `entry ${index} is not in the published checkpoint (size ${published.size}) yet`);
-    const [[entry], proof] = await Promise.all([s.storage.readEntries(index, 1), s.proofs.inclusion(index, published.size)]);
-    return textResponse(formatTlogProof({ extra: entry!, index, proof, checkpoint: published.note }));
+    const entry = await s.proofs.loggedEntry(index, published.size);
+    return textResponse(formatTlogProof({ extra: entry.bytes, index, proof: entry.proof, checkpoint: published.note }));
   });
 
   app.get('/fleets', async (c) => {
@@ -87,21 +87,10 @@ export function registerProofRoutes(app: Hono, s: LogService): void {
     const fleetId = c.req.param('fleetId');
     if (!ID_PATTERN.test(fleetId)) throw new FleetlogError('usage', 'not a valid fleet id');
     const published = s.witnessing.published();
-    if (!published) return errorJson('unavailable', 'no checkpoint has met the witness quorum yet', { 'retry-after': '5' });
+    if (!published) return notPublishedYet();
     const keyset = await s.storage.latestKeyset(fleetId, published.size);
     if (!keyset) throw new FleetlogError('not_found', `no key set for fleet ${fleetId} in the published checkpoint (size ${published.size})`);
-    const [[keysetBytes], [evidenceBytes], keysetProof, evidenceProof] = await Promise.all([
-      s.storage.readEntries(keyset.index, 1),
-      s.storage.readEntries(keyset.evidenceIndex, 1),
-      s.proofs.inclusion(keyset.index, published.size),
-      s.proofs.inclusion(keyset.evidenceIndex, published.size),
-    ]);
-    return textResponse(
-      formatFleetBundle({
-        keyset: { bytes: keysetBytes!, index: keyset.index, proof: keysetProof },
-        evidence: { bytes: evidenceBytes!, index: keyset.evidenceIndex, proof: evidenceProof },
-        checkpoint: published.note,
-      }),
-    );
+    const [keysetEntry, evidenceEntry] = await Promise.all([s.proofs.loggedEntry(keyset.index, published.size), s.proofs.loggedEntry(keyset.evidenceIndex, published.size)]);
+    return textResponse(formatFleetBundle({ keyset: keysetEntry, evidence: evidenceEntry, checkpoint: published.note }));
   });
 }

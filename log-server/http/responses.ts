@@ -27,3 +27,8 @@ export function errorJson(code: ErrorCode, message: string, extraHeaders: Record
     headers: { 'content-type': 'application/json', 'cache-control': NO_CACHE, ...extraHeaders },
   });
 }
+
+/** 503 for every view of the published checkpoint until one has met the witness quorum. */
+export function notPublishedYet(): Response {
+  return errorJson('unavailable', 'no checkpoint has met the witness quorum yet', { 'retry-after': '5' });
+}

@@ -7,12 +7,12 @@ import type { Hono } from 'hono';
 import { parseDecimal } from '../../core/decimal.ts';
 import { parseTilePath, treeCoversTile } from '../../core/merkle/tiles.ts';
 import type { LogService } from '../service.ts';
-import { bytesResponse, errorJson, IMMUTABLE, OCTET_STREAM, textResponse } from './responses.ts';
+import { bytesResponse, errorJson, IMMUTABLE, notPublishedYet, OCTET_STREAM, textResponse } from './responses.ts';
 
 export function registerTileRoutes(app: Hono, s: LogService): void {
   app.get('/checkpoint', () => {
     const published = s.witnessing.published();
-    if (!published) return errorJson('unavailable', 'no checkpoint has met the witness quorum yet', { 'retry-after': '5' });
+    if (!published) return notPublishedYet();
     return textResponse(published.note);
   });
 
@@ -37,7 +37,7 @@ export function registerTileRoutes(app: Hono, s: LogService): void {
 }
 
 /** Whether an Accept-Encoding header allows gzip (by name or `*`, with a non-zero q). */
-export function acceptsGzip(header: string | undefined): boolean {
+function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
   return header.split(',').some((part) => {
     const [name, ...params] = part.trim().toLowerCase().split(';');

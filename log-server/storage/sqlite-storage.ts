@@ -36,8 +36,6 @@ export class SqliteLogStorage implements LogStorage {
   readonly #s: Record<string, Stmt>;
   readonly #inline: SqliteBatchWriter | undefined;
   readonly #thread: WriterThread | undefined;
-  /** Number of committed entries. */
-  #size: number;
 
   private constructor(db: Db, thread?: WriterThread) {
     this.#db = db;
@@ -68,7 +66,6 @@ export class SqliteLogStorage implements LogStorage {
       listTokens: p('SELECT name, created_at_ms, revoked_at_ms FROM tokens ORDER BY id').raw(),
       findToken: p('SELECT name FROM tokens WHERE hash = ? AND revoked_at_ms IS NULL').pluck(),
     };
-    this.#size = Number(this.#s.count!.get());
   }
 
   /** Creates a new log database; refuses if the file exists. */
@@ -93,12 +90,12 @@ export class SqliteLogStorage implements LogStorage {
     return new SqliteLogStorage(db);
   }
 
-  /** Opens a log database with inline writes (CLI commands, tests, bulk loading). */
+  /** Opens a log database whose writes run inline on this connection (the default, also for the CLI). */
   static open(path: string): SqliteLogStorage {
     return new SqliteLogStorage(SqliteLogStorage.#openChecked(path));
   }
 
-  /** Opens a log database whose writes run on a writer thread (the serving configuration). */
+  /** Opens a log database whose writes run on a writer thread (`log serve --writer-thread`). */
   static async openWithWriterThread(path: string): Promise<SqliteLogStorage> {
     const db = SqliteLogStorage.#openChecked(path);
     try {
@@ -133,7 +130,7 @@ export class SqliteLogStorage implements LogStorage {
       origin: this.#meta('origin'),
       vkey: this.#meta('vkey'),
       checkpoint: checkpointFromRow(row),
-      entryCount: this.#size,
+      entryCount: Number(this.#s.count!.get()),
       publishedSize: Number(this.#meta('published_size')),
     };
   }
@@ -141,7 +138,6 @@ export class SqliteLogStorage implements LogStorage {
   async appendBatch(batch: IntegratedBatch): Promise<void> {
     if (this.#thread) await this.#thread.call({ op: 'append', batch });
     else this.#inline!.appendBatch(batch);
-    this.#size += batch.entries.length;
   }
 
   async findLeaves(hashes: readonly Hash[]): Promise<Map<string, LeafRecord>> {

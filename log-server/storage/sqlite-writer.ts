@@ -51,10 +51,6 @@ export class SqliteBatchWriter {
     this.#size = Number(db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) FROM entries').pluck().get());
   }
 
-  get size(): number {
-    return this.#size;
-  }
-
   appendBatch(batch: IntegratedBatch): void {
     this.#append(batch);
     this.#size += batch.entries.length;

@@ -1,13 +1,16 @@
 /**
  * The log-server's storage contract. The sequencer, the read API and the witnessing loop talk only
  * to this interface, so a PostgreSQL backend can replace SQLite without touching them; every method
- * returns a Promise for that reason, even though the SQLite backend answers synchronously.
+ * returns a Promise for that reason, even though the SQLite backend answers reads synchronously.
  *
  * Guarantees every backend must give:
- *   - Single writer. Exactly one process (the `log serve` sequencer) calls `appendBatch`, and it
- *     calls it with one batch at a time, never concurrently. A backend must refuse a second serving
- *     process on the same data (see `acquireWriterLock`). Tokens may be added or revoked by other
- *     processes (the CLI) while the server runs: those writes touch only the token records.
+ *   - Single writer. Exactly one process (the `log serve` sequencer) calls `appendBatch`, in tree
+ *     order. It may hand over the next batch before the previous one's promise resolves (commits
+ *     are pipelined), so a backend commits batches strictly in call order and refuses a batch that
+ *     does not extend what it holds (so every batch after a failed one fails too). A backend must
+ *     refuse a second serving process on the same data (see `acquireWriterLock`). Tokens may be
+ *     added or revoked by other processes (the CLI) while the server runs: those writes touch only
+ *     the token records.
  *   - Atomic, durable batches. `appendBatch` stores the entries, their Merkle nodes, the fleet
  *     index rows and the signed checkpoint that covers them in ONE transaction. When the returned
  *     promise resolves, all of it survives a crash or power loss (SQLite: WAL with synchronous=FULL,
@@ -34,17 +37,22 @@ export interface StoredCheckpoint {
 }
 
 /** What the fleet index records about an entry, beside its bytes. */
-export type EntryFacts =
-  | { readonly kind: 'evidence'; readonly fleetId: string }
-  | {
-      readonly kind: 'keyset';
-      readonly fleetId: string;
-      readonly version: number;
-      readonly evidenceIndex: number;
-      readonly notBefore: number;
-      readonly notAfter: number;
-    }
-  | { readonly kind: 'other' };
+export type EntryFacts = EvidenceFacts | KeysetFacts | { readonly kind: 'other' };
+
+export interface EvidenceFacts {
+  readonly kind: 'evidence';
+  readonly fleetId: string;
+}
+
+export interface KeysetFacts {
+  readonly kind: 'keyset';
+  readonly fleetId: string;
+  readonly version: number;
+  /** The log index of the deployment-evidence entry the key set names. */
+  readonly evidenceIndex: number;
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
 
 export interface NewEntry {
   readonly index: number;
@@ -116,7 +124,7 @@ export interface LogHead {
   readonly checkpoint: StoredCheckpoint;
   /** Number of stored entries; must equal checkpoint.size. */
   readonly entryCount: number;
-  /** Size of the newest checkpoint that met the witness quorum (or was published fail-open). */
+  /** Size of the newest checkpoint that met the witness quorum (fail-open logs do not record it). */
   readonly publishedSize: number;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Entry validation on worker threads, so signature checks and canonical decoding run on another
- * core while the main thread serves HTTP and sequences. With `workers: 0` validation runs inline
- * (tests, tiny deployments). Either way the answer is the same `validateEntry` result.
+ * core while the main thread serves HTTP and sequences. With `workers: 0` (the default) validation
+ * runs inline on the serving thread. Either way the answer is the same `validateEntry` result.
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../service/worker.ts';
@@ -42,10 +42,6 @@ export class ValidationPool {
 
   private constructor(keys: SigningKeys) {
     this.#keys = keys;
-  }
-
-  get keys(): SigningKeys {
-    return this.#keys;
   }
 
   static async start(keys: SigningKeys, workers: number): Promise<ValidationPool> {

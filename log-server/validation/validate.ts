@@ -1,9 +1,9 @@
 /**
- * What the log checks before it sequences an entry. Stateless checks run here, in the request
- * handler: size, canonical form and schema (core/entries), and for a fleet key set both signatures
- * under the policy's publisher and countersigner keys. The one stateful rule (the key set's
- * deployment evidence must already be logged, or come earlier in the same batch) is the
- * sequencer's, because only it knows what is logged.
+ * What the log checks before it sequences an entry. Stateless checks run here, on the serving
+ * thread or on a validation worker: size, canonical form and schema (core/entries), and for a
+ * fleet key set both signatures under the policy's publisher and countersigner keys. The one
+ * stateful rule (the key set's deployment evidence must already be logged, or come earlier in the
+ * same batch) is the sequencer's, because only it knows what is logged.
  *
  * Deliberately NOT checked here: HSM attestations, version order and validity windows. Those are
  * audit steps 6-8 (specs/audit.md); the log records history, auditors judge it.
@@ -15,7 +15,7 @@ import { checkKeysetSignatures, FLEET_KEYSET_TYPE } from '../../core/entries/fle
 import { FleetlogError } from '../../core/errors.ts';
 import { leafHash, type Hash } from '../../core/merkle/hash.ts';
 import type { PublicKeyInfo } from '../../core/note/keys.ts';
-import type { EntryFacts } from '../storage/storage.ts';
+import type { EntryFacts, EvidenceFacts, KeysetFacts } from '../storage/storage.ts';
 
 export interface SigningKeys {
   readonly publishers: readonly PublicKeyInfo[];
@@ -29,17 +29,11 @@ export interface ValidatedEntry {
   readonly facts: PendingFacts;
 }
 
-/** Entry facts before sequencing: a key set names its evidence by leaf hash, not yet by index. */
-export type PendingFacts =
-  | { readonly kind: 'evidence'; readonly fleetId: string }
-  | {
-      readonly kind: 'keyset';
-      readonly fleetId: string;
-      readonly version: number;
-      readonly evidence: Hash;
-      readonly notBefore: number;
-      readonly notAfter: number;
-    };
+/**
+ * Entry facts before sequencing: the stored facts, except that a key set names its evidence by
+ * leaf hash; the sequencer resolves that to an index.
+ */
+export type PendingFacts = EvidenceFacts | (Omit<KeysetFacts, 'evidenceIndex'> & { readonly evidence: Hash });
 
 export function validateEntry(data: Uint8Array, keys: SigningKeys): ValidatedEntry {
   if (data.length === 0) throw new FleetlogError('bad_entry', 'the request body is empty; send one entry\'s canonical JSON bytes');
@@ -71,5 +65,6 @@ export function validateEntry(data: Uint8Array, keys: SigningKeys): ValidatedEnt
 /** The stored facts once the evidence reference is resolved to an index. */
 export function storedFacts(facts: PendingFacts, evidenceIndex: number | undefined): EntryFacts {
   if (facts.kind === 'evidence') return facts;
-  return { kind: 'keyset', fleetId: facts.fleetId, version: facts.version, evidenceIndex: evidenceIndex!, notBefore: facts.notBefore, notAfter: facts.notAfter };
+  const { evidence: _byHash, ...keyset } = facts;
+  return { ...keyset, evidenceIndex: evidenceIndex! };
 }

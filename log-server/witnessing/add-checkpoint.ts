@@ -34,7 +34,7 @@ export interface AddCheckpointCall {
   readonly fetch?: typeof fetch;
 }
 
-export function addCheckpointUrl(prefix: string): string {
+function addCheckpointUrl(prefix: string): string {
   return `${prefix.replace(/\/+$/, '')}/add-checkpoint`;
 }
 

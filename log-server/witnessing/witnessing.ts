@@ -236,8 +236,8 @@ export class Witnessing {
     const target = this.#target;
     if (!target) return;
     const quorum = this.#meetsQuorum(this.#targetCosigs);
+    // A met quorum without cosignatures is fail-open, whose checkpoints onCheckpoint published already.
     if (quorum && this.#targetCosigs.size > 0) this.#publish(target, this.#targetCosigs);
-    else if (quorum && !this.#published) this.#publish(target, this.#targetCosigs);
     const settled = this.#workers.every((w) => !w.url || w.succeededRound === this.#round || w.backingOff);
     if (quorum || settled) {
       this.#roundDone = true;

@@ -6,7 +6,7 @@
 import { formatFleetBundle, parseFleetBundle, type FleetBundle } from '../../core/audit/fleet-bundle.ts';
 import { signCheckpoint } from '../../core/checkpoint.ts';
 import { decodeEntry, encodeEntry } from '../../core/entries/entry.ts';
-import { FLEET_KEYSET_TYPE, signFleetKeyset, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
+import { FLEET_KEYSET_TYPE, signFleetKeyset, type FleetKey, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { KEY_TYPE_ED25519, generateKey, parseSignerKey, type SignerKey } from '../../core/note/keys.ts';
 import { ed25519NoteSigner } from '../../core/note/verifiers.ts';
@@ -20,8 +20,13 @@ export function attackerKey(name: string): SignerKey {
   return parseSignerKey(generateKey(name, KEY_TYPE_ED25519).skey);
 }
 
+export interface RogueFleet {
+  readonly fleet: SimFleet;
+  readonly keys: FleetKey[];
+}
+
 /** A fleet the attacker runs: same fleet id and HSM ids as the real one, its own keys and vendor. */
-export async function rogueFleet(fleetId: string, now: number): Promise<{ fleet: SimFleet; keys: ReturnType<typeof fleetKeysFromEvidence> }> {
+export async function rogueFleet(fleetId: string, now: number): Promise<RogueFleet> {
   const vendor = HsmVendor.generate('rogue-vendor.example');
   const fleet = SimFleet.create({ fleetId, vendor });
   const ceremony = await runCeremony({ fleetId, hsms: fleet.hsms, firmware: firmwareImage(), vendorKeys: [vendor.vkey], now });

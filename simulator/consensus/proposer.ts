@@ -36,35 +36,32 @@ export interface ProposerOptions {
   readonly node: number;
   /** Attempts when another proposer holds a higher ballot. */
   readonly maxAttempts?: number;
-  /** Pause before retrying after a conflict, so competing proposers drift apart. */
-  readonly backoff?: (attempt: number) => Promise<void>;
 }
 
 export function majority(n: number): number {
   return Math.floor(n / 2) + 1;
 }
 
-const defaultBackoff = (attempt: number): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * 2 * (attempt + 1)));
+/** Pause before retrying after a conflict, so competing proposers drift apart. */
+const backoff = (attempt: number): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * 2 * (attempt + 1)));
 
 export class Proposer {
   readonly #link: ReplicaLink;
   readonly #node: number;
   readonly #maxAttempts: number;
-  readonly #backoff: (attempt: number) => Promise<void>;
   #round = 0;
 
   constructor(link: ReplicaLink, options: ProposerOptions) {
     this.#link = link;
     this.#node = options.node;
     this.#maxAttempts = options.maxAttempts ?? 8;
-    this.#backoff = options.backoff ?? defaultBackoff;
   }
 
   async propose<T>(key: string, change: Change<T>): Promise<ProposeOutcome<T>> {
     const replicas = this.#link.replicas;
     const need = majority(replicas.length);
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
-      if (attempt > 0) await this.#backoff(attempt);
+      if (attempt > 0) await backoff(attempt);
       const ballot: Ballot = { round: ++this.#round, node: this.#node };
 
       // Phase 1: promises from a majority.

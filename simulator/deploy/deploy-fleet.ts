@@ -4,7 +4,7 @@
  * until a witnessed checkpoint covers them, and hand the resulting offline bundle to the HSMs so
  * clients can receive it with a reply.
  */
-import { runCeremony, signKeyset, type CeremonyHsm, type CeremonyResult, type KeysetResult } from '../ceremony.ts';
+import { ceremonyWithKeyset, type CeremonyHsm, type CeremonyResult, type KeysetResult } from '../ceremony.ts';
 import type { FirmwareImage } from '../hsm/firmware.ts';
 import { HttpLogReader, submitEntry, waitForBundle, type SubmitResult } from './log-http.ts';
 import type { Stack } from './stack.ts';
@@ -16,7 +16,6 @@ export interface DeployOptions {
   readonly firmware: FirmwareImage;
   /** Seconds since the epoch. */
   readonly now: number;
-  readonly validitySeconds?: number;
   /** Installs the logged bundle on the fleet's HSMs. */
   readonly installBundle?: (bundle: string) => Promise<void> | void;
 }
@@ -30,16 +29,15 @@ export interface Deployment {
 }
 
 export async function deployFleet(o: DeployOptions): Promise<Deployment> {
-  const ceremony = await runCeremony({ fleetId: o.fleetId, hsms: o.hsms, firmware: o.firmware, vendorKeys: [o.stack.vendor.vkey], now: o.now });
-  const keyset = signKeyset({
-    evidence: ceremony.evidence,
-    evidenceBytes: ceremony.evidenceBytes,
-    version: 1,
-    notBefore: o.now - 60,
-    notAfter: o.now + (o.validitySeconds ?? 365 * 86_400),
+  const { ceremony, keyset } = await ceremonyWithKeyset({
+    fleetId: o.fleetId,
+    hsms: o.hsms,
+    firmware: o.firmware,
+    vendorKeys: [o.stack.vendor.vkey],
+    now: o.now,
     publisher: o.stack.publisher,
     countersigner: o.stack.countersigner,
-    vendorKeys: [o.stack.vendor.vkey],
+    validitySeconds: 365 * 86_400,
   });
   return publishKeyset({ ...o, ceremony, keyset });
 }

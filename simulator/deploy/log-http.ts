@@ -1,12 +1,13 @@
 /**
  * Talking to a fleetlog log-server over HTTP: submit an entry (POST /add-entry, bearer token),
- * fetch a fleet bundle (GET /fleet-bundle/<fleetId>) and a consistency proof (GET
- * /proof/consistency). Every failure to reach the log is `unavailable`.
+ * and read what clients and scenarios need: a fleet bundle (GET /fleet-bundle/<fleetId>), a
+ * consistency proof, an entry, the checkpoint. Every failure to reach the log is `unavailable`.
  */
 import { fromBase64 } from '../../core/bytes.ts';
-import { FleetlogError, type ErrorCode } from '../../core/errors.ts';
+import { FleetlogError } from '../../core/errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import type { LogReader } from '../client/fleet-trust-source.ts';
+import { errorBody, reach } from '../http/json-call.ts';
 
 export interface SubmitResult {
   readonly index: number;
@@ -16,21 +17,10 @@ export interface SubmitResult {
 }
 
 async function request(url: string, init: RequestInit = {}): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
-  } catch (e) {
-    throw new FleetlogError('unavailable', `the log at ${new URL(url).host} did not answer: ${(e as Error).message}`);
-  }
+  const response = await reach(url, init, { timeoutMs: 30_000, who: `the log at ${new URL(url).host}` });
   if (!response.ok) {
-    const text = await response.text();
-    let body: { code?: string; message?: string } = {};
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      /* not a JSON error */
-    }
-    throw new FleetlogError((body.code as ErrorCode | undefined) ?? 'unavailable', `${init.method ?? 'GET'} ${new URL(url).pathname}: ${body.message ?? `HTTP ${response.status}`}`);
+    const body = await errorBody(response);
+    throw new FleetlogError(body.code ?? 'unavailable', `${init.method ?? 'GET'} ${new URL(url).pathname}: ${body.message ?? `HTTP ${response.status}`}`);
   }
   return response;
 }
@@ -61,7 +51,7 @@ export class HttpLogReader implements LogReader {
   }
 }
 
-/** Waits until the log's published (witnessed) bundle for `fleetId` carries the key set `leafHash`. */
+/** Waits until the log's published (witnessed) bundle for `fleetId` carries the key set at `keysetIndex` or a later one. */
 export async function waitForBundle(reader: HttpLogReader, fleetId: string, keysetIndex: number, timeoutMs = 60_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = '';

@@ -3,7 +3,7 @@
  * AES-256-GCM (sealing vault values, wrapping backup keys), HKDF-SHA256, HMAC-SHA256 (peer
  * message authentication) and X25519 (sealing fleet secrets to another attested HSM).
  */
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { FleetlogError } from '../../core/errors.ts';
 import { utf8 } from '../../core/bytes.ts';
 
@@ -72,5 +72,3 @@ export function x25519Agree(privateKey: KeyObject, peerPublic: Uint8Array): Uint
   const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublic).toString('base64url') }, format: 'jwk' });
   return new Uint8Array(diffieHellman({ privateKey, publicKey }));
 }
-
-export { createPrivateKey };

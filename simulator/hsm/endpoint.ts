@@ -1,6 +1,6 @@
 /**
  * How a client reaches one HSM: in-process through the simulated network, or over HTTP
- * (http/hsm-http-client.ts). Errors arrive as FleetlogErrors with their codes either way.
+ * (http/hsm-client.ts). Errors arrive as FleetlogErrors with their codes either way.
  */
 import type { ClientRequest } from './messages.ts';
 

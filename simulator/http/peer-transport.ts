@@ -6,6 +6,7 @@
 import { FleetlogError } from '../../core/errors.ts';
 import type { PeerTransport } from '../hsm/hsm.ts';
 import type { PeerReply, PeerRequest } from '../hsm/messages.ts';
+import { reach } from './json-call.ts';
 
 export class HttpPeerTransport implements PeerTransport {
   readonly replicas: readonly string[];
@@ -19,10 +20,6 @@ export class HttpPeerTransport implements PeerTransport {
     this.#urls = urls;
   }
 
-  setUrl(hsmId: string, url: string): void {
-    this.#urls.set(hsmId, url);
-  }
-
   block(peers: readonly string[]): void {
     this.#blocked = new Set(peers.filter((p) => p !== this.#self));
   }
@@ -34,18 +31,12 @@ export class HttpPeerTransport implements PeerTransport {
   async send(to: string, request: PeerRequest): Promise<PeerReply> {
     const url = this.#urls.get(to);
     if (!url || this.#blocked.has(to)) throw new FleetlogError('unavailable', `${to} is unreachable from ${this.#self}`);
-    let response: Response;
-    try {
-      response = await fetch(`${url}/peer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-fleetlog-peer': this.#self },
-        body: JSON.stringify(request),
-        // Generous: the proposer stops waiting once a majority answered, so a slow peer costs little.
-        signal: AbortSignal.timeout(10_000),
-      });
-    } catch {
-      throw new FleetlogError('unavailable', `${to} did not answer`);
-    }
+    const response = await reach(
+      `${url}/peer`,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'x-fleetlog-peer': this.#self }, body: JSON.stringify(request) },
+      // Generous: the proposer stops waiting once a majority answered, so a slow peer costs little.
+      { timeoutMs: 10_000, who: to },
+    );
     if (!response.ok) throw new FleetlogError('unavailable', `${to} answered HTTP ${response.status}`);
     return (await response.json()) as PeerReply;
   }

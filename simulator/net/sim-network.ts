@@ -1,9 +1,10 @@
 /**
  * The in-process network between simulated HSMs (and from clients to HSMs), with the faults the
- * simulator injects: stopped HSMs, region partitions, cut links and message delay. A message to or
- * from an unreachable node fails the way a timeout would, only at once.
+ * simulator injects: stopped HSMs, region partitions and message delay. A message to or from an
+ * unreachable node fails the way a timeout would, only at once.
  */
 import { FleetlogError } from '../../core/errors.ts';
+import { regionGroup, type RegionGroups } from './partition.ts';
 
 export type Handler = (from: string, request: unknown) => Promise<unknown>;
 
@@ -21,11 +22,9 @@ export class SimNetwork {
   readonly #handlers = new Map<string, Handler>();
   readonly #regions = new Map<string, string>();
   readonly #stopped = new Set<string>();
-  readonly #cut = new Set<string>();
-  #groups: string[][] | undefined;
+  #groups: RegionGroups | undefined;
   readonly #delay: () => number;
   readonly #tap: SimNetworkOptions['tap'];
-  #messages = 0;
 
   constructor(options: SimNetworkOptions = {}) {
     const d = options.delayMs ?? 0;
@@ -36,10 +35,6 @@ export class SimNetwork {
   attach(node: string, region: string, handler: Handler): void {
     this.#handlers.set(node, handler);
     this.#regions.set(node, region);
-  }
-
-  get messages(): number {
-    return this.#messages;
   }
 
   // ---- faults ----
@@ -57,48 +52,26 @@ export class SimNetwork {
   }
 
   /**
-   * Splits the fleet by region: HSMs talk only within their group. Regions not named form one
-   * more group together. Clients still reach every running HSM (they sit outside the fleet).
+   * Splits the fleet by region (net/partition.ts): HSMs talk only within their group. Clients
+   * still reach every running HSM (they sit outside the fleet).
    */
-  partition(groups: readonly (readonly string[])[]): void {
+  partition(groups: RegionGroups): void {
     this.#groups = groups.map((g) => [...g]);
   }
 
   heal(): void {
     this.#groups = undefined;
-    this.#cut.clear();
-  }
-
-  /** Cuts the link between two nodes (either may be CLIENT), both directions. */
-  cut(a: string, b: string): void {
-    this.#cut.add(linkKey(a, b));
-  }
-
-  describeFaults(): string {
-    const parts: string[] = [];
-    if (this.#stopped.size) parts.push(`stopped: ${[...this.#stopped].sort().join(', ')}`);
-    if (this.#groups) parts.push(`partition: ${this.#groups.map((g) => `[${g.join(' ')}]`).join(' | ')}`);
-    if (this.#cut.size) parts.push(`cut links: ${[...this.#cut].join(', ')}`);
-    return parts.length ? parts.join('; ') : 'none';
   }
 
   canReach(from: string, to: string): boolean {
     if (!this.isRunning(to)) return false;
     if (from !== CLIENT && !this.isRunning(from)) return false;
-    if (this.#cut.has(linkKey(from, to))) return false;
     if (from === CLIENT || to === CLIENT || from === to || !this.#groups) return true;
-    return this.#groupOf(from) === this.#groupOf(to);
-  }
-
-  #groupOf(node: string): number {
-    const region = this.#regions.get(node) ?? '';
-    const i = this.#groups!.findIndex((g) => g.includes(region));
-    return i < 0 ? this.#groups!.length : i;
+    return regionGroup(this.#groups, this.#regions.get(from) ?? '') === regionGroup(this.#groups, this.#regions.get(to) ?? '');
   }
 
   /** Delivers `request` and its reply; fails if either leg finds the link down. */
   async send(from: string, to: string, request: unknown): Promise<unknown> {
-    this.#messages++;
     this.#tap?.(from, to, request);
     await this.#wait();
     if (!this.canReach(from, to)) throw new FleetlogError('unavailable', `${to} is unreachable from ${from}`);
@@ -113,8 +86,4 @@ export class SimNetwork {
     if (ms > 0) await new Promise((r) => setTimeout(r, ms));
     else await Promise.resolve();
   }
-}
-
-function linkKey(a: string, b: string): string {
-  return a < b ? `${a}<->${b}` : `${b}<->${a}`;
 }

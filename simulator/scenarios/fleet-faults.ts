@@ -5,9 +5,18 @@
  */
 import * as opaque from '@serenity-kit/opaque';
 import { isFleetlogError } from '../../core/errors.ts';
+import type { BackupClient, RegisterOutcome } from '../client/backup-client.ts';
 import type { RecoverStartReply, ReplicaStatus } from '../hsm/messages.ts';
 import { describeRefusal, refusal } from './outcome.ts';
 import type { Scenario } from './scenario.ts';
+import type { DeployedFleet, ScenarioWorld } from './world.ts';
+
+/** A freshly deployed fleet with one user's backup registered on it. */
+async function fleetWithBackup(world: ScenarioWorld, fleetId: string, userId: string, password: string): Promise<{ f: DeployedFleet; client: BackupClient; reg: RegisterOutcome }> {
+  const f = await world.deploy(fleetId);
+  const client = world.client(f, { userId });
+  return { f, client, reg: await client.register(password) };
+}
 
 const statusLine = (s: readonly ReplicaStatus[]): string => s.map((x) => `${x.hsmId.replace(/^.*-hsm-/, 'hsm-')}:${x.kind}${x.remaining !== undefined ? `(${x.remaining})` : ''}`).join(' ');
 
@@ -17,13 +26,11 @@ export const bruteForce: Scenario = {
   expect: 'ten wrong guesses destroy the record; the eleventh attempt, even with the right password, is refused; HSMs that were down during the attack cannot serve the old record when they return',
   async run(world) {
     const lines: string[] = [];
-    const f = await world.deploy('bf-fleet');
-    const { client: owner } = world.client(f, { userId: 'bob' });
-    await owner.register('the real password');
+    const { f, client: owner } = await fleetWithBackup(world, 'bf-fleet', 'bob', 'the real password');
     const [h1, h2, , h4, h5] = f.fleet.hsms.map((h) => h.id);
     f.fleet.stop(h4!, h5!);
     lines.push(`${h4} and ${h5} are down during the attack: they keep the live record with 10 guesses`);
-    const { client: attacker } = world.client(f, { userId: 'bob' });
+    const attacker = world.client(f, { userId: 'bob' });
     let refusedWrong = 0;
     for (let i = 1; i <= 10; i++) {
       const r = await refusal(() => attacker.recover(`guess-${i}`));
@@ -56,9 +63,7 @@ export const minorityDown: Scenario = {
   expect: 'with 2 of 5 HSMs stopped, or one region cut off, recovery still works; the cut-off HSMs refuse on their own',
   async run(world) {
     const lines: string[] = [];
-    const f = await world.deploy('minority-fleet');
-    const { client } = world.client(f, { userId: 'carol' });
-    const reg = await client.register('carol-pw');
+    const { f, client, reg } = await fleetWithBackup(world, 'minority-fleet', 'carol', 'carol-pw');
     const [h1, h2] = f.fleet.hsms;
     f.fleet.stop(h1!.id, h2!.id);
     const r1 = await refusal(() => client.recover('carol-pw'));
@@ -83,16 +88,14 @@ export const majorityDown: Scenario = {
   expect: 'with 3 of 5 HSMs stopped every operation fails closed, no replica changes, and after restart the count is exactly what it was',
   async run(world) {
     const lines: string[] = [];
-    const f = await world.deploy('majority-fleet');
-    const { client } = world.client(f, { userId: 'dave' });
-    await client.register('dave-pw');
+    const { f, client } = await fleetWithBackup(world, 'majority-fleet', 'dave', 'dave-pw');
     await refusal(() => client.recover('wrong-1'));
     await refusal(() => client.recover('wrong-2'));
     const before = f.fleet.replicaStatus('dave');
     lines.push(`before: ${statusLine(before)}`);
     const down = f.fleet.hsms.slice(0, 3).map((h) => h.id);
     f.fleet.stop(...down);
-    const attempts = [await refusal(() => client.recover('dave-pw')), await refusal(() => client.recover('wrong-3')), await refusal(() => world.client(f, { userId: 'frank' }).client.register('frank-pw'))];
+    const attempts = [await refusal(() => client.recover('dave-pw')), await refusal(() => client.recover('wrong-3')), await refusal(() => world.client(f, { userId: 'frank' }).register('frank-pw'))];
     lines.push(`${down.join(', ')} stopped: recover(right) ${attempts[0]?.code ?? 'succeeded'}, recover(wrong) ${attempts[1]?.code ?? 'succeeded'}, register a new user ${attempts[2]?.code ?? 'succeeded'}`);
     // Failed prepares may raise promises; what matters is that no accepted value moved anywhere.
     const values = (s: readonly ReplicaStatus[]) => JSON.stringify(s.map(({ promised: _p, ...rest }) => rest));
@@ -118,9 +121,7 @@ export const partitionGuessLimit: Scenario = {
   expect: 'across 60 random partitions, stops and concurrent guesses, at most 10 guesses are ever answered',
   async run(world) {
     const lines: string[] = [];
-    const f = await world.deploy('partition-fleet');
-    const { client } = world.client(f, { userId: 'erin' });
-    await client.register('erin-pw');
+    const { f, client } = await fleetWithBackup(world, 'partition-fleet', 'erin', 'erin-pw');
     await opaque.ready;
     let seed = 20251129;
     const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);

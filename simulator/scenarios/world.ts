@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FleetTrustDecision } from '../../core/audit/fleet-trust.ts';
 import { silentLogger } from '../../service/logger.ts';
 import { BackupClient, FAST_KEY_STRETCHING } from '../client/backup-client.ts';
 import { MemoryStateStore, OverTheAirTrust, type ClientStateStore, type LogReader } from '../client/fleet-trust-source.ts';
@@ -53,8 +52,8 @@ export class ScenarioWorld {
     return Math.floor(Date.now() / 1000);
   }
 
-  async deploy(fleetId: string, options: { guessLimit?: number } = {}): Promise<DeployedFleet> {
-    const fleet = SimFleet.create({ fleetId, vendor: this.stack.vendor, ...(options.guessLimit !== undefined ? { guessLimit: options.guessLimit } : {}) });
+  async deploy(fleetId: string): Promise<DeployedFleet> {
+    const fleet = SimFleet.create({ fleetId, vendor: this.stack.vendor });
     const deployment = await deployFleet({
       stack: this.stack,
       fleetId,
@@ -66,13 +65,10 @@ export class ScenarioWorld {
     return { fleet, deployment };
   }
 
-  /** An over-the-air backup client; `decisions` collects every trust decision it makes. */
-  client(f: DeployedFleet, o: OtaClientOptions = {}): { client: BackupClient; decisions: FleetTrustDecision[]; state: ClientStateStore } {
-    const decisions: FleetTrustDecision[] = [];
-    const state = o.state ?? new MemoryStateStore();
-    const trust = new OverTheAirTrust({ policy: this.stack.policy, state, log: o.log ?? this.log, bundleSource: o.bundleSource ?? 'log', onDecision: (d) => decisions.push(d) });
-    const client = new BackupClient({ userId: o.userId ?? 'alice', fleetId: f.fleet.fleetId, endpoints: o.endpoints ?? f.fleet.endpoints(), trust, keyStretching: FAST_KEY_STRETCHING });
-    return { client, decisions, state };
+  /** An over-the-air backup client of fleet `f`. */
+  client(f: DeployedFleet, o: OtaClientOptions = {}): BackupClient {
+    const trust = new OverTheAirTrust({ policy: this.stack.policy, state: o.state ?? new MemoryStateStore(), log: o.log ?? this.log, bundleSource: o.bundleSource ?? 'log' });
+    return new BackupClient({ userId: o.userId ?? 'alice', fleetId: f.fleet.fleetId, endpoints: o.endpoints ?? f.fleet.endpoints(), trust, keyStretching: FAST_KEY_STRETCHING });
   }
 
   async close(): Promise<void> {

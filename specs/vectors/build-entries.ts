@@ -6,7 +6,7 @@ import { toHex, utf8 } from '../../core/bytes.ts';
 import { canonicalJson } from '../../core/entries/canonical-json.ts';
 import { attestationMessage, type DeploymentEvidence } from '../../core/entries/deployment-evidence.ts';
 import { encodeEntry } from '../../core/entries/entry.ts';
-import { COUNTERSIGNER_CONTEXT, countersignerMessage, publisherMessage, signFleetKeyset, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
+import { COUNTERSIGNER_CONTEXT, countersignerMessage, PUBLISHER_CONTEXT, publisherMessage, signFleetKeyset, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
 import { makeSignatureRef } from '../../core/entries/signature-ref.ts';
 import { leafHash } from '../../core/merkle/hash.ts';
 import { KEY_TYPE_ED25519 } from '../../core/note/keys.ts';
@@ -113,7 +113,7 @@ export function buildEntryVectors(world: World = buildWorld()): VectorFile<Entri
     publisherKeys: [keys.publisher.vkey, keys.countersigner.vkey],
     countersignerKeys: [keys.publisher.vkey, keys.countersigner.vkey],
   });
-  const body = publisherMessage(ks).subarray(utf8('fleetlog/fleet-keyset/v1/publisher\n').length);
+  const body = publisherMessage(ks).subarray(utf8(PUBLISHER_CONTEXT).length);
   // Replacing the publisher signature also breaks the countersignature, which covers it.
   sig('publisher signed the body without the domain string (the countersignature no longer matches either)', { ...ks, publisherSignature: makeSignatureRef(keys.publisher, body) }, false, false);
   sig("publisher signed under the countersigner's domain string", { ...ks, publisherSignature: makeSignatureRef(keys.publisher, new Uint8Array([...utf8(COUNTERSIGNER_CONTEXT), ...body])) }, false, false);

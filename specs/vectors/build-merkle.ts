@@ -6,9 +6,9 @@
 import { fromHex, toHex, utf8 } from '../../core/bytes.ts';
 import { sha256 } from '../../core/crypto/sha256.ts';
 import { leafHash, type Hash } from '../../core/merkle/hash.ts';
+import { MemoryHashStore } from '../../core/merkle/memory-hash-store.ts';
 import { consistencyProof, inclusionProof } from '../../core/merkle/proof-plan.ts';
 import { tilePath, tilesForTree } from '../../core/merkle/tiles.ts';
-import { TreeStore } from './fixtures.ts';
 import { vectorFile, type VectorFile } from './vector-file.ts';
 
 const KAT_ENTRIES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'];
@@ -56,8 +56,8 @@ const flip = (hex: string, bit = 0): string => {
 export function buildMerkleVectors(): VectorFile<MerkleVector> {
   const trees = { kat: KAT_ENTRIES, big: bigEntries };
   const stores = {
-    kat: new TreeStore(KAT_ENTRIES.map((e) => leafHash(fromHex(e)))),
-    big: new TreeStore(bigEntries.map((e) => leafHash(fromHex(e)))),
+    kat: new MemoryHashStore(KAT_ENTRIES.map((e) => leafHash(fromHex(e)))),
+    big: new MemoryHashStore(bigEntries.map((e) => leafHash(fromHex(e)))),
   };
   const leaf = (tree: 'kat' | 'big', i: number): string => toHex(leafHash(fromHex(trees[tree][i]!)));
   const root = (tree: 'kat' | 'big', n: number): string => toHex(stores[tree].root(n));

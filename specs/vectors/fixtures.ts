@@ -12,9 +12,8 @@ import { encodeEntry } from '../../core/entries/entry.ts';
 import { FLEET_KEYSET_TYPE, signFleetKeyset, type FleetKeyset, type FleetKeysetBody } from '../../core/entries/fleet-keyset.ts';
 import type { FleetBundle } from '../../core/audit/fleet-bundle.ts';
 import { leafHash, type Hash } from '../../core/merkle/hash.ts';
-import { consistencyProof, inclusionProof, type SyncHashReader } from '../../core/merkle/proof-plan.ts';
-import type { NodeId } from '../../core/merkle/subtree.ts';
-import { Frontier } from '../../core/merkle/tree.ts';
+import { MemoryHashStore } from '../../core/merkle/memory-hash-store.ts';
+import { consistencyProof, inclusionProof } from '../../core/merkle/proof-plan.ts';
 import { formatSignerKey, KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519, parseSignerKey, type KeyType, type SignerKey } from '../../core/note/keys.ts';
 import { appendSignatureLines } from '../../core/note/note.ts';
 import { ed25519NoteSigner } from '../../core/note/verifiers.ts';
@@ -114,30 +113,6 @@ export function keysetBodyFor(evidence: DeploymentEvidence, evidenceBytes: Uint8
   };
 }
 
-/** Every perfect subtree hash of a list of leaves (what a log stores). */
-export class TreeStore implements SyncHashReader {
-  readonly #levels: Hash[][] = [];
-  readonly frontier = Frontier.empty();
-
-  constructor(leaves: readonly Hash[] = []) {
-    for (const h of leaves) this.append(h);
-  }
-
-  append(leaf: Hash): void {
-    this.frontier.append(leaf, (node, hash) => {
-      (this.#levels[node.level] ??= [])[node.index] = hash;
-    });
-  }
-
-  readNodes(nodes: readonly NodeId[]): Hash[] {
-    return nodes.map((n) => this.#levels[n.level]![n.index]!);
-  }
-
-  root(size: number): Hash {
-    return Frontier.restore(size, this.readNodes(Frontier.nodes(size))).root();
-  }
-}
-
 export interface LoggedItem<T> {
   readonly index: number;
   readonly bytes: Uint8Array;
@@ -154,7 +129,7 @@ export interface World {
   readonly keys: WorldKeys;
   readonly policyText: string;
   readonly entries: readonly Uint8Array[];
-  readonly store: TreeStore;
+  readonly store: MemoryHashStore;
   readonly evidence: Readonly<Record<'a' | 'b' | 'c' | 'd', LoggedItem<DeploymentEvidence>>>;
   readonly keysets: Readonly<Record<'a1' | 'a2' | 'b1' | 'c1' | 'd1', LoggedItem<FleetKeyset>>>;
   /** A signed checkpoint of the first `size` entries, cosigned by the given witnesses (indices). */
@@ -192,7 +167,7 @@ export function buildWorld(): World {
   const d1 = logKeyset(keysetBodyFor(evDValue, evDBytes, 1));
   const evD = log(evDValue, evDBytes);
 
-  const store = new TreeStore(entries.map(leafHash));
+  const store = new MemoryHashStore(entries.map(leafHash));
   const world: World = {
     keys,
     policyText: policyText(keys),

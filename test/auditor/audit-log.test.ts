@@ -10,17 +10,11 @@ import { auditLog, type AuditLogOptions, type AuditLogResult } from '../../audit
 import { parseLogAuditState, parsePartialAudit, serializeLogAuditState, serializePartialAudit, type PartialAudit } from '../../auditor-cli/log-audit/log-state.ts';
 import { replace, rewrite, type Served } from './support/log-http.ts';
 import { deployment, keyset, policyText } from './support/fleet-fixtures.ts';
-import { dropSignatureLines, enc, fleetScenario, flipBit, genericScenario, serveScenario, tamperSignatureLine, type Scenario } from './support/scenario.ts';
+import { dropSignatureLines, enc, failedAt, fleetScenario, flipBit, genericScenario, serveScenario, tamperSignatureLine, type Scenario } from './support/scenario.ts';
 import { SyntheticLog } from './support/synthetic-log.ts';
 
 function stepOf(r: AuditLogResult, step: number) {
   return r.checks.find((c) => c.step === step);
-}
-
-/** The first failing check: its step (or title when it has none). */
-function failedAt(r: AuditLogResult): number | string | undefined {
-  const f = r.checks.find((c) => c.status === 'fail');
-  return f?.step ?? f?.title;
 }
 
 async function run(s: Scenario, served: Served, extra: Partial<AuditLogOptions> = {}): Promise<AuditLogResult> {

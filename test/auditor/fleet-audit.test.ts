@@ -7,10 +7,9 @@ import { encodeEntryBundle } from '../../core/entry-bundle.ts';
 import { auditFleet, type AuditFleetResult } from '../../auditor-cli/fleet-audit.ts';
 import { deployment, fleetBundleFor, keyset, makeFleetKeys, TEST_NOW } from './support/fleet-fixtures.ts';
 import { rewrite, type Served } from './support/log-http.ts';
-import { dropSignatureLines, enc, fleetScenario, serveScenario, tamperSignatureLine } from './support/scenario.ts';
+import { dropSignatureLines, enc, failedAt, fleetScenario, serveScenario, tamperSignatureLine } from './support/scenario.ts';
 import { SyntheticLog } from './support/synthetic-log.ts';
 
-const failedAt = (r: AuditFleetResult): number | undefined => r.checks.find((c) => c.status === 'fail')?.step;
 const statuses = (r: AuditFleetResult): string => r.checks.map((c) => `${c.step}:${c.status}`).join(' ');
 
 describe('audit fleet', () => {

@@ -9,10 +9,8 @@ import { exportProof } from '../../auditor-cli/export-proof.ts';
 import { auditProof } from '../../auditor-cli/proof-audit.ts';
 import { fleetBundleFor, TEST_NOW } from './support/fleet-fixtures.ts';
 import { rewrite, type Served } from './support/log-http.ts';
-import { enc, fleetScenario, flipBit, genericScenario, serveScenario, tamperSignatureLine } from './support/scenario.ts';
+import { enc, failedAt, fleetScenario, flipBit, genericScenario, serveScenario, tamperSignatureLine } from './support/scenario.ts';
 import { SyntheticLog } from './support/synthetic-log.ts';
-
-const failedAt = (checks: ReadonlyArray<{ step?: number; status: string }>): number | undefined => checks.find((c) => c.status === 'fail')?.step;
 
 describe('audit checkpoint, inclusion, consistency', () => {
   const s = genericScenario(900);
@@ -39,7 +37,7 @@ describe('audit checkpoint, inclusion, consistency', () => {
     served.tamper = rewrite('checkpoint', () => older);
     try {
       const back = await auditCheckpoint({ ...o(), state: grown.state });
-      expect(failedAt(back.checks)).toBe(5);
+      expect(failedAt(back)).toBe(5);
       expect(back.checks[2]!.reason).toContain('rollback');
       expect(back.state).toBe(grown.state);
     } finally {
@@ -55,13 +53,13 @@ describe('audit checkpoint, inclusion, consistency', () => {
     const given = await auditInclusion({ ...o(), index: 300, entry: enc('entry number 300') });
     expect(given.ok).toBe(true);
     const wrong = await auditInclusion({ ...o(), index: 300, entry: enc('entry number 301') });
-    expect(failedAt(wrong.checks)).toBe(2);
+    expect(failedAt(wrong)).toBe(2);
     const beyond = await auditInclusion({ ...o(), index: 5000 });
-    expect(failedAt(beyond.checks)).toBe(2);
+    expect(failedAt(beyond)).toBe(2);
     // The proof for entry 300 reads the subtree [0, 256) from the level-1 tile.
     served.tamper = rewrite((p) => p.startsWith('tile/1/'), (b) => flipBit(b, 0));
     try {
-      expect(failedAt((await auditInclusion({ ...o(), index: 300 })).checks)).toBe(2);
+      expect(failedAt(await auditInclusion({ ...o(), index: 300 }))).toBe(2);
     } finally {
       served.tamper = undefined;
     }
@@ -75,7 +73,7 @@ describe('audit checkpoint, inclusion, consistency', () => {
     const other = new SyntheticLog(s.keys);
     for (let i = 0; i < 500; i++) other.append(enc(`other ${i}`));
     const fork = await auditConsistency({ ...o(), old: { ...old, rootHash: toHex(other.root()) } });
-    expect(failedAt(fork.checks)).toBe(5);
+    expect(failedAt(fork)).toBe(5);
     expect(fork.checks[2]!.reason).toContain('fork');
   });
 });
@@ -99,13 +97,13 @@ describe('export-proof and proof', () => {
     expect(r.checks.map((c) => `${c.step}:${c.status}`)).toEqual(['2:pass', '3:pass', '4:pass', '1:pass', '8:pass']);
 
     const tamperedEntry = formatTlogProof({ ...p, extra: flipBit(p.extra!, 30) });
-    expect(failedAt((await auditProof({ text: tamperedEntry, policy: s.policy, now: TEST_NOW })).checks)).toBe(2);
+    expect(failedAt(await auditProof({ text: tamperedEntry, policy: s.policy, now: TEST_NOW }))).toBe(2);
     const tamperedProof = formatTlogProof({ ...p, proof: p.proof.map((h) => flipBit(h)) });
-    expect(failedAt((await auditProof({ text: tamperedProof, policy: s.policy, now: TEST_NOW })).checks)).toBe(2);
+    expect(failedAt(await auditProof({ text: tamperedProof, policy: s.policy, now: TEST_NOW }))).toBe(2);
     const badCheckpoint = formatTlogProof({ ...p, checkpoint: tamperSignatureLine(p.checkpoint, s.keys.origin) });
-    expect(failedAt((await auditProof({ text: badCheckpoint, policy: s.policy, now: TEST_NOW })).checks)).toBe(3);
+    expect(failedAt(await auditProof({ text: badCheckpoint, policy: s.policy, now: TEST_NOW }))).toBe(3);
     const expired = await auditProof({ text: exported.text!, policy: s.policy, now: TEST_NOW + 5 * 365 * 86400 });
-    expect(failedAt(expired.checks)).toBe(8);
+    expect(failedAt(expired)).toBe(8);
   });
 
   it('verifies a proof without an extra line given the entry, and a fleet bundle with the full decision', async () => {
@@ -113,7 +111,7 @@ describe('export-proof and proof', () => {
     expect(exported.checkpointVerified).toBe(false);
     const p = parseTlogProof(exported.text!);
     const bare = formatTlogProof({ index: p.index, proof: p.proof, checkpoint: p.checkpoint });
-    expect(failedAt((await auditProof({ text: bare, policy: s.policy })).checks)).toBe(2);
+    expect(failedAt(await auditProof({ text: bare, policy: s.policy }))).toBe(2);
     const withEntry = await auditProof({ text: bare, policy: s.policy, entry: s.log.entry(0) });
     expect(withEntry.ok).toBe(true);
     expect(withEntry.checks.map((c) => c.step)).toEqual([2, 3, 4, 6]);

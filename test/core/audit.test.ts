@@ -6,11 +6,11 @@ import { EMPTY_STATE, parseState, serializeState } from '../../core/audit/client
 import { formatFleetBundle, parseFleetBundle } from '../../core/audit/fleet-bundle.ts';
 import { decideFleetTrust } from '../../core/audit/fleet-trust.ts';
 import { step2Inclusion, step5Consistency, step7Version, step8Validity, STEP_TITLES } from '../../core/audit/steps.ts';
-import { isFleetlogError } from '../../core/errors.ts';
 import { leafHash } from '../../core/merkle/hash.ts';
 import { parsePolicy } from '../../core/policy/policy.ts';
 import { buildAuditScenarios } from '../../specs/vectors/audit-scenarios.ts';
 import { buildWorld, NOW, ORIGIN } from '../../specs/vectors/fixtures.ts';
+import { codeOf } from '../support/error-code.ts';
 
 const world = buildWorld();
 const scenarios = buildAuditScenarios(world);
@@ -114,13 +114,7 @@ describe('fleet bundles and client state', () => {
     ['a proof without extra', (t: string) => t.replace(/^c2sp\.org\/tlog-proof@v1\nextra [^\n]*\n/, 'c2sp.org/tlog-proof@v1\n')],
     ['leading garbage', (t: string) => `x${t}`],
   ])('rejects %s', (_, mangle) => {
-    let code: string | undefined;
-    try {
-      parseFleetBundle(mangle(formatFleetBundle(bundle)));
-    } catch (e) {
-      code = isFleetlogError(e) ? e.code : 'other';
-    }
-    expect(code).toBe('bad_proof');
+    expect(codeOf(() => parseFleetBundle(mangle(formatFleetBundle(bundle))))).toBe('bad_proof');
   });
 
   it('client state round-trips and rejects malformed files', () => {

@@ -16,11 +16,11 @@ import { decodeEntry } from '../../core/entries/entry.ts';
 import { evidenceProblems } from '../../core/entries/deployment-evidence.ts';
 import { checkKeysetSignatures } from '../../core/entries/fleet-keyset.ts';
 import { leafHash } from '../../core/merkle/hash.ts';
-import { consistencyProof, inclusionProof, type SyncHashReader } from '../../core/merkle/proof-plan.ts';
-import { Frontier, rootOfLeafHashes } from '../../core/merkle/tree.ts';
+import { MemoryHashStore } from '../../core/merkle/memory-hash-store.ts';
+import { consistencyProof, inclusionProof } from '../../core/merkle/proof-plan.ts';
+import { rootOfLeafHashes } from '../../core/merkle/tree.ts';
 import { parseTilePath, tilesForTree } from '../../core/merkle/tiles.ts';
 import { verifyConsistency, verifyInclusion } from '../../core/merkle/verify.ts';
-import type { NodeId } from '../../core/merkle/subtree.ts';
 import { generateKey, parseSignerKey, parseVerifierKey } from '../../core/note/keys.ts';
 import { openNote } from '../../core/note/note.ts';
 import { ed25519NoteSigner, ed25519NoteVerifier } from '../../core/note/verifiers.ts';
@@ -65,11 +65,8 @@ async function run(input: Input): Promise<Record<string, unknown>> {
   const leaves = input.merkle.leaves.map((h) => leafHash(fromHex(h)));
   const roots = input.merkle.roots;
   r.roots = leaves.map((_, i) => toHex(rootOfLeafHashes(leaves.slice(0, i + 1)))).every((h, i) => h === roots[i]);
-  const frontier = Frontier.empty();
-  const levels: Uint8Array[][] = [];
-  for (const h of leaves) frontier.append(h, (node, hash) => ((levels[node.level] ??= [])[node.index] = hash));
-  r.frontierRoot = toHex(frontier.root()) === roots[roots.length - 1];
-  const reader: SyncHashReader = { readNodes: (nodes: readonly NodeId[]) => nodes.map((n) => levels[n.level]![n.index]!) };
+  const reader = new MemoryHashStore(leaves); // every node, as Frontier.append reports them
+  r.frontierRoot = toHex(reader.frontier.root()) === roots[roots.length - 1];
   const inc = input.merkle.inclusion;
   const con = input.merkle.consistency;
   r.inclusionProof = inclusionProof(reader, inc.index, inc.size).map(toHex).join() === inc.proof.join();

@@ -28,7 +28,7 @@ import { toHex, utf8 } from '../../core/bytes.ts';
 import { leafHash } from '../../core/merkle/hash.ts';
 import { formatFleetBundle } from '../../core/audit/fleet-bundle.ts';
 import { buildWorld, NOW } from '../../specs/vectors/fixtures.ts';
-import { MemoryHashStore } from '../support/memory-hash-store.ts';
+import { MemoryHashStore } from '../../core/merkle/memory-hash-store.ts';
 import { consistencyProof, inclusionProof } from '../../core/merkle/proof-plan.ts';
 import { rootOfLeafHashes } from '../../core/merkle/tree.ts';
 import { ed25519NoteVerifier } from '../../core/note/verifiers.ts';
@@ -118,8 +118,7 @@ beforeAll(async () => {
 
   // Inputs computed on the Node side (native backend), checked inside the sandbox (noble).
   const hashes = LEAVES.map((h) => leafHash(Uint8Array.from(Buffer.from(h, 'hex'))));
-  const store = new MemoryHashStore();
-  for (const h of hashes) store.append(h);
+  const store = new MemoryHashStore(hashes);
   const world = buildWorld();
   const checkpoint = world.checkpoint(9, [0, 2]);
   input = {

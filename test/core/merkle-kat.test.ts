@@ -5,7 +5,7 @@ import { EMPTY_ROOT, leafHash } from '../../core/merkle/hash.ts';
 import { assembleProof, planConsistency, planInclusion, type SyncHashReader } from '../../core/merkle/proof-plan.ts';
 import { Frontier, rootOfLeafHashes } from '../../core/merkle/tree.ts';
 import { rootFromInclusionProof, verifyConsistency, verifyInclusion } from '../../core/merkle/verify.ts';
-import { MemoryHashStore } from '../support/memory-hash-store.ts';
+import { MemoryHashStore } from '../../core/merkle/memory-hash-store.ts';
 
 const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map((h) => fromHex(h));
 const ROOTS = [
@@ -32,11 +32,7 @@ const CONSISTENCY: Array<[number, number, string[]]> = [
 const hashes = LEAVES.map(leafHash);
 const root = (n: number) => fromHex(ROOTS[n - 1]!);
 
-function storeOf(n: number): SyncHashReader {
-  const store = new MemoryHashStore();
-  for (const h of hashes.slice(0, n)) store.append(h);
-  return store;
-}
+const storeOf = (n: number): SyncHashReader => new MemoryHashStore(hashes.slice(0, n));
 
 describe('Merkle tree known answers', () => {
   it('hashes the empty tree to SHA-256("")', () => {

@@ -31,7 +31,7 @@ import { parsePolicy, quorumSatisfied } from '../../core/policy/policy.ts';
 import { parseTlogProof } from '../../core/tlog-proof.ts';
 import { parseAddCheckpoint } from '../../core/witness-request.ts';
 import { buildVectorFiles } from '../../specs/vectors/build.ts';
-import { MemoryHashStore } from '../support/memory-hash-store.ts';
+import { MemoryHashStore } from '../../core/merkle/memory-hash-store.ts';
 import { ReferenceTree, refLeafHash } from './reference-merkle.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '../../specs/vectors');
@@ -101,8 +101,7 @@ describe('merkle.json', () => {
   const trees = file.trees as Record<'kat' | 'big', string[]>;
   const leaves = { kat: trees.kat.map((e) => leafHash(fromHex(e))), big: trees.big.map((e) => leafHash(fromHex(e))) };
   const refs = { kat: new ReferenceTree(trees.kat.map((e) => refLeafHash(fromHex(e)))), big: new ReferenceTree(trees.big.map((e) => refLeafHash(fromHex(e)))) };
-  const stores = { kat: new MemoryHashStore(), big: new MemoryHashStore() };
-  for (const t of ['kat', 'big'] as const) for (const h of leaves[t]) stores[t].append(h);
+  const stores = { kat: new MemoryHashStore(leaves.kat), big: new MemoryHashStore(leaves.big) };
   const hx = (hs: readonly Uint8Array[]): string[] => hs.map(toHex);
 
   it.each(cases('merkle.json'))('%s', (_, v) => {

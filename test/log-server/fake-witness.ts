@@ -2,7 +2,7 @@
 // text/x.tlog.size, consistency checked, cosignatures from core/cosignature.ts. Knobs let a test
 // hold answers (gate), hang, or refuse with 422.
 import { Hono } from 'hono';
-import { bytesEqual, decodeUtf8 } from '../../core/bytes.ts';
+import { bytesEqual, decodeUtf8, utf8 } from '../../core/bytes.ts';
 import { openCheckpoint } from '../../core/checkpoint.ts';
 import { cosignerFromKey } from '../../core/cosignature.ts';
 import { EMPTY_ROOT, type Hash } from '../../core/merkle/hash.ts';
@@ -53,7 +53,8 @@ export async function startFakeWitness(name: string, logVkey: string): Promise<F
     }
     if (w.gate) await w.gate;
     const req = parseAddCheckpoint(body);
-    const cp = openCheckpoint(decodeUtf8(req.checkpoint), [logVerifier]).checkpoint;
+    const note = decodeUtf8(req.checkpoint);
+    const cp = openCheckpoint(note, [logVerifier]).checkpoint;
     const answer = (status: number, text: string, type = 'text/plain; charset=utf-8'): Response => {
       w.requests.push({ old: req.oldSize, size: cp.size, status });
       return new Response(text, { status, headers: { 'content-type': type } });
@@ -67,8 +68,8 @@ export async function startFakeWitness(name: string, logVkey: string): Promise<F
       return answer(422, 'consistency proof does not verify');
     }
     w.state = { size: cp.size, root: cp.rootHash };
-    const text = decodeUtf8(req.checkpoint).slice(0, decodeUtf8(req.checkpoint).indexOf('\n\n') + 1);
-    return answer(200, cosigner.cosign(new TextEncoder().encode(text), Math.floor(Date.now() / 1000)));
+    const text = note.slice(0, note.indexOf('\n\n') + 1);
+    return answer(200, cosigner.cosign(utf8(text), Math.floor(Date.now() / 1000)));
   });
   server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
   return Object.assign(w, { url: server.url });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bytesEqual } from '../../core/bytes.ts';
 import { openCheckpoint } from '../../core/checkpoint.ts';
 import { verifyConsistency, verifyInclusion } from '../../core/merkle/verify.ts';
-import { parseSignerKey } from '../../core/note/keys.ts';
+import { parseSignerKey, parseVerifierKey } from '../../core/note/keys.ts';
 import { ed25519NoteSigner, ed25519NoteVerifier } from '../../core/note/verifiers.ts';
 import { silentLogger } from '../../service/logger.ts';
 import { readKeyFile } from '../../service/key-file.ts';
@@ -18,10 +18,7 @@ import type { IntegratedBatch, LogStorage, StoredCheckpoint } from '../../log-se
 import { validateEntry } from '../../log-server/validation/validate.ts';
 import { freshLog, KEYS } from './helpers.ts';
 
-const keys = { publishers: [parseVerifierKeyOf(KEYS.publisher.vkey)], countersigners: [parseVerifierKeyOf(KEYS.countersigner.vkey)] };
-function parseVerifierKeyOf(vkey: string) {
-  return ed25519NoteVerifier(vkey).key;
-}
+const keys = { publishers: [parseVerifierKey(KEYS.publisher.vkey)], countersigners: [parseVerifierKey(KEYS.countersigner.vkey)] };
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 // SqliteLogStorage: atomic batches, dedup, tiles, the writer thread, tokens and witness state.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { utf8 } from '../../core/bytes.ts';
+import { toHex as hex, utf8 } from '../../core/bytes.ts';
 import { signCheckpoint } from '../../core/checkpoint.ts';
 import { EMPTY_ROOT, leafHash } from '../../core/merkle/hash.ts';
 import { inclusionProof } from '../../core/merkle/proof-plan.ts';
@@ -16,7 +16,6 @@ import { MemoryHashStore } from '../support/memory-hash-store.ts';
 import { tempDir } from '../support/process.ts';
 
 const ORIGIN = 'storage.test/log';
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const { skey, vkey } = generateKey(ORIGIN, KEY_TYPE_ED25519);
 const signer = ed25519NoteSigner(parseSignerKey(skey));
 

@@ -1,6 +1,6 @@
 // Shared setup for simulator tests: a vendor, a ceremonied in-process fleet and a client on it.
 import { parseVerifierKey, KEY_TYPE_ED25519, generateKey, parseSignerKey } from '../../core/note/keys.ts';
-import { runCeremony, signKeyset } from '../../simulator/ceremony.ts';
+import { ceremonyWithKeyset } from '../../simulator/ceremony.ts';
 import { BackupClient, FAST_KEY_STRETCHING } from '../../simulator/client/backup-client.ts';
 import { EmbeddedTrust, type FleetTrustSource } from '../../simulator/client/fleet-trust-source.ts';
 import { SimFleet, type SimFleetOptions } from '../../simulator/fleet.ts';
@@ -14,10 +14,9 @@ export async function ceremoniedFleet(options: Partial<SimFleetOptions> & { flee
   const vendor = options.vendor ?? HsmVendor.generate();
   const fleetId = options.fleetId ?? 'fleet-a';
   const fleet = SimFleet.create({ ...options, fleetId, vendor });
-  const ceremony = await runCeremony({ fleetId, hsms: fleet.hsms, firmware: firmwareImage(), vendorKeys: [vendor.vkey], now: NOW });
   const publisher = parseSignerKey(generateKey('publisher.example', KEY_TYPE_ED25519).skey);
   const countersigner = parseSignerKey(generateKey('countersigner.example', KEY_TYPE_ED25519).skey);
-  const { keyset, keysetBytes } = signKeyset({ evidence: ceremony.evidence, evidenceBytes: ceremony.evidenceBytes, version: 1, notBefore: NOW - 60, notAfter: NOW + 86_400 * 365, publisher, countersigner, vendorKeys: [vendor.vkey] });
+  const { ceremony, keyset: { keyset, keysetBytes } } = await ceremonyWithKeyset({ fleetId, hsms: fleet.hsms, firmware: firmwareImage(), vendorKeys: [vendor.vkey], now: NOW, publisher, countersigner, validitySeconds: 86_400 * 365 });
   return { vendor, fleet, ceremony, keyset, keysetBytes, publisher, countersigner, vendorKey: parseVerifierKey(vendor.vkey) };
 }
 

@@ -3,12 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { formatCheckpointText } from '../../core/checkpoint.ts';
-import { fromBase64, toBase64 } from '../../core/bytes.ts';
 import { KEY_TYPE_ED25519, generateKey, parseSignerKey } from '../../core/note/keys.ts';
 import { formatSignatureLine, signNote } from '../../core/note/note.ts';
 import { ed25519NoteSigner } from '../../core/note/verifiers.ts';
 import { formatAddCheckpoint } from '../../core/witness-request.ts';
-import { WitnessFixture } from './fixture.ts';
+import { WitnessFixture, flipSignatureBit } from './fixture.ts';
 import { TestLog } from './test-log.ts';
 
 let inline: WitnessFixture;
@@ -23,16 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([inline.close(), pooled.close()]);
 });
-
-function flipSignatureBit(note: string, line: number): string {
-  const lines = note.split('\n');
-  const at = lines.findIndex((l) => l.startsWith('— ')) + line;
-  const [dash, name, b64] = lines[at]!.split(' ') as [string, string, string];
-  const raw = fromBase64(b64);
-  raw[30]! ^= 0x10;
-  lines[at] = `${dash} ${name} ${toBase64(raw)}`;
-  return lines.join('\n');
-}
 
 describe('worker-thread checking', () => {
   it('answers every kind of signed note exactly as inline verification', async () => {

@@ -1,13 +1,15 @@
 /** An in-process witness (app.request, no socket) with helpers to submit and inspect state. */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import { fromBase64, toBase64 } from '../../core/bytes.ts';
 import { cosignatureTimestamp, cosignatureVerifier } from '../../core/cosignature.ts';
 import { parseNote, verifyNote } from '../../core/note/note.ts';
 import { silentLogger } from '../../service/logger.ts';
 import { addLog, initWitness, openWitness, type OpenWitness, type OpenWitnessOptions } from '../../witness/index.ts';
 import { originHash } from '../../witness/store.ts';
 import { tempDir } from '../support/process.ts';
-import type { TestLog } from './test-log.ts';
+import { TestLog } from './test-log.ts';
 
 export const WITNESS_NAME = 'witness.example/w1';
 
@@ -36,6 +38,14 @@ export class WitnessFixture {
     return new WitnessFixture(dataDir, vkey, openWitness({ dataDir, logger: silentLogger, ...options }));
   }
 
+  /** A fresh witness that trusts a fresh test log: where most tests start. */
+  static async withLog(options: FixtureOptions = {}): Promise<{ fx: WitnessFixture; log: TestLog }> {
+    const fx = await WitnessFixture.create(options);
+    const log = new TestLog();
+    fx.trust(log);
+    return { fx, log };
+  }
+
   /** Another witness instance on the same data directory: its own connection and group commit, like a second process. */
   second(options: FixtureOptions = {}): OpenWitness {
     return openWitness({ dataDir: this.dataDir, logger: silentLogger, ...options });
@@ -52,6 +62,18 @@ export class WitnessFixture {
 
   async post(body: string | Uint8Array, witness: OpenWitness = this.witness): Promise<Reply> {
     return replyOf(await witness.app.request('/add-checkpoint', { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body) }));
+  }
+
+  /** Submits `log`'s checkpoint at `size` with a proof from `oldSize`, and expects it cosigned (200). */
+  async cosign(log: TestLog, oldSize: number, size = log.size, witness: OpenWitness = this.witness): Promise<Reply> {
+    const reply = await this.post(log.body(oldSize, size), witness);
+    expect(reply.status, reply.text).toBe(200);
+    return reply;
+  }
+
+  /** `cosign`, then checks the cosignature as an outside client would; returns its timestamp. */
+  async cosignAndVerify(log: TestLog, oldSize: number, size = log.size): Promise<bigint> {
+    return verifyCosignature(log.checkpoint(size), (await this.cosign(log, oldSize, size)).text, this.vkey);
   }
 
   async get(path: string): Promise<Reply> {
@@ -89,4 +111,15 @@ export function verifyCosignature(checkpointNote: string, body: string, witnessV
   const timestamp = cosignatureTimestamp(verified.verified[0]!.signature.signature);
   if (timestamp === undefined) throw new Error('cosignature has no timestamp');
   return timestamp;
+}
+
+/** Flips one bit inside the signature (not the key ID) of the note's `line`-th signature line. */
+export function flipSignatureBit(note: string, line = 0): string {
+  const lines = note.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('— ')) + line;
+  const [dash, name, b64] = lines[at]!.split(' ') as [string, string, string];
+  const raw = fromBase64(b64);
+  raw[30]! ^= 0x10;
+  lines[at] = `${dash} ${name} ${toBase64(raw)}`;
+  return lines.join('\n');
 }

@@ -4,53 +4,35 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { formatCheckpointText, parseCheckpointNote } from '../../core/checkpoint.ts';
-import { fromBase64, toBase64 } from '../../core/bytes.ts';
+import { toBase64 } from '../../core/bytes.ts';
 import { EMPTY_ROOT } from '../../core/merkle/hash.ts';
 import { KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519, generateKey, parseSignerKey } from '../../core/note/keys.ts';
 import { formatSignatureLine, parseNote, signNote, verifyNote } from '../../core/note/note.ts';
 import { ed25519NoteSigner, ed25519NoteVerifier } from '../../core/note/verifiers.ts';
 import { MAX_ADD_CHECKPOINT_BYTES, formatAddCheckpoint } from '../../core/witness-request.ts';
 import { TLOG_SIZE_CONTENT_TYPE } from '../../witness/http-status.ts';
-import { WitnessFixture, verifyCosignature } from './fixture.ts';
+import { WitnessFixture, flipSignatureBit, verifyCosignature } from './fixture.ts';
 import { TestLog } from './test-log.ts';
-
-/** Flips one bit inside the signature (not the key ID) of the note's first signature line. */
-function corruptSignature(note: string): string {
-  return note.replace(/^— (\S+) (\S+)$/m, (_m, name: string, b64: string) => {
-    const raw = fromBase64(b64);
-    raw[20]! ^= 1;
-    return `— ${name} ${toBase64(raw)}`;
-  });
-}
 
 let fx: WitnessFixture;
 let log: TestLog;
 
 beforeEach(async () => {
-  fx = await WitnessFixture.create();
-  log = new TestLog();
-  fx.trust(log);
+  ({ fx, log } = await WitnessFixture.withLog());
 });
 afterEach(async () => {
   await fx.close();
 });
 
-async function cosign(oldSize: number, size = log.size): Promise<bigint> {
-  const reply = await fx.post(log.body(oldSize, size));
-  expect(reply.status, reply.text).toBe(200);
-  return verifyCosignature(log.checkpoint(size), reply.text, fx.vkey);
-}
-
 describe('growth and probes', () => {
   it('cosigns a growing log, answers only with cosignature lines, and serves the latest cosigned checkpoint', async () => {
     log.grow(1);
-    await cosign(0);
+    await fx.cosignAndVerify(log, 0);
     let last = 1;
     // Sizes crossing powers of two and odd boundaries, so proofs take every shape.
     for (const step of [1, 2, 5, 8, 13, 31, 64, 100, 255]) {
       log.grow(step);
-      const reply = await fx.post(log.body(last));
-      expect(reply.status, reply.text).toBe(200);
+      const reply = await fx.cosign(log, last);
       expect(reply.contentType).toMatch(/^text\/plain/);
       expect(reply.text).toMatch(/^(— \S+ [A-Za-z0-9+/=]+\n)+$/);
       verifyCosignature(log.checkpoint(), reply.text, fx.vkey);
@@ -68,11 +50,11 @@ describe('growth and probes', () => {
 
   it('answers an old-0 probe with 409, text/x.tlog.size and the size it holds, then accepts the right old size', async () => {
     log.grow(10);
-    await cosign(0);
+    await fx.cosignAndVerify(log, 0);
     log.grow(5);
     const probe = await fx.post(log.body(0));
     expect(probe).toEqual({ status: 409, contentType: TLOG_SIZE_CONTENT_TYPE, text: '10\n' });
-    await cosign(10);
+    await fx.cosignAndVerify(log, 10);
   });
 
   it('re-cosigns the same checkpoint when old equals its size, and accepts an empty tree first', async () => {
@@ -80,8 +62,8 @@ describe('growth and probes', () => {
     expect((await fx.post(empty)).status).toBe(200);
     expect((await fx.post(empty)).status).toBe(200);
     log.grow(3);
-    await cosign(0);
-    await cosign(3, 3);
+    await fx.cosignAndVerify(log, 0);
+    await fx.cosignAndVerify(log, 3, 3);
   });
 
   it('ignores signatures from unknown keys and accepts several signatures on the checkpoint', async () => {
@@ -103,15 +85,14 @@ describe('growth and probes', () => {
     const other = new TestLog('go.sum database tree', key);
     fx.trust(other);
     other.grow(7);
-    const reply = await fx.post(other.body(0));
-    expect(reply.status, reply.text).toBe(200);
+    await fx.cosign(other, 0);
   });
 });
 
 describe('refusals carry the spec status and never change state', () => {
   beforeEach(async () => {
     log.grow(10);
-    await cosign(0);
+    await fx.cosignAndVerify(log, 0);
     log.grow(6); // the log is at 16; the witness holds 10
   });
 
@@ -142,7 +123,7 @@ describe('refusals carry the spec status and never change state', () => {
     ['old larger than the checkpoint size', () => log.body(16, 10, { proof: [] }), 400, 'bad_witness_request'],
     ['an unknown origin', () => new TestLog().grow(3).body(0), 404, 'not_found'],
     ['a checkpoint signed only by another key with the log name', () => log.body(10, 16, { key: parseSignerKey(generateKey(log.origin, KEY_TYPE_ED25519).skey) }), 403, 'no_trusted_signature'],
-    ['a log signature that fails to verify', () => `old 10\n${proofLines()}\n${corruptSignature(cp())}`, 403, 'bad_signature'],
+    ['a log signature that fails to verify', () => `old 10\n${proofLines()}\n${flipSignatureBit(cp())}`, 403, 'bad_signature'],
     ['a checkpoint signed by a cosigner key with the log name', () => {
       const cosigner = parseSignerKey(generateKey(log.origin, KEY_TYPE_COSIGNATURE).skey);
       const text = formatCheckpointText({ origin: log.origin, size: 16, rootHash: log.root() });
@@ -168,7 +149,7 @@ describe('refusals carry the spec status and never change state', () => {
     // Only a failed proof from the cosigned size is evidence (a log-signed conflict); nothing else is.
     expect(after.evidence).toBe(status === 422 && _name.startsWith('a proof') ? 1 : 0);
     // The witness still works afterwards.
-    await cosign(10);
+    await fx.cosignAndVerify(log, 10);
   });
 
   it('answers 405 to anything but POST on /add-checkpoint', async () => {
@@ -201,9 +182,9 @@ describe('special sizes', () => {
   it('a size-0 checkpoint with the empty root is cosigned and the log then grows from 0', async () => {
     const empty = parseCheckpointNote(log.checkpoint(0)).checkpoint;
     expect(empty.rootHash).toEqual(EMPTY_ROOT);
-    await cosign(0, 0);
+    await fx.cosignAndVerify(log, 0, 0);
     log.grow(9);
-    await cosign(0);
+    await fx.cosignAndVerify(log, 0);
   });
 });
 
@@ -215,7 +196,7 @@ describe('monitoring, health and metrics', () => {
     expect(health.status).toBe(200);
     expect(JSON.parse(health.text)).toEqual({ status: 'ok', witness: fx.vkey });
     log.grow(2);
-    await cosign(0);
+    await fx.cosignAndVerify(log, 0);
     await fx.post(log.body(0)); // a 409
     const metrics = await fx.get('/metrics');
     expect(metrics.text).toContain('fleetlog_witness_add_checkpoint_total{status="200"} 1');

@@ -2,10 +2,10 @@
 // larger one), a clock that goes backwards, and state that survives a restart without rolling back.
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCheckpointNote } from '../../core/checkpoint.ts';
-import type { OpenWitness } from '../../witness/index.ts';
+import type { OpenWitness, WitnessHooks } from '../../witness/index.ts';
 import { WitnessStore } from '../../witness/store.ts';
 import { join } from 'node:path';
-import { WitnessFixture, verifyCosignature, type Reply } from './fixture.ts';
+import { WitnessFixture, type FixtureOptions, type Reply } from './fixture.ts';
 import { TestLog } from './test-log.ts';
 
 const fixtures: WitnessFixture[] = [];
@@ -15,18 +15,30 @@ afterEach(async () => {
   for (const f of fixtures.splice(0)) await f.close();
 });
 
-async function setup(options: Parameters<typeof WitnessFixture.create>[0] = {}): Promise<{ fx: WitnessFixture; log: TestLog }> {
-  const fx = await WitnessFixture.create(options);
-  fixtures.push(fx);
-  const log = new TestLog();
-  fx.trust(log);
-  return { fx, log };
+async function setup(options: FixtureOptions = {}): Promise<{ fx: WitnessFixture; log: TestLog }> {
+  const ready = await WitnessFixture.withLog(options);
+  fixtures.push(ready.fx);
+  return ready;
 }
 
 function gate(): { wait: Promise<void>; open: () => void } {
   let open!: () => void;
   const wait = new Promise<void>((r) => (open = r));
   return { wait, open };
+}
+
+/** Hooks that stop the request for tree size `size` after it is judged and cosigned, before its compare-and-swap. */
+function holdBeforeStore(size: number): { hooks: WitnessHooks; reached: Promise<void>; release: () => void } {
+  const reached = gate();
+  const held = gate();
+  const hooks: WitnessHooks = {
+    async beforeStore(_origin, treeSize) {
+      if (treeSize !== size) return;
+      reached.open();
+      await held.wait;
+    },
+  };
+  return { hooks, reached: reached.wait, release: held.open };
 }
 
 async function cosignedSize(fx: WitnessFixture, log: TestLog): Promise<number> {
@@ -50,7 +62,7 @@ describe('races', () => {
       },
     });
     log.grow(10);
-    expect((await fx.post(log.body(0))).status).toBe(200);
+    await fx.cosign(log, 0);
     log.grow(10);
     racing = true;
     const [a, b] = await Promise.all([fx.post(log.body(10, 15)), fx.post(log.body(10, 20))]);
@@ -62,50 +74,31 @@ describe('races', () => {
   });
 
   it('a smaller tree checked first but stored last is refused after a larger one won', async () => {
-    const held = gate();
-    const reachedHook = gate();
-    const { fx, log } = await setup({
-      hooks: {
-        async beforeStore(_origin, size) {
-          if (size !== 15) return;
-          reachedHook.open();
-          await held.wait;
-        },
-      },
-    });
+    const hold = holdBeforeStore(15);
+    const { fx, log } = await setup({ hooks: hold.hooks });
     log.grow(10);
-    expect((await fx.post(log.body(0))).status).toBe(200);
+    await fx.cosign(log, 0);
     log.grow(10);
     const small = fx.post(log.body(10, 15));
-    await reachedHook.wait; // checked against size 10, cosignature made, not yet stored
-    const large = await fx.post(log.body(10, 20));
-    expect(large.status).toBe(200);
-    held.open();
+    await hold.reached; // checked against size 10, cosignature made, not yet stored
+    await fx.cosign(log, 10, 20);
+    hold.release();
     expect(await small).toEqual({ status: 409, contentType: 'text/x.tlog.size', text: '20\n' });
     expect(await cosignedSize(fx, log)).toBe(20);
   });
 
   it('the compare-and-swap holds across two witness instances (two connections) on one database', async () => {
-    const held = gate();
-    const reachedHook = gate();
-    const { fx, log } = await setup({
-      hooks: {
-        async beforeStore(_origin, size) {
-          if (size !== 15) return;
-          reachedHook.open();
-          await held.wait;
-        },
-      },
-    });
+    const hold = holdBeforeStore(15);
+    const { fx, log } = await setup({ hooks: hold.hooks });
     const other = fx.second();
     extra.push(other);
     log.grow(10);
-    expect((await fx.post(log.body(0))).status).toBe(200);
+    await fx.cosign(log, 0);
     log.grow(10);
     const small = fx.post(log.body(10, 15));
-    await reachedHook.wait;
-    expect((await fx.post(log.body(10, 20), other)).status).toBe(200);
-    held.open();
+    await hold.reached;
+    await fx.cosign(log, 10, 20, other);
+    hold.release();
     expect((await small).text).toBe('20\n');
     expect(await cosignedSize(fx, log)).toBe(20);
   });
@@ -113,7 +106,7 @@ describe('races', () => {
   it('twenty concurrent requests from one old size: one 200, nineteen 409 naming the winner', async () => {
     const { fx, log } = await setup();
     log.grow(10);
-    expect((await fx.post(log.body(0))).status).toBe(200);
+    await fx.cosign(log, 0);
     log.grow(20);
     const bodies = Array.from({ length: 20 }, (_, i) => log.body(10, 11 + i));
     const replies = await Promise.all(bodies.map((b) => fx.post(b)));
@@ -126,7 +119,7 @@ describe('races', () => {
   it('the store refuses a swap from a state that has moved on', async () => {
     const { fx, log } = await setup();
     log.grow(3);
-    expect((await fx.post(log.body(0))).status).toBe(200);
+    await fx.cosign(log, 0);
     const store = WitnessStore.open(join(fx.dataDir, 'witness.db'));
     try {
       const seen = store.state(log.origin)!;
@@ -147,29 +140,29 @@ describe('clock', () => {
     const clock = (): number => now;
     const { fx, log } = await setup({ clock });
     log.grow(5);
-    const t1 = verifyCosignature(log.checkpoint(), (await fx.post(log.body(0))).text, fx.vkey);
+    const t1 = await fx.cosignAndVerify(log, 0);
     expect(t1).toBe(2_000_000_000n);
 
     now = 1_000_000_000_000; // the clock jumps back 31 years
     log.grow(3);
-    const t2 = verifyCosignature(log.checkpoint(), (await fx.post(log.body(5))).text, fx.vkey);
+    const t2 = await fx.cosignAndVerify(log, 5);
     expect(t2).toBe(t1);
-    const again = verifyCosignature(log.checkpoint(), (await fx.post(log.body(8))).text, fx.vkey);
+    const again = await fx.cosignAndVerify(log, 8);
     expect(again).toBe(t1);
 
     await fx.reopen({ clock: () => 1_500_000_000_000 });
     log.grow(1);
-    expect(verifyCosignature(log.checkpoint(), (await fx.post(log.body(8))).text, fx.vkey)).toBe(t1);
+    expect(await fx.cosignAndVerify(log, 8)).toBe(t1);
 
     await fx.reopen({ clock: () => 2_000_000_123_456 });
     log.grow(1);
-    expect(verifyCosignature(log.checkpoint(), (await fx.post(log.body(9))).text, fx.vkey)).toBe(2_000_000_123n);
+    expect(await fx.cosignAndVerify(log, 9)).toBe(2_000_000_123n);
   });
 
   it('timestamps come from the witness clock, per log', async () => {
     const { fx, log } = await setup({ clock: () => 1_700_000_000_999 });
     log.grow(2);
-    expect(verifyCosignature(log.checkpoint(), (await fx.post(log.body(0))).text, fx.vkey)).toBe(1_700_000_000n);
+    expect(await fx.cosignAndVerify(log, 0)).toBe(1_700_000_000n);
   });
 });
 
@@ -177,13 +170,13 @@ describe('restart', () => {
   it('keeps the cosigned state and evidence across a reopen, and refuses to go back', async () => {
     const { fx, log } = await setup();
     log.grow(12);
-    expect((await fx.post(log.body(0))).status).toBe(200);
+    await fx.cosign(log, 0);
     const before = fx.dump();
     await fx.reopen();
     expect(fx.dump()).toEqual(before);
     expect(await fx.post(log.body(0, 12))).toMatchObject({ status: 409, text: '12\n' });
     expect(await fx.post(log.body(6, 6))).toMatchObject({ status: 409, text: '12\n' });
     log.grow(1);
-    expect((await fx.post(log.body(12))).status).toBe(200);
+    await fx.cosign(log, 12);
   });
 });

@@ -3,10 +3,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { isFleetlogError } from '../../core/errors.ts';
 import { consistencyProofRoots } from '../../core/merkle/consistency-roots.ts';
 import { KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519, generateKey } from '../../core/note/keys.ts';
+import { toBase64 } from '../../core/bytes.ts';
+import { signNote } from '../../core/note/note.ts';
+import { ed25519NoteSigner } from '../../core/note/verifiers.ts';
+import { formatAddCheckpoint } from '../../core/witness-request.ts';
 import {
+  MAX_SPLIT_VIEW_EVIDENCE_BYTES,
   formatSplitViewEvidence,
   parseSplitViewEvidenceList,
   verifySplitViewEvidence,
@@ -15,6 +19,7 @@ import {
 import { MAX_EVIDENCE_PER_LOG, originHash } from '../../witness/store.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { codeOf } from '../support/error-code.ts';
 import { REPO_ROOT } from '../support/process.ts';
 import { WitnessFixture } from './fixture.ts';
 import { TestLog } from './test-log.ts';
@@ -23,18 +28,11 @@ let fx: WitnessFixture;
 let log: TestLog;
 
 beforeEach(async () => {
-  fx = await WitnessFixture.create();
-  log = new TestLog();
-  fx.trust(log);
+  ({ fx, log } = await WitnessFixture.withLog());
 });
 afterEach(async () => {
   await fx.close();
 });
-
-async function cosignAt(size: number, from = 0): Promise<void> {
-  const reply = await fx.post(log.body(from, size));
-  expect(reply.status, reply.text).toBe(200);
-}
 
 async function evidenceFor(origin: string): Promise<SplitViewEvidence[]> {
   const reply = await fx.get(`/evidence/${originHash(origin)}`);
@@ -43,20 +41,10 @@ async function evidenceFor(origin: string): Promise<SplitViewEvidence[]> {
   return parseSplitViewEvidenceList(reply.text);
 }
 
-function expectThrowsCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(isFleetlogError(e) ? e.code : String(e)).toBe(code);
-    return;
-  }
-  throw new Error(`expected a ${code} error`);
-}
-
 describe('the witness records split views', () => {
   it('same size, different root: 409, never cosigned, evidence proves the fork', async () => {
     log.grow(17);
-    await cosignAt(17);
+    await fx.cosign(log, 0, 17);
     const fork = log.fork(12).grow(5, 'b');
     const reply = await fx.post(fork.body(17, 17, { proof: [] }));
     expect(reply.status).toBe(409);
@@ -74,7 +62,7 @@ describe('the witness records split views', () => {
 
   it('a same-size conflict is evidence even when old is stale (409 with the size)', async () => {
     log.grow(9);
-    await cosignAt(9);
+    await fx.cosign(log, 0, 9);
     const fork = log.fork(3).grow(6, 'b');
     const reply = await fx.post(fork.body(0, 9));
     expect(reply).toMatchObject({ status: 409, text: '9\n' });
@@ -84,7 +72,7 @@ describe('the witness records split views', () => {
 
   it("a fork whose own honest proof rebuilds its root proves the fork (non-power-of-two size)", async () => {
     log.grow(17);
-    await cosignAt(17);
+    await fx.cosign(log, 0, 17);
     const fork = log.fork(12).grow(5, 'b').grow(3, 'b');
     const reply = await fx.post(fork.body(17, 20));
     expect(reply.status).toBe(422);
@@ -96,7 +84,7 @@ describe('the witness records split views', () => {
 
   it('a failed proof from a power-of-two size is kept but honestly reported as unproven', async () => {
     log.grow(16);
-    await cosignAt(16);
+    await fx.cosign(log, 0, 16);
     const fork = log.fork(12).grow(4, 'b').grow(5, 'b');
     expect((await fx.post(fork.body(16, 21))).status).toBe(422);
     const [doc] = await evidenceFor(log.origin);
@@ -105,20 +93,20 @@ describe('the witness records split views', () => {
 
   it('a garbage proof from an honest log is unproven, and the right proof shows the pair consistent', async () => {
     log.grow(10);
-    await cosignAt(10);
+    await fx.cosign(log, 0, 10);
     log.grow(5);
     expect((await fx.post(log.body(10, 15, { proof: log.proof(10).map(() => randomBytes(32)) }))).status).toBe(422);
     const [doc] = await evidenceFor(log.origin);
     expect(verifySplitViewEvidence(doc!, log.vkey).proven).toBe(false);
     const corrected = { ...doc!, proof: log.proof(10).map((h) => Buffer.from(h).toString('base64')) };
-    expectThrowsCode(() => verifySplitViewEvidence(corrected, log.vkey), 'bad_evidence');
+    expect(codeOf(() => verifySplitViewEvidence(corrected, log.vkey))).toBe('bad_evidence');
     // And the log can still go on with a good proof.
-    await cosignAt(15, 10);
+    await fx.cosign(log, 10, 15);
   });
 
   it('dedupes a repeated conflict and caps evidence per log', async () => {
     log.grow(4);
-    await cosignAt(4);
+    await fx.cosign(log, 0, 4);
     const fork = log.fork(2).grow(2, 'b');
     await fx.post(fork.body(4, 4, { proof: [] }));
     await fx.post(fork.body(4, 4, { proof: [] }));
@@ -129,6 +117,19 @@ describe('the witness records split views', () => {
     }
     expect(await evidenceFor(log.origin)).toHaveLength(MAX_EVIDENCE_PER_LOG);
     expect(fx.dump().checkpoints).toHaveLength(1);
+  });
+
+  it('serves evidence that JSON escaping took over the single-document text cap, and it still verifies', async () => {
+    // A log may sign extension lines of quotes: each one doubles when the witness stores the note as JSON.
+    const extensions = Array.from({ length: 15 }, () => '"'.repeat(3000)).join('\n');
+    const signed = (from: TestLog): string => signNote(`${log.origin}\n4\n${toBase64(from.root(4))}\n${extensions}\n`, [ed25519NoteSigner(log.key)]);
+    log.grow(4);
+    expect((await fx.post(formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: signed(log) }))).status).toBe(200);
+    expect((await fx.post(formatAddCheckpoint({ oldSize: 4, proof: [], checkpoint: signed(log.fork(2).grow(2, 'b')) }))).status).toBe(409);
+    const [doc, ...rest] = await evidenceFor(log.origin);
+    expect(rest).toEqual([]);
+    expect(formatSplitViewEvidence(doc!).length).toBeGreaterThan(MAX_SPLIT_VIEW_EVIDENCE_BYTES);
+    expect(verifySplitViewEvidence(doc!, log.vkey)).toMatchObject({ proven: true, reason: 'same-size-different-roots' });
   });
 
   it('serves an empty list for a known log, 404 for an unknown origin hash, 400 for a malformed one', async () => {
@@ -142,7 +143,7 @@ describe('verifySplitViewEvidence rejects what is not evidence', () => {
   let doc: SplitViewEvidence;
   beforeEach(async () => {
     log.grow(6);
-    await cosignAt(6);
+    await fx.cosign(log, 0, 6);
     await fx.post(log.fork(3).grow(3, 'b').body(6, 6, { proof: [] }));
     [doc] = (await evidenceFor(log.origin)) as [SplitViewEvidence];
   });
@@ -154,28 +155,28 @@ describe('verifySplitViewEvidence rejects what is not evidence', () => {
   });
 
   it('needs signatures by the given log key', () => {
-    expectThrowsCode(() => verifySplitViewEvidence(doc, generateKey(log.origin, KEY_TYPE_ED25519).vkey), 'no_trusted_signature');
-    expectThrowsCode(() => verifySplitViewEvidence(doc, fx.vkey), 'bad_key'); // a cosigner key is not a log key
+    expect(codeOf(() => verifySplitViewEvidence(doc, generateKey(log.origin, KEY_TYPE_ED25519).vkey))).toBe('no_trusted_signature');
+    expect(codeOf(() => verifySplitViewEvidence(doc, fx.vkey))).toBe('bad_key'); // a cosigner key is not a log key
   });
 
   it('rejects a presented note whose text was altered after signing', () => {
     const lines = doc.presented.split('\n');
     lines[2] = Buffer.from(randomBytes(32)).toString('base64');
-    expectThrowsCode(() => verifySplitViewEvidence({ ...doc, presented: lines.join('\n') }, log.vkey), 'bad_signature');
+    expect(codeOf(() => verifySplitViewEvidence({ ...doc, presented: lines.join('\n') }, log.vkey))).toBe('bad_signature');
   });
 
   it('rejects two identical heads, mismatched origins, unknown fields and proofs on same-size evidence', () => {
-    expectThrowsCode(() => verifySplitViewEvidence({ ...doc, presented: doc.cosigned }, log.vkey), 'bad_evidence');
-    expectThrowsCode(() => verifySplitViewEvidence({ ...doc, origin: 'elsewhere.example' }, log.vkey), 'bad_evidence');
-    expectThrowsCode(() => verifySplitViewEvidence(JSON.stringify({ ...doc, extra: 1 }), log.vkey), 'bad_evidence');
-    expectThrowsCode(() => verifySplitViewEvidence({ ...doc, proof: [Buffer.from(randomBytes(32)).toString('base64')] }, log.vkey), 'bad_evidence');
-    expectThrowsCode(() => verifySplitViewEvidence('{not json', log.vkey), 'bad_evidence');
+    expect(codeOf(() => verifySplitViewEvidence({ ...doc, presented: doc.cosigned }, log.vkey))).toBe('bad_evidence');
+    expect(codeOf(() => verifySplitViewEvidence({ ...doc, origin: 'elsewhere.example' }, log.vkey))).toBe('bad_evidence');
+    expect(codeOf(() => verifySplitViewEvidence(JSON.stringify({ ...doc, extra: 1 }), log.vkey))).toBe('bad_evidence');
+    expect(codeOf(() => verifySplitViewEvidence({ ...doc, proof: [Buffer.from(randomBytes(32)).toString('base64')] }, log.vkey))).toBe('bad_evidence');
+    expect(codeOf(() => verifySplitViewEvidence('{not json', log.vkey))).toBe('bad_evidence');
   });
 
   it('checks the witness cosignature only when asked, and then strictly', () => {
     const otherWitness = generateKey('witness.example/w1', KEY_TYPE_COSIGNATURE).vkey;
     expect(verifySplitViewEvidence(doc, log.vkey).proven).toBe(true);
-    expectThrowsCode(() => verifySplitViewEvidence(doc, log.vkey, { witnessVkey: otherWitness }), 'no_trusted_signature');
+    expect(codeOf(() => verifySplitViewEvidence(doc, log.vkey, { witnessVkey: otherWitness }))).toBe('no_trusted_signature');
   });
 });
 

@@ -51,6 +51,12 @@ export async function serveScenario(get: () => SyntheticLog, options: { fleetBun
   return serveLog(get, extra);
 }
 
+/** Where a result first failed: the step of its first failing check (the title when it has no step). */
+export function failedAt(r: { readonly checks: ReadonlyArray<{ readonly step?: number; readonly title: string; readonly status: string }> }): number | string | undefined {
+  const f = r.checks.find((c) => c.status === 'fail');
+  return f?.step ?? f?.title;
+}
+
 /** Flips one bit of a byte string (a copy). */
 export function flipBit(data: Uint8Array, at = 0): Uint8Array {
   const out = data.slice();

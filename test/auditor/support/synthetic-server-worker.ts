@@ -1,10 +1,9 @@
 /**
- * A synthetic log served from its own thread or process, for the benchmark: the auditor under test
- * then runs as it would against a remote log, while the server still shares the machine.
- *   worker thread: workerData { kind, entries }; replies { url, policyText, size, verifies, bytes }.
- *   process:       argv <kind> <entries>; prints that JSON on one stdout line; serves until killed.
+ * A synthetic log served from its own process, for the benchmark: the auditor under test then runs
+ * as it would against a remote log, while the server still shares the machine.
+ *   argv <kind> <entries>; prints { url, policyText, size, verifies, bytes } as JSON on one stdout
+ *   line; serves until SIGTERM.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { serveLog } from './log-http.ts';
 import { deployment, keyset, makeFleetKeys, policyText } from './fleet-fixtures.ts';
 import { genericEntry, makeLogKeys, SyntheticLog } from './synthetic-log.ts';
@@ -49,15 +48,7 @@ export async function startSyntheticServer(kind: 'generic' | 'fleet', entries: n
   return { url: served.url, policyText: text, size: log.size, verifies, bytes, close: () => served.close() };
 }
 
-if (parentPort && (workerData as { kind?: string } | null)?.kind) {
-  const { kind, entries } = workerData as { kind: 'generic' | 'fleet'; entries: number };
-  const { close, ...info } = await startSyntheticServer(kind, entries);
-  parentPort.postMessage(info);
-  parentPort.on('message', async () => {
-    await close();
-    process.exit(0);
-  });
-} else if (!parentPort && process.argv[1]?.endsWith('synthetic-server-worker.ts') && process.argv[2]) {
+if (process.argv[1]?.endsWith('synthetic-server-worker.ts') && process.argv[2]) {
   const { close, ...info } = await startSyntheticServer(process.argv[2] as 'generic' | 'fleet', Number(process.argv[3]));
   process.stdout.write(`${JSON.stringify(info)}\n`);
   process.on('SIGTERM', () => void close().then(() => process.exit(0)));
