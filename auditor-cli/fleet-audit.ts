@@ -88,6 +88,11 @@ export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleet
       bundleText = await client.fleetBundle(options.fleetId);
       source = 'fleet-bundle';
     } catch (e) {
+      if (isFleetlogError(e, 'too_large')) {
+        // An endless or oversized answer is the log's fault: the bundle cannot be a valid one.
+        const checks = failedBefore([check(1, undefined, false, `the fleet bundle does not parse: ${e.message}`)], 2, 'an earlier step failed');
+        return { ...base, trusted: false, source: 'fleet-bundle', checks };
+      }
       if (!isFleetlogError(e, 'not_found')) throw e;
       source = 'scan';
       let scan: ScanResult;

@@ -9,7 +9,7 @@
  */
 import { decodeUtf8 } from '../core/bytes.ts';
 import { MAX_CHECKPOINT_NOTE_BYTES } from '../core/checkpoint.ts';
-import { decodeEntryBundle, MAX_ENTRY_BYTES } from '../core/entry-bundle.ts';
+import { decodeEntryBundle, entryBundlePrefix, MAX_ENTRY_BYTES } from '../core/entry-bundle.ts';
 import { FleetlogError, isFleetlogError } from '../core/errors.ts';
 import { HASH_SIZE } from '../core/merkle/hash.ts';
 import { tileInTree, tilePath, treeCoversTile, TILE_WIDTH, type TileId } from '../core/merkle/tiles.ts';
@@ -103,8 +103,14 @@ export class TilesClient {
   }
 
   /** The raw bytes of an entry bundle (for callers that parse it elsewhere, e.g. in a worker). */
-  async entryBundleBytes(tile: TileId, verifiedSize: number): Promise<{ data: Uint8Array; width: number }> {
-    return this.#tileLike(tile, verifiedSize, 'entries', async (path, width) => ({ data: await this.#capped(path, width * (MAX_ENTRY_BYTES + 2), `entry bundle ${path}`), width }), (b) => b);
+  async entryBundleBytes(tile: TileId, verifiedSize: number): Promise<Uint8Array> {
+    return this.#tileLike(
+      tile,
+      verifiedSize,
+      'entries',
+      (path, width) => this.#capped(path, width * (MAX_ENTRY_BYTES + 2), `entry bundle ${path}`),
+      (full) => entryBundlePrefix(full, tile.width),
+    );
   }
 
   /** fleetlog's log-server: the offline fleet bundle for a fleet (text; parse and verify it yourself). */

@@ -4,7 +4,7 @@
  *   1 = verification failed (the input was understood and is not valid)
  *   2 = usage, network or I/O error (we could not decide)
  */
-import { isFleetlogError, type ErrorCode } from '../core/errors.ts';
+import { FleetlogError, isFleetlogError, type ErrorCode } from '../core/errors.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_VERIFY_FAILED = 1;
@@ -43,7 +43,7 @@ export async function readStdin(maxBytes = 16 * 1024 * 1024): Promise<Uint8Array
   let total = 0;
   for await (const chunk of process.stdin) {
     total += (chunk as Buffer).length;
-    if (total > maxBytes) throw new Error(`standard input is larger than ${maxBytes} bytes`);
+    if (total > maxBytes) throw new FleetlogError('too_large', `standard input is larger than ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
   return new Uint8Array(Buffer.concat(chunks));

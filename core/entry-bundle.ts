@@ -38,3 +38,18 @@ export function decodeEntryBundle(data: Uint8Array, expectedCount: number): Uint
   if (entries.length !== expectedCount) throw new FleetlogError('bad_tile', `entry bundle has ${entries.length} entries, expected ${expectedCount}`);
   return entries;
 }
+
+/**
+ * The bytes of the first `count` entries of a bundle: a partial bundle is a prefix of its full
+ * bundle, so a client whose partial bundle is gone can cut the full one down. `bad_tile` if the
+ * bundle holds fewer entries or a length prefix runs past the end.
+ */
+export function entryBundlePrefix(data: Uint8Array, count: number): Uint8Array {
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + 2 > data.length) throw new FleetlogError('bad_tile', `entry bundle has fewer than the ${count} entries needed`);
+    at += 2 + ((data[at]! << 8) | data[at + 1]!);
+    if (at > data.length) throw new FleetlogError('bad_tile', `entry bundle is truncated inside entry ${i}`);
+  }
+  return data.subarray(0, at);
+}

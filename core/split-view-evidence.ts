@@ -21,8 +21,11 @@ import { ed25519NoteVerifier } from './note/verifiers.ts';
 import { MAX_WITNESS_PROOF_LINES } from './witness-request.ts';
 
 export const SPLIT_VIEW_EVIDENCE_TYPE = 'fleetlog/split-view-evidence/v1';
-/** One document: two checkpoint notes (48 KiB each at most) and a short proof. */
-export const MAX_SPLIT_VIEW_EVIDENCE_BYTES = 128 * 1024;
+/**
+ * One document: two checkpoint notes (48 KiB each at most) and a short proof. JSON escaping can
+ * double a note (every '"' in an extension line becomes '\"'), so the cap allows 2 x 2 x 48 KiB.
+ */
+export const MAX_SPLIT_VIEW_EVIDENCE_BYTES = 256 * 1024;
 /** A list served by a witness (GET /evidence). */
 export const MAX_SPLIT_VIEW_EVIDENCE_LIST_BYTES = 64 * 1024 * 1024;
 

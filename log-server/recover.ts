@@ -5,7 +5,7 @@
  * that differs from what was published would fork the log.
  */
 import { bytesEqual } from '../core/bytes.ts';
-import { openCheckpoint } from '../core/checkpoint.ts';
+import { openCheckpoint, sameCheckpointHead } from '../core/checkpoint.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { Frontier } from '../core/merkle/tree.ts';
 import { ed25519NoteVerifier } from '../core/note/verifiers.ts';
@@ -17,7 +17,7 @@ export async function recoverFrontier(storage: LogStorage, head: LogHead): Promi
     throw new FleetlogError('inconsistent', `the log stores ${head.entryCount} entries but its newest checkpoint has size ${cp.size}; refusing to sign anything`);
   }
   const opened = openCheckpoint(cp.note, [ed25519NoteVerifier(head.vkey)]);
-  if (opened.checkpoint.origin !== head.origin || opened.checkpoint.size !== cp.size || !bytesEqual(opened.checkpoint.rootHash, cp.rootHash)) {
+  if (!sameCheckpointHead(opened.checkpoint, { origin: head.origin, size: cp.size, rootHash: cp.rootHash, extensions: [] })) {
     throw new FleetlogError('inconsistent', `the newest stored checkpoint note does not match its recorded size and root`);
   }
   const frontier = Frontier.restore(cp.size, await storage.readNodes(Frontier.nodes(cp.size)));

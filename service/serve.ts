@@ -27,8 +27,11 @@ export async function startHttpServer(app: Hono, listen: { host: string; port: n
     server = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, (info) => resolve(info));
     server.once('error', reject);
   });
-  // Keep-alive connections from witnesses/clients would otherwise hold close() open.
-  (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 5_000;
+  // Idle keep-alive connections stay open for a minute. A short server timeout races clients:
+  // a client whose event loop is busy (e.g. hashing a password) cannot see the server's FIN and
+  // sends its next POST on a socket the server just closed, which fails without reaching us.
+  // close() below drops idle connections itself, so shutdown does not wait for this timeout.
+  (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 65_000;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {

@@ -291,7 +291,7 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
     const width = tileInTree(0, t, size)!.width;
     const firstNew = t === firstTile ? start % TILE_WIDTH : 0;
     const job = Promise.all([client.tile({ level: 0, index: t, width }, size), client.entryBundleBytes({ level: 0, index: t, width }, size)]).then(([tile, bundle]) =>
-      runJob(pool, { tileIndex: t, width, tile, bundle: bundle.data, firstNew, prefix: firstNew, fleet: history !== undefined }),
+      runJob(pool, { tileIndex: t, width, tile, bundle, firstNew, prefix: firstNew, fleet: history !== undefined }),
     );
     job.catch(() => {}); // awaited in order below; this only silences early rejections
     pending.set(t, job);

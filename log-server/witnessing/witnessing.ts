@@ -222,13 +222,23 @@ export class Witnessing {
   #publish(cp: StoredCheckpoint, cosigs: ReadonlyMap<string, string>): void {
     const previous = this.#published;
     if (previous && cp.size < previous.size) return; // never move /checkpoint backwards
-    this.#published = compose(cp, cosigs, Date.now());
-    this.#o.metrics.publishedSize.set(cp.size);
+    const show = (): void => {
+      const current = this.#published;
+      if (current && cp.size < current.size) return; // a larger one was shown meanwhile
+      this.#published = compose(cp, cosigs, Date.now());
+      this.#o.metrics.publishedSize.set(cp.size);
+    };
     // Fail-open logs publish every checkpoint and re-publish the newest on restart: nothing to store.
-    if ((!previous || previous.size !== cp.size) && !this.failOpen) {
-      this.#o.storage.setPublishedSize(cp.size).catch((e: unknown) => this.#o.logger.error('cannot store the published size', { error: String(e) }));
-      this.#o.logger.debug('checkpoint published', { size: cp.size, cosigners: [...cosigs.keys()] });
-    }
+    if ((previous && previous.size === cp.size) || this.failOpen) return show();
+    // Store the published size before serving it, so /checkpoint never moves back after a crash
+    // (the write may be asynchronous, on the writer thread).
+    this.#o.storage.setPublishedSize(cp.size).then(
+      () => {
+        show();
+        this.#o.logger.debug('checkpoint published', { size: cp.size, cosigners: [...cosigs.keys()] });
+      },
+      (e: unknown) => this.#o.logger.error('cannot store the published size; not publishing it', { size: cp.size, error: String(e) }),
+    );
   }
 
   /** After a witness settles: publish if the quorum is met; move on when the round is over. */

@@ -184,6 +184,26 @@ describe('audit log on an honest generic log', () => {
   });
 });
 
+describe('audit log when a partial tile is gone', () => {
+  it('falls back to the full tile and bundle and cuts them to the width the checkpoint covers', async () => {
+    // Checkpoint at 300 (tile 1 is partial, width 44); the log has since grown past 512, and, as
+    // tlog-tiles allows, no longer serves the partial tile or bundle.
+    const s = genericScenario(300);
+    for (let i = 300; i < 600; i++) s.log.append(enc(`entry number ${i}`));
+    const served = await serveScenario(() => s.log);
+    try {
+      const gone = new Set(['tile/0/001.p/44', 'tile/entries/001.p/44']);
+      served.tamper = (path) => (gone.has(path) ? { status: 404, body: 'not found\n', contentType: 'text/plain' } : undefined);
+      const r = await run(s, served);
+      expect(r.ok, JSON.stringify(r.checks)).toBe(true);
+      expect(r.newEntries).toBe(300);
+      expect(served.requests).toContain('tile/entries/001');
+    } finally {
+      await served.close();
+    }
+  });
+});
+
 describe('audit log across runs: fork, rollback, split view', () => {
   const honest = genericScenario(600);
   // The same log key signs a second history that agrees on the first 300 entries only.

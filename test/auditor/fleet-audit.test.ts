@@ -52,6 +52,18 @@ describe('audit fleet', () => {
     expect(none.checks[0]!.reason).toContain('no key set for fleet fleet-z');
   });
 
+  it('fails at step 1, not with a network error, on an endless fleet bundle', async () => {
+    served.tamper = (path) => (path === 'fleet-bundle/fleet-a' ? { kind: 'endless' } : undefined);
+    try {
+      const r = await decide();
+      expect(r.trusted).toBe(false);
+      expect(failedAt(r)).toBe(1);
+      expect(r.checks[0]!.reason).toContain('does not parse');
+    } finally {
+      served.tamper = undefined;
+    }
+  });
+
   it('fails at step 2 on a tampered inclusion proof, 3 on a tampered checkpoint, 4 without a quorum', async () => {
     const honest = fleetBundleFor(s.log, 'fleet-a')!;
     const b = parseFleetBundle(honest);

@@ -12,6 +12,7 @@ import { formatAddCheckpoint } from '../../core/witness-request.ts';
 import {
   MAX_SPLIT_VIEW_EVIDENCE_BYTES,
   formatSplitViewEvidence,
+  parseSplitViewEvidence,
   parseSplitViewEvidenceList,
   verifySplitViewEvidence,
   type SplitViewEvidence,
@@ -119,7 +120,7 @@ describe('the witness records split views', () => {
     expect(fx.dump().checkpoints).toHaveLength(1);
   });
 
-  it('serves evidence that JSON escaping took over the single-document text cap, and it still verifies', async () => {
+  it('serves, parses and verifies evidence that JSON escaping made larger than its two notes', async () => {
     // A log may sign extension lines of quotes: each one doubles when the witness stores the note as JSON.
     const extensions = Array.from({ length: 15 }, () => '"'.repeat(3000)).join('\n');
     const signed = (from: TestLog): string => signNote(`${log.origin}\n4\n${toBase64(from.root(4))}\n${extensions}\n`, [ed25519NoteSigner(log.key)]);
@@ -128,7 +129,11 @@ describe('the witness records split views', () => {
     expect((await fx.post(formatAddCheckpoint({ oldSize: 4, proof: [], checkpoint: signed(log.fork(2).grow(2, 'b')) }))).status).toBe(409);
     const [doc, ...rest] = await evidenceFor(log.origin);
     expect(rest).toEqual([]);
-    expect(formatSplitViewEvidence(doc!).length).toBeGreaterThan(MAX_SPLIT_VIEW_EVIDENCE_BYTES);
+    const text = formatSplitViewEvidence(doc!);
+    // Larger than 2 x 48 KiB notes, yet within the per-document cap, so it parses on its own too.
+    expect(text.length).toBeGreaterThan(128 * 1024);
+    expect(text.length).toBeLessThanOrEqual(MAX_SPLIT_VIEW_EVIDENCE_BYTES);
+    expect(parseSplitViewEvidence(text)).toEqual(doc);
     expect(verifySplitViewEvidence(doc!, log.vkey)).toMatchObject({ proven: true, reason: 'same-size-different-roots' });
   });
 
