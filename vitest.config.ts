@@ -2,7 +2,14 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'core/**/*.test.ts', 'log-server/**/*.test.ts', 'witness/**/*.test.ts', 'auditor-cli/**/*.test.ts', 'simulator/**/*.test.ts'],
+    include: [
+      'test/**/*.test.ts',
+      'core/**/*.test.ts',
+      'log-server/**/*.test.ts',
+      'witness/**/*.test.ts',
+      'auditor-cli/**/*.test.ts',
+      'simulator/**/*.test.ts',
+    ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Two cores: keep the pool small so end-to-end tests that spawn servers are not starved.

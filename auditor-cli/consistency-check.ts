@@ -35,7 +35,11 @@ export function seenOf(cp: Checkpoint): SeenCheckpoint {
  * Proves `older` (size m) is a prefix of `newer` (size n > m) with tiles of the newer tree, and
  * classifies a failure. `newerSize` must be a size we verified a signed checkpoint for.
  */
-export async function proveExtends(client: TilesClient, older: { size: number; root: Hash }, newer: { size: number; root: Hash }): Promise<{ ok: boolean; why: 'ok' | 'fork' | 'bad-tiles'; proof: ProofStep[] }> {
+export async function proveExtends(
+  client: TilesClient,
+  older: { size: number; root: Hash },
+  newer: { size: number; root: Hash },
+): Promise<{ ok: boolean; why: 'ok' | 'fork' | 'bad-tiles'; proof: ProofStep[] }> {
   const reader = new TileNodeReader(client, newer.size);
   const { proof, oldSubtree } = await consistencyProofFromTiles(reader, older.size);
   const hashes = proofHashes(proof);
@@ -45,7 +49,11 @@ export async function proveExtends(client: TilesClient, older: { size: number; r
   return { ok: false, why, proof };
 }
 
-export async function checkConsistency(client: TilesClient, last: SeenCheckpoint | undefined, current: Checkpoint): Promise<ConsistencyOutcome> {
+export async function checkConsistency(
+  client: TilesClient,
+  last: SeenCheckpoint | undefined,
+  current: Checkpoint,
+): Promise<ConsistencyOutcome> {
   try {
     return await classify(client, last, current);
   } catch (e) {
@@ -55,23 +63,40 @@ export async function checkConsistency(client: TilesClient, last: SeenCheckpoint
   }
 }
 
-async function classify(client: TilesClient, last: SeenCheckpoint | undefined, current: Checkpoint): Promise<ConsistencyOutcome> {
+async function classify(
+  client: TilesClient,
+  last: SeenCheckpoint | undefined,
+  current: Checkpoint,
+): Promise<ConsistencyOutcome> {
   if (!last) return { kind: 'first' };
   const lastRoot = fromHex(last.rootHash, 32, 'saved root hash');
-  if (last.size === current.size) return bytesEqual(lastRoot, current.rootHash) ? { kind: 'same' } : { kind: 'split-view' };
+  if (last.size === current.size)
+    return bytesEqual(lastRoot, current.rootHash) ? { kind: 'same' } : { kind: 'split-view' };
   if (current.size > last.size) {
-    const r = await proveExtends(client, { size: last.size, root: lastRoot }, { size: current.size, root: current.rootHash });
+    const r = await proveExtends(
+      client,
+      { size: last.size, root: lastRoot },
+      { size: current.size, root: current.rootHash },
+    );
     if (r.ok) return { kind: 'grew', proof: r.proof };
     return r.why === 'fork' ? { kind: 'fork', proof: r.proof } : { kind: 'bad-tiles', proof: r.proof };
   }
   // A smaller tree than we saw. The larger one was verified earlier, so its tiles may be fetched.
   if (current.size === 0) return { kind: 'rollback', prefix: true, proof: [] };
-  const r = await proveExtends(client, { size: current.size, root: current.rootHash }, { size: last.size, root: lastRoot });
+  const r = await proveExtends(
+    client,
+    { size: current.size, root: current.rootHash },
+    { size: last.size, root: lastRoot },
+  );
   return { kind: 'rollback', prefix: r.ok, proof: r.proof };
 }
 
 /** A sentence for each outcome, for step 5's reason. */
-export function describeConsistency(outcome: ConsistencyOutcome, last: SeenCheckpoint | undefined, current: Checkpoint): string {
+export function describeConsistency(
+  outcome: ConsistencyOutcome,
+  last: SeenCheckpoint | undefined,
+  current: Checkpoint,
+): string {
   const from = last ? `${last.size}` : '?';
   switch (outcome.kind) {
     case 'first':

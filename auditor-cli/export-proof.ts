@@ -27,7 +27,13 @@ export interface ExportProofResult {
   readonly proof: readonly ProofStep[];
 }
 
-export async function exportProof(o: { log: string; index: number; policy?: Policy; timeoutMs?: number; retries?: number }): Promise<ExportProofResult> {
+export async function exportProof(o: {
+  log: string;
+  index: number;
+  policy?: Policy;
+  timeoutMs?: number;
+  retries?: number;
+}): Promise<ExportProofResult> {
   const client = new TilesClient(o.log, { timeoutMs: o.timeoutMs, retries: o.retries });
   let note: string;
   let head: Checkpoint;
@@ -35,7 +41,8 @@ export async function exportProof(o: { log: string; index: number; policy?: Poli
   if (o.policy) {
     const cp = await fetchAndVerifyCheckpoint(client, o.policy);
     checks = cp.checks;
-    if (!cp.trusted || !cp.quorumMet || cp.note === undefined) return { ok: false, checks, checkpointVerified: true, proof: [] };
+    if (!cp.trusted || !cp.quorumMet || cp.note === undefined)
+      return { ok: false, checks, checkpointVerified: true, proof: [] };
     note = cp.note;
     head = cp.trusted.checkpoint;
   } else {
@@ -49,8 +56,18 @@ export async function exportProof(o: { log: string; index: number; policy?: Poli
   const proof = await inclusionProofFromTiles(new TileNodeReader(client, head.size), o.index);
   const root = rootFromInclusionProof(o.index, head.size, leafHash(entry), proofHashes(proof));
   if (!root || !bytesEqual(root, head.rootHash)) {
-    throw new FleetlogError('bad_proof', `the log's tiles and entry bundle do not prove entry ${o.index} in its tree of size ${head.size}`);
+    throw new FleetlogError(
+      'bad_proof',
+      `the log's tiles and entry bundle do not prove entry ${o.index} in its tree of size ${head.size}`,
+    );
   }
   const text = formatTlogProof({ extra: entry, index: o.index, proof: proofHashes(proof), checkpoint: note });
-  return { ok: passed(checks), text, checks, checkpointVerified: o.policy !== undefined, checkpoint: seenOf(head), proof };
+  return {
+    ok: passed(checks),
+    text,
+    checks,
+    checkpointVerified: o.policy !== undefined,
+    checkpoint: seenOf(head),
+    proof,
+  };
 }

@@ -3,7 +3,17 @@
  * atomically (temp file in the same directory, fsync, rename) so a crash or a full disk never
  * leaves a half-written state that would make the next run forget what it saw.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FleetlogError } from '../core/errors.ts';
 import { MAX_POLICY_BYTES, parsePolicy, type Policy } from '../core/policy/policy.ts';

@@ -54,7 +54,14 @@ export interface AuditFleetResult {
   readonly fleetId?: string;
   readonly source: 'file' | 'fleet-bundle' | 'scan';
   readonly checks: CheckResult[];
-  readonly keyset?: { readonly version: number; readonly index: number; readonly leafHash: string; readonly keys: readonly FleetKey[]; readonly notBefore: number; readonly notAfter: number };
+  readonly keyset?: {
+    readonly version: number;
+    readonly index: number;
+    readonly leafHash: string;
+    readonly keys: readonly FleetKey[];
+    readonly notBefore: number;
+    readonly notAfter: number;
+  };
   readonly checkpoint?: { readonly origin: string; readonly size: number };
   readonly consistencyProof?: readonly ProofStep[];
   /** Entries scanned when the log had no /fleet-bundle endpoint. */
@@ -73,7 +80,9 @@ function failedBefore(checks: CheckResult[], from: StepNumber, why: string): Che
 export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleetResult> {
   const { policy, state } = options;
   const now = options.now ?? Math.floor(Date.now() / 1000);
-  const client = options.log ? new TilesClient(options.log, { timeoutMs: options.timeoutMs, retries: options.retries }) : undefined;
+  const client = options.log
+    ? new TilesClient(options.log, { timeoutMs: options.timeoutMs, retries: options.retries })
+    : undefined;
   let source: AuditFleetResult['source'] = 'file';
   let bundle: FleetBundle | undefined;
   let scanned: number | undefined;
@@ -83,14 +92,19 @@ export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleet
   // Gather the bundle.
   let bundleText = options.bundleText;
   if (bundleText === undefined) {
-    if (!client || options.fleetId === undefined) throw new TypeError('auditFleet needs a log and a fleet id, or a bundle');
+    if (!client || options.fleetId === undefined)
+      throw new TypeError('auditFleet needs a log and a fleet id, or a bundle');
     try {
       bundleText = await client.fleetBundle(options.fleetId);
       source = 'fleet-bundle';
     } catch (e) {
       if (isFleetlogError(e, 'too_large')) {
         // An endless or oversized answer is the log's fault: the bundle cannot be a valid one.
-        const checks = failedBefore([check(1, undefined, false, `the fleet bundle does not parse: ${e.message}`)], 2, 'an earlier step failed');
+        const checks = failedBefore(
+          [check(1, undefined, false, `the fleet bundle does not parse: ${e.message}`)],
+          2,
+          'an earlier step failed',
+        );
         return { ...base, trusted: false, source: 'fleet-bundle', checks };
       }
       if (!isFleetlogError(e, 'not_found')) throw e;
@@ -100,7 +114,18 @@ export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleet
         scan = await scanForFleet(client, policy, options.fleetId);
       } catch (s) {
         if (!isFleetlogError(s, 'bad_tile')) throw s;
-        const checks = failedBefore([check(1, undefined, false, `the key set could not be read: the log serves a malformed tile or entry bundle: ${s.message}`)], 2, 'an earlier step failed');
+        const checks = failedBefore(
+          [
+            check(
+              1,
+              undefined,
+              false,
+              `the key set could not be read: the log serves a malformed tile or entry bundle: ${s.message}`,
+            ),
+          ],
+          2,
+          'an earlier step failed',
+        );
         return { ...base, trusted: false, source, checks };
       }
       scanned = scan.scanned;
@@ -113,7 +138,11 @@ export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleet
     try {
       bundle = parseFleetBundle(bundleText!);
     } catch (e) {
-      const checks = failedBefore([check(1, undefined, false, `the fleet bundle does not parse: ${(e as Error).message}`)], 2, 'an earlier step failed');
+      const checks = failedBefore(
+        [check(1, undefined, false, `the fleet bundle does not parse: ${(e as Error).message}`)],
+        2,
+        'an earlier step failed',
+      );
       return { ...base, trusted: false, source, checks };
     }
   }
@@ -136,12 +165,25 @@ export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleet
     }
   }
 
-  const decision = decideFleetTrust({ policy, bundle, now, state, ...(consistencyProof ? { consistencyProof } : {}), ...(options.fleetId !== undefined ? { fleetId: options.fleetId } : {}) });
+  const decision = decideFleetTrust({
+    policy,
+    bundle,
+    now,
+    state,
+    ...(consistencyProof ? { consistencyProof } : {}),
+    ...(options.fleetId !== undefined ? { fleetId: options.fleetId } : {}),
+  });
   const checks = decision.steps.map((s) => {
     const c = fromStepResult(s);
-    if (c.status === 'fail' && s.step === 5 && outcome) return { ...c, reason: describeConsistency(outcome, last, signed!) };
-    if (c.status === 'fail' && s.step === 5 && !client && last && !options.consistencyProof) return { ...c, reason: `${c.reason} (offline: pass --log to compute it from the log's tiles)` };
-    if (c.status === 'fail' && s.step === 6 && evidenceMissing) return { ...c, reason: `the key set's deployment evidence ${decision.keyset?.evidence.slice(0, 16)}… is not in the log` };
+    if (c.status === 'fail' && s.step === 5 && outcome)
+      return { ...c, reason: describeConsistency(outcome, last, signed!) };
+    if (c.status === 'fail' && s.step === 5 && !client && last && !options.consistencyProof)
+      return { ...c, reason: `${c.reason} (offline: pass --log to compute it from the log's tiles)` };
+    if (c.status === 'fail' && s.step === 6 && evidenceMissing)
+      return {
+        ...c,
+        reason: `the key set's deployment evidence ${decision.keyset?.evidence.slice(0, 16)}… is not in the log`,
+      };
     return c;
   });
   checks.push(...decision.skipped.map((n) => skip(n, 'an earlier step failed')));
@@ -159,7 +201,18 @@ export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleet
     fleetId: k?.fleetId ?? options.fleetId,
     source,
     checks,
-    ...(k ? { keyset: { version: k.version, index: bundle.keyset.index, leafHash: toHex(leafHash(bundle.keyset.bytes)), keys: k.keys, notBefore: k.notBefore, notAfter: k.notAfter } } : {}),
+    ...(k
+      ? {
+          keyset: {
+            version: k.version,
+            index: bundle.keyset.index,
+            leafHash: toHex(leafHash(bundle.keyset.bytes)),
+            keys: k.keys,
+            notBefore: k.notBefore,
+            notAfter: k.notAfter,
+          },
+        }
+      : {}),
     ...(cp ? { checkpoint: cp } : {}),
     ...(outcome && 'proof' in outcome ? { consistencyProof: outcome.proof } : {}),
     ...(scanned !== undefined ? { scanned } : {}),
@@ -181,7 +234,11 @@ interface ScanResult {
 async function scanForFleet(client: TilesClient, policy: Policy, fleetId: string): Promise<ScanResult> {
   const cp = await fetchAndVerifyCheckpoint(client, policy);
   if (!cp.trusted || cp.note === undefined) {
-    const checks = [skip(1, 'the log serves no fleet bundle, and its checkpoint is not trusted, so it was not scanned'), skip(2, 'not scanned'), ...cp.checks];
+    const checks = [
+      skip(1, 'the log serves no fleet bundle, and its checkpoint is not trusted, so it was not scanned'),
+      skip(2, 'not scanned'),
+      ...cp.checks,
+    ];
     return { checks: failedBefore(checks, 5, 'an earlier step failed'), scanned: 0, evidenceMissing: false };
   }
   const size = cp.trusted.checkpoint.size;
@@ -225,9 +282,15 @@ async function scanForFleet(client: TilesClient, policy: Policy, fleetId: string
   const reader = new TileNodeReader(client, size);
   const ev = evidence.get(keyset.evidence);
   const keysetProof = proofHashes(await inclusionProofFromTiles(reader, keyset.index));
-  const evidenceEntry = ev ? { bytes: ev.bytes, index: ev.index, proof: proofHashes(await inclusionProofFromTiles(reader, ev.index)) } : { bytes: new Uint8Array(0), index: keyset.index, proof: [] };
+  const evidenceEntry = ev
+    ? { bytes: ev.bytes, index: ev.index, proof: proofHashes(await inclusionProofFromTiles(reader, ev.index)) }
+    : { bytes: new Uint8Array(0), index: keyset.index, proof: [] };
   return {
-    bundle: { keyset: { bytes: keyset.bytes, index: keyset.index, proof: keysetProof }, evidence: evidenceEntry, checkpoint: cp.note },
+    bundle: {
+      keyset: { bytes: keyset.bytes, index: keyset.index, proof: keysetProof },
+      evidence: evidenceEntry,
+      checkpoint: cp.note,
+    },
     checks: [],
     scanned: size,
     evidenceMissing: !ev,

@@ -13,12 +13,26 @@
  */
 export { auditFleet, type AuditFleetOptions, type AuditFleetResult } from './fleet-audit.ts';
 export { auditProof, type ProofAuditResult } from './proof-audit.ts';
-export { auditCheckpoint, auditConsistency, auditInclusion, type CheckpointResult, type InclusionResult, type LiveResult } from './low-level.ts';
+export {
+  auditCheckpoint,
+  auditConsistency,
+  auditInclusion,
+  type CheckpointResult,
+  type InclusionResult,
+  type LiveResult,
+} from './low-level.ts';
 export { exportProof, type ExportProofResult } from './export-proof.ts';
 export { auditLog, type AuditLogOptions, type AuditLogResult, type AuditProgress } from './log-audit/audit-log.ts';
 export { parseLogAuditState, serializeLogAuditState, type LogAuditState } from './log-audit/log-state.ts';
 export type { FleetHistoryState, KeysetEvent, Violation } from './log-audit/fleet-history.ts';
-export { monitorOnce, runMonitor, type Alert, type AlertKind, type MonitorOptions, type MonitorRound } from './monitor.ts';
+export {
+  monitorOnce,
+  runMonitor,
+  type Alert,
+  type AlertKind,
+  type MonitorOptions,
+  type MonitorRound,
+} from './monitor.ts';
 export { TilesClient } from './tiles-client.ts';
 export { consistencyProofFromTiles, inclusionProofFromTiles, TileNodeReader, type ProofStep } from './tile-proofs.ts';
 export { formatCheck, type CheckResult } from './report.ts';

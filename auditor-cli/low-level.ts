@@ -38,16 +38,27 @@ function clientFor(o: LiveOptions): TilesClient {
 }
 
 /** Steps 3 and 4 on the log's current checkpoint; the trusted checkpoint if both pass. */
-async function trustedHead(client: TilesClient, policy: Policy, checks: CheckResult[]): Promise<Checkpoint | undefined> {
+async function trustedHead(
+  client: TilesClient,
+  policy: Policy,
+  checks: CheckResult[],
+): Promise<Checkpoint | undefined> {
   const cp = await fetchAndVerifyCheckpoint(client, policy);
   checks.push(...cp.checks);
   return cp.trusted && cp.quorumMet ? cp.trusted.checkpoint : undefined;
 }
 
 /** Step 5 where a smaller tree than last seen is a rollback (unlike a client's step 5, which accepts a stale prefix). */
-async function step5(client: TilesClient, last: SeenCheckpoint | undefined, head: Checkpoint, checks: CheckResult[]): Promise<readonly ProofStep[]> {
+async function step5(
+  client: TilesClient,
+  last: SeenCheckpoint | undefined,
+  head: Checkpoint,
+  checks: CheckResult[],
+): Promise<readonly ProofStep[]> {
   if (last && last.origin !== head.origin) {
-    checks.push(check(5, undefined, false, `the last checkpoint seen is for origin ${last.origin}, not ${head.origin}`));
+    checks.push(
+      check(5, undefined, false, `the last checkpoint seen is for origin ${last.origin}, not ${head.origin}`),
+    );
     return [];
   }
   const outcome = await checkConsistency(client, last, head);
@@ -71,7 +82,13 @@ export async function auditCheckpoint(o: LiveOptions & { readonly state: ClientS
   }
   const proof = await step5(client, o.state.checkpoint, head, checks);
   const ok = passed(checks);
-  return { ok, checks, checkpoint: seenOf(head), proof, state: ok ? { ...o.state, checkpoint: seenOf(head) } : o.state };
+  return {
+    ok,
+    checks,
+    checkpoint: seenOf(head),
+    proof,
+    state: ok ? { ...o.state, checkpoint: seenOf(head) } : o.state,
+  };
 }
 
 export interface InclusionResult extends LiveResult {
@@ -83,7 +100,14 @@ export interface InclusionResult extends LiveResult {
  * Step 2 for entry `index` of the current tree. The leaf hash comes from `entry` (bytes the caller
  * holds), or `leafHash`, or else from the log's own entry bundle.
  */
-export async function auditInclusion(o: LiveOptions & { readonly index: number; readonly entry?: Uint8Array; readonly leafHash?: Hash; readonly state?: ClientState }): Promise<InclusionResult> {
+export async function auditInclusion(
+  o: LiveOptions & {
+    readonly index: number;
+    readonly entry?: Uint8Array;
+    readonly leafHash?: Hash;
+    readonly state?: ClientState;
+  },
+): Promise<InclusionResult> {
   const client = clientFor(o);
   const checks: CheckResult[] = [];
   const head = await trustedHead(client, o.policy, checks);
@@ -120,9 +144,14 @@ export async function auditInclusion(o: LiveOptions & { readonly index: number; 
   const root = rootFromInclusionProof(o.index, head.size, leaf, proofHashes(proof));
   const ok = root !== undefined && bytesEqual(root, head.rootHash);
   checks.push(
-    check(2, title, ok, ok
-      ? `leaf ${toHex(leaf)} (${from}) is entry ${o.index} of tree ${head.origin}@${head.size}`
-      : `leaf ${toHex(leaf)} (${from}) with the proof computed from the tiles leads to ${root ? toHex(root) : 'no root'}, not the signed root ${toHex(head.rootHash)}`),
+    check(
+      2,
+      title,
+      ok,
+      ok
+        ? `leaf ${toHex(leaf)} (${from}) is entry ${o.index} of tree ${head.origin}@${head.size}`
+        : `leaf ${toHex(leaf)} (${from}) with the proof computed from the tiles leads to ${root ? toHex(root) : 'no root'}, not the signed root ${toHex(head.rootHash)}`,
+    ),
   );
   return { ok: passed(checks), checks, checkpoint: seenOf(head), proof, index: o.index, leafHash: toHex(leaf) };
 }

@@ -19,14 +19,25 @@ import { sha256 } from '../core/crypto/sha256.ts';
 import { isFleetlogError } from '../core/errors.ts';
 import { openCheckpointWithPolicy } from '../core/policy/checkpoint-trust.ts';
 import { logForOrigin, type Policy } from '../core/policy/policy.ts';
-import { MAX_SPLIT_VIEW_EVIDENCE_LIST_BYTES, parseSplitViewEvidenceList, verifySplitViewEvidence } from '../core/split-view-evidence.ts';
+import {
+  MAX_SPLIT_VIEW_EVIDENCE_LIST_BYTES,
+  parseSplitViewEvidenceList,
+  verifySplitViewEvidence,
+} from '../core/split-view-evidence.ts';
 import { proveExtends } from './consistency-check.ts';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, fetchBounded } from './http/bounded-fetch.ts';
 import { auditLog, type AuditLogResult } from './log-audit/audit-log.ts';
 import type { LogAuditState } from './log-audit/log-state.ts';
 import { TilesClient } from './tiles-client.ts';
 
-export type AlertKind = 'invalid_checkpoint' | 'inconsistent' | 'rollback' | 'split_view' | 'new_keyset' | 'stale' | 'verification_failed';
+export type AlertKind =
+  | 'invalid_checkpoint'
+  | 'inconsistent'
+  | 'rollback'
+  | 'split_view'
+  | 'new_keyset'
+  | 'stale'
+  | 'verification_failed';
 
 const RULE_OF: Record<AlertKind, string> = {
   invalid_checkpoint: 'M1',
@@ -86,37 +97,72 @@ function auditAlerts(audit: AuditLogResult): Alert[] {
   const alerts: Alert[] = [];
   const at = `${audit.origin ?? audit.log}@${audit.size ?? '?'}`;
   for (const c of audit.checks.filter((x) => x.status === 'fail')) {
-    if (c.step === 3 || c.step === 4) alerts.push(alert('invalid_checkpoint', `step ${c.step} ${c.title}: ${c.reason}`, `m1:${c.step}:${at}:${audit.rootHash}`));
+    if (c.step === 3 || c.step === 4)
+      alerts.push(
+        alert('invalid_checkpoint', `step ${c.step} ${c.title}: ${c.reason}`, `m1:${c.step}:${at}:${audit.rootHash}`),
+      );
     else if (c.step === 5 && audit.consistency === 'rollback') alerts.push(alert('rollback', c.reason, `m3:${at}`));
     else if (c.step === 5) alerts.push(alert('inconsistent', c.reason, `m2:${at}:${audit.rootHash}`));
-    else if (c.step === 2) alerts.push(alert('verification_failed', `step 2 ${c.title}: ${c.reason}`, `l3:${at}:${audit.rootHash}`, 'L3'));
+    else if (c.step === 2)
+      alerts.push(alert('verification_failed', `step 2 ${c.title}: ${c.reason}`, `l3:${at}:${audit.rootHash}`, 'L3'));
     // The fleet-rule checks stay failed once broken; their new violations alert below.
   }
-  for (const v of audit.newViolations) alerts.push(alert('verification_failed', `[${v.rule}] ${v.message}`, `violation:${v.index}:${v.rule}`, v.rule));
+  for (const v of audit.newViolations)
+    alerts.push(alert('verification_failed', `[${v.rule}] ${v.message}`, `violation:${v.index}:${v.rule}`, v.rule));
   for (const k of audit.newKeysets) {
-    alerts.push(alert('new_keyset', `new key set for fleet ${k.fleetId}: version ${k.version}, ${k.keys} keys, at index ${k.index}${k.ok ? '' : ' (it breaks a fleet rule)'}`, `keyset:${k.index}`));
+    alerts.push(
+      alert(
+        'new_keyset',
+        `new key set for fleet ${k.fleetId}: version ${k.version}, ${k.keys} keys, at index ${k.index}${k.ok ? '' : ' (it breaks a fleet rule)'}`,
+        `keyset:${k.index}`,
+      ),
+    );
   }
   return alerts;
 }
 
 export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
   const now = o.now ?? (() => Math.floor(Date.now() / 1000));
-  const audit = await auditLog({ log: o.log, policy: o.policy, policyText: o.policyText, ...(o.state ? { state: o.state } : {}), workers: o.workers ?? 'auto', timeoutMs: o.timeoutMs, retries: o.retries, now: now() });
+  const audit = await auditLog({
+    log: o.log,
+    policy: o.policy,
+    policyText: o.policyText,
+    ...(o.state ? { state: o.state } : {}),
+    workers: o.workers ?? 'auto',
+    timeoutMs: o.timeoutMs,
+    retries: o.retries,
+    now: now(),
+  });
   const alerts = auditAlerts(audit);
   const warnings: string[] = [];
   const views: WitnessView[] = [];
 
   if (o.policy.quorum !== 'none' && audit.cosignedAt !== undefined) {
     const age = now() - audit.cosignedAt;
-    if (age > o.maxAgeSeconds) alerts.push(alert('stale', `the log's checkpoint (size ${audit.size}) was last cosigned ${age} s ago, more than ${o.maxAgeSeconds} s`, `stale:${audit.size}:${audit.cosignedAt}`));
+    if (age > o.maxAgeSeconds)
+      alerts.push(
+        alert(
+          'stale',
+          `the log's checkpoint (size ${audit.size}) was last cosigned ${age} s ago, more than ${o.maxAgeSeconds} s`,
+          `stale:${audit.size}:${audit.cosignedAt}`,
+        ),
+      );
   } else if (o.policy.quorum === 'none' && audit.state?.headSeenAt !== undefined) {
     // No witnesses required to date the checkpoint: it is stale when it has not changed for too long.
     const age = now() - audit.state.headSeenAt;
-    if (age > o.maxAgeSeconds) alerts.push(alert('stale', `the log's checkpoint (size ${audit.size}) has not changed for ${age} s, more than ${o.maxAgeSeconds} s`, `stale:${audit.size}:${audit.rootHash}`));
+    if (age > o.maxAgeSeconds)
+      alerts.push(
+        alert(
+          'stale',
+          `the log's checkpoint (size ${audit.size}) has not changed for ${age} s, more than ${o.maxAgeSeconds} s`,
+          `stale:${audit.size}:${audit.rootHash}`,
+        ),
+      );
   }
   const origin = audit.origin ?? (o.policy.logs.length === 1 ? o.policy.logs[0]!.verifier.name : undefined);
   if (origin === undefined) {
-    if (o.witnesses.length > 0) warnings.push('the log origin is unknown (its checkpoint did not verify), so witnesses were not consulted');
+    if (o.witnesses.length > 0)
+      warnings.push('the log origin is unknown (its checkpoint did not verify), so witnesses were not consulted');
     return { alerts, warnings, audit, witnesses: views, ...(audit.state ? { state: audit.state } : {}) };
   }
   const client = new TilesClient(o.log, { timeoutMs: o.timeoutMs, retries: o.retries });
@@ -128,12 +174,19 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
     const fetchOpts = { timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, retries: o.retries ?? DEFAULT_RETRIES };
     // What the witness last cosigned for this log: signed by the log, and cosigned by the witness.
     try {
-      const { body } = await fetchBounded(`${prefix}${originHash}/checkpoint`, { ...fetchOpts, maxBytes: MAX_CHECKPOINT_NOTE_BYTES });
+      const { body } = await fetchBounded(`${prefix}${originHash}/checkpoint`, {
+        ...fetchOpts,
+        maxBytes: MAX_CHECKPOINT_NOTE_BYTES,
+      });
       const trusted = openCheckpointWithPolicy(o.policy, decodeUtf8(body, 'witness checkpoint'));
       const seen = trusted.checkpoint;
       if (seen.origin !== origin) throw new Error(`it serves a checkpoint for ${seen.origin}`);
-      if (name !== undefined && !trusted.cosigners.has(name)) throw new Error(`its checkpoint carries no valid cosignature by witness ${name}`);
-      if (name === undefined) warnings.push(`witness ${url} is not in the policy (give NAME=URL or a policy witness URL), so its cosignature was not checked`);
+      if (name !== undefined && !trusted.cosigners.has(name))
+        throw new Error(`its checkpoint carries no valid cosignature by witness ${name}`);
+      if (name === undefined)
+        warnings.push(
+          `witness ${url} is not in the policy (give NAME=URL or a policy witness URL), so its cosignature was not checked`,
+        );
       views.push(await compareWithWitness(client, audit, seen, url, alerts));
     } catch (e) {
       views.push({ url, note: `not consulted: ${(e as Error).message}` });
@@ -141,14 +194,23 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
     }
     // Split-view evidence the witness publishes: this log's (GET /evidence/<hash>), else all of it.
     try {
-      const get = (path: string): Promise<{ body: Uint8Array }> => fetchBounded(`${prefix}${path}`, { ...fetchOpts, maxBytes: MAX_SPLIT_VIEW_EVIDENCE_LIST_BYTES });
-      const { body } = await get(`evidence/${originHash}`).catch((e: unknown) => (isFleetlogError(e, 'not_found') ? get('evidence') : Promise.reject(e)));
+      const get = (path: string): Promise<{ body: Uint8Array }> =>
+        fetchBounded(`${prefix}${path}`, { ...fetchOpts, maxBytes: MAX_SPLIT_VIEW_EVIDENCE_LIST_BYTES });
+      const { body } = await get(`evidence/${originHash}`).catch((e: unknown) =>
+        isFleetlogError(e, 'not_found') ? get('evidence') : Promise.reject(e),
+      );
       for (const doc of parseSplitViewEvidenceList(body)) {
         if (doc.origin !== origin || !logKey) continue;
         try {
           const verdict = verifySplitViewEvidence(doc, logKey);
           if (verdict.proven) {
-            alerts.push(alert('split_view', `witness ${url} holds proof of a split view: ${verdict.explanation}`, `evidence:${toHex(sha256(utf8(doc.cosigned + doc.presented)))}`));
+            alerts.push(
+              alert(
+                'split_view',
+                `witness ${url} holds proof of a split view: ${verdict.explanation}`,
+                `evidence:${toHex(sha256(utf8(doc.cosigned + doc.presented)))}`,
+              ),
+            );
           } else {
             warnings.push(`witness ${url} published evidence that proves no split view: ${verdict.explanation}`);
           }
@@ -168,28 +230,70 @@ function witnessOf(policy: Policy, spec: string): { url: string; name?: string }
   const eq = spec.indexOf('=');
   if (eq > 0 && policy.witnesses.has(spec.slice(0, eq))) return { url: spec.slice(eq + 1), name: spec.slice(0, eq) };
   const norm = (u: string): string => u.replace(/\/+$/, '');
-  for (const w of policy.witnesses.values()) if (w.url !== undefined && norm(w.url) === norm(spec)) return { url: spec, name: w.name };
+  for (const w of policy.witnesses.values())
+    if (w.url !== undefined && norm(w.url) === norm(spec)) return { url: spec, name: w.name };
   return { url: spec };
 }
 
 /** The witness's cosigned checkpoint and the log's must be one history; the larger tree's tiles prove it. */
-async function compareWithWitness(client: TilesClient, audit: AuditLogResult, seen: { size: number; rootHash: Uint8Array }, url: string, alerts: Alert[]): Promise<WitnessView> {
-  if (audit.size === undefined || audit.rootHash === undefined) return { url, size: seen.size, note: 'the log checkpoint did not verify' };
+async function compareWithWitness(
+  client: TilesClient,
+  audit: AuditLogResult,
+  seen: { size: number; rootHash: Uint8Array },
+  url: string,
+  alerts: Alert[],
+): Promise<WitnessView> {
+  if (audit.size === undefined || audit.rootHash === undefined)
+    return { url, size: seen.size, note: 'the log checkpoint did not verify' };
   const logRoot = fromHex(audit.rootHash, 32);
   const key = `witness:${url}:${seen.size}:${toHex(seen.rootHash)}:${audit.size}`;
   if (seen.size === audit.size) {
-    if (!bytesEqual(seen.rootHash, logRoot)) alerts.push(alert('split_view', `split view: witness ${url} cosigned root ${toHex(seen.rootHash)} for size ${seen.size}, the log serves us ${audit.rootHash}`, key));
+    if (!bytesEqual(seen.rootHash, logRoot))
+      alerts.push(
+        alert(
+          'split_view',
+          `split view: witness ${url} cosigned root ${toHex(seen.rootHash)} for size ${seen.size}, the log serves us ${audit.rootHash}`,
+          key,
+        ),
+      );
     return { url, size: seen.size, relation: 'same' };
   }
-  const [older, newer] = seen.size < audit.size ? [{ size: seen.size, root: seen.rootHash }, { size: audit.size, root: logRoot }] : [{ size: audit.size, root: logRoot }, { size: seen.size, root: seen.rootHash }];
+  const [older, newer] =
+    seen.size < audit.size
+      ? [
+          { size: seen.size, root: seen.rootHash },
+          { size: audit.size, root: logRoot },
+        ]
+      : [
+          { size: audit.size, root: logRoot },
+          { size: seen.size, root: seen.rootHash },
+        ];
   const r = await proveExtends(client, older, newer);
   const relation = seen.size < audit.size ? 'behind' : 'ahead';
   if (!r.ok && r.why === 'fork') {
-    alerts.push(alert('split_view', `split view: witness ${url} cosigned tree ${seen.size}, which is not one history with the tree ${audit.size} the log serves us`, key));
+    alerts.push(
+      alert(
+        'split_view',
+        `split view: witness ${url} cosigned tree ${seen.size}, which is not one history with the tree ${audit.size} the log serves us`,
+        key,
+      ),
+    );
   } else if (!r.ok) {
-    alerts.push(alert('verification_failed', `the log's tiles do not prove its tree ${newer.size} consistent with witness ${url}'s tree ${older.size}: they do not reach the signed root`, key, 'L3'));
+    alerts.push(
+      alert(
+        'verification_failed',
+        `the log's tiles do not prove its tree ${newer.size} consistent with witness ${url}'s tree ${older.size}: they do not reach the signed root`,
+        key,
+        'L3',
+      ),
+    );
   }
-  return { url, size: seen.size, relation, note: r.ok ? `consistent (${r.proof.length}-hash proof from tiles)` : r.why };
+  return {
+    url,
+    size: seen.size,
+    relation,
+    note: r.ok ? `consistent (${r.proof.length}-hash proof from tiles)` : r.why,
+  };
 }
 
 export interface MonitorLoopOptions {
@@ -235,10 +339,14 @@ export async function runMonitor(options: MonitorOptions, loop: MonitorLoopOptio
     if (loop.signal?.aborted) return 0;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, loop.intervalSeconds * 1000);
-      loop.signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
+      loop.signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
     if (loop.signal?.aborted) return 0;
   }
@@ -250,7 +358,13 @@ function runHook(command: string, alert: Alert, origin: string | undefined): Pro
     const child = spawn(command, {
       shell: true,
       stdio: ['pipe', 2, 2],
-      env: { ...process.env, FLEETLOG_ALERT_KIND: alert.kind, FLEETLOG_ALERT_RULE: alert.rule, FLEETLOG_ALERT_MESSAGE: alert.message, FLEETLOG_LOG_ORIGIN: origin ?? '' },
+      env: {
+        ...process.env,
+        FLEETLOG_ALERT_KIND: alert.kind,
+        FLEETLOG_ALERT_RULE: alert.rule,
+        FLEETLOG_ALERT_MESSAGE: alert.message,
+        FLEETLOG_LOG_ORIGIN: origin ?? '',
+      },
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', () => {

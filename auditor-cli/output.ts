@@ -3,7 +3,12 @@
  * JSON with --json (bytes as lowercase hex). Human text goes to stdout, warnings to stderr.
  */
 import { toHex } from '../core/bytes.ts';
-import { EVENTS_PER_FLEET, type FleetHistoryState, type FleetRecord, type TimelineEvent } from './log-audit/fleet-history.ts';
+import {
+  EVENTS_PER_FLEET,
+  type FleetHistoryState,
+  type FleetRecord,
+  type TimelineEvent,
+} from './log-audit/fleet-history.ts';
 import { formatChecks, type CheckResult } from './report.ts';
 import { describeProof, type ProofStep } from './tile-proofs.ts';
 
@@ -51,18 +56,29 @@ export function timelineBlock(history: FleetHistoryState): string {
   if (fleets.length === 0) return 'timeline: no fleets in this log';
   const events = fleets.flatMap(([id, f]) => f.events.map((e) => ({ id, e }))).sort((a, b) => a.e.index - b.e.index);
   const hidden = history.deployments + history.keysets - events.length;
-  const lines = [`timeline (log order): ${fleets.length} fleet${fleets.length === 1 ? '' : 's'}, ${history.deployments} deployments, ${history.keysets} key sets`];
-  if (hidden > 0) lines.push(`  … ${hidden} earlier event${hidden === 1 ? '' : 's'} not kept (the last ${EVENTS_PER_FLEET} per fleet are)`);
+  const lines = [
+    `timeline (log order): ${fleets.length} fleet${fleets.length === 1 ? '' : 's'}, ${history.deployments} deployments, ${history.keysets} key sets`,
+  ];
+  if (hidden > 0)
+    lines.push(
+      `  … ${hidden} earlier event${hidden === 1 ? '' : 's'} not kept (the last ${EVENTS_PER_FLEET} per fleet are)`,
+    );
   lines.push(...events.map(({ id, e }) => eventLine(id, e, history)));
   lines.push('fleets:');
   for (const [id, f] of fleets.sort(([, a], [, b]) => a.firstIndex - b.firstIndex)) lines.push(fleetLine(id, f));
   if (history.warningCount > 0) {
-    lines.push(`warnings (${history.warningCount}):`, ...history.warnings.slice(0, 20).map((w) => `  [${w.rule}] ${w.message}`));
+    lines.push(
+      `warnings (${history.warningCount}):`,
+      ...history.warnings.slice(0, 20).map((w) => `  [${w.rule}] ${w.message}`),
+    );
   }
   return lines.join('\n');
 }
 
 function fleetLine(id: string, f: FleetRecord): string {
-  const current = f.version !== undefined ? `latest key set v${f.version} at #${f.index}, valid until ${day(f.notAfter!)}` : 'no key set';
+  const current =
+    f.version !== undefined
+      ? `latest key set v${f.version} at #${f.index}, valid until ${day(f.notAfter!)}`
+      : 'no key set';
   return `  ${id}: ${f.deployments} deployment${f.deployments === 1 ? '' : 's'}, ${f.keysets} key set${f.keysets === 1 ? '' : 's'}, ${current}`;
 }

@@ -18,7 +18,8 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): P
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: 'audit log |{bar}| {percentage}% | {value}/{total} entries | {rate} entries/s | {mb} MB | ETA {eta_formatted}',
+      format:
+        'audit log |{bar}| {percentage}% | {value}/{total} entries | {rate} entries/s | {mb} MB | ETA {eta_formatted}',
       etaBuffer: 50,
       hideCursor: true,
       clearOnComplete: false,

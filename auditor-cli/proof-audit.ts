@@ -25,16 +25,38 @@ export interface ProofAuditResult {
   readonly entryType?: string;
 }
 
-export async function auditProof(o: { text: string; policy: Policy; entry?: Uint8Array; now?: number }): Promise<ProofAuditResult> {
+export async function auditProof(o: {
+  text: string;
+  policy: Policy;
+  entry?: Uint8Array;
+  now?: number;
+}): Promise<ProofAuditResult> {
   if (o.text.indexOf(`\n${TLOG_PROOF_HEADER}\n`) >= 0) {
-    const r = await auditFleet({ policy: o.policy, bundleText: o.text, state: EMPTY_STATE, ...(o.now !== undefined ? { now: o.now } : {}) });
-    return { ok: r.trusted, kind: 'fleet-bundle', checks: r.checks, ...(r.keyset ? { index: r.keyset.index, entryType: FLEET_KEYSET_TYPE } : {}) };
+    const r = await auditFleet({
+      policy: o.policy,
+      bundleText: o.text,
+      state: EMPTY_STATE,
+      ...(o.now !== undefined ? { now: o.now } : {}),
+    });
+    return {
+      ok: r.trusted,
+      kind: 'fleet-bundle',
+      checks: r.checks,
+      ...(r.keyset ? { index: r.keyset.index, entryType: FLEET_KEYSET_TYPE } : {}),
+    };
   }
   const proof = parseTlogProof(o.text);
   const entry = proof.extra ?? o.entry;
   const checks: CheckResult[] = [];
   if (!entry) {
-    checks.push(check(2, 'entry inclusion in the checkpoint', false, 'the proof carries no entry (no extra line); pass the entry with --entry FILE'));
+    checks.push(
+      check(
+        2,
+        'entry inclusion in the checkpoint',
+        false,
+        'the proof carries no entry (no extra line); pass the entry with --entry FILE',
+      ),
+    );
     return { ok: false, kind: 'tlog-proof', checks, index: proof.index };
   }
   const s2 = step2Inclusion(proof.checkpoint, entry, proof.index, proof.proof);
@@ -46,10 +68,20 @@ export async function auditProof(o: { text: string; policy: Policy; entry?: Uint
       const decoded = decodeEntry(entry);
       entryType = decoded.type;
       if (decoded.type === FLEET_KEYSET_TYPE) {
-        checks.push(fromStepResult(step1Signatures(o.policy, decoded)), fromStepResult(step8Validity(decoded, o.now ?? Math.floor(Date.now() / 1000))));
+        checks.push(
+          fromStepResult(step1Signatures(o.policy, decoded)),
+          fromStepResult(step8Validity(decoded, o.now ?? Math.floor(Date.now() / 1000))),
+        );
       } else {
         const problems = evidenceProblems(decoded, o.policy.hsmVendors);
-        checks.push(check(6, 'deployment evidence valid', problems.length === 0, problems.length === 0 ? `${decoded.hsms.length} HSMs attested by pinned vendor keys` : problems.join('; ')));
+        checks.push(
+          check(
+            6,
+            'deployment evidence valid',
+            problems.length === 0,
+            problems.length === 0 ? `${decoded.hsms.length} HSMs attested by pinned vendor keys` : problems.join('; '),
+          ),
+        );
       }
     } catch (e) {
       checks.push(check(undefined, 'a well-formed fleetlog entry', false, (e as Error).message));

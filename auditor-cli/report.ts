@@ -17,9 +17,16 @@ export interface CheckResult {
 
 export const passed = (checks: readonly CheckResult[]): boolean => checks.every((c) => c.status !== 'fail');
 
-export function check(step: StepNumber | undefined, title: string | undefined, ok: boolean, reason: string): CheckResult {
+export function check(
+  step: StepNumber | undefined,
+  title: string | undefined,
+  ok: boolean,
+  reason: string,
+): CheckResult {
   const t = title ?? (step !== undefined ? STEP_TITLES[step] : '');
-  return step === undefined ? { title: t, status: ok ? 'pass' : 'fail', reason } : { step, title: t, status: ok ? 'pass' : 'fail', reason };
+  return step === undefined
+    ? { title: t, status: ok ? 'pass' : 'fail', reason }
+    : { step, title: t, status: ok ? 'pass' : 'fail', reason };
 }
 
 export function skip(step: StepNumber, reason: string): CheckResult {

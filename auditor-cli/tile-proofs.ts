@@ -62,7 +62,9 @@ async function proofFromPlan(reader: TileNodeReader, plan: ProofPlan): Promise<P
   const steps: ProofStep[] = [];
   let at = 0;
   plan.groups.forEach((count, i) => {
-    const nodes = plan.nodes.slice(at, at + count).map((n) => ({ level: n.level, index: n.index, tile: reader.tileOf(n) }));
+    const nodes = plan.nodes
+      .slice(at, at + count)
+      .map((n) => ({ level: n.level, index: n.index, tile: reader.tileOf(n) }));
     steps.push({ hash: proof[i]!, nodes });
     at += count;
   });

@@ -37,7 +37,8 @@ function logPrefix(url: string): string {
   } catch {
     throw new FleetlogError('usage', `not a URL: ${JSON.stringify(url)}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new FleetlogError('usage', `log URL must be http or https, got ${parsed.protocol}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new FleetlogError('usage', `log URL must be http or https, got ${parsed.protocol}`);
   return parsed.href.endsWith('/') ? parsed.href : `${parsed.href}/`;
 }
 
@@ -54,7 +55,11 @@ export class TilesClient {
   }
 
   async get(path: string, maxBytes: number): Promise<Uint8Array> {
-    const { body } = await fetchBounded(this.prefix + path, { maxBytes, timeoutMs: this.#timeoutMs, retries: this.#retries });
+    const { body } = await fetchBounded(this.prefix + path, {
+      maxBytes,
+      timeoutMs: this.#timeoutMs,
+      retries: this.#retries,
+    });
     this.stats.requests += 1;
     this.stats.bytes += body.length;
     return body;
@@ -65,7 +70,11 @@ export class TilesClient {
     try {
       return decodeUtf8(await this.get('checkpoint', MAX_CHECKPOINT_NOTE_BYTES), 'checkpoint');
     } catch (e) {
-      if (isFleetlogError(e, 'too_large')) throw new FleetlogError('bad_checkpoint', `the log's checkpoint is larger than ${MAX_CHECKPOINT_NOTE_BYTES} bytes`);
+      if (isFleetlogError(e, 'too_large'))
+        throw new FleetlogError(
+          'bad_checkpoint',
+          `the log's checkpoint is larger than ${MAX_CHECKPOINT_NOTE_BYTES} bytes`,
+        );
       throw e;
     }
   }
@@ -76,29 +85,46 @@ export class TilesClient {
    * instead and its prefix used, as C2SP tlog-tiles allows.
    */
   async tile(tile: TileId, verifiedSize: number): Promise<Uint8Array> {
-    return this.#tileLike(tile, verifiedSize, 'hashes', async (path, width) => {
-      const data = await this.#capped(path, width * HASH_SIZE, `tile ${path}`);
-      if (data.length !== width * HASH_SIZE) throw new FleetlogError('bad_tile', `tile ${path} is ${data.length} bytes; a tile of width ${width} is exactly ${width * HASH_SIZE}`);
-      return data;
-    }, (data) => data.subarray(0, tile.width * HASH_SIZE));
+    return this.#tileLike(
+      tile,
+      verifiedSize,
+      'hashes',
+      async (path, width) => {
+        const data = await this.#capped(path, width * HASH_SIZE, `tile ${path}`);
+        if (data.length !== width * HASH_SIZE)
+          throw new FleetlogError(
+            'bad_tile',
+            `tile ${path} is ${data.length} bytes; a tile of width ${width} is exactly ${width * HASH_SIZE}`,
+          );
+        return data;
+      },
+      (data) => data.subarray(0, tile.width * HASH_SIZE),
+    );
   }
 
   /** The entries of `tile` (level 0), exactly `tile.width` of them or `bad_tile`. */
   async entryBundle(tile: TileId, verifiedSize: number): Promise<Uint8Array[]> {
-    return this.#tileLike(tile, verifiedSize, 'entries', async (path, width) => {
-      const data = await this.#capped(path, width * (MAX_ENTRY_BYTES + 2), `entry bundle ${path}`);
-      try {
-        return decodeEntryBundle(data, width);
-      } catch (e) {
-        throw new FleetlogError('bad_tile', `entry bundle ${path}: ${(e as Error).message}`);
-      }
-    }, (entries) => entries.slice(0, tile.width));
+    return this.#tileLike(
+      tile,
+      verifiedSize,
+      'entries',
+      async (path, width) => {
+        const data = await this.#capped(path, width * (MAX_ENTRY_BYTES + 2), `entry bundle ${path}`);
+        try {
+          return decodeEntryBundle(data, width);
+        } catch (e) {
+          throw new FleetlogError('bad_tile', `entry bundle ${path}: ${(e as Error).message}`);
+        }
+      },
+      (entries) => entries.slice(0, tile.width),
+    );
   }
 
   /** Entry `index` of the verified tree of `verifiedSize` leaves, from its entry bundle. */
   async entry(index: number, verifiedSize: number): Promise<Uint8Array> {
     const tile = tileInTree(0, Math.floor(index / TILE_WIDTH), verifiedSize);
-    if (!tile || index < 0) throw new FleetlogError('internal', `entry ${index} is not in the verified tree of size ${verifiedSize}`);
+    if (!tile || index < 0)
+      throw new FleetlogError('internal', `entry ${index} is not in the verified tree of size ${verifiedSize}`);
     return (await this.entryBundle(tile, verifiedSize))[index % TILE_WIDTH]!;
   }
 
@@ -115,13 +141,26 @@ export class TilesClient {
 
   /** fleetlog's log-server: the offline fleet bundle for a fleet (text; parse and verify it yourself). */
   async fleetBundle(fleetId: string): Promise<string> {
-    return decodeUtf8(await this.get(`fleet-bundle/${encodeURIComponent(fleetId)}`, MAX_FLEET_BUNDLE_BYTES), 'fleet bundle');
+    return decodeUtf8(
+      await this.get(`fleet-bundle/${encodeURIComponent(fleetId)}`, MAX_FLEET_BUNDLE_BYTES),
+      'fleet bundle',
+    );
   }
 
-  async #tileLike<T>(tile: TileId, verifiedSize: number, kind: 'hashes' | 'entries', fetchOne: (path: string, width: number) => Promise<T>, prefixOfFull: (full: T) => T): Promise<T> {
-    if (kind === 'entries' && tile.level !== 0) throw new FleetlogError('internal', 'entry bundles exist only at level 0');
+  async #tileLike<T>(
+    tile: TileId,
+    verifiedSize: number,
+    kind: 'hashes' | 'entries',
+    fetchOne: (path: string, width: number) => Promise<T>,
+    prefixOfFull: (full: T) => T,
+  ): Promise<T> {
+    if (kind === 'entries' && tile.level !== 0)
+      throw new FleetlogError('internal', 'entry bundles exist only at level 0');
     if (!treeCoversTile(tile, verifiedSize)) {
-      throw new FleetlogError('internal', `refusing to fetch ${tilePath(tile, kind)}: the verified tree of size ${verifiedSize} does not cover it`);
+      throw new FleetlogError(
+        'internal',
+        `refusing to fetch ${tilePath(tile, kind)}: the verified tree of size ${verifiedSize} does not cover it`,
+      );
     }
     const path = tilePath(tile, kind);
     try {
@@ -138,7 +177,8 @@ export class TilesClient {
     try {
       return await this.get(path, maxBytes);
     } catch (e) {
-      if (isFleetlogError(e, 'too_large')) throw new FleetlogError('bad_tile', `${what} is longer than the ${maxBytes} bytes its width allows`);
+      if (isFleetlogError(e, 'too_large'))
+        throw new FleetlogError('bad_tile', `${what} is longer than the ${maxBytes} bytes its width allows`);
       throw e;
     }
   }

@@ -18,19 +18,26 @@ export interface CheckpointSteps {
 
 export function verifyCheckpointNote(policy: Policy, note: string): CheckpointSteps {
   const s3 = step3CheckpointSignature(policy, note);
-  if (!s3.ok || !s3.trusted) return { checks: [fromStepResult(s3), skip(4, 'the checkpoint is not trusted')], quorumMet: false };
+  if (!s3.ok || !s3.trusted)
+    return { checks: [fromStepResult(s3), skip(4, 'the checkpoint is not trusted')], quorumMet: false };
   const s4 = step4Quorum(s3.trusted);
   return { checks: [fromStepResult(s3), fromStepResult(s4)], trusted: s3.trusted, quorumMet: s4.ok };
 }
 
 /** Fetches the log's checkpoint and runs steps 3 and 4; an oversized note fails step 3. */
-export async function fetchAndVerifyCheckpoint(client: TilesClient, policy: Policy): Promise<CheckpointSteps & { note?: string }> {
+export async function fetchAndVerifyCheckpoint(
+  client: TilesClient,
+  policy: Policy,
+): Promise<CheckpointSteps & { note?: string }> {
   let note: string;
   try {
     note = await client.checkpoint();
   } catch (e) {
     if (isFleetlogError(e, 'bad_checkpoint') || isFleetlogError(e, 'bad_encoding')) {
-      return { checks: [check(3, undefined, false, `${e.code}: ${e.message}`), skip(4, 'the checkpoint is not trusted')], quorumMet: false };
+      return {
+        checks: [check(3, undefined, false, `${e.code}: ${e.message}`), skip(4, 'the checkpoint is not trusted')],
+        quorumMet: false,
+      };
     }
     throw e;
   }

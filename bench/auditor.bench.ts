@@ -27,7 +27,14 @@ import { TILE_WIDTH } from '../core/merkle/tiles.ts';
 import { auditLog, type AuditProgress } from '../auditor-cli/log-audit/audit-log.ts';
 import { genericEntry, makeLogKeys, SyntheticLog } from '../test/auditor/support/synthetic-log.ts';
 import type { SyntheticServerInfo } from '../test/auditor/support/synthetic-server-worker.ts';
-import { deployment, fleetBundleFor, keyset, makeFleetKeys, policyText, TEST_NOW } from '../test/auditor/support/fleet-fixtures.ts';
+import {
+  deployment,
+  fleetBundleFor,
+  keyset,
+  makeFleetKeys,
+  policyText,
+  TEST_NOW,
+} from '../test/auditor/support/fleet-fixtures.ts';
 import { figure, percentile, type Figure } from './harness.ts';
 
 const GENERIC_ENTRIES = Number(process.env.FLEETLOG_BENCH_AUDIT_ENTRIES ?? 1_000_000);
@@ -46,7 +53,9 @@ interface ServedLog extends SyntheticServerInfo {
 /** Builds and serves a synthetic log in a child process (test/auditor/support/synthetic-server-worker.ts). */
 async function serveInProcess(kind: 'generic' | 'fleet', entries: number): Promise<ServedLog> {
   const script = fileURLToPath(new URL('../test/auditor/support/synthetic-server-worker.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, kind, String(entries)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, kind, String(entries)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const info = await new Promise<SyntheticServerInfo>((resolve, reject) => {
     let out = '';
@@ -84,7 +93,8 @@ function rawHashRate(count: number): { wall: number; cpu: number } {
   const viaBuffer = (): void => {
     for (let t = 0; t < prefixed.length; t += TILE_WIDTH) {
       let level: Buffer[] = [];
-      for (let i = t; i < Math.min(prefixed.length, t + TILE_WIDTH); i++) level.push(nodeHash('sha256', prefixed[i]!, 'buffer') as unknown as Buffer);
+      for (let i = t; i < Math.min(prefixed.length, t + TILE_WIDTH); i++)
+        level.push(nodeHash('sha256', prefixed[i]!, 'buffer') as unknown as Buffer);
       while (level.length > 1) {
         const next: Buffer[] = [];
         for (let i = 0; i + 1 < level.length; i += 2) {
@@ -101,7 +111,8 @@ function rawHashRate(count: number): { wall: number; cpu: number } {
   const viaBinary = (): void => {
     for (let t = 0; t < prefixed.length; t += TILE_WIDTH) {
       let level: string[] = [];
-      for (let i = t; i < Math.min(prefixed.length, t + TILE_WIDTH); i++) level.push(nodeHash('sha256', prefixed[i]!, 'binary'));
+      for (let i = t; i < Math.min(prefixed.length, t + TILE_WIDTH); i++)
+        level.push(nodeHash('sha256', prefixed[i]!, 'binary'));
       while (level.length > 1) {
         const next: string[] = [];
         for (let i = 0; i + 1 < level.length; i += 2) {
@@ -127,7 +138,10 @@ function rawHashRate(count: number): { wall: number; cpu: number } {
   return a.wall > b.wall ? a : b;
 }
 
-async function auditRun(served: ServedLog, heap?: number[]): Promise<{ rate: number; cpuRate: number; workers: number }> {
+async function auditRun(
+  served: ServedLog,
+  heap?: number[],
+): Promise<{ rate: number; cpuRate: number; workers: number }> {
   const marks = [0.25, 0.5, 0.75, 1];
   let gcMs = 0;
   const onProgress = (p: AuditProgress): void => {
@@ -143,7 +157,13 @@ async function auditRun(served: ServedLog, heap?: number[]): Promise<{ rate: num
   };
   const cpu0 = process.cpuUsage();
   const start = performance.now();
-  const r = await auditLog({ log: served.url, policy: parsePolicy(served.policyText), policyText: served.policyText, workers: 'auto', onProgress });
+  const r = await auditLog({
+    log: served.url,
+    policy: parsePolicy(served.policyText),
+    policyText: served.policyText,
+    workers: 'auto',
+    onProgress,
+  });
   const seconds = (performance.now() - start - gcMs) / 1000;
   const cpu = process.cpuUsage(cpu0);
   if (!r.ok) throw new Error(`benchmark log did not verify: ${JSON.stringify(r.checks)}`);
@@ -163,9 +183,25 @@ async function genericLogFigures(): Promise<Figure[]> {
     const after = rawHashRate(Math.min(GENERIC_ENTRIES, 300_000));
     const mb = (b: number | undefined): number => (b ?? NaN) / 1e6;
     return [
-      figure(`audit log: ${GENERIC_ENTRIES} generic entries over local HTTP (${run.workers} hashing worker + main thread)`, run.rate, 'entries/s', { name: 'raw node:crypto SHA-256 of the same leaves and tile nodes, one core', value: (before.wall + after.wall) / 2 }),
-      figure('audit log: generic entries per CPU-second of the auditor (all its threads; load-independent)', run.cpuRate, 'entries/CPU-s', { name: 'raw node:crypto SHA-256, entries per CPU-second', value: (before.cpu + after.cpu) / 2 }),
-      figure('audit log: auditor heap after GC at 100% of the log', mb(heap[heap.length - 1]), 'MB', { name: 'auditor heap after GC at 25% of the log', value: mb(heap[0]) }),
+      figure(
+        `audit log: ${GENERIC_ENTRIES} generic entries over local HTTP (${run.workers} hashing worker + main thread)`,
+        run.rate,
+        'entries/s',
+        {
+          name: 'raw node:crypto SHA-256 of the same leaves and tile nodes, one core',
+          value: (before.wall + after.wall) / 2,
+        },
+      ),
+      figure(
+        'audit log: generic entries per CPU-second of the auditor (all its threads; load-independent)',
+        run.cpuRate,
+        'entries/CPU-s',
+        { name: 'raw node:crypto SHA-256, entries per CPU-second', value: (before.cpu + after.cpu) / 2 },
+      ),
+      figure('audit log: auditor heap after GC at 100% of the log', mb(heap[heap.length - 1]), 'MB', {
+        name: 'auditor heap after GC at 25% of the log',
+        value: mb(heap[0]),
+      }),
     ];
   } finally {
     await served.stop();
@@ -177,7 +213,11 @@ function rawVerifyRate(size: number): { wall: number; cpu: number } {
   const signer = makeFleetKeys().publisher.signer;
   const message = new Uint8Array(size);
   const signature = signer.sign(message);
-  const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(signer.publicKey.bytes)]), format: 'der', type: 'spki' });
+  const key = createPublicKey({
+    key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(signer.publicKey.bytes)]),
+    format: 'der',
+    type: 'spki',
+  });
   const n = 3000;
   const cpu0 = process.cpuUsage();
   const start = performance.now();
@@ -195,8 +235,24 @@ async function fleetLogFigures(): Promise<Figure[]> {
     // Raw: the same number of verifies, plus one SHA-256 per entry (negligible next to them).
     const perEntry = served.verifies / served.size;
     return [
-      figure(`audit log: ${served.size} fleetlog entries (${perEntry.toFixed(2)} signatures each) over local HTTP (${run.workers} worker + main thread)`, run.rate, 'entries/s', { name: 'raw node:crypto Ed25519 verifies of the same signatures, one core', value: (before.wall + after.wall) / 2 / perEntry }),
-      figure('audit log: fleetlog entries per CPU-second of the auditor (all its threads; load-independent)', run.cpuRate, 'entries/CPU-s', { name: 'raw node:crypto Ed25519 verifies, entries per CPU-second', value: (before.cpu + after.cpu) / 2 / perEntry }),
+      figure(
+        `audit log: ${served.size} fleetlog entries (${perEntry.toFixed(2)} signatures each) over local HTTP (${run.workers} worker + main thread)`,
+        run.rate,
+        'entries/s',
+        {
+          name: 'raw node:crypto Ed25519 verifies of the same signatures, one core',
+          value: (before.wall + after.wall) / 2 / perEntry,
+        },
+      ),
+      figure(
+        'audit log: fleetlog entries per CPU-second of the auditor (all its threads; load-independent)',
+        run.cpuRate,
+        'entries/CPU-s',
+        {
+          name: 'raw node:crypto Ed25519 verifies, entries per CPU-second',
+          value: (before.cpu + after.cpu) / 2 / perEntry,
+        },
+      ),
     ];
   } finally {
     await served.stop();
@@ -227,11 +283,20 @@ function trustDecisionFigures(): Figure[] {
   // The signatures it must check: 2 on the key set, 3 HSM attestations, the log's, 2 cosignatures.
   const sigs = 8;
   const rawMs = (1000 / rawVerifyRate(400).cpu) * sigs;
-  return [figure('trust decision for one fleet (decideFleetTrust), median CPU', percentile(cpu, 50), 'ms', { name: `raw node:crypto CPU for its ${sigs} Ed25519 verifies`, value: rawMs })];
+  return [
+    figure('trust decision for one fleet (decideFleetTrust), median CPU', percentile(cpu, 50), 'ms', {
+      name: `raw node:crypto CPU for its ${sigs} Ed25519 verifies`,
+      value: rawMs,
+    }),
+  ];
 }
 
 export async function run(): Promise<Figure[]> {
   // The machine is shared: its load says how much of the two cores the auditor actually had.
-  const load = figure('auditor benchmarks: machine load average (1 min) at the start', loadavg()[0]!, 'runnable processes');
+  const load = figure(
+    'auditor benchmarks: machine load average (1 min) at the start',
+    loadavg()[0]!,
+    'runnable processes',
+  );
   return [load, ...trustDecisionFigures(), ...(await fleetLogFigures()), ...(await genericLogFigures())];
 }

@@ -48,7 +48,8 @@ function medianInterleaved(rounds: number, sides: Record<string, () => void>): R
     for (const [name, fn] of Object.entries(sides)) (times[name] ??= []).push(cpuMs(fn));
   }
   const median: Record<string, number> = {};
-  for (const [name, list] of Object.entries(times)) median[name] = list.sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
+  for (const [name, list] of Object.entries(times))
+    median[name] = list.sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
   return median;
 }
 
@@ -69,7 +70,13 @@ class FlatTree implements SyncHashReader {
       const count = Math.floor(level.length / HASH_SIZE / 2);
       const next = new Uint8Array(count * HASH_SIZE);
       for (let i = 0; i < count; i++) {
-        next.set(nodeHash(level.subarray(2 * i * HASH_SIZE, (2 * i + 1) * HASH_SIZE), level.subarray((2 * i + 1) * HASH_SIZE, (2 * i + 2) * HASH_SIZE)), i * HASH_SIZE);
+        next.set(
+          nodeHash(
+            level.subarray(2 * i * HASH_SIZE, (2 * i + 1) * HASH_SIZE),
+            level.subarray((2 * i + 1) * HASH_SIZE, (2 * i + 2) * HASH_SIZE),
+          ),
+          i * HASH_SIZE,
+        );
       }
       this.levels.push(next);
       level = next;
@@ -136,9 +143,23 @@ export async function run(): Promise<Figure[]> {
     });
     if (root?.length !== HASH_SIZE) throw new Error('no root');
     const rate = (ms: number): number => ((N - 1) * 1000) / ms;
-    figures.push(figure('core: Merkle root of 1,048,576 leaves (rootOfLeafHashes), node hashes per CPU second [goal ratio >= 0.67]', rate(best.core!), 'hashes/s', { name: RAW_NAME, value: rate(best.raw!) }));
+    figures.push(
+      figure(
+        'core: Merkle root of 1,048,576 leaves (rootOfLeafHashes), node hashes per CPU second [goal ratio >= 0.67]',
+        rate(best.core!),
+        'hashes/s',
+        { name: RAW_NAME, value: rate(best.raw!) },
+      ),
+    );
     const outputs = medianInterleaved(9, { buffer: () => rawHashesBuffer(100_000), hex: () => rawHashes(100_000) });
-    figures.push(figure("info: raw crypto.hash('sha256', 65 bytes, 'buffer') vs its hex output", (100_000 * 1000) / outputs.buffer!, 'hashes/s', { name: RAW_NAME, value: (100_000 * 1000) / outputs.hex! }));
+    figures.push(
+      figure(
+        "info: raw crypto.hash('sha256', 65 bytes, 'buffer') vs its hex output",
+        (100_000 * 1000) / outputs.buffer!,
+        'hashes/s',
+        { name: RAW_NAME, value: (100_000 * 1000) / outputs.hex! },
+      ),
+    );
     const appendBest = medianInterleaved(3, {
       core: () => {
         const f = Frontier.empty();
@@ -146,7 +167,14 @@ export async function run(): Promise<Figure[]> {
       },
       raw: () => rawHashes(N - 1),
     });
-    figures.push(figure('info: Frontier.append of 1,048,576 leaves (O(1) amortised), node hashes per CPU second', rate(appendBest.core!), 'hashes/s', { name: RAW_NAME, value: rate(appendBest.raw!) }));
+    figures.push(
+      figure(
+        'info: Frontier.append of 1,048,576 leaves (O(1) amortised), node hashes per CPU second',
+        rate(appendBest.core!),
+        'hashes/s',
+        { name: RAW_NAME, value: rate(appendBest.raw!) },
+      ),
+    );
   }
 
   // 2. Proof verification over the 2^20-leaf tree, at random sizes near and below it.
@@ -177,7 +205,8 @@ export async function run(): Promise<Figure[]> {
     const hotInc = inclusion.slice(0, HOT);
     let ok = true;
     const verifyAll = (set: typeof inclusion, repeats: number) => (): void => {
-      for (let k = 0; k < repeats; k++) for (const p of set) ok = verifyInclusion(p.index, p.size, leaves[p.index]!, p.proof, rootOf(p.size)) && ok;
+      for (let k = 0; k < repeats; k++)
+        for (const p of set) ok = verifyInclusion(p.index, p.size, leaves[p.index]!, p.proof, rootOf(p.size)) && ok;
     };
     const best = medianInterleaved(15, {
       hot: verifyAll(hotInc, hotRepeats),
@@ -187,9 +216,29 @@ export async function run(): Promise<Figure[]> {
     });
     if (!ok) throw new Error('an inclusion proof failed to verify');
     const hotCount = incHashes(hotInc) * hotRepeats;
-    figures.push(figure(`core: inclusion proof verification, ${HOT} proofs in cache (${(incHashes(hotInc) / HOT).toFixed(1)} hashes each), hashes per CPU second [goal ratio >= 0.67]`, perHash(best.hot!, hotCount), 'hashes/s', { name: RAW_NAME, value: perHash(best.rawHot!, hotCount) }));
-    figures.push(figure('info: inclusion proof verification, 2000 proofs spread over memory (cache misses)', perHash(best.cold!, incHashes(inclusion)), 'hashes/s', { name: RAW_NAME, value: perHash(best.rawCold!, incHashes(inclusion)) }));
-    figures.push(figure('info: inclusion proofs verified per CPU second (2^20-leaf tree, in cache)', ((HOT * hotRepeats) * 1000) / best.hot!, 'proofs/s'));
+    figures.push(
+      figure(
+        `core: inclusion proof verification, ${HOT} proofs in cache (${(incHashes(hotInc) / HOT).toFixed(1)} hashes each), hashes per CPU second [goal ratio >= 0.67]`,
+        perHash(best.hot!, hotCount),
+        'hashes/s',
+        { name: RAW_NAME, value: perHash(best.rawHot!, hotCount) },
+      ),
+    );
+    figures.push(
+      figure(
+        'info: inclusion proof verification, 2000 proofs spread over memory (cache misses)',
+        perHash(best.cold!, incHashes(inclusion)),
+        'hashes/s',
+        { name: RAW_NAME, value: perHash(best.rawCold!, incHashes(inclusion)) },
+      ),
+    );
+    figures.push(
+      figure(
+        'info: inclusion proofs verified per CPU second (2^20-leaf tree, in cache)',
+        (HOT * hotRepeats * 1000) / best.hot!,
+        'proofs/s',
+      ),
+    );
 
     const consistency = Array.from({ length: 2000 }, () => {
       const size = N - next(N / 2);
@@ -200,10 +249,12 @@ export async function run(): Promise<Figure[]> {
       rootOf(p.old);
       rootOf(p.size);
     }
-    const conHashes = (set: typeof consistency): number => set.reduce((s, p) => s + consistencyHashCount(p.old, p.size, p.proof.length), 0);
+    const conHashes = (set: typeof consistency): number =>
+      set.reduce((s, p) => s + consistencyHashCount(p.old, p.size, p.proof.length), 0);
     const hotCon = consistency.slice(0, HOT);
     const verifyCon = (set: typeof consistency, repeats: number) => (): void => {
-      for (let k = 0; k < repeats; k++) for (const p of set) ok = verifyConsistency(p.old, p.size, rootOf(p.old), rootOf(p.size), p.proof) && ok;
+      for (let k = 0; k < repeats; k++)
+        for (const p of set) ok = verifyConsistency(p.old, p.size, rootOf(p.old), rootOf(p.size), p.proof) && ok;
     };
     const cbest = medianInterleaved(15, {
       hot: verifyCon(hotCon, hotRepeats),
@@ -213,15 +264,35 @@ export async function run(): Promise<Figure[]> {
     });
     if (!ok) throw new Error('a consistency proof failed to verify');
     const hotConCount = conHashes(hotCon) * hotRepeats;
-    figures.push(figure(`core: consistency proof verification, ${HOT} proofs in cache (${(conHashes(hotCon) / HOT).toFixed(1)} hashes each), hashes per CPU second [goal ratio >= 0.67]`, perHash(cbest.hot!, hotConCount), 'hashes/s', { name: RAW_NAME, value: perHash(cbest.rawHot!, hotConCount) }));
-    figures.push(figure('info: consistency proof verification, 2000 proofs spread over memory (cache misses)', perHash(cbest.cold!, conHashes(consistency)), 'hashes/s', { name: RAW_NAME, value: perHash(cbest.rawCold!, conHashes(consistency)) }));
+    figures.push(
+      figure(
+        `core: consistency proof verification, ${HOT} proofs in cache (${(conHashes(hotCon) / HOT).toFixed(1)} hashes each), hashes per CPU second [goal ratio >= 0.67]`,
+        perHash(cbest.hot!, hotConCount),
+        'hashes/s',
+        { name: RAW_NAME, value: perHash(cbest.rawHot!, hotConCount) },
+      ),
+    );
+    figures.push(
+      figure(
+        'info: consistency proof verification, 2000 proofs spread over memory (cache misses)',
+        perHash(cbest.cold!, conHashes(consistency)),
+        'hashes/s',
+        { name: RAW_NAME, value: perHash(cbest.rawCold!, conHashes(consistency)) },
+      ),
+    );
 
     const gbest = medianInterleaved(3, {
       core: () => {
         for (const p of inclusion) inclusionProof(tree, p.index, p.size);
       },
     });
-    figures.push(figure('info: inclusion proof generation from stored nodes (plan + read + assemble), per CPU second', (2000 * 1000) / gbest.core!, 'proofs/s'));
+    figures.push(
+      figure(
+        'info: inclusion proof generation from stored nodes (plan + read + assemble), per CPU second',
+        (2000 * 1000) / gbest.core!,
+        'proofs/s',
+      ),
+    );
   }
 
   // 3. Ed25519 verification: a checkpoint-sized message.
@@ -232,7 +303,16 @@ export async function run(): Promise<Figure[]> {
     const message = utf8('log.fleetlog.example/bench\n1048576\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n');
     const signature = signer.sign(message);
     const key = new Ed25519PublicKey(signer.publicKey.bytes);
-    const keyObject: KeyObject = createPublicKey({ key: Buffer.from(concatBytes(Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]), signer.publicKey.bytes)), format: 'der', type: 'spki' });
+    const keyObject: KeyObject = createPublicKey({
+      key: Buffer.from(
+        concatBytes(
+          Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]),
+          signer.publicKey.bytes,
+        ),
+      ),
+      format: 'der',
+      type: 'spki',
+    });
     const COUNT = 300;
     let ok = true;
     const best = medianInterleaved(21, {
@@ -245,7 +325,14 @@ export async function run(): Promise<Figure[]> {
     });
     if (!ok) throw new Error('Ed25519 verification failed');
     const rate = (ms: number, count = COUNT): number => (count * 1000) / ms;
-    figures.push(figure('core: Ed25519PublicKey.verify (native backend, strict rules), per CPU second [goal ratio >= 0.83]', rate(best.core!), 'verifies/s', { name: 'raw node:crypto crypto.verify(null, msg, KeyObject, sig)', value: rate(best.raw!) }));
+    figures.push(
+      figure(
+        'core: Ed25519PublicKey.verify (native backend, strict rules), per CPU second [goal ratio >= 0.83]',
+        rate(best.core!),
+        'verifies/s',
+        { name: 'raw node:crypto crypto.verify(null, msg, KeyObject, sig)', value: rate(best.raw!) },
+      ),
+    );
     const NOBLE = 100;
     const nbest = medianInterleaved(3, {
       noble: () => {
@@ -253,7 +340,14 @@ export async function run(): Promise<Figure[]> {
       },
     });
     if (!ok) throw new Error('noble Ed25519 verification failed');
-    figures.push(figure('info: Ed25519PublicKey.verify with the noble (pure JS) backend vs native', rate(nbest.noble!, NOBLE), 'verifies/s', { name: 'Ed25519PublicKey.verify, native backend', value: rate(best.core!) }));
+    figures.push(
+      figure(
+        'info: Ed25519PublicKey.verify with the noble (pure JS) backend vs native',
+        rate(nbest.noble!, NOBLE),
+        'verifies/s',
+        { name: 'Ed25519PublicKey.verify, native backend', value: rate(best.core!) },
+      ),
+    );
   }
 
   // 4. Leaf hashing: SHA-256(0x00 || entry) for typical entry sizes.
@@ -269,7 +363,12 @@ export async function run(): Promise<Figure[]> {
         for (let i = 0; i < COUNT; i++) hash('sha256', prefixed);
       },
     });
-    figures.push(figure(`info: leafHash of ${size}-byte entries, per CPU second`, (COUNT * 1000) / best.core!, 'hashes/s', { name: `raw crypto.hash of the ${size + 1}-byte prefixed entry`, value: (COUNT * 1000) / best.raw! }));
+    figures.push(
+      figure(`info: leafHash of ${size}-byte entries, per CPU second`, (COUNT * 1000) / best.core!, 'hashes/s', {
+        name: `raw crypto.hash of the ${size + 1}-byte prefixed entry`,
+        value: (COUNT * 1000) / best.raw!,
+      }),
+    );
   }
   return figures;
 }

@@ -37,9 +37,13 @@ const READ_MS = 3000;
 
 async function startServer(dataDir: string, policyFile: string): Promise<ServerProcess> {
   const port = await freePort();
-  return startFleetlogServer(['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile], `http://127.0.0.1:${port}`, {
-    env: { FLEETLOG_BENCH_ROUTES: '1', FLEETLOG_LOG_LEVEL: 'warn' },
-  });
+  return startFleetlogServer(
+    ['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile],
+    `http://127.0.0.1:${port}`,
+    {
+      env: { FLEETLOG_BENCH_ROUTES: '1', FLEETLOG_LOG_LEVEL: 'warn' },
+    },
+  );
 }
 
 function rssMb(pid: number): number {
@@ -94,10 +98,17 @@ async function bulkGrow(dataDir: string, target: number): Promise<void> {
         const data = utf8(`{"bulk":${index},"note":"synthetic benchmark entry","type":"fleetlog/bench/v1"}`);
         entries[i] = { index, data, leafHash: leafHash(data), facts: { kind: 'other' } };
       }
-      const integration = integrateLeaves(frontier, entries.map((e) => e.leafHash));
+      const integration = integrateLeaves(
+        frontier,
+        entries.map((e) => e.leafHash),
+      );
       const size = integration.frontier.size;
       const note = signCheckpoint({ origin: head.origin, size, rootHash: integration.root }, [signer]);
-      await storage.appendBatch({ entries, nodes: integration.nodes, checkpoint: { size, rootHash: integration.root, note, signedAtMs: Date.now() } });
+      await storage.appendBatch({
+        entries,
+        nodes: integration.nodes,
+        checkpoint: { size, rootHash: integration.root, note, signedAtMs: Date.now() },
+      });
       frontier = integration.frontier;
     }
   } finally {
@@ -143,7 +154,12 @@ export async function run(): Promise<Figure[]> {
     } finally {
       await server.stop();
     }
-    figures.push(figure('log-server appends/s (64 clients, durable, signatures checked)', appends, 'entries/s', { name: 'no-op POST /bench/noop, same server and bodies', value: noop }));
+    figures.push(
+      figure('log-server appends/s (64 clients, durable, signatures checked)', appends, 'entries/s', {
+        name: 'no-op POST /bench/noop, same server and bodies',
+        value: noop,
+      }),
+    );
     figures.push(figure('log-server append latency p50 (64 clients)', latency.p50, 'ms'));
     figures.push(figure('log-server append latency p99 (64 clients)', latency.p99, 'ms'));
 
@@ -187,7 +203,12 @@ export async function run(): Promise<Figure[]> {
         await s.stop();
       }
     }
-    figures.push(figure('log-server tile + inclusion proof GETs/s at 1M entries (64 clients)', readRate, 'requests/s', { name: 'static 8 KiB GET /bench/static, same server', value: staticRate }));
+    figures.push(
+      figure('log-server tile + inclusion proof GETs/s at 1M entries (64 clients)', readRate, 'requests/s', {
+        name: 'static 8 KiB GET /bench/static, same server',
+        value: staticRate,
+      }),
+    );
     figures.push(figure('log-server RSS at 1M entries (after reads and appends)', rss[1_000_000]!, 'MB'));
     figures.push(figure('log-server RSS at 100k entries (after reads and appends)', rss[100_000]!, 'MB'));
   } finally {
@@ -195,4 +216,3 @@ export async function run(): Promise<Figure[]> {
   }
   return figures;
 }
-

@@ -19,7 +19,10 @@ for (const file of files) {
   process.stderr.write(`bench: ${file}\n`);
   const mod = (await import(pathToFileURL(join(here, file)).href)) as BenchModule;
   const results = await mod.run();
-  for (const f of results) process.stderr.write(`  ${f.name}: ${f.value} ${f.unit}${f.ratio !== undefined ? ` (${f.ratio}x ${f.baselineName})` : ''}\n`);
+  for (const f of results)
+    process.stderr.write(
+      `  ${f.name}: ${f.value} ${f.unit}${f.ratio !== undefined ? ` (${f.ratio}x ${f.baselineName})` : ''}\n`,
+    );
   figures.push(...results);
 }
 process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);

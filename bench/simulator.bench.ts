@@ -27,11 +27,28 @@ interface Target {
 async function clients(t: Target, users: number): Promise<BackupClient[]> {
   const now = Math.floor(Date.now() / 1000);
   const key = (n: string) => parseSignerKey(generateKey(n, KEY_TYPE_ED25519).skey);
-  const { keyset: { keyset } } = await ceremonyWithKeyset({ fleetId: t.fleetId, hsms: t.hsms, firmware: firmwareImage(), vendorKeys: [t.vendor.vkey], now, publisher: key('p'), countersigner: key('c'), validitySeconds: 3600 });
+  const {
+    keyset: { keyset },
+  } = await ceremonyWithKeyset({
+    fleetId: t.fleetId,
+    hsms: t.hsms,
+    firmware: firmwareImage(),
+    vendorKeys: [t.vendor.vkey],
+    now,
+    publisher: key('p'),
+    countersigner: key('c'),
+    validitySeconds: 3600,
+  });
   const trust = new EmbeddedTrust(t.fleetId, keyset.keys);
   const out: BackupClient[] = [];
   for (let i = 0; i < users; i++) {
-    const c = new BackupClient({ userId: `user-${i}`, fleetId: t.fleetId, endpoints: t.endpoints, trust, keyStretching: FAST_KEY_STRETCHING });
+    const c = new BackupClient({
+      userId: `user-${i}`,
+      fleetId: t.fleetId,
+      endpoints: t.endpoints,
+      trust,
+      keyStretching: FAST_KEY_STRETCHING,
+    });
     await c.register(`password-${i}`);
     out.push(c);
   }
@@ -69,13 +86,25 @@ async function throughput(cs: BackupClient[], durationMs: number): Promise<numbe
 async function inProcess(size: number): Promise<Target> {
   const vendor = HsmVendor.generate();
   const fleet = SimFleet.create({ fleetId: `bench-${size}`, vendor, size });
-  return { endpoints: fleet.endpoints(), hsms: [...fleet.hsms], fleetId: fleet.fleetId, vendor, close: async () => undefined };
+  return {
+    endpoints: fleet.endpoints(),
+    hsms: [...fleet.hsms],
+    fleetId: fleet.fleetId,
+    vendor,
+    close: async () => undefined,
+  };
 }
 
 async function overHttp(size: number): Promise<Target> {
   const vendor = HsmVendor.generate();
   const fleet = await LocalhostFleet.start({ fleetId: `bench-http-${size}`, vendor, size });
-  return { endpoints: fleet.endpoints(), hsms: fleet.ceremonyHsms(), fleetId: fleet.fleetId, vendor, close: () => fleet.close() };
+  return {
+    endpoints: fleet.endpoints(),
+    hsms: fleet.ceremonyHsms(),
+    fleetId: fleet.fleetId,
+    vendor,
+    close: () => fleet.close(),
+  };
 }
 
 interface Side {
@@ -90,7 +119,12 @@ interface Side {
  * on a shared machine falls on both alike. Latency: sequential recoveries. Throughput: 8 clients
  * recovering concurrently.
  */
-async function compare(make: (size: number) => Promise<Target>, rounds: number, perRound: number, roundMs: number): Promise<{ single: Side; fleet: Side }> {
+async function compare(
+  make: (size: number) => Promise<Target>,
+  rounds: number,
+  perRound: number,
+  roundMs: number,
+): Promise<{ single: Side; fleet: Side }> {
   const side = async (size: number): Promise<Side> => {
     const target = await make(size);
     return { target, clients: await clients(target, 8), ms: [], rates: [] };
@@ -125,9 +159,24 @@ export async function run(): Promise<Figure[]> {
     const { single, fleet } = await compare(make, 4, perRound, 500);
     const base = (value: number) => ({ name: '1 HSM, no replication', value });
     figures.push(
-      figure(`sim recovery latency p50, 5 HSMs (${label})`, percentile(fleet.ms, 50), 'ms', base(percentile(single.ms, 50))),
-      figure(`sim recovery latency p99, 5 HSMs (${label})`, percentile(fleet.ms, 99), 'ms', base(percentile(single.ms, 99))),
-      figure(`sim recovery throughput, 5 HSMs, 8 clients (${label})`, percentile(fleet.rates, 50), 'recoveries/s', base(percentile(single.rates, 50))),
+      figure(
+        `sim recovery latency p50, 5 HSMs (${label})`,
+        percentile(fleet.ms, 50),
+        'ms',
+        base(percentile(single.ms, 50)),
+      ),
+      figure(
+        `sim recovery latency p99, 5 HSMs (${label})`,
+        percentile(fleet.ms, 99),
+        'ms',
+        base(percentile(single.ms, 99)),
+      ),
+      figure(
+        `sim recovery throughput, 5 HSMs, 8 clients (${label})`,
+        percentile(fleet.rates, 50),
+        'recoveries/s',
+        base(percentile(single.rates, 50)),
+      ),
     );
   }
   return figures;

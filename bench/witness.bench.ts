@@ -47,7 +47,8 @@ class FlatHashStore implements SyncHashReader {
   readonly frontier = Frontier.empty();
 
   constructor(readonly capacity: number) {
-    for (let level = 0, n = capacity; n >= 1; level++, n = Math.floor(n / 2)) this.levels.push(Buffer.alloc(n * HASH_SIZE));
+    for (let level = 0, n = capacity; n >= 1; level++, n = Math.floor(n / 2))
+      this.levels.push(Buffer.alloc(n * HASH_SIZE));
   }
 
   append(leaf: Hash): void {
@@ -55,7 +56,9 @@ class FlatHashStore implements SyncHashReader {
   }
 
   readNodes(nodes: readonly NodeId[]): Hash[] {
-    return nodes.map((n) => new Uint8Array(this.levels[n.level]!.subarray(n.index * HASH_SIZE, (n.index + 1) * HASH_SIZE)));
+    return nodes.map(
+      (n) => new Uint8Array(this.levels[n.level]!.subarray(n.index * HASH_SIZE, (n.index + 1) * HASH_SIZE)),
+    );
   }
 
   rootAt(size: number): Hash {
@@ -83,11 +86,21 @@ function buildChains(tree: FlatHashStore): { vkeys: Array<{ origin: string; vkey
     vkeys.push({ origin, vkey: key.vkey });
     const chain: Buffer[] = [];
     let size = BASE_SIZE - l; // different sizes per log, so proofs take different shapes
-    chain.push(Buffer.from(formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: signCheckpoint({ origin, size, rootHash: tree.rootAt(size) }, [signer]) })));
+    chain.push(
+      Buffer.from(
+        formatAddCheckpoint({
+          oldSize: 0,
+          proof: [],
+          checkpoint: signCheckpoint({ origin, size, rootHash: tree.rootAt(size) }, [signer]),
+        }),
+      ),
+    );
     for (let s = 0; s < STEPS; s++) {
       const next = size + 1 + ((l * 7919 + s * 104729) % MAX_STEP);
       const checkpoint = signCheckpoint({ origin, size: next, rootHash: tree.rootAt(next) }, [signer]);
-      chain.push(Buffer.from(formatAddCheckpoint({ oldSize: size, proof: consistencyProof(tree, size, next), checkpoint })));
+      chain.push(
+        Buffer.from(formatAddCheckpoint({ oldSize: size, proof: consistencyProof(tree, size, next), checkpoint })),
+      );
       size = next;
     }
     chains.push(chain);
@@ -112,8 +125,19 @@ interface Run {
  * `warmup` requests of every chain run before the clock starts (and before `onTimed`); only the
  * rest are timed.
  */
-async function runChains(chains: Buffer[][], send: (body: Buffer, log: number) => Promise<number>, warmup = 0, onTimed?: () => void): Promise<Run> {
-  const sendAll = async (chain: Buffer[], log: number, from: number, to: number, latencies?: number[]): Promise<void> => {
+async function runChains(
+  chains: Buffer[][],
+  send: (body: Buffer, log: number) => Promise<number>,
+  warmup = 0,
+  onTimed?: () => void,
+): Promise<Run> {
+  const sendAll = async (
+    chain: Buffer[],
+    log: number,
+    from: number,
+    to: number,
+    latencies?: number[],
+  ): Promise<void> => {
     for (let i = from; i < to; i++) {
       const t0 = performance.now();
       const status = await send(chain[i]!, log);
@@ -125,7 +149,9 @@ async function runChains(chains: Buffer[][], send: (body: Buffer, log: number) =
   onTimed?.();
   const latenciesMs: number[] = [];
   const start = performance.now();
-  await Promise.all(chains.map((chain, log) => sendAll(chain, log, Math.min(warmup, chain.length), chain.length, latenciesMs)));
+  await Promise.all(
+    chains.map((chain, log) => sendAll(chain, log, Math.min(warmup, chain.length), chain.length, latenciesMs)),
+  );
   const seconds = (performance.now() - start) / 1000;
   latenciesMs.sort((a, b) => a - b);
   return { perSecond: latenciesMs.length / seconds, latenciesMs };
@@ -185,7 +211,10 @@ class RawConnection {
 }
 
 function httpRequest(body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`POST /add-checkpoint HTTP/1.1\r\nHost: witness\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+  return Buffer.concat([
+    Buffer.from(`POST /add-checkpoint HTTP/1.1\r\nHost: witness\r\nContent-Length: ${body.length}\r\n\r\n`),
+    body,
+  ]);
 }
 
 function rate(fn: () => void, ms = 1000): number {
@@ -254,7 +283,11 @@ serve({ fetch: app.fetch, hostname: '127.0.0.1', port: Number(process.env.PORT) 
 
 async function measureEcho(wire: Buffer[][]): Promise<Run> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--input-type=module', '-e', ECHO_SERVER], { cwd: REPO_ROOT, env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', ECHO_SERVER], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PORT: String(port) },
+    stdio: 'ignore',
+  });
   try {
     for (let i = 0; ; i++) {
       try {
@@ -289,7 +322,11 @@ export async function run(): Promise<Figure[]> {
   const httpDir = await makeWitness(vkeys);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = await startFleetlogServer(['witness', 'serve', '--data', httpDir, '--listen', `127.0.0.1:${port}`], url, { env: { FLEETLOG_LOG_LEVEL: 'warn' } });
+  const server = await startFleetlogServer(
+    ['witness', 'serve', '--data', httpDir, '--listen', `127.0.0.1:${port}`],
+    url,
+    { env: { FLEETLOG_LOG_LEVEL: 'warn' } },
+  );
   let connections: RawConnection[] = [];
   let http: Run;
   let batchMean: number;
@@ -299,10 +336,15 @@ export async function run(): Promise<Figure[]> {
     connections = await Promise.all(chains.map(() => RawConnection.open(port)));
     let serverBefore: number | undefined;
     let clientBefore = process.cpuUsage();
-    http = await runChains(wire, (body, log) => connections[log]!.send(body), WARMUP, () => {
-      serverBefore = processCpuSeconds(server.child.pid!);
-      clientBefore = process.cpuUsage();
-    });
+    http = await runChains(
+      wire,
+      (body, log) => connections[log]!.send(body),
+      WARMUP,
+      () => {
+        serverBefore = processCpuSeconds(server.child.pid!);
+        clientBefore = process.cpuUsage();
+      },
+    );
     const clientUsed = process.cpuUsage(clientBefore);
     clientCpu = (clientUsed.user + clientUsed.system) / 1e6;
     const serverAfter = processCpuSeconds(server.child.pid!);
@@ -319,7 +361,12 @@ export async function run(): Promise<Figure[]> {
   const local = openWitness({ dataDir: localDir, logger: silentLogger });
   let inProcess: Run;
   try {
-    inProcess = await runChains(chains, async (body) => (await local.app.request('/add-checkpoint', { method: 'POST', body: new Uint8Array(body) })).status, WARMUP);
+    inProcess = await runChains(
+      chains,
+      async (body) =>
+        (await local.app.request('/add-checkpoint', { method: 'POST', body: new Uint8Array(body) })).status,
+      WARMUP,
+    );
   } finally {
     await local.close();
     rmSync(localDir, { recursive: true, force: true });
@@ -331,22 +378,37 @@ export async function run(): Promise<Figure[]> {
     serverCpu === undefined
       ? []
       : [
-          figure('witness server CPU per request (all threads: HTTP, judging, commits, GC)', (serverCpu * 1e6) / n, 'us/request', {
-            name: 'Ed25519 verify + sign alone (1/verify + 1/sign)',
-            value: 1e6 / cryptoCeiling,
-          }),
+          figure(
+            'witness server CPU per request (all threads: HTTP, judging, commits, GC)',
+            (serverCpu * 1e6) / n,
+            'us/request',
+            {
+              name: 'Ed25519 verify + sign alone (1/verify + 1/sign)',
+              value: 1e6 / cryptoCeiling,
+            },
+          ),
           figure('load generator CPU per request', (clientCpu * 1e6) / n, 'us/request'),
-          figure('2-core CPU ceiling for this run: 2 cores / (server + client CPU per request)', 2 / ((serverCpu + clientCpu) / n), 'requests/s', {
-            name: 'measured over HTTP',
-            value: http.perSecond,
-          }),
+          figure(
+            '2-core CPU ceiling for this run: 2 cores / (server + client CPU per request)',
+            2 / ((serverCpu + clientCpu) / n),
+            'requests/s',
+            {
+              name: 'measured over HTTP',
+              value: http.perSecond,
+            },
+          ),
         ];
   const serialCeiling = 1 / (1 / base.verifyPerSec + 1 / base.signPerSec + 1 / base.commitsPerSec);
   return [
-    figure(`witness add-checkpoint over HTTP (1M-entry tree, ${LOGS} logs, ${requests} timed requests after ${LOGS * WARMUP} warm-up)`, http.perSecond, 'requests/s', {
-      name: 'HTTP floor: same server stack and load, handler does nothing',
-      value: echo.perSecond,
-    }),
+    figure(
+      `witness add-checkpoint over HTTP (1M-entry tree, ${LOGS} logs, ${requests} timed requests after ${LOGS * WARMUP} warm-up)`,
+      http.perSecond,
+      'requests/s',
+      {
+        name: 'HTTP floor: same server stack and load, handler does nothing',
+        value: echo.perSecond,
+      },
+    ),
     figure('witness add-checkpoint over HTTP, against the crypto alone', http.perSecond, 'requests/s', {
       name: 'one-core crypto ceiling: 1 / (1/verify + 1/sign)',
       value: cryptoCeiling,

@@ -14,7 +14,8 @@ export function registerKeygen(program: Command): void {
     .requiredOption('--out <file>', 'where to write the skey; refuses to overwrite')
     .action(
       action((opts: { name: string; type: string; out: string }) => {
-        if (opts.type !== 'log' && opts.type !== 'witness') throw new FleetlogError('usage', '--type must be log or witness');
+        if (opts.type !== 'log' && opts.type !== 'witness')
+          throw new FleetlogError('usage', '--type must be log or witness');
         const { skey, vkey } = generateKey(opts.name, opts.type === 'log' ? KEY_TYPE_ED25519 : KEY_TYPE_COSIGNATURE);
         writeKeyFile(opts.out, skey);
         process.stdout.write(`${vkey}\n`);

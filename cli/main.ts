@@ -13,7 +13,9 @@ import { EXIT_ERROR } from './run.ts';
 
 export function buildProgram(): Command {
   const program = new Command('fleetlog')
-    .description('Transparency log, witness and auditor for HSM fleet keys (RFC 9162, C2SP tlog-tiles/witness/checkpoint)')
+    .description(
+      'Transparency log, witness and auditor for HSM fleet keys (RFC 9162, C2SP tlog-tiles/witness/checkpoint)',
+    )
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();

@@ -12,8 +12,21 @@ export const EXIT_ERROR = 2;
 
 /** Error codes that mean "we checked and it is not valid" rather than "we could not check". */
 const VERIFICATION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'bad_signature', 'no_trusted_signature', 'bad_note', 'bad_checkpoint', 'bad_cosignature', 'bad_proof', 'bad_tile',
-  'quorum_not_met', 'bad_entry', 'unknown_entry_type', 'entry_rejected', 'audit_failed', 'inconsistent', 'rollback', 'bad_encoding',
+  'bad_signature',
+  'no_trusted_signature',
+  'bad_note',
+  'bad_checkpoint',
+  'bad_cosignature',
+  'bad_proof',
+  'bad_tile',
+  'quorum_not_met',
+  'bad_entry',
+  'unknown_entry_type',
+  'entry_rejected',
+  'audit_failed',
+  'inconsistent',
+  'rollback',
+  'bad_encoding',
 ]);
 
 export function exitCodeFor(error: unknown): number {
@@ -26,7 +39,9 @@ export function printError(error: unknown): void {
 }
 
 /** Runs a command body, mapping thrown errors to the exit codes above. */
-export function action<A extends unknown[]>(body: (...args: A) => Promise<number | void> | number | void): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  body: (...args: A) => Promise<number | void> | number | void,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       const code = await body(...args);

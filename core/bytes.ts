@@ -56,7 +56,10 @@ const LOWER_HEX = /^(?:[0-9a-f]{2})*$/;
 export function fromHex(hex: string, expectedLength?: number, what = 'hex value'): Uint8Array {
   if (!LOWER_HEX.test(hex)) throw new FleetlogError('bad_encoding', `${what} must be lowercase hex`);
   if (expectedLength !== undefined && hex.length !== expectedLength * 2) {
-    throw new FleetlogError('bad_encoding', `${what} must be ${expectedLength} bytes (${expectedLength * 2} hex digits), got ${hex.length / 2}`);
+    throw new FleetlogError(
+      'bad_encoding',
+      `${what} must be ${expectedLength} bytes (${expectedLength * 2} hex digits), got ${hex.length / 2}`,
+    );
   }
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
@@ -82,9 +85,11 @@ export function fromBase64(text: string, expectedLength?: number, what = 'base64
   if (!B64.test(text)) throw new FleetlogError('bad_encoding', `${what} is not canonical padded base64`);
   // Non-zero padding bits would let two strings decode to the same bytes.
   if (text.endsWith('==')) {
-    if (B64_CHARS.indexOf(text[text.length - 3]!) & 0x0f) throw new FleetlogError('bad_encoding', `${what} has non-zero padding bits`);
+    if (B64_CHARS.indexOf(text[text.length - 3]!) & 0x0f)
+      throw new FleetlogError('bad_encoding', `${what} has non-zero padding bits`);
   } else if (text.endsWith('=')) {
-    if (B64_CHARS.indexOf(text[text.length - 2]!) & 0x03) throw new FleetlogError('bad_encoding', `${what} has non-zero padding bits`);
+    if (B64_CHARS.indexOf(text[text.length - 2]!) & 0x03)
+      throw new FleetlogError('bad_encoding', `${what} has non-zero padding bits`);
   }
   let out: Uint8Array;
   if (NodeBuffer) {

@@ -6,7 +6,15 @@ import { bytesEqual, fromBase64, toBase64 } from './bytes.ts';
 import { parseDecimal } from './decimal.ts';
 import { FleetlogError } from './errors.ts';
 import { HASH_SIZE, type Hash } from './merkle/hash.ts';
-import { parseNote, verifyNote, signNote, type NoteSigner, type NoteVerifier, type ParsedNote, type VerifiedNote } from './note/note.ts';
+import {
+  parseNote,
+  verifyNote,
+  signNote,
+  type NoteSigner,
+  type NoteVerifier,
+  type ParsedNote,
+  type VerifiedNote,
+} from './note/note.ts';
 
 /** A checkpoint note is capped well below the generic note limit: 3 short lines and signatures. */
 export const MAX_CHECKPOINT_NOTE_BYTES = 48 * 1024;
@@ -51,7 +59,10 @@ export function formatCheckpointText(cp: Pick<Checkpoint, 'origin' | 'size' | 'r
   return `${cp.origin}\n${cp.size}\n${toBase64(cp.rootHash)}\n`;
 }
 
-export function signCheckpoint(cp: Pick<Checkpoint, 'origin' | 'size' | 'rootHash'>, signers: readonly NoteSigner[]): string {
+export function signCheckpoint(
+  cp: Pick<Checkpoint, 'origin' | 'size' | 'rootHash'>,
+  signers: readonly NoteSigner[],
+): string {
   return signNote(formatCheckpointText(cp), signers);
 }
 
@@ -76,15 +87,25 @@ export interface VerifiedCheckpoint {
  * key for another origin cannot vouch for this log). Other verifiers (cosigners) may be passed too;
  * any known key whose signature fails rejects the note.
  */
-export function openCheckpoint(input: Uint8Array | string, logVerifiers: readonly NoteVerifier[], otherVerifiers: readonly NoteVerifier[] = []): VerifiedCheckpoint {
+export function openCheckpoint(
+  input: Uint8Array | string,
+  logVerifiers: readonly NoteVerifier[],
+  otherVerifiers: readonly NoteVerifier[] = [],
+): VerifiedCheckpoint {
   const { checkpoint, note } = parseCheckpointNote(input);
   const forOrigin = logVerifiers.filter((v) => v.name === checkpoint.origin);
   if (forOrigin.length === 0) {
-    throw new FleetlogError('no_trusted_signature', `no trusted log key is named for origin ${JSON.stringify(checkpoint.origin)}`);
+    throw new FleetlogError(
+      'no_trusted_signature',
+      `no trusted log key is named for origin ${JSON.stringify(checkpoint.origin)}`,
+    );
   }
   const verified = verifyNote(note, [...forOrigin, ...otherVerifiers]);
   if (!verified.verified.some((v) => forOrigin.includes(v.verifier))) {
-    throw new FleetlogError('no_trusted_signature', `checkpoint for ${checkpoint.origin} carries no signature from the log's key`);
+    throw new FleetlogError(
+      'no_trusted_signature',
+      `checkpoint for ${checkpoint.origin} carries no signature from the log's key`,
+    );
   }
   return { checkpoint, note: verified };
 }

@@ -30,7 +30,8 @@ export interface CosignatureVerifier extends NoteVerifier {
 
 export function cosignatureVerifier(key: PublicKeyInfo | string): CosignatureVerifier {
   const info = typeof key === 'string' ? parseVerifierKey(key) : key;
-  if (info.type !== KEY_TYPE_COSIGNATURE) throw new FleetlogError('bad_key', `${info.name} is not a cosigner key (type 0x04)`);
+  if (info.type !== KEY_TYPE_COSIGNATURE)
+    throw new FleetlogError('bad_key', `${info.name} is not a cosigner key (type 0x04)`);
   return {
     name: info.name,
     keyId: info.keyId,
@@ -53,13 +54,15 @@ export interface Cosigner {
 }
 
 export function cosignerFromKey(key: SignerKey): Cosigner {
-  if (key.type !== KEY_TYPE_COSIGNATURE) throw new FleetlogError('bad_key', `${key.name} is not a cosigner key (type 0x04)`);
+  if (key.type !== KEY_TYPE_COSIGNATURE)
+    throw new FleetlogError('bad_key', `${key.name} is not a cosigner key (type 0x04)`);
   return {
     name: key.name,
     keyId: key.keyId,
     vkey: key.vkey,
     cosign(checkpointText, timestamp) {
-      if (!Number.isSafeInteger(timestamp) || timestamp <= 0) throw new FleetlogError('internal', 'cosignature timestamp must be a positive integer');
+      if (!Number.isSafeInteger(timestamp) || timestamp <= 0)
+        throw new FleetlogError('internal', 'cosignature timestamp must be a positive integer');
       const signature = key.signer.sign(cosignatureMessage(timestamp, checkpointText));
       return formatSignatureLine(key.name, key.keyId, concatBytes(writeUint64BE(BigInt(timestamp)), signature));
     },

@@ -14,11 +14,16 @@ export const MAX_TREE_SIZE = Number.MAX_SAFE_INTEGER;
 /** Parses a canonical decimal into a safe integer no larger than `max`. */
 export function parseDecimal(text: string, what: string, max: number = MAX_TREE_SIZE): number {
   if (!CANONICAL.test(text) || text.length > 16) {
-    if (CANONICAL.test(text)) throw new FleetlogError('bad_number', `${what} ${text.slice(0, 24)} is too large (max ${max})`);
-    throw new FleetlogError('bad_number', `${what} must be a canonical decimal (digits only, no leading zeroes), got ${JSON.stringify(text.slice(0, 40))}`);
+    if (CANONICAL.test(text))
+      throw new FleetlogError('bad_number', `${what} ${text.slice(0, 24)} is too large (max ${max})`);
+    throw new FleetlogError(
+      'bad_number',
+      `${what} must be a canonical decimal (digits only, no leading zeroes), got ${JSON.stringify(text.slice(0, 40))}`,
+    );
   }
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value > max) throw new FleetlogError('bad_number', `${what} ${text} is too large (max ${max})`);
+  if (!Number.isSafeInteger(value) || value > max)
+    throw new FleetlogError('bad_number', `${what} ${text} is too large (max ${max})`);
   return value;
 }
 

@@ -9,7 +9,8 @@ export const MAX_ENTRY_BYTES = 0xffff;
 export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {
   let total = 0;
   for (const e of entries) {
-    if (e.length > MAX_ENTRY_BYTES) throw new FleetlogError('too_large', `entry of ${e.length} bytes does not fit a bundle (max ${MAX_ENTRY_BYTES})`);
+    if (e.length > MAX_ENTRY_BYTES)
+      throw new FleetlogError('too_large', `entry of ${e.length} bytes does not fit a bundle (max ${MAX_ENTRY_BYTES})`);
     total += 2 + e.length;
   }
   const out = new Uint8Array(total);
@@ -30,12 +31,15 @@ export function decodeEntryBundle(data: Uint8Array, expectedCount: number): Uint
   while (at < data.length) {
     if (at + 2 > data.length) throw new FleetlogError('bad_tile', 'entry bundle is truncated inside a length prefix');
     const length = (data[at]! << 8) | data[at + 1]!;
-    if (at + 2 + length > data.length) throw new FleetlogError('bad_tile', `entry bundle is truncated inside entry ${entries.length}`);
+    if (at + 2 + length > data.length)
+      throw new FleetlogError('bad_tile', `entry bundle is truncated inside entry ${entries.length}`);
     entries.push(data.subarray(at + 2, at + 2 + length));
     at += 2 + length;
-    if (entries.length > expectedCount) throw new FleetlogError('bad_tile', `entry bundle has more than the expected ${expectedCount} entries`);
+    if (entries.length > expectedCount)
+      throw new FleetlogError('bad_tile', `entry bundle has more than the expected ${expectedCount} entries`);
   }
-  if (entries.length !== expectedCount) throw new FleetlogError('bad_tile', `entry bundle has ${entries.length} entries, expected ${expectedCount}`);
+  if (entries.length !== expectedCount)
+    throw new FleetlogError('bad_tile', `entry bundle has ${entries.length} entries, expected ${expectedCount}`);
   return entries;
 }
 
@@ -47,7 +51,8 @@ export function decodeEntryBundle(data: Uint8Array, expectedCount: number): Uint
 export function entryBundlePrefix(data: Uint8Array, count: number): Uint8Array {
   let at = 0;
   for (let i = 0; i < count; i++) {
-    if (at + 2 > data.length) throw new FleetlogError('bad_tile', `entry bundle has fewer than the ${count} entries needed`);
+    if (at + 2 > data.length)
+      throw new FleetlogError('bad_tile', `entry bundle has fewer than the ${count} entries needed`);
     at += 2 + ((data[at]! << 8) | data[at + 1]!);
     if (at > data.length) throw new FleetlogError('bad_tile', `entry bundle is truncated inside entry ${i}`);
   }

@@ -95,10 +95,16 @@ function checkDocument(value: unknown): SplitViewEvidence {
   for (const f of FIELDS) if (!(f in obj)) bad(`evidence is missing the field ${JSON.stringify(f)}`);
   if (obj.type !== SPLIT_VIEW_EVIDENCE_TYPE) bad(`evidence type must be ${JSON.stringify(SPLIT_VIEW_EVIDENCE_TYPE)}`);
   for (const f of ['origin', 'witness', 'cosigned', 'presented'] as const) {
-    if (typeof obj[f] !== 'string' || (obj[f] as string).length === 0) bad(`evidence field ${f} must be a non-empty string`);
+    if (typeof obj[f] !== 'string' || (obj[f] as string).length === 0)
+      bad(`evidence field ${f} must be a non-empty string`);
   }
-  if (typeof obj.observed !== 'number' || !Number.isSafeInteger(obj.observed) || obj.observed < 0) bad('evidence field observed must be a non-negative integer');
-  if (!Array.isArray(obj.proof) || obj.proof.length > MAX_WITNESS_PROOF_LINES || obj.proof.some((p) => typeof p !== 'string')) {
+  if (typeof obj.observed !== 'number' || !Number.isSafeInteger(obj.observed) || obj.observed < 0)
+    bad('evidence field observed must be a non-negative integer');
+  if (
+    !Array.isArray(obj.proof) ||
+    obj.proof.length > MAX_WITNESS_PROOF_LINES ||
+    obj.proof.some((p) => typeof p !== 'string')
+  ) {
     bad(`evidence field proof must be an array of at most ${MAX_WITNESS_PROOF_LINES} base64 strings`);
   }
   return obj as unknown as SplitViewEvidence;
@@ -116,16 +122,19 @@ function parseJson(input: string | Uint8Array, maxBytes: number, what: string): 
 
 /** Parses one evidence document (text or an already-parsed JSON value), checking its shape only. */
 export function parseSplitViewEvidence(input: string | Uint8Array | object): SplitViewEvidence {
-  if (typeof input === 'string' || input instanceof Uint8Array) return checkDocument(parseJson(input, MAX_SPLIT_VIEW_EVIDENCE_BYTES, 'evidence'));
+  if (typeof input === 'string' || input instanceof Uint8Array)
+    return checkDocument(parseJson(input, MAX_SPLIT_VIEW_EVIDENCE_BYTES, 'evidence'));
   return checkDocument(input);
 }
 
 /** Parses a witness's evidence list (GET /evidence or /evidence/<hex sha256(origin)>). */
 export function parseSplitViewEvidenceList(input: string | Uint8Array): SplitViewEvidence[] {
   const value = parseJson(input, MAX_SPLIT_VIEW_EVIDENCE_LIST_BYTES, 'evidence list');
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('an evidence list is a JSON object {"evidence": [...]}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    bad('an evidence list is a JSON object {"evidence": [...]}');
   const obj = value as Record<string, unknown>;
-  if (Object.keys(obj).length !== 1 || !Array.isArray(obj.evidence)) bad('an evidence list is a JSON object {"evidence": [...]}');
+  if (Object.keys(obj).length !== 1 || !Array.isArray(obj.evidence))
+    bad('an evidence list is a JSON object {"evidence": [...]}');
   return (obj.evidence as unknown[]).map(checkDocument);
 }
 
@@ -161,7 +170,11 @@ export interface VerifySplitViewOptions {
  * Otherwise returns a verdict: `proven: true` means the log signed two checkpoints that cannot
  * both be true.
  */
-export function verifySplitViewEvidence(evidence: string | Uint8Array | SplitViewEvidence, logVkey: string | PublicKeyInfo, options: VerifySplitViewOptions = {}): SplitViewVerdict {
+export function verifySplitViewEvidence(
+  evidence: string | Uint8Array | SplitViewEvidence,
+  logVkey: string | PublicKeyInfo,
+  options: VerifySplitViewOptions = {},
+): SplitViewVerdict {
   const doc = parseSplitViewEvidence(evidence);
   const logKey = ed25519NoteVerifier(logVkey);
 
@@ -182,24 +195,47 @@ export function verifySplitViewEvidence(evidence: string | Uint8Array | SplitVie
     }
   });
   const [smaller, larger] = a.size <= b.size ? [a, b] : [b, a];
-  const verdict = (proven: boolean, reason: SplitViewReason, explanation: string): SplitViewVerdict => ({ origin: doc.origin, proven, reason, smaller, larger, explanation });
+  const verdict = (proven: boolean, reason: SplitViewReason, explanation: string): SplitViewVerdict => ({
+    origin: doc.origin,
+    proven,
+    reason,
+    smaller,
+    larger,
+    explanation,
+  });
 
   if (smaller.size === larger.size) {
     if (proof.length !== 0) bad('evidence for two checkpoints of the same size must carry an empty proof');
-    if (bytesEqual(smaller.rootHash, larger.rootHash)) bad('the two checkpoints have the same size and root: there is no conflict');
-    return verdict(true, 'same-size-different-roots', `the log signed two different roots for tree size ${smaller.size}`);
+    if (bytesEqual(smaller.rootHash, larger.rootHash))
+      bad('the two checkpoints have the same size and root: there is no conflict');
+    return verdict(
+      true,
+      'same-size-different-roots',
+      `the log signed two different roots for tree size ${smaller.size}`,
+    );
   }
   if (smaller.size === 0) {
-    if (bytesEqual(smaller.rootHash, EMPTY_ROOT)) bad('the empty tree is consistent with every tree: there is no conflict');
-    return verdict(true, 'empty-tree-with-other-root', 'the log signed a size-0 checkpoint whose root is not the empty-tree hash');
+    if (bytesEqual(smaller.rootHash, EMPTY_ROOT))
+      bad('the empty tree is consistent with every tree: there is no conflict');
+    return verdict(
+      true,
+      'empty-tree-with-other-root',
+      'the log signed a size-0 checkpoint whose root is not the empty-tree hash',
+    );
   }
   // One walk of the proof (what verifyConsistency runs), keeping both roots it implies.
   const roots = consistencyProofRoots(smaller.size, larger.size, smaller.rootHash, proof);
   if (roots && bytesEqual(roots.newRoot, larger.rootHash)) {
     if (bytesEqual(roots.oldRoot, smaller.rootHash)) {
-      bad(`the proof shows tree size ${smaller.size} is consistent with tree size ${larger.size}: there is no conflict`);
+      bad(
+        `the proof shows tree size ${smaller.size} is consistent with tree size ${larger.size}: there is no conflict`,
+      );
     }
-    return verdict(true, 'proof-reveals-different-prefix', `the log's own proof shows its tree of size ${larger.size} starts with a different tree of size ${smaller.size} than the one it signed`);
+    return verdict(
+      true,
+      'proof-reveals-different-prefix',
+      `the log's own proof shows its tree of size ${larger.size} starts with a different tree of size ${smaller.size} than the one it signed`,
+    );
   }
   return verdict(
     false,

@@ -41,7 +41,8 @@ function bad(message: string): never {
 
 export function parseTlogProof(input: Uint8Array | string): TlogProof {
   const bytes = typeof input === 'string' ? utf8(input) : input;
-  if (bytes.length > MAX_TLOG_PROOF_BYTES) throw new FleetlogError('too_large', `tlog-proof is larger than ${MAX_TLOG_PROOF_BYTES} bytes`);
+  if (bytes.length > MAX_TLOG_PROOF_BYTES)
+    throw new FleetlogError('too_large', `tlog-proof is larger than ${MAX_TLOG_PROOF_BYTES} bytes`);
   const text = typeof input === 'string' ? input : decodeUtf8(bytes, 'tlog-proof');
   const blank = text.indexOf('\n\n');
   if (blank < 0) bad('missing the empty line before the checkpoint');

@@ -20,7 +20,8 @@ export interface AddCheckpointRequest {
 }
 
 export function formatAddCheckpoint(req: { oldSize: number; proof: readonly Hash[]; checkpoint: string }): string {
-  if (req.proof.length > MAX_WITNESS_PROOF_LINES) throw new FleetlogError('internal', 'consistency proof longer than 63 hashes');
+  if (req.proof.length > MAX_WITNESS_PROOF_LINES)
+    throw new FleetlogError('internal', 'consistency proof longer than 63 hashes');
   return `old ${req.oldSize}\n${req.proof.map((h) => `${toBase64(h)}\n`).join('')}\n${req.checkpoint}`;
 }
 
@@ -30,7 +31,8 @@ function bad(message: string): never {
 
 /** Parses a request body. Every malformation is `bad_witness_request` (HTTP 400). */
 export function parseAddCheckpoint(body: Uint8Array): AddCheckpointRequest {
-  if (body.length > MAX_ADD_CHECKPOINT_BYTES) throw new FleetlogError('too_large', `request body larger than ${MAX_ADD_CHECKPOINT_BYTES} bytes`);
+  if (body.length > MAX_ADD_CHECKPOINT_BYTES)
+    throw new FleetlogError('too_large', `request body larger than ${MAX_ADD_CHECKPOINT_BYTES} bytes`);
   let text: string;
   try {
     text = decodeUtf8(body, 'request body');

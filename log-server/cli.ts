@@ -11,11 +11,13 @@ import { addToken, initLog, listTokens, revokeToken, startLogServer } from './in
 import { loadKeys, loadPolicyText } from './load/keys.ts';
 import { generatePairs, runLoad } from './load/run-load.ts';
 
-const positive = (what: string) => (value: string): number => {
-  const n = parseDecimal(value, what);
-  if (n < 1) throw new FleetlogError('usage', `${what} must be at least 1`);
-  return n;
-};
+const positive =
+  (what: string) =>
+  (value: string): number => {
+    const n = parseDecimal(value, what);
+    if (n < 1) throw new FleetlogError('usage', `${what} must be at least 1`);
+    return n;
+  };
 
 function readPolicy(path: string | undefined): string | undefined {
   if (path === undefined) return undefined;
@@ -46,34 +48,63 @@ export function registerLogCommands(program: Command): void {
     .description('serve the log (C2SP tlog-tiles read API, POST /add-entry); SIGTERM drains and exits 0')
     .requiredOption('--data <dir>', 'data directory')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
-    .option('--policy <file>', 'trust policy: witnesses (with URLs) and quorum, fleetlog publisher and countersigner keys')
+    .option(
+      '--policy <file>',
+      'trust policy: witnesses (with URLs) and quorum, fleetlog publisher and countersigner keys',
+    )
     .option('--batch-max-size <n>', 'most entries per batch and checkpoint', positive('--batch-max-size'), 1024)
-    .option('--batch-max-wait-ms <ms>', 'longest a submission waits for others to join its batch', (v) => parseDecimal(v, '--batch-max-wait-ms'), 2)
-    .option('--validation-workers <n>', 'worker threads that check entry signatures and canonical form; each costs ~10-15 MB RSS (0 = main thread)', (v) => parseDecimal(v, '--validation-workers'), 0)
+    .option(
+      '--batch-max-wait-ms <ms>',
+      'longest a submission waits for others to join its batch',
+      (v) => parseDecimal(v, '--batch-max-wait-ms'),
+      2,
+    )
+    .option(
+      '--validation-workers <n>',
+      'worker threads that check entry signatures and canonical form; each costs ~10-15 MB RSS (0 = main thread)',
+      (v) => parseDecimal(v, '--validation-workers'),
+      0,
+    )
     .option('--writer-thread', 'commit batches on a worker thread so fsync never pauses serving (costs ~10-15 MB RSS)')
-    .option('--witness-timeout-ms <ms>', 'timeout of one add-checkpoint request', positive('--witness-timeout-ms'), 10_000)
+    .option(
+      '--witness-timeout-ms <ms>',
+      'timeout of one add-checkpoint request',
+      positive('--witness-timeout-ms'),
+      10_000,
+    )
     .action(
-      action(async (opts: { data: string; listen: string; policy?: string; batchMaxSize: number; batchMaxWaitMs: number; witnessTimeoutMs: number; validationWorkers: number; writerThread?: boolean }) => {
-        const logger = createLogger('log-server');
-        const { host, port } = parseListen(opts.listen);
-        const policyText = readPolicy(opts.policy);
-        const server = await startLogServer({
-          dataDir: opts.data,
-          host,
-          port,
-          logger,
-          batchMaxSize: opts.batchMaxSize,
-          batchMaxWaitMs: opts.batchMaxWaitMs,
-          witnessTimeoutMs: opts.witnessTimeoutMs,
-          validationWorkers: opts.validationWorkers,
-          writerThread: opts.writerThread ?? false,
-          benchRoutes: process.env.FLEETLOG_BENCH_ROUTES === '1',
-          ...(policyText !== undefined ? { policyText } : {}),
-        });
-        logger.info('listening', { url: server.url });
-        exitOnSignals(server, logger);
-        await new Promise(() => {}); // serve until a signal
-      }),
+      action(
+        async (opts: {
+          data: string;
+          listen: string;
+          policy?: string;
+          batchMaxSize: number;
+          batchMaxWaitMs: number;
+          witnessTimeoutMs: number;
+          validationWorkers: number;
+          writerThread?: boolean;
+        }) => {
+          const logger = createLogger('log-server');
+          const { host, port } = parseListen(opts.listen);
+          const policyText = readPolicy(opts.policy);
+          const server = await startLogServer({
+            dataDir: opts.data,
+            host,
+            port,
+            logger,
+            batchMaxSize: opts.batchMaxSize,
+            batchMaxWaitMs: opts.batchMaxWaitMs,
+            witnessTimeoutMs: opts.witnessTimeoutMs,
+            validationWorkers: opts.validationWorkers,
+            writerThread: opts.writerThread ?? false,
+            benchRoutes: process.env.FLEETLOG_BENCH_ROUTES === '1',
+            ...(policyText !== undefined ? { policyText } : {}),
+          });
+          logger.info('listening', { url: server.url });
+          exitOnSignals(server, logger);
+          await new Promise(() => {}); // serve until a signal
+        },
+      ),
     );
 
   const token = log.command('token').description('bearer tokens for submitters (stored hashed)');
@@ -96,11 +127,15 @@ export function registerLogCommands(program: Command): void {
       action(async (opts: { data: string; json?: boolean }) => {
         const tokens = await listTokens({ dataDir: opts.data });
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify(tokens.map((t) => ({ name: t.name, createdAt: new Date(t.createdAtMs).toISOString(), revokedAt: t.revokedAtMs ? new Date(t.revokedAtMs).toISOString() : null })))}\n`);
+          process.stdout.write(
+            `${JSON.stringify(tokens.map((t) => ({ name: t.name, createdAt: new Date(t.createdAtMs).toISOString(), revokedAt: t.revokedAtMs ? new Date(t.revokedAtMs).toISOString() : null })))}\n`,
+          );
           return;
         }
         for (const t of tokens) {
-          process.stdout.write(`${t.name}\tcreated ${new Date(t.createdAtMs).toISOString()}${t.revokedAtMs ? `\trevoked ${new Date(t.revokedAtMs).toISOString()}` : '\tactive'}\n`);
+          process.stdout.write(
+            `${t.name}\tcreated ${new Date(t.createdAtMs).toISOString()}${t.revokedAtMs ? `\trevoked ${new Date(t.revokedAtMs).toISOString()}` : '\tactive'}\n`,
+          );
         }
       }),
     );
@@ -111,7 +146,8 @@ export function registerLogCommands(program: Command): void {
     .requiredOption('--name <name>', 'token name')
     .action(
       action(async (opts: { data: string; name: string }) => {
-        if (!(await revokeToken({ dataDir: opts.data, name: opts.name }))) throw new FleetlogError('not_found', `no active token named ${JSON.stringify(opts.name)}`);
+        if (!(await revokeToken({ dataDir: opts.data, name: opts.name })))
+          throw new FleetlogError('not_found', `no active token named ${JSON.stringify(opts.name)}`);
         process.stdout.write(`revoked ${opts.name}\n`);
       }),
     );
@@ -124,32 +160,46 @@ export function registerLogCommands(program: Command): void {
     .option('--count <n>', 'number of evidence + key set pairs (2n entries)', positive('--count'), 1000)
     .option('--concurrency <c>', 'concurrent clients', positive('--concurrency'), 16)
     .option('--seed <seed>', 'derive the test keys from this seed (default: random)')
-    .option('--print-policy', 'print the policy lines that accept this seed\'s keys, and exit')
+    .option('--print-policy', "print the policy lines that accept this seed's keys, and exit")
     .option('--json', 'machine-readable report')
     .action(
-      action(async (opts: { url?: string; token?: string; count: number; concurrency: number; seed?: string; printPolicy?: boolean; json?: boolean }) => {
-        const seed = opts.seed ?? randomBytes(8).toString('hex');
-        const keys = loadKeys(seed);
-        if (opts.printPolicy) {
-          process.stdout.write(loadPolicyText(keys, seed));
-          return;
-        }
-        if (!opts.url || !opts.token) throw new FleetlogError('usage', '--url and --token are required (or --print-policy)');
-        if (opts.seed === undefined) process.stderr.write(`load: random seed ${seed}; the log must pin its keys (see --print-policy --seed ${seed})\n`);
-        process.stderr.write(`load: generating ${opts.count} pairs...\n`);
-        const pairs = generatePairs(keys, opts.count);
-        process.stderr.write(`load: submitting ${pairs.length * 2} entries with ${opts.concurrency} clients...\n`);
-        const report = await runLoad({ url: opts.url, token: opts.token, pairs, concurrency: opts.concurrency });
-        if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-        else {
-          const l = report.latencyMs;
-          process.stdout.write(
-            `entries acknowledged: ${report.entries} (${report.failures} failed${Object.keys(report.errors).length ? `: ${JSON.stringify(report.errors)}` : ''})\n` +
-              `throughput: ${report.entriesPerSecond.toFixed(0)} entries/s over ${report.seconds.toFixed(2)} s\n` +
-              `latency ms: p50 ${l.p50.toFixed(1)}  p90 ${l.p90.toFixed(1)}  p99 ${l.p99.toFixed(1)}  max ${l.max.toFixed(1)}\n`,
-          );
-        }
-        return report.failures > 0 ? 2 : 0;
-      }),
+      action(
+        async (opts: {
+          url?: string;
+          token?: string;
+          count: number;
+          concurrency: number;
+          seed?: string;
+          printPolicy?: boolean;
+          json?: boolean;
+        }) => {
+          const seed = opts.seed ?? randomBytes(8).toString('hex');
+          const keys = loadKeys(seed);
+          if (opts.printPolicy) {
+            process.stdout.write(loadPolicyText(keys, seed));
+            return;
+          }
+          if (!opts.url || !opts.token)
+            throw new FleetlogError('usage', '--url and --token are required (or --print-policy)');
+          if (opts.seed === undefined)
+            process.stderr.write(
+              `load: random seed ${seed}; the log must pin its keys (see --print-policy --seed ${seed})\n`,
+            );
+          process.stderr.write(`load: generating ${opts.count} pairs...\n`);
+          const pairs = generatePairs(keys, opts.count);
+          process.stderr.write(`load: submitting ${pairs.length * 2} entries with ${opts.concurrency} clients...\n`);
+          const report = await runLoad({ url: opts.url, token: opts.token, pairs, concurrency: opts.concurrency });
+          if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+          else {
+            const l = report.latencyMs;
+            process.stdout.write(
+              `entries acknowledged: ${report.entries} (${report.failures} failed${Object.keys(report.errors).length ? `: ${JSON.stringify(report.errors)}` : ''})\n` +
+                `throughput: ${report.entriesPerSecond.toFixed(0)} entries/s over ${report.seconds.toFixed(2)} s\n` +
+                `latency ms: p50 ${l.p50.toFixed(1)}  p90 ${l.p90.toFixed(1)}  p99 ${l.p99.toFixed(1)}  max ${l.max.toFixed(1)}\n`,
+            );
+          }
+          return report.failures > 0 ? 2 : 0;
+        },
+      ),
     );
 }

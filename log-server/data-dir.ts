@@ -34,7 +34,11 @@ export function initLogDir(dataDir: string, origin: string): { vkey: string } {
   writeKeyFile(keyPath(dataDir), skey);
   const key = parseSignerKey(skey);
   const note = signCheckpoint({ origin, size: 0, rootHash: EMPTY_ROOT }, [ed25519NoteSigner(key)]);
-  const storage = SqliteLogStorage.create(dbPath(dataDir), { origin, vkey, checkpoint: { size: 0, rootHash: EMPTY_ROOT, note, signedAtMs: Date.now() } });
+  const storage = SqliteLogStorage.create(dbPath(dataDir), {
+    origin,
+    vkey,
+    checkpoint: { size: 0, rootHash: EMPTY_ROOT, note, signedAtMs: Date.now() },
+  });
   void storage.close();
   return { vkey };
 }
@@ -42,7 +46,11 @@ export function initLogDir(dataDir: string, origin: string): { vkey: string } {
 /** Loads the signing key and checks it is the key the database was created with. */
 export function loadSigningKey(dataDir: string, expectedVkey: string): SignerKey {
   const key = parseSignerKey(readKeyFile(keyPath(dataDir)));
-  if (key.vkey !== expectedVkey) throw new FleetlogError('bad_key', `${keyPath(dataDir)} is not the key this log was created with (${expectedVkey})`);
+  if (key.vkey !== expectedVkey)
+    throw new FleetlogError(
+      'bad_key',
+      `${keyPath(dataDir)} is not the key this log was created with (${expectedVkey})`,
+    );
   return key;
 }
 
@@ -63,7 +71,8 @@ function processAlive(pid: number): boolean {
  */
 export function acquireWriterLock(dataDir: string): () => void {
   const path = lockPath(dataDir);
-  if (heldInProcess.has(path)) throw new FleetlogError('conflict', `a log server in this process already serves ${dataDir}`);
+  if (heldInProcess.has(path))
+    throw new FleetlogError('conflict', `a log server in this process already serves ${dataDir}`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -75,10 +84,14 @@ export function acquireWriterLock(dataDir: string): () => void {
         rmSync(path, { force: true });
       };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new FleetlogError('io', `cannot create ${path}: ${(e as NodeJS.ErrnoException).code}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new FleetlogError('io', `cannot create ${path}: ${(e as NodeJS.ErrnoException).code}`);
       const pid = Number(readFileSync(path, 'utf8').trim());
       if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new FleetlogError('conflict', `another log server (pid ${pid}) serves ${dataDir}; a log has exactly one writer`);
+        throw new FleetlogError(
+          'conflict',
+          `another log server (pid ${pid}) serves ${dataDir}; a log has exactly one writer`,
+        );
       }
       rmSync(path, { force: true }); // stale: its holder is gone
     }

@@ -14,15 +14,31 @@ import type { LogHead, LogStorage } from './storage/storage.ts';
 export async function recoverFrontier(storage: LogStorage, head: LogHead): Promise<Frontier> {
   const cp = head.checkpoint;
   if (head.entryCount !== cp.size) {
-    throw new FleetlogError('inconsistent', `the log stores ${head.entryCount} entries but its newest checkpoint has size ${cp.size}; refusing to sign anything`);
+    throw new FleetlogError(
+      'inconsistent',
+      `the log stores ${head.entryCount} entries but its newest checkpoint has size ${cp.size}; refusing to sign anything`,
+    );
   }
   const opened = openCheckpoint(cp.note, [ed25519NoteVerifier(head.vkey)]);
-  if (!sameCheckpointHead(opened.checkpoint, { origin: head.origin, size: cp.size, rootHash: cp.rootHash, extensions: [] })) {
-    throw new FleetlogError('inconsistent', `the newest stored checkpoint note does not match its recorded size and root`);
+  if (
+    !sameCheckpointHead(opened.checkpoint, {
+      origin: head.origin,
+      size: cp.size,
+      rootHash: cp.rootHash,
+      extensions: [],
+    })
+  ) {
+    throw new FleetlogError(
+      'inconsistent',
+      `the newest stored checkpoint note does not match its recorded size and root`,
+    );
   }
   const frontier = Frontier.restore(cp.size, await storage.readNodes(Frontier.nodes(cp.size)));
   if (!bytesEqual(frontier.root(), cp.rootHash)) {
-    throw new FleetlogError('inconsistent', `the stored Merkle nodes do not reproduce the root of checkpoint ${cp.size}; refusing to sign anything`);
+    throw new FleetlogError(
+      'inconsistent',
+      `the stored Merkle nodes do not reproduce the root of checkpoint ${cp.size}; refusing to sign anything`,
+    );
   }
   return frontier;
 }

@@ -96,7 +96,8 @@ export class Sequencer {
     this.#tentative = options.frontier;
     this.#committed = options.frontier;
     this.#latest = options.latest;
-    if (options.frontier.size !== options.latest.size) throw new FleetlogError('internal', 'sequencer frontier does not match the latest checkpoint');
+    if (options.frontier.size !== options.latest.size)
+      throw new FleetlogError('internal', 'sequencer frontier does not match the latest checkpoint');
   }
 
   /** The newest durable signed checkpoint. */
@@ -109,9 +110,14 @@ export class Sequencer {
   }
 
   submit(entry: ValidatedEntry): Promise<AppendResult> {
-    if (this.#closing) return Promise.reject(new FleetlogError('unavailable', 'the log is shutting down; retry against the restarted server'));
+    if (this.#closing)
+      return Promise.reject(
+        new FleetlogError('unavailable', 'the log is shutting down; retry against the restarted server'),
+      );
     if (this.#queue.length >= this.#o.maxPending) {
-      return Promise.reject(new FleetlogError('unavailable', `the log has ${this.#queue.length} submissions queued; retry shortly`));
+      return Promise.reject(
+        new FleetlogError('unavailable', `the log has ${this.#queue.length} submissions queued; retry shortly`),
+      );
     }
     return new Promise<AppendResult>((resolve, reject) => {
       const evidenceHex = entry.facts.kind === 'keyset' ? toHex(entry.facts.evidence) : undefined;
@@ -156,7 +162,8 @@ export class Sequencer {
     this.#runBatch(batch)
       .catch((e: unknown) => {
         this.#o.logger.error('batch failed', { error: String(e), entries: batch.length });
-        const err = e instanceof FleetlogError && e.code === 'unavailable' ? e : new FleetlogError('unavailable', NOT_STORED);
+        const err =
+          e instanceof FleetlogError && e.code === 'unavailable' ? e : new FleetlogError('unavailable', NOT_STORED);
         for (const p of batch) p.reject(err);
       })
       .finally(() => {
@@ -186,7 +193,12 @@ export class Sequencer {
     for (const p of batch) {
       const known = stored.get(p.leafHex) ?? earlier.get(p.leafHex) ?? inBatch.get(p.leafHex);
       if (known) {
-        outcomes.push({ p, index: known.index, duplicate: true, onEarlierBatch: !stored.has(p.leafHex) && earlier.has(p.leafHex) });
+        outcomes.push({
+          p,
+          index: known.index,
+          duplicate: true,
+          onEarlierBatch: !stored.has(p.leafHex) && earlier.has(p.leafHex),
+        });
         continue;
       }
       const facts = p.entry.facts;
@@ -220,7 +232,10 @@ export class Sequencer {
     let integration: ReturnType<typeof integrateLeaves> | undefined;
     let checkpoint: StoredCheckpoint | undefined;
     if (fresh.length > 0) {
-      integration = integrateLeaves(this.#tentative, fresh.map((e) => e.leafHash));
+      integration = integrateLeaves(
+        this.#tentative,
+        fresh.map((e) => e.leafHash),
+      );
       const size = integration.frontier.size;
       const note = signCheckpoint({ origin: this.#o.origin, size, rootHash: integration.root }, [this.#o.signer]);
       checkpoint = { size, rootHash: integration.root, note, signedAtMs: Date.now() };
@@ -266,12 +281,23 @@ export class Sequencer {
       try {
         const proof = await this.#o.proofs.inclusion(o.index, answerCheckpoint.size, known);
         metrics.appends.inc({ result: o.duplicate ? 'duplicate' : 'accepted' });
-        o.p.resolve({ index: o.index, leafHash: o.p.entry.leafHash, checkpoint: answerCheckpoint, proof, duplicate: o.duplicate });
+        o.p.resolve({
+          index: o.index,
+          leafHash: o.p.entry.leafHash,
+          checkpoint: answerCheckpoint,
+          proof,
+          duplicate: o.duplicate,
+        });
       } catch (e) {
         o.p.reject(e);
       }
     }
     metrics.batchSeconds.observe((performance.now() - started) / 1000);
-    if (checkpoint) this.#o.logger.debug('batch integrated', { entries: fresh.length, size: checkpoint.size, ms: Math.round(performance.now() - started) });
+    if (checkpoint)
+      this.#o.logger.debug('batch integrated', {
+        entries: fresh.length,
+        size: checkpoint.size,
+        ms: Math.round(performance.now() - started),
+      });
   }
 }

@@ -60,7 +60,10 @@ function loadPolicy(text: string | undefined, origin: string, vkey: string): Pol
   const policy = parsePolicy(text);
   const named = logForOrigin(policy, origin);
   if (named && named.verifier.key.vkey !== vkey) {
-    throw new FleetlogError('bad_policy', `the policy pins a different key for log ${origin} (${named.verifier.key.vkey}) than this log's ${vkey}`);
+    throw new FleetlogError(
+      'bad_policy',
+      `the policy pins a different key for log ${origin} (${named.verifier.key.vkey}) than this log's ${vkey}`,
+    );
   }
   return policy;
 }
@@ -72,7 +75,9 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
   let storage: SqliteLogStorage | undefined;
   let validator: ValidationPool | undefined;
   try {
-    storage = options.writerThread ? await SqliteLogStorage.openWithWriterThread(dbPath(options.dataDir)) : SqliteLogStorage.open(dbPath(options.dataDir));
+    storage = options.writerThread
+      ? await SqliteLogStorage.openWithWriterThread(dbPath(options.dataDir))
+      : SqliteLogStorage.open(dbPath(options.dataDir));
     const head = await storage.head();
     const key = loadSigningKey(options.dataDir, head.vkey);
     const policy = loadPolicy(options.policyText, head.origin, head.vkey);
@@ -88,7 +93,9 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       ...(options.witnessTimeoutMs !== undefined ? { timeoutMs: options.witnessTimeoutMs } : {}),
       ...(options.witnessRetryBaseMs !== undefined ? { retryBaseMs: options.witnessRetryBaseMs } : {}),
       ...(options.witnessRetryMaxMs !== undefined ? { retryMaxMs: options.witnessRetryMaxMs } : {}),
-      ...(options.witnessRefreshIntervalMs !== undefined ? { refreshIntervalMs: options.witnessRefreshIntervalMs } : {}),
+      ...(options.witnessRefreshIntervalMs !== undefined
+        ? { refreshIntervalMs: options.witnessRefreshIntervalMs }
+        : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     const sequencer = new Sequencer({
@@ -107,11 +114,29 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
     });
     await witnessing.start(head.checkpoint, head.publishedSize);
     const keys = { publishers: policy?.publishers ?? [], countersigners: policy?.countersigners ?? [] };
-    if (keys.publishers.length === 0) logger.warn('no fleetlog publisher/countersigner keys configured: fleet-keyset entries will be refused (pass --policy)');
+    if (keys.publishers.length === 0)
+      logger.warn(
+        'no fleetlog publisher/countersigner keys configured: fleet-keyset entries will be refused (pass --policy)',
+      );
     validator = await ValidationPool.start(keys, options.validationWorkers ?? 0);
-    const service: LogService = { origin: head.origin, vkey: head.vkey, storage, sequencer, witnessing, proofs, tiles: new TileReader(storage), metrics, logger, validator };
+    const service: LogService = {
+      origin: head.origin,
+      vkey: head.vkey,
+      storage,
+      sequencer,
+      witnessing,
+      proofs,
+      tiles: new TileReader(storage),
+      metrics,
+      logger,
+      validator,
+    };
     const app = createLogApp(service, { benchRoutes: options.benchRoutes ?? false });
-    logger.info('log opened', { origin: head.origin, size: head.checkpoint.size, publishedSize: witnessing.published()?.size ?? null });
+    logger.info('log opened', {
+      origin: head.origin,
+      size: head.checkpoint.size,
+      publishedSize: witnessing.published()?.size ?? null,
+    });
     const opened = storage;
     const pool = validator;
     let closing: Promise<void> | undefined;
@@ -144,7 +169,9 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
 export async function startLogServer(options: LogServerOptions): Promise<RunningServer> {
   const log = await openLog(options);
   try {
-    return await startHttpServer(log.app, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, () => log.close());
+    return await startHttpServer(log.app, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, () =>
+      log.close(),
+    );
   } catch (e) {
     await log.close();
     throw e;

@@ -24,7 +24,11 @@ export function isWellFormedToken(token: string): boolean {
 }
 
 export function assertTokenName(name: string): void {
-  if (!NAME.test(name)) throw new FleetlogError('usage', `token name ${JSON.stringify(name.slice(0, 70))} must be 1-64 letters, digits, '.', '_' or '-'`);
+  if (!NAME.test(name))
+    throw new FleetlogError(
+      'usage',
+      `token name ${JSON.stringify(name.slice(0, 70))} must be 1-64 letters, digits, '.', '_' or '-'`,
+    );
 }
 
 /** The token in an `Authorization: Bearer <token>` header, or undefined. */

@@ -50,4 +50,6 @@ await build({
 });
 writeFileSync(join(root, 'dist', 'package.json'), '{"type":"module"}\n');
 writeFileSync(join(root, 'dist', 'BUILT'), `${new Date().toISOString()}\n`);
-process.stderr.write(`build: ${entryPoints.length} files -> ${relative(process.cwd(), join(root, 'dist')) || 'dist'} in ${Date.now() - started} ms\n`);
+process.stderr.write(
+  `build: ${entryPoints.length} files -> ${relative(process.cwd(), join(root, 'dist')) || 'dist'} in ${Date.now() - started} ms\n`,
+);

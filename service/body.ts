@@ -14,10 +14,12 @@ export async function readBodyCapped(c: Context, maxBytes: number): Promise<Uint
   const declared = c.req.header('content-length');
   if (declared !== undefined) {
     if (!/^[0-9]{1,15}$/.test(declared)) throw new FleetlogError('usage', 'malformed Content-Length');
-    if (Number(declared) > maxBytes) throw new FleetlogError('too_large', `request body of ${declared} bytes exceeds the ${maxBytes}-byte limit`);
+    if (Number(declared) > maxBytes)
+      throw new FleetlogError('too_large', `request body of ${declared} bytes exceeds the ${maxBytes}-byte limit`);
   }
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming && typeof incoming.on === 'function' && !incoming.readableEnded && !c.req.raw.bodyUsed) return readIncomingCapped(incoming, maxBytes);
+  if (incoming && typeof incoming.on === 'function' && !incoming.readableEnded && !c.req.raw.bodyUsed)
+    return readIncomingCapped(incoming, maxBytes);
   const stream = c.req.raw.body;
   if (!stream) return new Uint8Array(0);
   const body = await readStreamCapped(stream, maxBytes);
@@ -29,7 +31,10 @@ export async function readBodyCapped(c: Context, maxBytes: number): Promise<Uint
  * Reads a web stream to the end, or gives up (cancelling the stream) and returns undefined as soon
  * as it passes `maxBytes`. For request bodies here and for responses from untrusted peers.
  */
-export async function readStreamCapped(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array | undefined> {
+export async function readStreamCapped(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): Promise<Uint8Array | undefined> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

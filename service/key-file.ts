@@ -12,7 +12,10 @@ export function writeKeyFile(path: string, skey: string): void {
     fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new FleetlogError('io', code === 'EEXIST' ? `refusing to overwrite existing key file ${path}` : `cannot create key file ${path}: ${code}`);
+    throw new FleetlogError(
+      'io',
+      code === 'EEXIST' ? `refusing to overwrite existing key file ${path}` : `cannot create key file ${path}: ${code}`,
+    );
   }
   try {
     writeSync(fd, `${skey}\n`);
@@ -29,6 +32,10 @@ export function readKeyFile(path: string): string {
   } catch (e) {
     throw new FleetlogError('io', `cannot read key file ${path}: ${(e as NodeJS.ErrnoException).code}`);
   }
-  if ((mode & 0o077) !== 0) throw new FleetlogError('io', `key file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`);
+  if ((mode & 0o077) !== 0)
+    throw new FleetlogError(
+      'io',
+      `key file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`,
+    );
   return readFileSync(path, 'utf8').trim();
 }

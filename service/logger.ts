@@ -14,7 +14,10 @@ export interface Logger {
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export function createLogger(component: string, options: { level?: LogLevel; write?: (line: string) => void } = {}): Logger {
+export function createLogger(
+  component: string,
+  options: { level?: LogLevel; write?: (line: string) => void } = {},
+): Logger {
   const envLevel = (globalThis.process?.env?.FLEETLOG_LOG_LEVEL as LogLevel | undefined) ?? 'info';
   const min = ORDER[options.level ?? envLevel] ?? ORDER.info;
   const write = options.write ?? ((line: string) => process.stderr.write(line));

@@ -17,11 +17,16 @@ export interface RunningServer {
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):([0-9]{1,5})$/.exec(listen);
-  if (!m || Number(m[2]) > 65535) throw new FleetlogError('usage', `--listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
+  if (!m || Number(m[2]) > 65535)
+    throw new FleetlogError('usage', `--listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
-export async function startHttpServer(app: Hono, listen: { host: string; port: number }, onClose?: () => Promise<void>): Promise<RunningServer> {
+export async function startHttpServer(
+  app: Hono,
+  listen: { host: string; port: number },
+  onClose?: () => Promise<void>,
+): Promise<RunningServer> {
   let server!: ServerType;
   const address = await new Promise<AddressInfo>((resolve, reject) => {
     server = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, (info) => resolve(info));

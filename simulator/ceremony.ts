@@ -12,9 +12,21 @@
  */
 import { toHex, utf8 } from '../core/bytes.ts';
 import { sha256 } from '../core/crypto/sha256.ts';
-import { DEPLOYMENT_EVIDENCE_TYPE, attestationMessage, evidenceProblems, type DeploymentEvidence, type HsmRecord } from '../core/entries/deployment-evidence.ts';
+import {
+  DEPLOYMENT_EVIDENCE_TYPE,
+  attestationMessage,
+  evidenceProblems,
+  type DeploymentEvidence,
+  type HsmRecord,
+} from '../core/entries/deployment-evidence.ts';
 import { encodeEntry, entryLeafHashHex } from '../core/entries/entry.ts';
-import { FLEET_KEYSET_TYPE, keysetEvidenceProblems, signFleetKeyset, type FleetKey, type FleetKeyset } from '../core/entries/fleet-keyset.ts';
+import {
+  FLEET_KEYSET_TYPE,
+  keysetEvidenceProblems,
+  signFleetKeyset,
+  type FleetKey,
+  type FleetKeyset,
+} from '../core/entries/fleet-keyset.ts';
 import { verifySignatureRef } from '../core/entries/signature-ref.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { parseVerifierKey, type SignerKey } from '../core/note/keys.ts';
@@ -55,14 +67,28 @@ export async function runCeremony(o: CeremonyOptions): Promise<CeremonyResult> {
   if (o.hsms.length === 0) throw new FleetlogError('usage', 'a ceremony needs at least one HSM');
   const vendors = o.vendorKeys.map((v) => parseVerifierKey(v));
   const firmwareHash = measure(o.firmware);
-  const transcript: string[] = [`ceremony for fleet ${o.fleetId} at ${o.now}`, `firmware ${o.firmware.release} sha256 ${firmwareHash}`];
+  const transcript: string[] = [
+    `ceremony for fleet ${o.fleetId} at ${o.now}`,
+    `firmware ${o.firmware.release} sha256 ${firmwareHash}`,
+  ];
 
   const devices = await Promise.all(o.hsms.map((h) => h.describe()));
   for (const d of devices) {
-    if (!verifySignatureRef(d.attestation, vendors, attestationMessage({ hsmId: d.hsmId, keys: deviceKeys(d.identityKey, d.transportKey), measurement: d.measurement }))) {
+    if (
+      !verifySignatureRef(
+        d.attestation,
+        vendors,
+        attestationMessage({
+          hsmId: d.hsmId,
+          keys: deviceKeys(d.identityKey, d.transportKey),
+          measurement: d.measurement,
+        }),
+      )
+    ) {
       throw new FleetlogError('forbidden', `${d.hsmId}: device attestation does not verify under a pinned vendor key`);
     }
-    if (d.measurement !== firmwareHash) throw new FleetlogError('forbidden', `${d.hsmId}: firmware measurement is not the released firmware's hash`);
+    if (d.measurement !== firmwareHash)
+      throw new FleetlogError('forbidden', `${d.hsmId}: firmware measurement is not the released firmware's hash`);
     transcript.push(`device ${d.hsmId} region ${d.region} identity ${d.identityKey} attested by ${d.attestation.name}`);
   }
 
@@ -74,12 +100,15 @@ export async function runCeremony(o: CeremonyOptions): Promise<CeremonyResult> {
     const device = devices[i + 1]!;
     const sealed = await first!.exportFleetSecrets(device);
     await rest[i]!.importFleetSecrets(sealed, firstDevice);
-    transcript.push(`${firstDevice.hsmId} sealed the fleet secrets to ${device.hsmId} (ephemeral ${sealed.ephemeralKey.slice(0, 16)}…)`);
+    transcript.push(
+      `${firstDevice.hsmId} sealed the fleet secrets to ${device.hsmId} (ephemeral ${sealed.ephemeralKey.slice(0, 16)}…)`,
+    );
   }
 
   const records = await Promise.all(o.hsms.map((h) => h.fleetRecord()));
   const opaqueKeys = new Set(records.map((r) => r.keys.find((k) => k.alg === ALG_OPAQUE)?.publicKey));
-  if (opaqueKeys.size !== 1 || opaqueKeys.has(undefined)) throw new FleetlogError('internal', 'the HSMs do not agree on the fleet OPAQUE key');
+  if (opaqueKeys.size !== 1 || opaqueKeys.has(undefined))
+    throw new FleetlogError('internal', 'the HSMs do not agree on the fleet OPAQUE key');
   const opaquePublicKey = [...opaqueKeys][0]!;
   transcript.push(`fleet OPAQUE server key ${opaquePublicKey}`);
 
@@ -97,13 +126,18 @@ export async function runCeremony(o: CeremonyOptions): Promise<CeremonyResult> {
     },
   };
   const problems = evidenceProblems(evidence, vendors);
-  if (problems.length > 0) throw new FleetlogError('internal', `the ceremony produced evidence that does not verify: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new FleetlogError('internal', `the ceremony produced evidence that does not verify: ${problems.join('; ')}`);
   return { evidence, evidenceBytes: encodeEntry(evidence), transcript, opaquePublicKey };
 }
 
 /** The fleet keys a key set lists: each HSM's identity key and the fleet's OPAQUE key. */
 export function fleetKeysFromEvidence(evidence: DeploymentEvidence): FleetKey[] {
-  return evidence.hsms.flatMap((h) => h.keys.filter((k) => k.alg === ALG_IDENTITY || k.alg === ALG_OPAQUE).map((k) => ({ hsmId: h.id, alg: k.alg, publicKey: k.publicKey })));
+  return evidence.hsms.flatMap((h) =>
+    h.keys
+      .filter((k) => k.alg === ALG_IDENTITY || k.alg === ALG_OPAQUE)
+      .map((k) => ({ hsmId: h.id, alg: k.alg, publicKey: k.publicKey })),
+  );
 }
 
 export interface KeysetOptions {
@@ -133,16 +167,29 @@ export function signKeyset(o: KeysetOptions): KeysetResult {
     notAfter: o.notAfter,
     evidence: entryLeafHashHex(o.evidenceBytes),
   } as const;
-  const unsigned = { ...body, publisherSignature: { name: 'x', keyId: '00000000', signature: '0'.repeat(128) }, countersignature: { name: 'x', keyId: '00000000', signature: '0'.repeat(128) } };
+  const unsigned = {
+    ...body,
+    publisherSignature: { name: 'x', keyId: '00000000', signature: '0'.repeat(128) },
+    countersignature: { name: 'x', keyId: '00000000', signature: '0'.repeat(128) },
+  };
   // The countersigner is independent: it signs only after re-checking the evidence itself.
-  const problems = [...evidenceProblems(o.evidence, o.vendorKeys.map((v) => parseVerifierKey(v))), ...keysetEvidenceProblems(unsigned, o.evidence)];
-  if (problems.length > 0) throw new FleetlogError('entry_rejected', `the countersigner refuses: ${problems.join('; ')}`);
+  const problems = [
+    ...evidenceProblems(
+      o.evidence,
+      o.vendorKeys.map((v) => parseVerifierKey(v)),
+    ),
+    ...keysetEvidenceProblems(unsigned, o.evidence),
+  ];
+  if (problems.length > 0)
+    throw new FleetlogError('entry_rejected', `the countersigner refuses: ${problems.join('; ')}`);
   const keyset = signFleetKeyset(body, o.publisher, o.countersigner);
   return { keyset, keysetBytes: encodeEntry(keyset) };
 }
 
 /** The ceremony, then key set version 1 over its evidence, valid from a minute before `now` for `validitySeconds`. */
-export async function ceremonyWithKeyset(o: CeremonyOptions & { publisher: SignerKey; countersigner: SignerKey; validitySeconds: number }): Promise<{ ceremony: CeremonyResult; keyset: KeysetResult }> {
+export async function ceremonyWithKeyset(
+  o: CeremonyOptions & { publisher: SignerKey; countersigner: SignerKey; validitySeconds: number },
+): Promise<{ ceremony: CeremonyResult; keyset: KeysetResult }> {
   const ceremony = await runCeremony(o);
   const keyset = signKeyset({
     evidence: ceremony.evidence,

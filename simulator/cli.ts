@@ -18,19 +18,24 @@ import { runSimulation } from './sim-run.ts';
 
 function positiveInt(name: string, max: number): (value: string) => number {
   return (value) => {
-    if (!/^[0-9]{1,6}$/.test(value) || Number(value) < 1 || Number(value) > max) throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}`);
+    if (!/^[0-9]{1,6}$/.test(value) || Number(value) < 1 || Number(value) > max)
+      throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}`);
     return Number(value);
   };
 }
 
 function list(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /** "eu-west|us-east,ap-south" -> [["eu-west"], ["us-east", "ap-south"]] */
 export function parsePartition(value: string): string[][] {
   const groups = value.split('|').map(list);
-  if (groups.length < 2 || groups.some((g) => g.length === 0)) throw new InvalidArgumentError('--partition wants at least two groups of regions, e.g. "eu-west|us-east,ap-south"');
+  if (groups.length < 2 || groups.some((g) => g.length === 0))
+    throw new InvalidArgumentError('--partition wants at least two groups of regions, e.g. "eu-west|us-east,ap-south"');
   return groups;
 }
 
@@ -43,27 +48,55 @@ export function registerSimCommands(program: Command): void {
     .option('--processes', 'run each HSM as its own process on localhost (default: in-process)')
     .option('--hsms <n>', 'fleet size', positiveInt('--hsms', 32), DEFAULT_FLEET_SIZE)
     .option('--regions <list>', 'comma-separated region names', (v) => list(v), [...DEFAULT_REGIONS])
-    .option('--stop <list>', 'HSMs to stop after registration: numbers (1-based) or ids', (v) => list(v), [] as string[])
+    .option(
+      '--stop <list>',
+      'HSMs to stop after registration: numbers (1-based) or ids',
+      (v) => list(v),
+      [] as string[],
+    )
     .option('--partition <groups>', 'partition regions after registration, groups separated by |', parsePartition)
-    .option('--wrong <n>', 'wrong guesses before the real recovery', (v) => {
-      if (!/^[0-9]{1,3}$/.test(v)) throw new InvalidArgumentError('--wrong must be an integer from 0 to 999');
-      return Number(v);
-    }, 0)
-    .option('--guess-limit <n>', 'wrong guesses before the record is destroyed', positiveInt('--guess-limit', 1000), DEFAULT_GUESS_LIMIT)
-    .addHelpText('after', '\nExit status: 0 if the backup was recovered, 1 if the fleet refused (failed closed or destroyed the record), 2 on error.')
+    .option(
+      '--wrong <n>',
+      'wrong guesses before the real recovery',
+      (v) => {
+        if (!/^[0-9]{1,3}$/.test(v)) throw new InvalidArgumentError('--wrong must be an integer from 0 to 999');
+        return Number(v);
+      },
+      0,
+    )
+    .option(
+      '--guess-limit <n>',
+      'wrong guesses before the record is destroyed',
+      positiveInt('--guess-limit', 1000),
+      DEFAULT_GUESS_LIMIT,
+    )
+    .addHelpText(
+      'after',
+      '\nExit status: 0 if the backup was recovered, 1 if the fleet refused (failed closed or destroyed the record), 2 on error.',
+    )
     .action(
-      action(async (o: { processes?: boolean; hsms: number; regions: string[]; stop: string[]; partition?: string[][]; wrong: number; guessLimit: number }) => {
-        const result = await runSimulation({
-          processes: o.processes === true,
-          size: o.hsms,
-          regions: o.regions,
-          stop: o.stop,
-          ...(o.partition ? { partition: o.partition } : {}),
-          wrongGuesses: o.wrong,
-          guessLimit: o.guessLimit,
-        });
-        return result.recovered ? EXIT_OK : EXIT_VERIFY_FAILED;
-      }),
+      action(
+        async (o: {
+          processes?: boolean;
+          hsms: number;
+          regions: string[];
+          stop: string[];
+          partition?: string[][];
+          wrong: number;
+          guessLimit: number;
+        }) => {
+          const result = await runSimulation({
+            processes: o.processes === true,
+            size: o.hsms,
+            regions: o.regions,
+            stop: o.stop,
+            ...(o.partition ? { partition: o.partition } : {}),
+            wrongGuesses: o.wrong,
+            guessLimit: o.guessLimit,
+          });
+          return result.recovered ? EXIT_OK : EXIT_VERIFY_FAILED;
+        },
+      ),
     );
 
   sim
@@ -77,14 +110,22 @@ export function registerSimCommands(program: Command): void {
     .action(
       action(async (names: string[], o: { list?: boolean; all?: boolean; json?: boolean; data?: string }) => {
         if (o.list) {
-          for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(24)} ${s.title}\n${' '.repeat(25)}expect: ${s.expect}\n`);
+          for (const s of SCENARIOS)
+            process.stdout.write(`${s.name.padEnd(24)} ${s.title}\n${' '.repeat(25)}expect: ${s.expect}\n`);
           return EXIT_OK;
         }
-        if (!o.all && names.length === 0) throw new FleetlogError('usage', 'name scenarios to run, or pass --all (--list shows them)');
+        if (!o.all && names.length === 0)
+          throw new FleetlogError('usage', 'name scenarios to run, or pass --all (--list shows them)');
         const chosen = o.all ? SCENARIOS : names.map(findScenario);
-        const runs = await runScenarios(chosen, { ...(o.data ? { dataDir: o.data } : {}), ...(o.json ? { write: () => undefined } : {}) });
+        const runs = await runScenarios(chosen, {
+          ...(o.data ? { dataDir: o.data } : {}),
+          ...(o.json ? { write: () => undefined } : {}),
+        });
         if (o.json) process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
-        else process.stdout.write(`\n${runs.filter((r) => r.passed).length} of ${runs.length} scenarios ended as they must\n`);
+        else
+          process.stdout.write(
+            `\n${runs.filter((r) => r.passed).length} of ${runs.length} scenarios ended as they must\n`,
+          );
         return runs.every((r) => r.passed) ? EXIT_OK : EXIT_VERIFY_FAILED;
       }),
     );
@@ -105,21 +146,34 @@ export function registerSimCommands(program: Command): void {
     .option('--guess-limit <n>', 'guess limit', positiveInt('--guess-limit', 1000))
     .option('--exit-with-parent', 'exit when standard input closes (set by the process that spawns the fleet)')
     .action(
-      action(async (o: { id: string; region: string; index: number; listen: string; replicas: string; vendorKey: string; adminTokenFile: string; db?: string; guessLimit?: number; exitWithParent?: boolean }) => {
-        await serveHsmProcess({
-          id: o.id,
-          region: o.region,
-          index: o.index,
-          listen: o.listen,
-          replicas: o.replicas,
-          vendorKeyFile: o.vendorKey,
-          adminTokenFile: o.adminTokenFile,
-          exitWithParent: o.exitWithParent === true,
-          ...(o.db ? { db: o.db } : {}),
-          ...(o.guessLimit ? { guessLimit: o.guessLimit } : {}),
-        });
-        await new Promise(() => undefined); // serve until a signal ends the process
-      }),
+      action(
+        async (o: {
+          id: string;
+          region: string;
+          index: number;
+          listen: string;
+          replicas: string;
+          vendorKey: string;
+          adminTokenFile: string;
+          db?: string;
+          guessLimit?: number;
+          exitWithParent?: boolean;
+        }) => {
+          await serveHsmProcess({
+            id: o.id,
+            region: o.region,
+            index: o.index,
+            listen: o.listen,
+            replicas: o.replicas,
+            vendorKeyFile: o.vendorKey,
+            adminTokenFile: o.adminTokenFile,
+            exitWithParent: o.exitWithParent === true,
+            ...(o.db ? { db: o.db } : {}),
+            ...(o.guessLimit ? { guessLimit: o.guessLimit } : {}),
+          });
+          await new Promise(() => undefined); // serve until a signal ends the process
+        },
+      ),
     );
 }
 
@@ -131,7 +185,10 @@ export function registerDemoCommand(program: Command): void {
     .option('--fast-kdf', 'use a light Argon2id setting in the client (default: the OPAQUE library default)')
     .action(
       action(async (o: { data?: string; fastKdf?: boolean }) => {
-        const result = await runDemo({ ...(o.data ? { dataDir: o.data } : {}), ...(o.fastKdf ? { keyStretching: FAST_KEY_STRETCHING } : {}) });
+        const result = await runDemo({
+          ...(o.data ? { dataDir: o.data } : {}),
+          ...(o.fastKdf ? { keyStretching: FAST_KEY_STRETCHING } : {}),
+        });
         return result.ok ? EXIT_OK : EXIT_VERIFY_FAILED;
       }),
     );

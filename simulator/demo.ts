@@ -68,15 +68,28 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     closers.push(() => stack.close());
     r.ok(`log ${stack.log.origin} at ${stack.log.url}`);
     for (const w of stack.witnesses) r.ok(`witness ${w.name} at ${w.url}`);
-    r.info(`trust policy: quorum 2 of 3 witnesses; publisher ${stack.publisher.name}; countersigner ${stack.countersigner.name}; HSM vendor ${stack.vendor.name}`);
+    r.info(
+      `trust policy: quorum 2 of 3 witnesses; publisher ${stack.publisher.name}; countersigner ${stack.countersigner.name}; HSM vendor ${stack.vendor.name}`,
+    );
 
     // 2 ------------------------------------------------------------------------------------------
     r.section('Deploy fleet A (5 HSMs over 3 regions) and log it');
     const now = Math.floor(Date.now() / 1000);
-    const fleetA = await LocalhostFleet.start({ fleetId: 'fleet-a', vendor: stack.vendor, dataDir: join(dataDir, 'fleets', 'fleet-a') });
+    const fleetA = await LocalhostFleet.start({
+      fleetId: 'fleet-a',
+      vendor: stack.vendor,
+      dataDir: join(dataDir, 'fleets', 'fleet-a'),
+    });
     closers.unshift(() => fleetA.close());
     for (const h of fleetA.urls()) r.info(`${h.hsmId} (${h.region}) at ${h.url}`);
-    const deployA = await deployFleet({ stack, fleetId: 'fleet-a', hsms: fleetA.ceremonyHsms(), firmware: firmwareImage(), now, installBundle: (b) => fleetA.installBundle(b) });
+    const deployA = await deployFleet({
+      stack,
+      fleetId: 'fleet-a',
+      hsms: fleetA.ceremonyHsms(),
+      firmware: firmwareImage(),
+      now,
+      installBundle: (b) => fleetA.installBundle(b),
+    });
     reportDeployment(r, deployA, stack.policy);
 
     // 3 ------------------------------------------------------------------------------------------
@@ -84,66 +97,135 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     const statePath = join(dataDir, 'client-state.json');
     const log = new HttpLogReader(stack.log.url);
     const trust = (bundleSource: 'log' | 'hsm') =>
-      new OverTheAirTrust({ policy: stack.policy, state: new FileStateStore(statePath), log, bundleSource, onDecision: (d) => (lastDecision = d) });
-    let lastDecision: Parameters<NonNullable<ConstructorParameters<typeof OverTheAirTrust>[0]['onDecision']>>[0] | undefined;
-    const clientA = new BackupClient({ userId: USER, fleetId: 'fleet-a', endpoints: fleetA.endpoints(), trust: trust('log'), ...(o.keyStretching ? { keyStretching: o.keyStretching } : {}) });
+      new OverTheAirTrust({
+        policy: stack.policy,
+        state: new FileStateStore(statePath),
+        log,
+        bundleSource,
+        onDecision: (d) => (lastDecision = d),
+      });
+    let lastDecision:
+      | Parameters<NonNullable<ConstructorParameters<typeof OverTheAirTrust>[0]['onDecision']>>[0]
+      | undefined;
+    const clientA = new BackupClient({
+      userId: USER,
+      fleetId: 'fleet-a',
+      endpoints: fleetA.endpoints(),
+      trust: trust('log'),
+      ...(o.keyStretching ? { keyStretching: o.keyStretching } : {}),
+    });
     const backupKey = randomKey();
     const reg = await clientA.register(PASSWORD, backupKey);
     r.ok(`the client ran audit steps 1-8 on fleet A's key set before opening a session:`);
     if (lastDecision) r.steps(lastDecision.steps);
-    r.ok(`registered ${USER} via ${reg.hsmId}: OPAQUE record + wrapped backup key committed by a majority (${reg.remaining} guesses)`);
+    r.ok(
+      `registered ${USER} via ${reg.hsmId}: OPAQUE record + wrapped backup key committed by a majority (${reg.remaining} guesses)`,
+    );
     r.info(`backup key (client side only): ${toHex(backupKey).slice(0, 16)}…`);
     try {
       await clientA.recover('not my password');
       fail('a wrong password was accepted');
     } catch (e) {
-      if (isFleetlogError(e, 'forbidden')) r.ok(`wrong password refused; the guess was committed by a majority first: ${e.message}`);
+      if (isFleetlogError(e, 'forbidden'))
+        r.ok(`wrong password refused; the guess was committed by a majority first: ${e.message}`);
       else throw e;
     }
     const rec = await clientA.recover(PASSWORD);
-    if (bytesEqual(rec.backupKey, backupKey)) r.ok(`recovered the backup key via ${rec.hsmId}; counter reset to ${rec.remaining}`);
+    if (bytesEqual(rec.backupKey, backupKey))
+      r.ok(`recovered the backup key via ${rec.hsmId}; counter reset to ${rec.remaining}`);
     else fail('recovered a different key');
     await fleetA.stop('fleet-a-hsm-1', 'fleet-a-hsm-2');
     const rec2 = await clientA.recover(PASSWORD);
-    if (bytesEqual(rec2.backupKey, backupKey)) r.ok(`with fleet-a-hsm-1 and fleet-a-hsm-2 down (a minority), recovery still works via ${rec2.hsmId}`);
+    if (bytesEqual(rec2.backupKey, backupKey))
+      r.ok(`with fleet-a-hsm-1 and fleet-a-hsm-2 down (a minority), recovery still works via ${rec2.hsmId}`);
     else fail('minority-down recovery returned a different key');
     await fleetA.start('fleet-a-hsm-1', 'fleet-a-hsm-2');
 
     // 4 ------------------------------------------------------------------------------------------
     r.section('Rotate to fleet B and move the backup');
-    const fleetB = await LocalhostFleet.start({ fleetId: 'fleet-b', vendor: stack.vendor, dataDir: join(dataDir, 'fleets', 'fleet-b'), regions: ['eu-central', 'us-west', 'ap-east'] });
+    const fleetB = await LocalhostFleet.start({
+      fleetId: 'fleet-b',
+      vendor: stack.vendor,
+      dataDir: join(dataDir, 'fleets', 'fleet-b'),
+      regions: ['eu-central', 'us-west', 'ap-east'],
+    });
     closers.unshift(() => fleetB.close());
-    const deployB = await deployFleet({ stack, fleetId: 'fleet-b', hsms: fleetB.ceremonyHsms(), firmware: firmwareImage(), now: Math.floor(Date.now() / 1000), installBundle: (b) => fleetB.installBundle(b) });
+    const deployB = await deployFleet({
+      stack,
+      fleetId: 'fleet-b',
+      hsms: fleetB.ceremonyHsms(),
+      firmware: firmwareImage(),
+      now: Math.floor(Date.now() / 1000),
+      installBundle: (b) => fleetB.installBundle(b),
+    });
     reportDeployment(r, deployB, stack.policy);
-    const clientB = new BackupClient({ userId: USER, fleetId: 'fleet-b', endpoints: fleetB.endpoints(), trust: trust('hsm'), ...(o.keyStretching ? { keyStretching: o.keyStretching } : {}) });
+    const clientB = new BackupClient({
+      userId: USER,
+      fleetId: 'fleet-b',
+      endpoints: fleetB.endpoints(),
+      trust: trust('hsm'),
+      ...(o.keyStretching ? { keyStretching: o.keyStretching } : {}),
+    });
     const moved = await clientA.recover(PASSWORD);
     await clientB.register(PASSWORD, moved.backupKey);
-    r.ok(`the client took fleet B's bundle from the HSM's reply, checked it (steps 1-8, step 5 against the checkpoint it saw before):`);
+    r.ok(
+      `the client took fleet B's bundle from the HSM's reply, checked it (steps 1-8, step 5 against the checkpoint it saw before):`,
+    );
     if (lastDecision) r.steps(lastDecision.steps);
     const recB = await clientB.recover(PASSWORD);
-    if (bytesEqual(recB.backupKey, backupKey)) r.ok(`backup moved: recovered the same key from fleet B via ${recB.hsmId}`);
+    if (bytesEqual(recB.backupKey, backupKey))
+      r.ok(`backup moved: recovered the same key from fleet B via ${recB.hsmId}`);
     else fail('fleet B returned a different key');
 
     // 5 ------------------------------------------------------------------------------------------
     r.section('Audit the log and both fleets (auditor-cli)');
-    const audit = await auditLog({ log: stack.log.url, policy: stack.policy, policyText: stack.policyText, workers: 0, timeoutMs: 30_000 });
-    for (const c of audit.checks) r.info(`${c.status.toUpperCase()} ${c.step !== undefined ? `step ${c.step} ` : ''}${c.title}: ${c.reason}`);
-    if (audit.ok) r.ok(`log audit passed: ${audit.newEntries} entries re-hashed, tree ${audit.origin}@${audit.size} rebuilt, ${audit.newKeysets.length} key sets, ${audit.newViolations.length} violations`);
+    const audit = await auditLog({
+      log: stack.log.url,
+      policy: stack.policy,
+      policyText: stack.policyText,
+      workers: 0,
+      timeoutMs: 30_000,
+    });
+    for (const c of audit.checks)
+      r.info(`${c.status.toUpperCase()} ${c.step !== undefined ? `step ${c.step} ` : ''}${c.title}: ${c.reason}`);
+    if (audit.ok)
+      r.ok(
+        `log audit passed: ${audit.newEntries} entries re-hashed, tree ${audit.origin}@${audit.size} rebuilt, ${audit.newKeysets.length} key sets, ${audit.newViolations.length} violations`,
+      );
     else fail(`log audit failed`);
     for (const fleetId of ['fleet-a', 'fleet-b']) {
-      const f = await auditFleet({ policy: stack.policy, log: stack.log.url, fleetId, state: EMPTY_STATE, timeoutMs: 30_000 });
-      if (f.trusted) r.ok(`fleet audit ${fleetId}: trusted (key set v${f.keyset?.version} at index ${f.keyset?.index}, ${f.checks.filter((c) => c.status === 'pass').length} checks passed)`);
-      else fail(`fleet audit ${fleetId}: ${f.checks.filter((c) => c.status === 'fail').map((c) => c.reason).join('; ')}`);
+      const f = await auditFleet({
+        policy: stack.policy,
+        log: stack.log.url,
+        fleetId,
+        state: EMPTY_STATE,
+        timeoutMs: 30_000,
+      });
+      if (f.trusted)
+        r.ok(
+          `fleet audit ${fleetId}: trusted (key set v${f.keyset?.version} at index ${f.keyset?.index}, ${f.checks.filter((c) => c.status === 'pass').length} checks passed)`,
+        );
+      else
+        fail(
+          `fleet audit ${fleetId}: ${f.checks
+            .filter((c) => c.status === 'fail')
+            .map((c) => c.reason)
+            .join('; ')}`,
+        );
     }
 
     // 6 ------------------------------------------------------------------------------------------
     r.section('Summary');
     const cp = parseCheckpointNote(await log.checkpoint()).checkpoint;
     r.info(`log ${cp.origin} at size ${cp.size}, root ${toHex(cp.rootHash).slice(0, 16)}…, witnessed by a quorum`);
-    r.info(`fleets: fleet-a (key set at index ${deployA.keysetEntry.index}), fleet-b (key set at index ${deployB.keysetEntry.index})`);
+    r.info(
+      `fleets: fleet-a (key set at index ${deployA.keysetEntry.index}), fleet-b (key set at index ${deployB.keysetEntry.index})`,
+    );
     if (keep) {
       r.info(`client state (last checkpoint seen, trusted key-set versions): ${statePath}`);
-      r.info(`databases kept under ${dataDir}: log/log.db, witness-*/witness.db, fleets/*/<hsm>.db; keys (0600) under keys/`);
+      r.info(
+        `databases kept under ${dataDir}: log/log.db, witness-*/witness.db, fleets/*/<hsm>.db; keys (0600) under keys/`,
+      );
     } else {
       r.info('everything ran in a temporary directory, removed now; pass --data DIR to keep the databases');
     }
@@ -158,10 +240,18 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
 
 function reportDeployment(r: Report, d: Deployment, policy: Policy): void {
   const e = d.ceremony.evidence;
-  r.ok(`ceremony: ${e.hsms.length} HSMs attested by the vendor, firmware ${e.firmware.release} (${e.firmware.sha256.slice(0, 12)}…), fleet secrets created inside ${e.hsms[0]!.id} and sealed to the others`);
+  r.ok(
+    `ceremony: ${e.hsms.length} HSMs attested by the vendor, firmware ${e.firmware.release} (${e.firmware.sha256.slice(0, 12)}…), fleet secrets created inside ${e.hsms[0]!.id} and sealed to the others`,
+  );
   r.info(`fleet OPAQUE server key ${d.ceremony.opaquePublicKey.slice(0, 16)}… (the private part never left the HSMs)`);
-  r.ok(`deployment evidence logged at index ${d.evidenceEntry.index}; key set v${d.keyset.keyset.version} (${d.keyset.keyset.keys.length} keys) logged at index ${d.keysetEntry.index}`);
-  r.info(`key set signed by ${d.keyset.keyset.publisherSignature.name}, counter-signed by ${d.keyset.keyset.countersignature.name}`);
+  r.ok(
+    `deployment evidence logged at index ${d.evidenceEntry.index}; key set v${d.keyset.keyset.version} (${d.keyset.keyset.keys.length} keys) logged at index ${d.keysetEntry.index}`,
+  );
+  r.info(
+    `key set signed by ${d.keyset.keyset.publisherSignature.name}, counter-signed by ${d.keyset.keyset.countersignature.name}`,
+  );
   const trusted = openCheckpointWithPolicy(policy, parseFleetBundle(d.bundle).checkpoint);
-  r.ok(`checkpoint ${trusted.checkpoint.origin}@${trusted.checkpoint.size} covers both, cosigned by ${[...trusted.cosigners.keys()].join(', ')}; bundle installed on the fleet's HSMs`);
+  r.ok(
+    `checkpoint ${trusted.checkpoint.origin}@${trusted.checkpoint.size} covers both, cosigned by ${[...trusted.cosigners.keys()].join(', ')}; bundle installed on the fleet's HSMs`,
+  );
 }

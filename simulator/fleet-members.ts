@@ -21,10 +21,19 @@ export interface HsmPlace {
   readonly index: number;
 }
 
-export function fleetLayout(fleetId: string, size = DEFAULT_FLEET_SIZE, regions: readonly string[] = DEFAULT_REGIONS): HsmPlace[] {
-  if (!Number.isSafeInteger(size) || size < 1 || size > 32) throw new FleetlogError('usage', 'a fleet has 1 to 32 HSMs');
+export function fleetLayout(
+  fleetId: string,
+  size = DEFAULT_FLEET_SIZE,
+  regions: readonly string[] = DEFAULT_REGIONS,
+): HsmPlace[] {
+  if (!Number.isSafeInteger(size) || size < 1 || size > 32)
+    throw new FleetlogError('usage', 'a fleet has 1 to 32 HSMs');
   if (regions.length === 0) throw new FleetlogError('usage', 'a fleet needs at least one region');
-  return Array.from({ length: size }, (_, i) => ({ id: `${fleetId}-hsm-${i + 1}`, region: regions[i % regions.length]!, index: i + 1 }));
+  return Array.from({ length: size }, (_, i) => ({
+    id: `${fleetId}-hsm-${i + 1}`,
+    region: regions[i % regions.length]!,
+    index: i + 1,
+  }));
 }
 
 /** What the HSMs of one fleet have in common. */

@@ -17,7 +17,9 @@ export interface SimFleetOptions extends FleetHsmOptions {
   readonly network?: SimNetwork;
 }
 
-type Envelope = { readonly kind: 'peer'; readonly request: PeerRequest } | { readonly kind: 'client'; readonly request: ClientRequest };
+type Envelope =
+  | { readonly kind: 'peer'; readonly request: PeerRequest }
+  | { readonly kind: 'client'; readonly request: ClientRequest };
 
 export class SimFleet {
   readonly fleetId: string;
@@ -37,7 +39,8 @@ export class SimFleet {
     const hsms = places.map((place) => {
       const peers: PeerTransport = {
         replicas,
-        send: (to, request) => network.send(place.id, to, { kind: 'peer', request } satisfies Envelope) as Promise<PeerReply>,
+        send: (to, request) =>
+          network.send(place.id, to, { kind: 'peer', request } satisfies Envelope) as Promise<PeerReply>,
       };
       const hsm = fleetHsm(place, options, peers);
       network.attach(hsm.id, hsm.region, async (_from, message) => {
@@ -61,7 +64,8 @@ export class SimFleet {
     const network = this.network;
     return {
       hsmId,
-      call: <T>(request: ClientRequest) => network.send(CLIENT, hsmId, { kind: 'client', request } satisfies Envelope) as Promise<T>,
+      call: <T>(request: ClientRequest) =>
+        network.send(CLIENT, hsmId, { kind: 'client', request } satisfies Envelope) as Promise<T>,
     };
   }
 

@@ -33,7 +33,11 @@ export function parseReplicas(text: string): Map<string, string> {
   const map = new Map<string, string>();
   for (const part of text.split(',')) {
     const m = /^([a-z0-9][a-z0-9._-]{0,63})=(http:\/\/[^\s,]+)$/.exec(part.trim());
-    if (!m) throw new FleetlogError('usage', `--replicas wants id=url pairs separated by commas, got ${JSON.stringify(part)}`);
+    if (!m)
+      throw new FleetlogError(
+        'usage',
+        `--replicas wants id=url pairs separated by commas, got ${JSON.stringify(part)}`,
+      );
     map.set(m[1]!, m[2]!.replace(/\/$/, ''));
   }
   return map;
@@ -46,8 +50,19 @@ export async function serveHsmProcess(o: HsmProcessOptions): Promise<void> {
   const transport = new HttpPeerTransport(o.id, [...urls.keys()], urls);
   const vendor = new HsmVendor(readKeyFile(o.vendorKeyFile));
   const store = o.db ? new SqliteAcceptorStore(o.db) : undefined;
-  const hsm = fleetHsm({ id: o.id, region: o.region, index: o.index }, { vendor, guessLimit: o.guessLimit }, transport, store);
-  const server = await startHsmServer({ hsm, adminToken: readKeyFile(o.adminTokenFile), transport, ...parseListen(o.listen), logger });
+  const hsm = fleetHsm(
+    { id: o.id, region: o.region, index: o.index },
+    { vendor, guessLimit: o.guessLimit },
+    transport,
+    store,
+  );
+  const server = await startHsmServer({
+    hsm,
+    adminToken: readKeyFile(o.adminTokenFile),
+    transport,
+    ...parseListen(o.listen),
+    logger,
+  });
   logger.info('HSM listening', { url: server.url, region: o.region, replicas: urls.size });
   exitOnSignals(server, logger);
   if (o.exitWithParent) {

@@ -70,7 +70,12 @@ export class LocalhostFleet {
   }
 
   urls(): { hsmId: string; region: string; url: string; up: boolean }[] {
-    return this.#members.map((m) => ({ hsmId: m.hsm.id, region: m.hsm.region, url: m.url, up: m.server !== undefined }));
+    return this.#members.map((m) => ({
+      hsmId: m.hsm.id,
+      region: m.hsm.region,
+      url: m.url,
+      up: m.server !== undefined,
+    }));
   }
 
   endpoints(): HsmEndpoint[] {

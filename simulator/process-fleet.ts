@@ -65,15 +65,40 @@ export class ProcessFleet {
     writeKeyFile(join(dir, 'vendor.key'), o.vendorSkey);
     writeKeyFile(join(dir, 'admin.token'), token);
     const members: Member[] = [];
-    for (const place of places) members.push({ ...place, url: `http://127.0.0.1:${await freePort()}`, child: undefined, output: '' });
+    for (const place of places)
+      members.push({ ...place, url: `http://127.0.0.1:${await freePort()}`, child: undefined, output: '' });
     const fleet = new ProcessFleet(o.fleetId, members, token, dir);
     const replicas = members.map((m) => `${m.id}=${m.url}`).join(',');
     try {
       for (const m of members) {
-        const args = [BIN, 'sim', 'hsm', 'serve', '--id', m.id, '--region', m.region, '--index', String(m.index), '--listen', m.url.slice(7), '--replicas', replicas,
-          '--vendor-key', join(dir, 'vendor.key'), '--admin-token-file', join(dir, 'admin.token'), '--db', join(dir, `${m.id}.db`), '--exit-with-parent',
-          ...(o.guessLimit !== undefined ? ['--guess-limit', String(o.guessLimit)] : [])];
-        const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, FLEETLOG_LOG_LEVEL: 'warn' } });
+        const args = [
+          BIN,
+          'sim',
+          'hsm',
+          'serve',
+          '--id',
+          m.id,
+          '--region',
+          m.region,
+          '--index',
+          String(m.index),
+          '--listen',
+          m.url.slice(7),
+          '--replicas',
+          replicas,
+          '--vendor-key',
+          join(dir, 'vendor.key'),
+          '--admin-token-file',
+          join(dir, 'admin.token'),
+          '--db',
+          join(dir, `${m.id}.db`),
+          '--exit-with-parent',
+          ...(o.guessLimit !== undefined ? ['--guess-limit', String(o.guessLimit)] : []),
+        ];
+        const child = spawn(process.execPath, args, {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env: { ...process.env, FLEETLOG_LOG_LEVEL: 'warn' },
+        });
         child.stdout!.on('data', (d: Buffer) => (m.output += d.toString()));
         child.stderr!.on('data', (d: Buffer) => (m.output += d.toString()));
         m.child = child;
@@ -89,7 +114,8 @@ export class ProcessFleet {
   async #waitHealthy(m: Member): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (m.child?.exitCode !== null && m.child?.exitCode !== undefined) throw new FleetlogError('internal', `${m.id} exited early:\n${m.output}`);
+      if (m.child?.exitCode !== null && m.child?.exitCode !== undefined)
+        throw new FleetlogError('internal', `${m.id} exited early:\n${m.output}`);
       try {
         if ((await fetch(`${m.url}/health`, { signal: AbortSignal.timeout(1000) })).ok) return;
       } catch {
@@ -109,7 +135,13 @@ export class ProcessFleet {
   }
 
   describe(): { hsmId: string; region: string; url: string; pid: number | undefined; up: boolean }[] {
-    return this.#members.map((m) => ({ hsmId: m.id, region: m.region, url: m.url, pid: m.child?.pid, up: m.child !== undefined }));
+    return this.#members.map((m) => ({
+      hsmId: m.id,
+      region: m.region,
+      url: m.url,
+      pid: m.child?.pid,
+      up: m.child !== undefined,
+    }));
   }
 
   ceremonyHsms(): HttpCeremonyHsm[] {
@@ -121,7 +153,13 @@ export class ProcessFleet {
   }
 
   async status(userId: string): Promise<(ReplicaStatus | { hsmId: string; kind: 'down' })[]> {
-    return Promise.all(this.#members.map(async (m) => (m.child ? new HttpCeremonyHsm(m.url, this.#token).status(userId).catch(() => ({ hsmId: m.id, kind: 'down' as const })) : { hsmId: m.id, kind: 'down' as const })));
+    return Promise.all(
+      this.#members.map(async (m) =>
+        m.child
+          ? new HttpCeremonyHsm(m.url, this.#token).status(userId).catch(() => ({ hsmId: m.id, kind: 'down' as const }))
+          : { hsmId: m.id, kind: 'down' as const },
+      ),
+    );
   }
 
   /** Kills the HSM processes (SIGKILL: a power cut, not a clean shutdown). */
@@ -142,7 +180,8 @@ export class ProcessFleet {
   /** HSMs talk only within their group of regions (net/partition.ts). */
   async partition(groups: RegionGroups): Promise<void> {
     for (const m of this.#members) {
-      if (m.child) await new HttpCeremonyHsm(m.url, this.#token).partition(acrossPartition(groups, m.region, this.#members));
+      if (m.child)
+        await new HttpCeremonyHsm(m.url, this.#token).partition(acrossPartition(groups, m.region, this.#members));
     }
   }
 

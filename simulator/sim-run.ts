@@ -42,7 +42,13 @@ interface Driver {
 }
 
 async function inProcess(vendor: HsmVendor, o: SimRunOptions): Promise<Driver> {
-  const fleet = SimFleet.create({ fleetId: 'sim-fleet', vendor, size: o.size, regions: o.regions, guessLimit: o.guessLimit });
+  const fleet = SimFleet.create({
+    fleetId: 'sim-fleet',
+    vendor,
+    size: o.size,
+    regions: o.regions,
+    guessLimit: o.guessLimit,
+  });
   return {
     ids: fleet.hsms.map((h) => h.id),
     regions: fleet.regions(),
@@ -50,14 +56,23 @@ async function inProcess(vendor: HsmVendor, o: SimRunOptions): Promise<Driver> {
     endpoints: () => fleet.endpoints(),
     stop: async (ids) => fleet.stop(...ids),
     partition: async (groups) => fleet.partition(groups),
-    status: async (userId) => fleet.hsms.map((h) => (fleet.network.isRunning(h.id) ? h.status(userId) : { hsmId: h.id, kind: 'down' as const })),
+    status: async (userId) =>
+      fleet.hsms.map((h) =>
+        fleet.network.isRunning(h.id) ? h.status(userId) : { hsmId: h.id, kind: 'down' as const },
+      ),
     describe: () => fleet.hsms.map((h) => `${h.id} (${h.region}) in-process`),
     close: async () => undefined,
   };
 }
 
 async function processes(skey: string, o: SimRunOptions): Promise<Driver> {
-  const fleet = await ProcessFleet.start({ fleetId: 'sim-fleet', vendorSkey: skey, size: o.size, regions: o.regions, guessLimit: o.guessLimit });
+  const fleet = await ProcessFleet.start({
+    fleetId: 'sim-fleet',
+    vendorSkey: skey,
+    size: o.size,
+    regions: o.regions,
+    guessLimit: o.guessLimit,
+  });
   return {
     ids: fleet.hsmIds,
     regions: fleet.regions(),
@@ -83,12 +98,17 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
       return id;
     };
     const stop = o.stop.map(toId);
-    r.section(`Fleet of ${fleet.ids.length} HSMs (${o.processes ? 'processes on localhost' : 'in-process'}), guess limit ${o.guessLimit}`);
+    r.section(
+      `Fleet of ${fleet.ids.length} HSMs (${o.processes ? 'processes on localhost' : 'in-process'}), guess limit ${o.guessLimit}`,
+    );
     for (const d of fleet.describe()) r.info(d);
 
     const now = Math.floor(Date.now() / 1000);
     const signer = (name: string) => parseSignerKey(generateKey(name, KEY_TYPE_ED25519).skey);
-    const { ceremony, keyset: { keyset } } = await ceremonyWithKeyset({
+    const {
+      ceremony,
+      keyset: { keyset },
+    } = await ceremonyWithKeyset({
       fleetId: 'sim-fleet',
       hsms: fleet.ceremonyHsms(),
       firmware: firmwareImage(),
@@ -98,9 +118,17 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
       countersigner: signer('countersigner.example'),
       validitySeconds: 86_400,
     });
-    r.ok(`ceremony done: fleet OPAQUE key ${ceremony.opaquePublicKey.slice(0, 16)}…; ${keyset.keys.length} keys pinned in the client (embedded mode)`);
+    r.ok(
+      `ceremony done: fleet OPAQUE key ${ceremony.opaquePublicKey.slice(0, 16)}…; ${keyset.keys.length} keys pinned in the client (embedded mode)`,
+    );
 
-    const client = new BackupClient({ userId: 'user', fleetId: 'sim-fleet', endpoints: fleet.endpoints(), trust: new EmbeddedTrust('sim-fleet', keyset.keys), keyStretching: FAST_KEY_STRETCHING });
+    const client = new BackupClient({
+      userId: 'user',
+      fleetId: 'sim-fleet',
+      endpoints: fleet.endpoints(),
+      trust: new EmbeddedTrust('sim-fleet', keyset.keys),
+      keyStretching: FAST_KEY_STRETCHING,
+    });
     r.section('Register a backup');
     const reg = await client.register('the password');
     r.ok(`registered via ${reg.hsmId}; ${reg.remaining} guesses`);
@@ -138,9 +166,13 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
       r.fail(`${e.code}: ${e.message}`);
     }
 
-    r.section('Replica state (each HSM\'s local copy)');
+    r.section("Replica state (each HSM's local copy)");
     for (const s of await fleet.status('user')) {
-      r.info(s.kind === 'down' ? `${s.hsmId}: down` : `${s.hsmId}: ${s.kind}${s.remaining !== undefined ? `, ${s.remaining} guesses` : ''}, accepted ballot ${s.accepted}, promised ${s.promised}`);
+      r.info(
+        s.kind === 'down'
+          ? `${s.hsmId}: down`
+          : `${s.hsmId}: ${s.kind}${s.remaining !== undefined ? `, ${s.remaining} guesses` : ''}, accepted ballot ${s.accepted}, promised ${s.promised}`,
+      );
     }
     return { recovered, lines: r.lines };
   } finally {

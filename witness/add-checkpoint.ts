@@ -62,7 +62,11 @@ export async function addCheckpoint(w: WitnessCore, body: Uint8Array): Promise<C
     const { next } = outcome;
     await w.hooks?.beforeStore?.(next.origin, next.treeSize);
     if (await w.writer.write({ kind: 'cas', expectedSize: outcome.expectedSize, next })) {
-      return { cosignatures: outcome.cosignature, checkpoint: { origin: next.origin, size: next.treeSize }, timestamp: next.timestamp };
+      return {
+        cosignatures: outcome.cosignature,
+        checkpoint: { origin: next.origin, size: next.treeSize },
+        timestamp: next.timestamp,
+      };
     }
     w.events?.casLost?.(next.origin);
   }
@@ -72,5 +76,8 @@ export async function addCheckpoint(w: WitnessCore, body: Uint8Array): Promise<C
 async function keepEvidence(w: WitnessCore, evidence: EvidenceRecord): Promise<void> {
   const added = await w.writer.write({ kind: 'evidence', record: evidence });
   w.events?.splitView?.(evidence.origin, added);
-  w.logger.warn('split view: the log signed a checkpoint that conflicts with one this witness cosigned', { origin: evidence.origin, stored: added });
+  w.logger.warn('split view: the log signed a checkpoint that conflicts with one this witness cosigned', {
+    origin: evidence.origin,
+    stored: added,
+  });
 }

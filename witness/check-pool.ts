@@ -49,7 +49,10 @@ interface Slot {
   outbox: CheckRequest[];
 }
 
-const UNAVAILABLE: CheckOutcome = { kind: 'refuse', refusal: { code: 'unavailable', message: 'a checking worker stopped; retry' } };
+const UNAVAILABLE: CheckOutcome = {
+  kind: 'refuse',
+  refusal: { code: 'unavailable', message: 'a checking worker stopped; retry' },
+};
 
 export function workerPoolChecker(threads: number, data: CheckWorkerData, logger: Logger): Checker {
   let nextId = 1;

@@ -42,7 +42,10 @@ const context = {
 
 parentPort!.postMessage('ready');
 parentPort!.on('message', (batch: CheckBatch) => {
-  const replies: CheckReplies = batch.map((req) => ({ id: req.id, outcome: checkAddCheckpoint(context, req.body, req.now) }));
+  const replies: CheckReplies = batch.map((req) => ({
+    id: req.id,
+    outcome: checkAddCheckpoint(context, req.body, req.now),
+  }));
   parentPort!.postMessage(replies);
 });
 parentPort!.once('close', () => context.store.close());

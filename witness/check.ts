@@ -109,7 +109,8 @@ function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
   const stored = ctx.store.state(cp.origin);
   const verdict = decide({ oldSize: req.oldSize, proof: req.proof, checkpoint: cp, stored });
   if (verdict.decision.kind === 'reject') {
-    const evidence = verdict.splitView && stored ? evidenceRecord(ctx, stored, signedByLog, verdict.splitView.proof, now) : undefined;
+    const evidence =
+      verdict.splitView && stored ? evidenceRecord(ctx, stored, signedByLog, verdict.splitView.proof, now) : undefined;
     return refuse(verdict.decision.error, evidence);
   }
   const timestamp = Math.max(now, stored?.lastTimestamp ?? 0, 1);
@@ -122,9 +123,22 @@ function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
   };
 }
 
-function evidenceRecord(ctx: CheckContext, stored: LogState, presented: string, proof: readonly Uint8Array[], now: number): EvidenceRecord {
+function evidenceRecord(
+  ctx: CheckContext,
+  stored: LogState,
+  presented: string,
+  proof: readonly Uint8Array[],
+  now: number,
+): EvidenceRecord {
   const document = formatSplitViewEvidence(
-    makeSplitViewEvidence({ origin: stored.origin, witness: ctx.cosigner.vkey, observed: now, cosigned: stored.note, presented, proof }),
+    makeSplitViewEvidence({
+      origin: stored.origin,
+      witness: ctx.cosigner.vkey,
+      observed: now,
+      cosigned: stored.note,
+      presented,
+      proof,
+    }),
   );
   // The same conflict presented again is not new evidence: dedupe on everything but the time.
   const digest = toHex(sha256(utf8(`${stored.note}\n\n${presented}\n\n${proof.map((h) => toBase64(h)).join('\n')}`)));

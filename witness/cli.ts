@@ -32,7 +32,10 @@ export function registerWitnessCommands(program: Command): void {
       action((opts: { data: string; origin: string; vkey: string }) => {
         addLog({ dataDir: opts.data, origin: opts.origin, vkey: opts.vkey });
         const name = parseVerifierKey(opts.vkey.trim()).name;
-        if (name !== opts.origin) process.stderr.write(`fleetlog: note: the key name ${name} differs from the origin (allowed, but C2SP says it SHOULD match)\n`);
+        if (name !== opts.origin)
+          process.stderr.write(
+            `fleetlog: note: the key name ${name} differs from the origin (allowed, but C2SP says it SHOULD match)\n`,
+          );
       }),
     );
 
@@ -67,7 +70,10 @@ export function registerWitnessCommands(program: Command): void {
     .description('serve POST /add-checkpoint, GET /<hex sha256(origin)>/checkpoint, /evidence, /health, /metrics')
     .requiredOption('--data <dir>', 'data directory')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7380')
-    .option('--threads <n>', 'worker threads judging requests, plus one writer thread (0 = all on the main thread; default one per core)')
+    .option(
+      '--threads <n>',
+      'worker threads judging requests, plus one writer thread (0 = all on the main thread; default one per core)',
+    )
     .action(
       action(async (opts: { data: string; listen: string; threads?: string }) => {
         const logger = createLogger('witness');

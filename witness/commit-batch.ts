@@ -12,7 +12,9 @@ export type WriteJob =
   | { readonly kind: 'evidence'; readonly record: EvidenceRecord };
 
 /** Per job: whether it took effect (CAS won; evidence new), or why it failed. */
-export type WriteResult = { readonly ok: true; readonly changed: boolean } | { readonly ok: false; readonly error: string };
+export type WriteResult =
+  | { readonly ok: true; readonly changed: boolean }
+  | { readonly ok: false; readonly error: string };
 
 function apply(store: WitnessStore, job: WriteJob): boolean {
   if (job.kind === 'cas') return store.compareAndSwap(job.expectedSize, job.next);

@@ -42,7 +42,11 @@ export interface Verdict {
 
 /** 409 with the witness's size: the caller's `old` is not what the witness holds. */
 export function staleOldSize(knownSize: number, oldSize: number): FleetlogError {
-  return new FleetlogError('conflict', `old size ${oldSize} does not match the witness's latest cosigned size ${knownSize}`, { detail: { treeSize: knownSize } });
+  return new FleetlogError(
+    'conflict',
+    `old size ${oldSize} does not match the witness's latest cosigned size ${knownSize}`,
+    { detail: { treeSize: knownSize } },
+  );
 }
 
 const reject = (error: FleetlogError): Decision => ({ kind: 'reject', error });
@@ -50,12 +54,20 @@ const reject = (error: FleetlogError): Decision => ({ kind: 'reject', error });
 export function decide(input: DecideInput): Verdict {
   const { oldSize, proof, checkpoint: cp, stored } = input;
   const storedSize = stored?.treeSize ?? 0;
-  const sameSizeConflict = stored !== undefined && stored.treeSize === cp.size && !bytesEqual(stored.rootHash, cp.rootHash);
+  const sameSizeConflict =
+    stored !== undefined && stored.treeSize === cp.size && !bytesEqual(stored.rootHash, cp.rootHash);
   const decision = decideStatus(input, storedSize);
   let splitView: Verdict['splitView'];
   if (sameSizeConflict) {
     splitView = { proof: [] };
-  } else if (stored !== undefined && stored.treeSize > 0 && oldSize === stored.treeSize && cp.size > oldSize && decision.kind === 'reject' && decision.error.code === 'bad_proof') {
+  } else if (
+    stored !== undefined &&
+    stored.treeSize > 0 &&
+    oldSize === stored.treeSize &&
+    cp.size > oldSize &&
+    decision.kind === 'reject' &&
+    decision.error.code === 'bad_proof'
+  ) {
     splitView = { proof };
   }
   return { decision, splitView };
@@ -63,21 +75,39 @@ export function decide(input: DecideInput): Verdict {
 
 function decideStatus(input: DecideInput, storedSize: number): Decision {
   const { oldSize, proof, checkpoint: cp, stored } = input;
-  if (oldSize > cp.size) return reject(new FleetlogError('bad_witness_request', `old size ${oldSize} is larger than the checkpoint size ${cp.size}`));
+  if (oldSize > cp.size)
+    return reject(
+      new FleetlogError('bad_witness_request', `old size ${oldSize} is larger than the checkpoint size ${cp.size}`),
+    );
   if (oldSize !== storedSize) return reject(staleOldSize(storedSize, oldSize));
-  if (oldSize === 0 && proof.length > 0) return reject(new FleetlogError('bad_proof', 'the consistency proof must be empty when the old size is 0'));
-  if (cp.size === 0 && !bytesEqual(cp.rootHash, EMPTY_ROOT)) return reject(new FleetlogError('bad_proof', 'a checkpoint of size 0 must carry the empty-tree root hash'));
+  if (oldSize === 0 && proof.length > 0)
+    return reject(new FleetlogError('bad_proof', 'the consistency proof must be empty when the old size is 0'));
+  if (cp.size === 0 && !bytesEqual(cp.rootHash, EMPTY_ROOT))
+    return reject(new FleetlogError('bad_proof', 'a checkpoint of size 0 must carry the empty-tree root hash'));
   if (oldSize === cp.size) {
-    if (proof.length > 0) return reject(new FleetlogError('bad_proof', 'the consistency proof must be empty when the old size equals the checkpoint size'));
+    if (proof.length > 0)
+      return reject(
+        new FleetlogError(
+          'bad_proof',
+          'the consistency proof must be empty when the old size equals the checkpoint size',
+        ),
+      );
     if (stored !== undefined && !bytesEqual(stored.rootHash, cp.rootHash)) {
-      return reject(new FleetlogError('inconsistent', `the checkpoint has the size ${cp.size} the witness cosigned but a different root hash`));
+      return reject(
+        new FleetlogError(
+          'inconsistent',
+          `the checkpoint has the size ${cp.size} the witness cosigned but a different root hash`,
+        ),
+      );
     }
     return { kind: 'cosign' };
   }
   if (oldSize === 0) return { kind: 'cosign' };
   // oldSize === storedSize > 0, so `stored` is set.
   if (!verifyConsistency(oldSize, cp.size, stored!.rootHash, cp.rootHash, proof)) {
-    return reject(new FleetlogError('bad_proof', `the consistency proof from size ${oldSize} to size ${cp.size} does not verify`));
+    return reject(
+      new FleetlogError('bad_proof', `the consistency proof from size ${oldSize} to size ${cp.size} does not verify`),
+    );
   }
   return { kind: 'cosign' };
 }

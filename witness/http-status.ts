@@ -33,7 +33,8 @@ function knownSize(error: FleetlogError): number | undefined {
 }
 
 export function witnessErrorResponse(c: Context, error: unknown, logger: Logger): Response {
-  if (!(error instanceof FleetlogError)) return handleError(logger)(error instanceof Error ? error : new Error(String(error)), c);
+  if (!(error instanceof FleetlogError))
+    return handleError(logger)(error instanceof Error ? error : new Error(String(error)), c);
   const size = knownSize(error);
   if (size !== undefined) return c.body(`${size}\n`, 409, { 'Content-Type': TLOG_SIZE_CONTENT_TYPE });
   const status = witnessStatus(error.code);

@@ -31,13 +31,22 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     try {
       const body = await readBodyCapped(c, MAX_ADD_CHECKPOINT_BYTES);
       const result = await addCheckpoint(core, body);
-      logger.debug('cosigned', { origin: result.checkpoint.origin, size: result.checkpoint.size, timestamp: result.timestamp });
+      logger.debug('cosigned', {
+        origin: result.checkpoint.origin,
+        size: result.checkpoint.size,
+        timestamp: result.timestamp,
+      });
       return c.body(result.cosignatures, 200, { 'Content-Type': TEXT });
     } catch (e) {
       const response = witnessErrorResponse(c, e, logger);
       status = response.status;
       // A stale old size is routine (logs probe with old 0); everything else is worth a line.
-      if (e instanceof FleetlogError && status < 500) (e.code === 'conflict' ? logger.debug : logger.info)('add-checkpoint refused', { status, code: e.code, reason: e.message });
+      if (e instanceof FleetlogError && status < 500)
+        (e.code === 'conflict' ? logger.debug : logger.info)('add-checkpoint refused', {
+          status,
+          code: e.code,
+          reason: e.message,
+        });
       return response;
     } finally {
       metrics.requests.inc({ status: String(status) });
@@ -52,8 +61,10 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   app.get('/evidence', (c) => evidenceList(c, undefined));
   app.get('/evidence/:hash', (c) => {
     const hash = c.req.param('hash');
-    if (!ORIGIN_HASH.test(hash)) return errorResponse(c, 'usage', 'expected /evidence/<lowercase hex SHA-256 of the origin>', 400);
-    if (!store.knowsOriginHash(hash)) return errorResponse(c, 'not_found', 'this witness knows no log with that origin hash', 404);
+    if (!ORIGIN_HASH.test(hash))
+      return errorResponse(c, 'usage', 'expected /evidence/<lowercase hex SHA-256 of the origin>', 400);
+    if (!store.knowsOriginHash(hash))
+      return errorResponse(c, 'not_found', 'this witness knows no log with that origin hash', 404);
     return evidenceList(c, hash);
   });
 
@@ -61,7 +72,8 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     const hash = c.req.param('hash');
     if (!ORIGIN_HASH.test(hash)) return errorResponse(c, 'not_found', 'not found', 404);
     const note = store.cosignedNote(hash);
-    if (note === undefined) return errorResponse(c, 'not_found', 'this witness has not cosigned a checkpoint for that origin', 404);
+    if (note === undefined)
+      return errorResponse(c, 'not_found', 'this witness has not cosigned a checkpoint for that origin', 404);
     return c.body(note, 200, { 'Content-Type': TEXT, 'Cache-Control': 'no-cache' });
   });
 
@@ -84,7 +96,10 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   // single-document cap, and with it the whole list.)
   function evidenceList(c: Context, hash: string | undefined): Response {
     const documents = store.evidence(hash).map((row) => row.document);
-    return c.body(joinSplitViewEvidenceList(documents), 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
+    return c.body(joinSplitViewEvidenceList(documents), 200, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-cache',
+    });
   }
 
   return app;

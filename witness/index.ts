@@ -38,7 +38,8 @@ export async function initWitness(options: InitWitnessOptions): Promise<{ vkey: 
   const paths = witnessPaths(options.dataDir);
   const { skey, vkey } = generateKey(options.name, KEY_TYPE_COSIGNATURE); // validates the name first
   mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
-  if (existsSync(paths.database)) throw new FleetlogError('io', `refusing to overwrite the existing witness database ${paths.database}`);
+  if (existsSync(paths.database))
+    throw new FleetlogError('io', `refusing to overwrite the existing witness database ${paths.database}`);
   writeKeyFile(paths.key, skey);
   const db = openDatabase(paths.database);
   try {
@@ -52,7 +53,8 @@ export async function initWitness(options: InitWitnessOptions): Promise<{ vkey: 
 /** The paths of a witness `init` has created; refuses any other directory. */
 function existingWitness(dataDir: string): WitnessPaths {
   const paths = witnessPaths(dataDir);
-  if (!existsSync(paths.database)) throw new FleetlogError('io', `no witness in ${dataDir}; run fleetlog witness init first`);
+  if (!existsSync(paths.database))
+    throw new FleetlogError('io', `no witness in ${dataDir}; run fleetlog witness init first`);
   return paths;
 }
 
@@ -78,7 +80,8 @@ export function addLog(options: { dataDir: string; origin: string; vkey: string 
  */
 export function removeLog(options: { dataDir: string; origin: string }): void {
   const removed = withStore(options.dataDir, (store) => store.removeLog(options.origin));
-  if (removed === 0) throw new FleetlogError('not_found', `the witness has no log with origin ${JSON.stringify(options.origin)}`);
+  if (removed === 0)
+    throw new FleetlogError('not_found', `the witness has no log with origin ${JSON.stringify(options.origin)}`);
 }
 
 export function listLogs(options: { dataDir: string }): LogSummary[] {
@@ -114,8 +117,10 @@ export function openWitness(options: OpenWitnessOptions): OpenWitness {
   const key = parseSignerKey(readKeyFile(paths.key));
   const store = WitnessStore.open(paths.database);
   try {
-    if (key.type !== KEY_TYPE_COSIGNATURE) throw new FleetlogError('bad_key', `${paths.key} is not a cosigner key (type 0x04)`);
-    if (store.meta('vkey') !== key.vkey) throw new FleetlogError('bad_key', `${paths.key} does not match the key this witness was created with`);
+    if (key.type !== KEY_TYPE_COSIGNATURE)
+      throw new FleetlogError('bad_key', `${paths.key} is not a cosigner key (type 0x04)`);
+    if (store.meta('vkey') !== key.vkey)
+      throw new FleetlogError('bad_key', `${paths.key} does not match the key this witness was created with`);
   } catch (e) {
     store.close();
     throw e;
@@ -124,7 +129,10 @@ export function openWitness(options: OpenWitnessOptions): OpenWitness {
   const metrics = createWitnessMetrics();
   const onBatch = (n: number): void => metrics.commitBatch.observe(n);
   const threads = options.threads ?? 0;
-  const checker = threads > 0 ? workerPoolChecker(threads, { databasePath: paths.database, keyPath: paths.key }, logger) : inlineChecker(store, cosignerFromKey(key));
+  const checker =
+    threads > 0
+      ? workerPoolChecker(threads, { databasePath: paths.database, keyPath: paths.key }, logger)
+      : inlineChecker(store, cosignerFromKey(key));
   const writer = threads > 0 ? workerWriter(paths.database, logger, onBatch) : inlineWriter(store, onBatch);
   const core = {
     store,
@@ -169,7 +177,11 @@ export async function startWitness(options: StartWitnessOptions): Promise<Runnin
   const witness = openWitness({ ...options, threads: options.threads ?? defaultCheckThreads() });
   try {
     await witness.ready; // listen only once requests can be served at full speed
-    const server = await startHttpServer(witness.app, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, () => witness.close());
+    const server = await startHttpServer(
+      witness.app,
+      { host: options.host ?? '127.0.0.1', port: options.port ?? 0 },
+      () => witness.close(),
+    );
     return { url: server.url, port: server.port, close: () => server.close(), vkey: witness.vkey };
   } catch (e) {
     await witness.close();

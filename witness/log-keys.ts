@@ -15,7 +15,10 @@ const MAX_ORIGIN_BYTES = 1024;
 export function parseLogVkey(vkey: string): PublicKeyInfo {
   const info = parseVerifierKey(vkey.trim());
   if (info.type !== KEY_TYPE_ED25519) {
-    throw new FleetlogError('bad_key', `${info.name} is a cosigner key (type 0x04); a log's checkpoints are signed with an Ed25519 note key (type 0x01)`);
+    throw new FleetlogError(
+      'bad_key',
+      `${info.name} is a cosigner key (type 0x04); a log's checkpoints are signed with an Ed25519 note key (type 0x01)`,
+    );
   }
   return info;
 }
@@ -23,7 +26,8 @@ export function parseLogVkey(vkey: string): PublicKeyInfo {
 /** An origin is one non-empty checkpoint line (C2SP tlog-checkpoint). */
 export function assertOrigin(origin: string): void {
   if (origin.length === 0) throw new FleetlogError('usage', 'the origin must not be empty');
-  if (utf8(origin).length > MAX_ORIGIN_BYTES) throw new FleetlogError('usage', `the origin is longer than ${MAX_ORIGIN_BYTES} bytes`);
+  if (utf8(origin).length > MAX_ORIGIN_BYTES)
+    throw new FleetlogError('usage', `the origin is longer than ${MAX_ORIGIN_BYTES} bytes`);
   if (origin.includes('\n')) throw new FleetlogError('usage', 'the origin must be a single line');
   try {
     assertNoteCharacters(origin, 'origin');

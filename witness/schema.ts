@@ -56,11 +56,15 @@ export function createSchema(db: Db, meta: Record<string, string>): void {
 export function checkSchema(db: Db, path: string): void {
   let version: string | undefined;
   try {
-    version = (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)?.value;
+    version = (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)
+      ?.value;
   } catch {
     version = undefined;
   }
   if (version !== String(SCHEMA_VERSION)) {
-    throw new FleetlogError('io', `${path} is not a fleetlog witness database (schema ${version ?? 'missing'}, expected ${SCHEMA_VERSION}); run fleetlog witness init`);
+    throw new FleetlogError(
+      'io',
+      `${path} is not a fleetlog witness database (schema ${version ?? 'missing'}, expected ${SCHEMA_VERSION}); run fleetlog witness init`,
+    );
   }
 }

@@ -51,7 +51,13 @@ interface StateRow {
 
 function toState(row: StateRow | undefined): LogState | undefined {
   if (!row) return undefined;
-  return { origin: row.origin, treeSize: row.tree_size, rootHash: new Uint8Array(row.root_hash), note: row.note, lastTimestamp: row.last_timestamp };
+  return {
+    origin: row.origin,
+    treeSize: row.tree_size,
+    rootHash: new Uint8Array(row.root_hash),
+    note: row.note,
+    lastTimestamp: row.last_timestamp,
+  };
 }
 
 export class WitnessStore {
@@ -82,7 +88,11 @@ export class WitnessStore {
       ),
       evidenceAll: db.prepare('SELECT id, origin, document FROM evidence ORDER BY id'),
       evidenceFor: db.prepare('SELECT id, origin, document FROM evidence WHERE origin_hash = ? ORDER BY id'),
-      knownHash: db.prepare('SELECT 1 FROM checkpoints WHERE origin_hash = ? UNION ALL SELECT 1 FROM evidence WHERE origin_hash = ? LIMIT 1').pluck(),
+      knownHash: db
+        .prepare(
+          'SELECT 1 FROM checkpoints WHERE origin_hash = ? UNION ALL SELECT 1 FROM evidence WHERE origin_hash = ? LIMIT 1',
+        )
+        .pluck(),
       origins: db.prepare('SELECT DISTINCT origin FROM log_keys').pluck(),
       ping: db.prepare('SELECT 1').pluck(),
     };
@@ -123,7 +133,13 @@ export class WitnessStore {
     }
     return [...byOrigin].map(([origin, vkeys]) => {
       const state = this.state(origin);
-      return { origin, originHash: originHash(origin), vkeys, treeSize: state?.treeSize, lastTimestamp: state?.lastTimestamp };
+      return {
+        origin,
+        originHash: originHash(origin),
+        vkeys,
+        treeSize: state?.treeSize,
+        lastTimestamp: state?.lastTimestamp,
+      };
     });
   }
 
@@ -143,21 +159,47 @@ export class WitnessStore {
    * the whole decision), and no cosignature newer than `timestamp` may have been issued since
    * (that keeps timestamps monotonic per log even across processes).
    */
-  compareAndSwap(expectedSize: number | undefined, next: { origin: string; treeSize: number; rootHash: Uint8Array; note: string; timestamp: number }): boolean {
+  compareAndSwap(
+    expectedSize: number | undefined,
+    next: { origin: string; treeSize: number; rootHash: Uint8Array; note: string; timestamp: number },
+  ): boolean {
     if (expectedSize === undefined) {
-      return this.#stmt.insertFirst.run(next.origin, originHash(next.origin), next.treeSize, next.rootHash, next.note, next.timestamp).changes === 1;
+      return (
+        this.#stmt.insertFirst.run(
+          next.origin,
+          originHash(next.origin),
+          next.treeSize,
+          next.rootHash,
+          next.note,
+          next.timestamp,
+        ).changes === 1
+      );
     }
-    return this.#stmt.update.run(next.treeSize, next.rootHash, next.note, next.timestamp, next.origin, expectedSize, next.timestamp).changes === 1;
+    return (
+      this.#stmt.update.run(
+        next.treeSize,
+        next.rootHash,
+        next.note,
+        next.timestamp,
+        next.origin,
+        expectedSize,
+        next.timestamp,
+      ).changes === 1
+    );
   }
 
   /** Stores one evidence document unless it is a repeat or the log already has the maximum. */
   addEvidence(origin: string, digest: string, document: string, observedAt: number): boolean {
     const hash = originHash(origin);
-    return this.#stmt.addEvidence.run(origin, hash, digest, document, observedAt, hash, MAX_EVIDENCE_PER_LOG).changes === 1;
+    return (
+      this.#stmt.addEvidence.run(origin, hash, digest, document, observedAt, hash, MAX_EVIDENCE_PER_LOG).changes === 1
+    );
   }
 
   evidence(hash?: string): StoredEvidence[] {
-    const rows = (hash === undefined ? this.#stmt.evidenceAll.all() : this.#stmt.evidenceFor.all(hash)) as StoredEvidence[];
+    const rows = (
+      hash === undefined ? this.#stmt.evidenceAll.all() : this.#stmt.evidenceFor.all(hash)
+    ) as StoredEvidence[];
     return rows;
   }
 

@@ -34,7 +34,10 @@ interface Queued {
 }
 
 /** The batching shared by both writers: one batch in flight, the rest queue up for the next. */
-function batchingWriter(commit: (jobs: WriteJob[]) => Promise<WriteResult[]>, onBatch?: (size: number) => void): Writer {
+function batchingWriter(
+  commit: (jobs: WriteJob[]) => Promise<WriteResult[]>,
+  onBatch?: (size: number) => void,
+): Writer {
   let queue: Queued[] = [];
   let busy = false;
   let idle: Array<() => void> = [];

@@ -69,7 +69,15 @@ function attempt(url: URL, limits: FetchOptions): Promise<FetchedBody | Redirect
       clearTimeout(timer);
       fn();
     };
-    const options = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search, method: 'GET', agent, headers: HEADERS };
+    const options = {
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port,
+      path: url.pathname + url.search,
+      method: 'GET',
+      agent,
+      headers: HEADERS,
+    };
     const req = send(options, (res) => {
       const status = res.statusCode ?? 0;
       const fail = (e: Error): void => {
@@ -84,10 +92,21 @@ function attempt(url: URL, limits: FetchOptions): Promise<FetchedBody | Redirect
       }
       if (status === 404) return fail(new FleetlogError('not_found', `${url.href} answered 404 Not Found`));
       if (status === 429 || status >= 500) return fail(new Transient(`HTTP ${status}`));
-      if (status !== 200) return fail(new FleetlogError('network', `${url.href} answered HTTP ${status}`, { detail: { status } }));
+      if (status !== 200)
+        return fail(new FleetlogError('network', `${url.href} answered HTTP ${status}`, { detail: { status } }));
       const declared = res.headers['content-length'];
-      if (declared !== undefined && /^[0-9]+$/.test(declared) && Number(declared) > limits.maxBytes && !res.headers['content-encoding']) {
-        return fail(new FleetlogError('too_large', `${url.href} declares a ${declared}-byte body, more than the ${limits.maxBytes} bytes allowed`));
+      if (
+        declared !== undefined &&
+        /^[0-9]+$/.test(declared) &&
+        Number(declared) > limits.maxBytes &&
+        !res.headers['content-encoding']
+      ) {
+        return fail(
+          new FleetlogError(
+            'too_large',
+            `${url.href} declares a ${declared}-byte body, more than the ${limits.maxBytes} bytes allowed`,
+          ),
+        );
       }
       const body = decoded(res);
       const chunks: Buffer[] = [];
@@ -106,7 +125,13 @@ function attempt(url: URL, limits: FetchOptions): Promise<FetchedBody | Redirect
         // A body that stops short of its Content-Length ends without res.complete.
         if (!res.complete) return fail(new Transient('body interrupted before its declared length'));
         const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
-        done(() => resolve({ status, body: new Uint8Array(buf.buffer, buf.byteOffset, buf.length), contentType: res.headers['content-type'] }));
+        done(() =>
+          resolve({
+            status,
+            body: new Uint8Array(buf.buffer, buf.byteOffset, buf.length),
+            contentType: res.headers['content-type'],
+          }),
+        );
       });
       res.on('aborted', () => fail(new Transient('body interrupted: connection closed')));
       res.on('close', () => {
@@ -117,7 +142,9 @@ function attempt(url: URL, limits: FetchOptions): Promise<FetchedBody | Redirect
       req.destroy();
       done(() => reject(new Transient(`no complete response within ${limits.timeoutMs} ms`)));
     }, limits.timeoutMs);
-    req.on('error', (e: NodeJS.ErrnoException) => done(() => reject(new Transient(`cannot connect: ${e.code ?? e.message}`))));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      done(() => reject(new Transient(`cannot connect: ${e.code ?? e.message}`))),
+    );
     req.end();
   });
 }
@@ -138,9 +165,11 @@ export async function fetchBounded(url: string, options: FetchOptions): Promise<
     try {
       const r = await attempt(target, options);
       if (r instanceof Redirect) {
-        if (++redirects > MAX_REDIRECTS) throw new FleetlogError('network', `${url} redirects more than ${MAX_REDIRECTS} times`);
+        if (++redirects > MAX_REDIRECTS)
+          throw new FleetlogError('network', `${url} redirects more than ${MAX_REDIRECTS} times`);
         target = new URL(r.location);
-        if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new FleetlogError('network', `${url} redirects to a non-HTTP URL`);
+        if (target.protocol !== 'http:' && target.protocol !== 'https:')
+          throw new FleetlogError('network', `${url} redirects to a non-HTTP URL`);
         i -= 1; // a redirect is not a failed attempt
         continue;
       }

@@ -22,7 +22,14 @@ import { check, passed, skip, withRule, type CheckResult } from '../report.ts';
 import type { ProofStep } from '../tile-proofs.ts';
 import { TilesClient } from '../tiles-client.ts';
 import { fetchAndVerifyCheckpoint } from '../verify-checkpoint.ts';
-import { emptyHistory, FleetHistory, historyChecks, type FleetHistoryState, type KeysetEvent, type Violation } from './fleet-history.ts';
+import {
+  emptyHistory,
+  FleetHistory,
+  historyChecks,
+  type FleetHistoryState,
+  type KeysetEvent,
+  type Violation,
+} from './fleet-history.ts';
 import { frontierHashes, frontierHex, type LogAuditState, type PartialAudit } from './log-state.ts';
 import { prefixNodeHashes, type TileJobResult } from './tile-job.ts';
 import { TilePool } from './tile-pool.ts';
@@ -98,7 +105,10 @@ const entriesCheck = (ok: boolean, reason: string): CheckResult => withRule(chec
 
 class TreeMismatch extends Error {}
 
-const resumedNote = (from: number | undefined): string => (from === undefined ? '' : ` (this run continued an interrupted one from entry ${from}: those leaves were served by the log earlier)`);
+const resumedNote = (from: number | undefined): string =>
+  from === undefined
+    ? ''
+    : ` (this run continued an interrupted one from entry ${from}: those leaves were served by the log earlier)`;
 
 export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult> {
   const started = performance.now();
@@ -107,7 +117,14 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
   const checks: CheckResult[] = [];
   const prev = options.state;
   const fleetRules = policy.fleetlog;
-  const base = { log: client.prefix, previousSize: prev?.checkpoint.size ?? 0, fleetRules, newKeysets: [], newViolations: [], newWarnings: [] };
+  const base = {
+    log: client.prefix,
+    previousSize: prev?.checkpoint.size ?? 0,
+    fleetRules,
+    newKeysets: [],
+    newViolations: [],
+    newWarnings: [],
+  };
   const finish = (extra: Partial<AuditLogResult> & { ok?: boolean }): AuditLogResult => ({
     ...base,
     checks,
@@ -124,18 +141,32 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
   const cp = await fetchAndVerifyCheckpoint(client, policy);
   checks.push(...cp.checks.map((c) => withRule(c, 'L1')));
   if (!cp.trusted) {
-    checks.push(withRule(skip(5, 'the checkpoint is not trusted'), 'L2'), withRule(skip(2, 'the checkpoint is not trusted'), 'L3'));
+    checks.push(
+      withRule(skip(5, 'the checkpoint is not trusted'), 'L2'),
+      withRule(skip(2, 'the checkpoint is not trusted'), 'L3'),
+    );
     return finish({ ok: false });
   }
   const checkpoint = cp.trusted.checkpoint;
   const times = [...cp.trusted.cosigners.values()].map(Number);
-  const head = { origin: checkpoint.origin, size: checkpoint.size, rootHash: toHex(checkpoint.rootHash), ...(times.length ? { cosignedAt: Math.max(...times) } : {}) };
+  const head = {
+    origin: checkpoint.origin,
+    size: checkpoint.size,
+    rootHash: toHex(checkpoint.rootHash),
+    ...(times.length ? { cosignedAt: Math.max(...times) } : {}),
+  };
   if (!cp.quorumMet) {
-    checks.push(withRule(skip(5, 'the checkpoint is not trusted'), 'L2'), withRule(skip(2, 'the checkpoint is not trusted'), 'L3'));
+    checks.push(
+      withRule(skip(5, 'the checkpoint is not trusted'), 'L2'),
+      withRule(skip(2, 'the checkpoint is not trusted'), 'L3'),
+    );
     return finish({ ...head, ok: false });
   }
   if (prev && prev.checkpoint.origin !== checkpoint.origin) {
-    throw new FleetlogError('usage', `the state file is for log ${prev.checkpoint.origin}, but ${client.prefix} serves ${checkpoint.origin}`);
+    throw new FleetlogError(
+      'usage',
+      `the state file is for log ${prev.checkpoint.origin}, but ${client.prefix} serves ${checkpoint.origin}`,
+    );
   }
 
   // Step 5: one history with what we audited before.
@@ -144,7 +175,10 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
   Object.assign(head, { consistency: outcome.kind });
   const reason5 = describeConsistency(outcome, prev?.checkpoint, checkpoint);
   if (outcome.kind === 'bad-tiles') {
-    checks.push(withRule(skip(5, 'undecided: the tiles do not match the checkpoint'), 'L2'), entriesCheck(false, reason5));
+    checks.push(
+      withRule(skip(5, 'undecided: the tiles do not match the checkpoint'), 'L2'),
+      entriesCheck(false, reason5),
+    );
     return finish({ ...head, ok: false, consistencyProof: proof });
   }
   const consistent = outcome.kind === 'first' || outcome.kind === 'same' || outcome.kind === 'grew';
@@ -162,7 +196,14 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
   let historyState = resume && prev.history ? structuredClone(prev.history) : emptyHistory();
   const partial = options.partial;
   let resumedFrom: number | undefined;
-  if (partial && partial.origin === checkpoint.origin && partial.fleetRules === fleetRules && partial.size > start && partial.size <= checkpoint.size && (!fleetRules || partial.history)) {
+  if (
+    partial &&
+    partial.origin === checkpoint.origin &&
+    partial.fleetRules === fleetRules &&
+    partial.size > start &&
+    partial.size <= checkpoint.size &&
+    (!fleetRules || partial.history)
+  ) {
     start = partial.size;
     prevFrontier = partial.frontier.map((h) => fromHex(h, 32, 'progress frontier hash'));
     historyState = partial.history ? structuredClone(partial.history) : emptyHistory();
@@ -176,33 +217,83 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
     ? (size: number, frontierNow: readonly Hash[]): void => {
         if (performance.now() - lastPartial < partialEvery) return;
         lastPartial = performance.now();
-        options.onPartial!({ origin: checkpoint.origin, size, frontier: frontierHex(frontierNow), fleetRules, ...(history ? { history: history.state } : {}) });
+        options.onPartial!({
+          origin: checkpoint.origin,
+          size,
+          frontier: frontierHex(frontierNow),
+          fleetRules,
+          ...(history ? { history: history.state } : {}),
+        });
       }
     : undefined;
 
   const total = checkpoint.size - start;
-  const poolSize = options.workers === undefined || options.workers === 'auto' ? (Math.ceil(total / TILE_WIDTH) >= WORKER_MIN_TILES ? 'auto' : 0) : options.workers;
+  const poolSize =
+    options.workers === undefined || options.workers === 'auto'
+      ? Math.ceil(total / TILE_WIDTH) >= WORKER_MIN_TILES
+        ? 'auto'
+        : 0
+      : options.workers;
   const pool = total > 0 ? new TilePool(poolSize, fleetRules ? options.policyText : undefined) : undefined;
   const workers = pool?.workers ?? 0; // read now: closing the pool retires its workers
   let frontier: Hash[];
   try {
-    frontier = await rebuildTree({ client, pool, size: checkpoint.size, start, prevFrontier, history, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, onProgress: options.onProgress, total, ...(onTile ? { onTile } : {}) });
+    frontier = await rebuildTree({
+      client,
+      pool,
+      size: checkpoint.size,
+      start,
+      prevFrontier,
+      history,
+      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+      onProgress: options.onProgress,
+      total,
+      ...(onTile ? { onTile } : {}),
+    });
   } catch (e) {
     // Anything the log serves that contradicts the entries, or a malformed tile or bundle, fails step 2.
     if (!(e instanceof TreeMismatch || isFleetlogError(e, 'bad_tile'))) throw e;
-    checks.push(entriesCheck(false, (e instanceof TreeMismatch ? e.message : `the log serves a malformed tile: ${e.message}`) + resumedNote(resumedFrom)));
-    return finish({ ...head, ok: false, newEntries: 0, workers, consistencyProof: proof, ...(resumedFrom !== undefined ? { resumedFrom } : {}) });
+    checks.push(
+      entriesCheck(
+        false,
+        (e instanceof TreeMismatch ? e.message : `the log serves a malformed tile: ${e.message}`) +
+          resumedNote(resumedFrom),
+      ),
+    );
+    return finish({
+      ...head,
+      ok: false,
+      newEntries: 0,
+      workers,
+      consistencyProof: proof,
+      ...(resumedFrom !== undefined ? { resumedFrom } : {}),
+    });
   } finally {
     await pool?.close();
   }
   const root = foldRight(frontier);
   if (!bytesEqual(root, checkpoint.rootHash)) {
-    checks.push(entriesCheck(false, `the ${checkpoint.size} entries served rebuild root ${toHex(root)}, not the signed root ${head.rootHash}${resumedNote(resumedFrom)}`));
-    return finish({ ...head, ok: false, workers, consistencyProof: proof, ...(resumedFrom !== undefined ? { resumedFrom } : {}) });
+    checks.push(
+      entriesCheck(
+        false,
+        `the ${checkpoint.size} entries served rebuild root ${toHex(root)}, not the signed root ${head.rootHash}${resumedNote(resumedFrom)}`,
+      ),
+    );
+    return finish({
+      ...head,
+      ok: false,
+      workers,
+      consistencyProof: proof,
+      ...(resumedFrom !== undefined ? { resumedFrom } : {}),
+    });
   }
   checks.push(
-    entriesCheck(true,
-      total === 0 ? `no new entries since the last audit; tree ${checkpoint.size} unchanged` : `${total} entries (${start}..${checkpoint.size - 1}) hashed from their bundles match the tiles at every level and rebuild the signed root`),
+    entriesCheck(
+      true,
+      total === 0
+        ? `no new entries since the last audit; tree ${checkpoint.size} unchanged`
+        : `${total} entries (${start}..${checkpoint.size - 1}) hashed from their bundles match the tiles at every level and rebuild the signed root`,
+    ),
   );
   if (history) checks.push(...historyChecks(history.state));
 
@@ -276,10 +367,14 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
     const width = Math.floor(start / TILE_WIDTH ** level) % TILE_WIDTH;
     if (width === 0) continue;
     const hashes = await upperTile(level, Math.floor(start / TILE_WIDTH ** (level + 1)));
-    const expected = oldIds.map((n, i) => ({ n, h: input.prevFrontier[i]! })).filter(({ n }) => n.level >= TILE_HEIGHT * level && n.level < TILE_HEIGHT * (level + 1));
+    const expected = oldIds
+      .map((n, i) => ({ n, h: input.prevFrontier[i]! }))
+      .filter(({ n }) => n.level >= TILE_HEIGHT * level && n.level < TILE_HEIGHT * (level + 1));
     const got = prefixNodeHashes(hashes, width);
     if (got.length !== expected.length || got.some((h, i) => !bytesEqual(h, expected[i]!.h))) {
-      throw new TreeMismatch(`tile ${level}/${Math.floor(start / TILE_WIDTH ** (level + 1))} no longer holds the ${width} hashes audited before`);
+      throw new TreeMismatch(
+        `tile ${level}/${Math.floor(start / TILE_WIDTH ** (level + 1))} no longer holds the ${width} hashes audited before`,
+      );
     }
   }
 
@@ -290,7 +385,10 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
   const launch = (t: number): void => {
     const width = tileInTree(0, t, size)!.width;
     const firstNew = t === firstTile ? start % TILE_WIDTH : 0;
-    const job = Promise.all([client.tile({ level: 0, index: t, width }, size), client.entryBundleBytes({ level: 0, index: t, width }, size)]).then(([tile, bundle]) =>
+    const job = Promise.all([
+      client.tile({ level: 0, index: t, width }, size),
+      client.entryBundleBytes({ level: 0, index: t, width }, size),
+    ]).then(([tile, bundle]) =>
       runJob(pool, { tileIndex: t, width, tile, bundle, firstNew, prefix: firstNew, fleet: history !== undefined }),
     );
     job.catch(() => {}); // awaited in order below; this only silences early rejections
@@ -314,20 +412,24 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
     if (result.root) {
       const completed: Array<{ level: number; index: number; hash: Hash }> = [];
       tileFrontier.append(result.root, (node, hash) => {
-        if (node.level % TILE_HEIGHT === 0) completed.push({ level: node.level / TILE_HEIGHT + 1, index: node.index, hash });
+        if (node.level % TILE_HEIGHT === 0)
+          completed.push({ level: node.level / TILE_HEIGHT + 1, index: node.index, hash });
       });
       for (const c of completed) {
         const hashes = await upperTile(c.level, Math.floor(c.index / TILE_WIDTH));
         const served = hashes[c.index % TILE_WIDTH];
         if (!served || !bytesEqual(served, c.hash)) {
-          throw new TreeMismatch(`tile ${c.level}/${Math.floor(c.index / TILE_WIDTH)} holds ${served ? toHex(served) : 'nothing'} at position ${c.index % TILE_WIDTH}, but the entries below it hash to ${toHex(c.hash)}`);
+          throw new TreeMismatch(
+            `tile ${c.level}/${Math.floor(c.index / TILE_WIDTH)} holds ${served ? toHex(served) : 'nothing'} at position ${c.index % TILE_WIDTH}, but the entries below it hash to ${toHex(c.hash)}`,
+          );
         }
       }
       low = [];
     } else {
       low = result.lowNodes ?? [];
     }
-    if (history && result.entries) result.entries.forEach((summary, i) => history.apply(t * TILE_WIDTH + firstNew + i, summary));
+    if (history && result.entries)
+      result.entries.forEach((summary, i) => history.apply(t * TILE_WIDTH + firstNew + i, summary));
     done += (tileInTree(0, t, size)?.width ?? 0) - firstNew;
     input.onProgress?.({ done, total: input.total, bytes: client.stats.bytes });
     if (result.root) input.onTile?.((t + 1) * TILE_WIDTH, tileFrontier.hashes);

@@ -43,8 +43,25 @@ export interface Violation {
 }
 
 export type TimelineEvent =
-  | { readonly index: number; readonly kind: 'deployment'; readonly leafHash: string; readonly hsms: number; readonly regions: readonly string[]; readonly firmware: string; readonly ok: boolean }
-  | { readonly index: number; readonly kind: 'keyset'; readonly version: number; readonly keys: number; readonly notBefore: number; readonly notAfter: number; readonly evidenceIndex?: number; readonly ok: boolean };
+  | {
+      readonly index: number;
+      readonly kind: 'deployment';
+      readonly leafHash: string;
+      readonly hsms: number;
+      readonly regions: readonly string[];
+      readonly firmware: string;
+      readonly ok: boolean;
+    }
+  | {
+      readonly index: number;
+      readonly kind: 'keyset';
+      readonly version: number;
+      readonly keys: number;
+      readonly notBefore: number;
+      readonly notAfter: number;
+      readonly evidenceIndex?: number;
+      readonly ok: boolean;
+    };
 
 export interface FleetRecord {
   /** Highest version among the fleet's key sets so far (F3). */
@@ -88,7 +105,18 @@ export interface FleetHistoryState {
 }
 
 export function emptyHistory(): FleetHistoryState {
-  return { fleets: {}, evidence: {}, keyOwners: {}, violations: [], violationCounts: {}, warnings: [], warningCount: 0, entries: 0, keysets: 0, deployments: 0 };
+  return {
+    fleets: {},
+    evidence: {},
+    keyOwners: {},
+    violations: [],
+    violationCounts: {},
+    warnings: [],
+    warningCount: 0,
+    entries: 0,
+    keysets: 0,
+    deployments: 0,
+  };
 }
 
 export interface KeysetEvent {
@@ -116,7 +144,8 @@ export class FleetHistory {
 
   apply(index: number, summary: EntrySummary): void {
     this.state.entries += 1;
-    if (summary.kind === 'invalid') this.#violate(index, 'L4', undefined, `entry ${index} is not a valid fleetlog entry: ${summary.reason}`);
+    if (summary.kind === 'invalid')
+      this.#violate(index, 'L4', undefined, `entry ${index} is not a valid fleetlog entry: ${summary.reason}`);
     else if (summary.kind === 'evidence') this.#evidence(index, summary);
     else this.#keyset(index, summary);
   }
@@ -137,7 +166,13 @@ export class FleetHistory {
 
   #violation(index: number, rule: HistoryRule, fleetId: string | undefined, message: string): Violation {
     const step = stepOf(rule);
-    return { index, rule, ...(step !== undefined ? { step } : {}), ...(fleetId !== undefined ? { fleetId } : {}), message };
+    return {
+      index,
+      rule,
+      ...(step !== undefined ? { step } : {}),
+      ...(fleetId !== undefined ? { fleetId } : {}),
+      message,
+    };
   }
 
   #violate(index: number, rule: HistoryRule, fleetId: string | undefined, message: string): void {
@@ -160,21 +195,33 @@ export class FleetHistory {
     if (!Object.hasOwn(this.state.evidence, s.leafHash)) {
       // The same bytes logged twice are the same evidence; the first (earliest) one counts.
       const hsms = s.hsms.map((h) => ({ id: h.id, keys: h.keys }));
-      this.state.evidence[s.leafHash] = ok ? { index, fleetId: s.fleetId, ok, hsms } : { index, fleetId: s.fleetId, ok, problem: s.problems.join('; '), hsms };
+      this.state.evidence[s.leafHash] = ok
+        ? { index, fleetId: s.fleetId, ok, hsms }
+        : { index, fleetId: s.fleetId, ok, problem: s.problems.join('; '), hsms };
     }
     const f = this.#fleet(s.fleetId, index);
     f.deployments += 1;
     this.state.deployments += 1;
-    this.#event(f, { index, kind: 'deployment', leafHash: s.leafHash, hsms: s.hsms.length, regions: [...new Set(s.hsms.map((h) => h.region))], firmware: s.firmware, ok });
+    this.#event(f, {
+      index,
+      kind: 'deployment',
+      leafHash: s.leafHash,
+      hsms: s.hsms.length,
+      regions: [...new Set(s.hsms.map((h) => h.region))],
+      firmware: s.firmware,
+      ok,
+    });
   }
 
   #keyset(index: number, s: Extract<EntrySummary, { kind: 'keyset' }>): void {
     const before = this.#total();
     const what = `key set at ${index} (fleet ${s.fleetId} v${s.version})`;
-    const fail = (rule: HistoryRule, message: string): void => this.#violate(index, rule, s.fleetId, `${what}: ${message}`);
+    const fail = (rule: HistoryRule, message: string): void =>
+      this.#violate(index, rule, s.fleetId, `${what}: ${message}`);
 
     if (!s.publisherOk) fail('F1', `publisher signature by ${s.publisher} is missing, by an unpinned key, or invalid`);
-    if (!s.countersignerOk) fail('F1', `counter-signature by ${s.countersigner} is missing, by an unpinned key, or invalid`);
+    if (!s.countersignerOk)
+      fail('F1', `counter-signature by ${s.countersigner} is missing, by an unpinned key, or invalid`);
 
     const ev = Object.hasOwn(this.state.evidence, s.evidence) ? this.state.evidence[s.evidence] : undefined;
     if (!ev) {
@@ -189,14 +236,23 @@ export class FleetHistory {
     }
 
     const f = this.#fleet(s.fleetId, index);
-    if (f.maxVersion !== undefined && s.version <= f.maxVersion) fail('F3', `version ${s.version} is not greater than version ${f.maxVersion} logged before it`);
+    if (f.maxVersion !== undefined && s.version <= f.maxVersion)
+      fail('F3', `version ${s.version} is not greater than version ${f.maxVersion} logged before it`);
     for (const k of s.keys) {
       const owner = Object.hasOwn(this.state.keyOwners, k.publicKey) ? this.state.keyOwners[k.publicKey] : undefined;
       if (owner === undefined) this.state.keyOwners[k.publicKey] = s.fleetId;
-      else if (owner !== s.fleetId) fail('F4', `key ${k.publicKey.slice(0, 16)}… (HSM ${k.hsmId}) is already used by fleet ${owner}`);
+      else if (owner !== s.fleetId)
+        fail('F4', `key ${k.publicKey.slice(0, 16)}… (HSM ${k.hsmId}) is already used by fleet ${owner}`);
     }
-    if (f.notBefore !== undefined && s.notBefore < f.notBefore) fail('F5', `it becomes valid at ${iso(s.notBefore)}, before the key set it replaces (${iso(f.notBefore)})`);
-    if (f.notAfter !== undefined && s.notAfter < f.notAfter) this.#warn(index, 'F5', s.fleetId, `${what}: it expires at ${iso(s.notAfter)}, before the key set it replaces (${iso(f.notAfter)})`);
+    if (f.notBefore !== undefined && s.notBefore < f.notBefore)
+      fail('F5', `it becomes valid at ${iso(s.notBefore)}, before the key set it replaces (${iso(f.notBefore)})`);
+    if (f.notAfter !== undefined && s.notAfter < f.notAfter)
+      this.#warn(
+        index,
+        'F5',
+        s.fleetId,
+        `${what}: it expires at ${iso(s.notAfter)}, before the key set it replaces (${iso(f.notAfter)})`,
+      );
 
     const ok = this.#total() === before;
     f.maxVersion = Math.max(f.maxVersion ?? 0, s.version);
@@ -207,7 +263,16 @@ export class FleetHistory {
     f.notAfter = s.notAfter;
     f.keysets += 1;
     this.state.keysets += 1;
-    this.#event(f, { index, kind: 'keyset', version: s.version, keys: s.keys.length, notBefore: s.notBefore, notAfter: s.notAfter, ...(ev ? { evidenceIndex: ev.index } : {}), ok });
+    this.#event(f, {
+      index,
+      kind: 'keyset',
+      version: s.version,
+      keys: s.keys.length,
+      notBefore: s.notBefore,
+      notAfter: s.notAfter,
+      ...(ev ? { evidenceIndex: ev.index } : {}),
+      ok,
+    });
     this.newKeysets.push({ index, fleetId: s.fleetId, version: s.version, keys: s.keys.length, ok });
   }
 
@@ -245,6 +310,8 @@ function passReason(rule: HistoryRule, s: FleetHistoryState): string {
     case 'F4':
       return `${Object.keys(s.keyOwners).length} distinct keys, each in one fleet only`;
     case 'F5':
-      return s.warningCount > 0 ? `no key set starts before the one it replaces (${s.warningCount} warning${s.warningCount === 1 ? '' : 's'}: expires before it)` : 'no key set starts before the one it replaces';
+      return s.warningCount > 0
+        ? `no key set starts before the one it replaces (${s.warningCount} warning${s.warningCount === 1 ? '' : 's'}: expires before it)`
+        : 'no key set starts before the one it replaces';
   }
 }

@@ -40,22 +40,50 @@ export function parseLogAuditState(text: string): LogAuditState {
     throw new FleetlogError('io', 'audit state file is not valid JSON');
   }
   if (v?.format !== LOG_AUDIT_STATE_FORMAT) {
-    throw new FleetlogError('io', `audit state file is not a ${LOG_AUDIT_STATE_FORMAT} document (audit fleet/checkpoint use a different state file)`);
+    throw new FleetlogError(
+      'io',
+      `audit state file is not a ${LOG_AUDIT_STATE_FORMAT} document (audit fleet/checkpoint use a different state file)`,
+    );
   }
   const cp = v.checkpoint as SeenCheckpoint | undefined;
-  if (!(cp && typeof cp.origin === 'string' && Number.isSafeInteger(cp.size) && cp.size >= 0 && /^[0-9a-f]{64}$/.test(cp.rootHash))) {
+  if (
+    !(
+      cp &&
+      typeof cp.origin === 'string' &&
+      Number.isSafeInteger(cp.size) &&
+      cp.size >= 0 &&
+      /^[0-9a-f]{64}$/.test(cp.rootHash)
+    )
+  ) {
     throw new FleetlogError('io', 'audit state file has a malformed checkpoint');
   }
   const frontier = v.frontier;
-  if (!Array.isArray(frontier) || frontier.length !== rangeNodes(0, cp.size).length || !frontier.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) {
+  if (
+    !Array.isArray(frontier) ||
+    frontier.length !== rangeNodes(0, cp.size).length ||
+    !frontier.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))
+  ) {
     throw new FleetlogError('io', 'audit state file has a malformed frontier');
   }
   const history = v.history as FleetHistoryState | undefined;
-  if (history !== undefined && (typeof history !== 'object' || typeof history.fleets !== 'object' || typeof history.evidence !== 'object' || !Array.isArray(history.violations))) {
+  if (
+    history !== undefined &&
+    (typeof history !== 'object' ||
+      typeof history.fleets !== 'object' ||
+      typeof history.evidence !== 'object' ||
+      !Array.isArray(history.violations))
+  ) {
     throw new FleetlogError('io', 'audit state file has a malformed fleet history');
   }
   const seen = Number.isSafeInteger(v.headSeenAt) ? { headSeenAt: v.headSeenAt as number } : {};
-  const base = { checkpoint: cp, frontier: frontier as string[], fleetRules: v.fleetRules === true, runs: Number(v.runs) || 0, lastRun: String(v.lastRun ?? ''), ...seen };
+  const base = {
+    checkpoint: cp,
+    frontier: frontier as string[],
+    fleetRules: v.fleetRules === true,
+    runs: Number(v.runs) || 0,
+    lastRun: String(v.lastRun ?? ''),
+    ...seen,
+  };
   return history === undefined ? base : { ...base, history };
 }
 
@@ -95,7 +123,15 @@ export function parsePartialAudit(text: string): PartialAudit {
   }
   const size = v.size as number;
   const frontier = v.frontier;
-  if (v.format !== PARTIAL_AUDIT_FORMAT || typeof v.origin !== 'string' || !Number.isSafeInteger(size) || size < 0 || !Array.isArray(frontier) || frontier.length !== rangeNodes(0, size).length || !frontier.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) {
+  if (
+    v.format !== PARTIAL_AUDIT_FORMAT ||
+    typeof v.origin !== 'string' ||
+    !Number.isSafeInteger(size) ||
+    size < 0 ||
+    !Array.isArray(frontier) ||
+    frontier.length !== rangeNodes(0, size).length ||
+    !frontier.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))
+  ) {
     throw new FleetlogError('io', `audit progress file is not a well-formed ${PARTIAL_AUDIT_FORMAT} document`);
   }
   const history = v.history as FleetHistoryState | undefined;

@@ -52,28 +52,35 @@ export function prefixNodeHashes(leaves: readonly Hash[], count: number): Hash[]
 
 /** Native comparison (this runs in Node workers): a JS loop over 8 KiB per tile adds up. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+  return (
+    a.length === b.length &&
+    Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length))
+  );
 }
 
 export function runTileJob(job: TileJob, policy: Policy | undefined): TileJobResult {
   const { bundle, width, tileIndex } = job;
   const fail = (reason: string): TileJobResult => ({ ok: false, tileIndex, reason });
-  if (job.tile.length !== width * HASH_SIZE) return fail(`tile 0/${tileIndex} is ${job.tile.length} bytes, not ${width * HASH_SIZE}`);
+  if (job.tile.length !== width * HASH_SIZE)
+    return fail(`tile 0/${tileIndex} is ${job.tile.length} bytes, not ${width * HASH_SIZE}`);
 
   // Walk the length prefixes first, so a malformed bundle is rejected before anything is hashed.
   const offsets: number[] = [];
   const lengths: number[] = [];
   let at = 0;
   while (at < bundle.length) {
-    if (offsets.length === width) return fail(`entry bundle ${tileIndex} has more than the ${width} entries its tile covers`);
+    if (offsets.length === width)
+      return fail(`entry bundle ${tileIndex} has more than the ${width} entries its tile covers`);
     if (at + 2 > bundle.length) return fail(`entry bundle ${tileIndex} is truncated inside a length prefix`);
     const length = (bundle[at]! << 8) | bundle[at + 1]!;
-    if (at + 2 + length > bundle.length) return fail(`entry bundle ${tileIndex} is truncated inside entry ${offsets.length}`);
+    if (at + 2 + length > bundle.length)
+      return fail(`entry bundle ${tileIndex} is truncated inside entry ${offsets.length}`);
     offsets.push(at);
     lengths.push(length);
     at += 2 + length;
   }
-  if (offsets.length !== width) return fail(`entry bundle ${tileIndex} has ${offsets.length} entries, but its tile has ${width}`);
+  if (offsets.length !== width)
+    return fail(`entry bundle ${tileIndex} has ${offsets.length} entries, but its tile has ${width}`);
 
   // Every leaf hash goes straight into one flat buffer, compared with the tile in one call.
   const leaves = new Uint8Array(width * HASH_SIZE);
@@ -88,11 +95,20 @@ export function runTileJob(job: TileJob, policy: Policy | undefined): TileJobRes
     const hashAt = (b: Uint8Array, i: number): Uint8Array => b.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
     let i = 0;
     while (sameBytes(hashAt(leaves, i), hashAt(job.tile, i))) i++;
-    return fail(`entry ${tileIndex * TILE_WIDTH + i} hashes to ${toHex(hashAt(leaves, i))}, but tile 0/${tileIndex} holds ${toHex(hashAt(job.tile, i))} at position ${i}`);
+    return fail(
+      `entry ${tileIndex * TILE_WIDTH + i} hashes to ${toHex(hashAt(leaves, i))}, but tile 0/${tileIndex} holds ${toHex(hashAt(job.tile, i))} at position ${i}`,
+    );
   }
   const hashes = tileHashes(leaves, width);
 
-  const result: { ok: true; tileIndex: number; root?: Hash; lowNodes?: Hash[]; prefixNodes?: Hash[]; entries?: EntrySummary[] } = { ok: true, tileIndex };
+  const result: {
+    ok: true;
+    tileIndex: number;
+    root?: Hash;
+    lowNodes?: Hash[];
+    prefixNodes?: Hash[];
+    entries?: EntrySummary[];
+  } = { ok: true, tileIndex };
   if (width === TILE_WIDTH) result.root = rootOfLeafHashes(hashes);
   else result.lowNodes = prefixNodeHashes(hashes, width);
   if (job.prefix > 0) result.prefixNodes = prefixNodeHashes(hashes, job.prefix);

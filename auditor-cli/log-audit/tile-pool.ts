@@ -29,7 +29,8 @@ const ENTRY = new URL('./tile-worker.ts', import.meta.url);
 
 function transferable(bytes: Uint8Array): { view: Uint8Array; buffer: ArrayBuffer } {
   // Only a view that owns its whole buffer may be transferred; anything else is copied first.
-  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  const own =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
   const view = own ? bytes : bytes.slice();
   return { view, buffer: view.buffer as ArrayBuffer };
 }
@@ -75,7 +76,8 @@ export class TilePool {
 
   #pump(): void {
     for (const slot of this.#slots) {
-      while (slot.ready && slot.inFlight.size < PER_WORKER && this.#queue.length > 0) this.#dispatch(slot, this.#queue.shift()!);
+      while (slot.ready && slot.inFlight.size < PER_WORKER && this.#queue.length > 0)
+        this.#dispatch(slot, this.#queue.shift()!);
     }
     if (!this.#inlineBusy && this.#queue.length > 0) {
       // Every worker is busy or loading: the main thread takes one job itself, after letting

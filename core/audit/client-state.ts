@@ -28,11 +28,20 @@ export function parseState(text: string): ClientState {
     throw new FleetlogError('io', 'state file is not a fleetlog-client-state/v1 document');
   }
   const cp = v.checkpoint;
-  if (cp !== undefined && !(typeof cp.origin === 'string' && Number.isSafeInteger(cp.size) && cp.size >= 0 && /^[0-9a-f]{64}$/.test(cp.rootHash))) {
+  if (
+    cp !== undefined &&
+    !(
+      typeof cp.origin === 'string' &&
+      Number.isSafeInteger(cp.size) &&
+      cp.size >= 0 &&
+      /^[0-9a-f]{64}$/.test(cp.rootHash)
+    )
+  ) {
     throw new FleetlogError('io', 'state file has a malformed checkpoint');
   }
   for (const [id, f] of Object.entries(v.fleets)) {
-    if (!(Number.isSafeInteger(f?.version) && f.version >= 1 && /^[0-9a-f]{64}$/.test(f?.leafHash ?? ''))) throw new FleetlogError('io', `state file has a malformed entry for fleet ${id}`);
+    if (!(Number.isSafeInteger(f?.version) && f.version >= 1 && /^[0-9a-f]{64}$/.test(f?.leafHash ?? '')))
+      throw new FleetlogError('io', `state file has a malformed entry for fleet ${id}`);
   }
   return cp === undefined ? { fleets: v.fleets } : { checkpoint: cp, fleets: v.fleets };
 }

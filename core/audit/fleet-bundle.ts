@@ -22,7 +22,8 @@ export interface FleetBundle {
 }
 
 export function formatFleetBundle(b: FleetBundle): string {
-  const one = (e: LoggedEntry): string => formatTlogProof({ extra: e.bytes, index: e.index, proof: e.proof, checkpoint: b.checkpoint });
+  const one = (e: LoggedEntry): string =>
+    formatTlogProof({ extra: e.bytes, index: e.index, proof: e.proof, checkpoint: b.checkpoint });
   return one(b.keyset) + one(b.evidence);
 }
 
@@ -30,12 +31,17 @@ export function parseFleetBundle(text: string): FleetBundle {
   const marker = `\n${TLOG_PROOF_HEADER}\n`;
   const second = text.indexOf(marker);
   if (!text.startsWith(`${TLOG_PROOF_HEADER}\n`) || second < 0) {
-    throw new FleetlogError('bad_proof', 'a fleet bundle is two tlog-proofs: the key set, then its deployment evidence');
+    throw new FleetlogError(
+      'bad_proof',
+      'a fleet bundle is two tlog-proofs: the key set, then its deployment evidence',
+    );
   }
   const first = parseTlogProof(text.slice(0, second + 1));
   const next = parseTlogProof(text.slice(second + 1));
-  if (first.extra === undefined || next.extra === undefined) throw new FleetlogError('bad_proof', 'each proof in a fleet bundle carries its entry in the extra line');
-  if (first.checkpoint !== next.checkpoint) throw new FleetlogError('bad_proof', 'both proofs in a fleet bundle must use the same checkpoint');
+  if (first.extra === undefined || next.extra === undefined)
+    throw new FleetlogError('bad_proof', 'each proof in a fleet bundle carries its entry in the extra line');
+  if (first.checkpoint !== next.checkpoint)
+    throw new FleetlogError('bad_proof', 'both proofs in a fleet bundle must use the same checkpoint');
   return {
     keyset: { bytes: first.extra, index: first.index, proof: first.proof },
     evidence: { bytes: next.extra, index: next.index, proof: next.proof },

@@ -11,7 +11,19 @@ import { leafHash, type Hash } from '../merkle/hash.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { ClientState } from './client-state.ts';
 import type { FleetBundle } from './fleet-bundle.ts';
-import { STEP_TITLES, step1Signatures, step2Inclusion, step3CheckpointSignature, step4Quorum, step5Consistency, step6Evidence, step7Version, step8Validity, type StepNumber, type StepResult } from './steps.ts';
+import {
+  STEP_TITLES,
+  step1Signatures,
+  step2Inclusion,
+  step3CheckpointSignature,
+  step4Quorum,
+  step5Consistency,
+  step6Evidence,
+  step7Version,
+  step8Validity,
+  type StepNumber,
+  type StepResult,
+} from './steps.ts';
 
 export interface FleetTrustInput {
   readonly policy: Policy;
@@ -40,7 +52,9 @@ export function decideFleetTrust(input: FleetTrustInput): FleetTrustDecision {
   const finish = (keyset?: FleetKeyset): FleetTrustDecision => {
     const ran = new Set(steps.map((s) => s.step));
     const skipped = ([1, 2, 3, 4, 5, 6, 7, 8] as StepNumber[]).filter((n) => !ran.has(n));
-    return keyset === undefined ? { trusted: false, steps, skipped, state: input.state } : { trusted: false, steps, skipped, keyset, state: input.state };
+    return keyset === undefined
+      ? { trusted: false, steps, skipped, state: input.state }
+      : { trusted: false, steps, skipped, keyset, state: input.state };
   };
   const { policy, bundle } = input;
 
@@ -51,11 +65,21 @@ export function decideFleetTrust(input: FleetTrustInput): FleetTrustDecision {
     if (entry.type !== FLEET_KEYSET_TYPE) throw new Error(`the entry is a ${entry.type}, not a fleet key set`);
     keyset = entry;
   } catch (e) {
-    steps.push({ step: 1, title: STEP_TITLES[1], ok: false, reason: `not a valid fleet key set: ${(e as Error).message}` });
+    steps.push({
+      step: 1,
+      title: STEP_TITLES[1],
+      ok: false,
+      reason: `not a valid fleet key set: ${(e as Error).message}`,
+    });
     return finish();
   }
   if (input.fleetId !== undefined && keyset.fleetId !== input.fleetId) {
-    steps.push({ step: 1, title: STEP_TITLES[1], ok: false, reason: `the key set is for fleet ${keyset.fleetId}, not ${input.fleetId}` });
+    steps.push({
+      step: 1,
+      title: STEP_TITLES[1],
+      ok: false,
+      reason: `the key set is for fleet ${keyset.fleetId}, not ${input.fleetId}`,
+    });
     return finish(keyset);
   }
   if (!record(steps, step1Signatures(policy, keyset))) return finish(keyset);
@@ -66,7 +90,8 @@ export function decideFleetTrust(input: FleetTrustInput): FleetTrustDecision {
   if (!record(steps, s3)) return finish(keyset);
   const trusted = s3.trusted!;
   if (!record(steps, step4Quorum(trusted))) return finish(keyset);
-  if (!record(steps, step5Consistency(input.state.checkpoint, trusted.checkpoint, input.consistencyProof))) return finish(keyset);
+  if (!record(steps, step5Consistency(input.state.checkpoint, trusted.checkpoint, input.consistencyProof)))
+    return finish(keyset);
 
   let evidence: Parameters<typeof step6Evidence>[4];
   try {
@@ -75,17 +100,32 @@ export function decideFleetTrust(input: FleetTrustInput): FleetTrustDecision {
   } catch {
     evidence = undefined;
   }
-  if (!record(steps, step6Evidence(policy, trusted.checkpoint, keyset, bundle.keyset.index, evidence))) return finish(keyset);
+  if (!record(steps, step6Evidence(policy, trusted.checkpoint, keyset, bundle.keyset.index, evidence)))
+    return finish(keyset);
 
   const keysetHash = toHex(leafHash(bundle.keyset.bytes));
-  if (!record(steps, step7Version(keyset, keysetHash, Object.hasOwn(input.state.fleets, keyset.fleetId) ? input.state.fleets[keyset.fleetId] : undefined))) return finish(keyset);
+  if (
+    !record(
+      steps,
+      step7Version(
+        keyset,
+        keysetHash,
+        Object.hasOwn(input.state.fleets, keyset.fleetId) ? input.state.fleets[keyset.fleetId] : undefined,
+      ),
+    )
+  )
+    return finish(keyset);
   if (!record(steps, step8Validity(keyset, input.now))) return finish(keyset);
 
   const cp = trusted.checkpoint;
   const last = input.state.checkpoint;
   // Keep the largest checkpoint seen: a stale-but-consistent view must not move the state back.
-  const checkpoint = last && last.size > cp.size ? last : { origin: cp.origin, size: cp.size, rootHash: toHex(cp.rootHash) };
-  const state: ClientState = { checkpoint, fleets: { ...input.state.fleets, [keyset.fleetId]: { version: keyset.version, leafHash: keysetHash } } };
+  const checkpoint =
+    last && last.size > cp.size ? last : { origin: cp.origin, size: cp.size, rootHash: toHex(cp.rootHash) };
+  const state: ClientState = {
+    checkpoint,
+    fleets: { ...input.state.fleets, [keyset.fleetId]: { version: keyset.version, leafHash: keysetHash } },
+  };
   return { trusted: true, steps, skipped: [], keyset, state };
 }
 

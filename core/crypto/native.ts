@@ -7,7 +7,9 @@ import type { CryptoBackend } from './backend.ts';
 
 // DER prefixes that wrap raw Ed25519 keys as SPKI / PKCS#8 (RFC 8410).
 const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
-const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+const PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
 
 function withPrefix(prefix: Uint8Array, key: Uint8Array): Buffer {
   const der = Buffer.alloc(prefix.length + key.length);
@@ -41,9 +43,11 @@ export function createNativeBackend(crypto: typeof NodeCrypto): CryptoBackend {
       return out;
     },
     sha256Into: (data, out, offset) => writeLatin1(crypto.hash('sha256', data, 'binary'), out, offset),
-    preparePublicKey: (publicKey) => crypto.createPublicKey({ key: withPrefix(SPKI_PREFIX, publicKey), format: 'der', type: 'spki' }),
+    preparePublicKey: (publicKey) =>
+      crypto.createPublicKey({ key: withPrefix(SPKI_PREFIX, publicKey), format: 'der', type: 'spki' }),
     verify: (prepared, message, signature) => crypto.verify(null, message, prepared as NodeCrypto.KeyObject, signature),
-    preparePrivateKey: (seed) => crypto.createPrivateKey({ key: withPrefix(PKCS8_PREFIX, seed), format: 'der', type: 'pkcs8' }),
+    preparePrivateKey: (seed) =>
+      crypto.createPrivateKey({ key: withPrefix(PKCS8_PREFIX, seed), format: 'der', type: 'pkcs8' }),
     sign: (prepared, message) => toBytes(crypto.sign(null, message, prepared as NodeCrypto.KeyObject)),
     publicKeyOf(prepared) {
       const spki = crypto.createPublicKey(prepared as NodeCrypto.KeyObject).export({ format: 'der', type: 'spki' });

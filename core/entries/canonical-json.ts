@@ -22,7 +22,8 @@ export function canonicalJsonBytes(value: unknown): Uint8Array {
 
 /** Parses entry bytes and insists they are canonical JCS (which also rules out duplicate keys). */
 export function parseCanonicalJson(bytes: Uint8Array): Json {
-  if (bytes.length > MAX_ENTRY_BYTES) throw new FleetlogError('too_large', `entry is ${bytes.length} bytes; the maximum is ${MAX_ENTRY_BYTES}`);
+  if (bytes.length > MAX_ENTRY_BYTES)
+    throw new FleetlogError('too_large', `entry is ${bytes.length} bytes; the maximum is ${MAX_ENTRY_BYTES}`);
   const text = decodeUtf8(bytes, 'entry');
   let value: Json;
   try {
@@ -37,7 +38,10 @@ export function parseCanonicalJson(bytes: Uint8Array): Json {
     throw new FleetlogError('bad_entry', 'entry cannot be canonicalized');
   }
   if (!bytesEqual(canonical, bytes)) {
-    throw new FleetlogError('bad_entry', 'entry is not in canonical form (RFC 8785: sorted keys, no whitespace, no duplicate keys, shortest numbers)');
+    throw new FleetlogError(
+      'bad_entry',
+      'entry is not in canonical form (RFC 8785: sorted keys, no whitespace, no duplicate keys, shortest numbers)',
+    );
   }
   return value;
 }

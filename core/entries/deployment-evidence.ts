@@ -58,7 +58,10 @@ export const ALG_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 export function parseHsmKey(value: Json | undefined, path: string): HsmKey {
   const o = object(value, path, ['alg', 'publicKey']);
-  return { alg: string(o.alg, `${path}.alg`, ALG_PATTERN), publicKey: hexVar(o.publicKey, `${path}.publicKey`, 16, 2048) };
+  return {
+    alg: string(o.alg, `${path}.alg`, ALG_PATTERN),
+    publicKey: hexVar(o.publicKey, `${path}.publicKey`, 16, 2048),
+  };
 }
 
 /** Validates the shape of a deployment-evidence object (already canonical JSON). */
@@ -81,12 +84,17 @@ export function parseDeploymentEvidence(value: Json): DeploymentEvidence {
     type: DEPLOYMENT_EVIDENCE_TYPE,
     fleetId: string(o.fleetId, '$.fleetId', ID_PATTERN),
     specVersion: string(o.specVersion, '$.specVersion', LABEL_PATTERN),
-    firmware: { release: string(firmware.release, '$.firmware.release', LABEL_PATTERN), sha256: hex(firmware.sha256, '$.firmware.sha256', 32) },
+    firmware: {
+      release: string(firmware.release, '$.firmware.release', LABEL_PATTERN),
+      sha256: hex(firmware.sha256, '$.firmware.sha256', 32),
+    },
     hsms,
     ceremony: {
       id: string(ceremony.id, '$.ceremony.id', ID_PATTERN),
       time: uint(ceremony.time, '$.ceremony.time'),
-      participants: array(ceremony.participants, '$.ceremony.participants', 0, 32).map((x, i) => string(x, `$.ceremony.participants[${i}]`, LABEL_PATTERN)),
+      participants: array(ceremony.participants, '$.ceremony.participants', 0, 32).map((x, i) =>
+        string(x, `$.ceremony.participants[${i}]`, LABEL_PATTERN),
+      ),
       transcriptSha256: hex(ceremony.transcriptSha256, '$.ceremony.transcriptSha256', 32),
     },
   };
@@ -94,7 +102,10 @@ export function parseDeploymentEvidence(value: Json): DeploymentEvidence {
 
 /** The bytes an HSM vendor signs: context string, then the canonical JSON statement. */
 export function attestationMessage(statement: AttestationStatement): Uint8Array {
-  return concatBytes(utf8(ATTESTATION_CONTEXT), canonicalJsonBytes({ hsmId: statement.hsmId, keys: statement.keys, measurement: statement.measurement }));
+  return concatBytes(
+    utf8(ATTESTATION_CONTEXT),
+    canonicalJsonBytes({ hsmId: statement.hsmId, keys: statement.keys, measurement: statement.measurement }),
+  );
 }
 
 export function signAttestation(vendor: SignerKey, statement: AttestationStatement): SignatureRef {
@@ -113,9 +124,13 @@ export function evidenceProblems(evidence: DeploymentEvidence, hsmVendors: reado
   for (const hsm of evidence.hsms) {
     if (ids.has(hsm.id)) problems.push(`HSM id ${hsm.id} appears twice`);
     ids.add(hsm.id);
-    if (hsm.measurement !== evidence.firmware.sha256) problems.push(`HSM ${hsm.id} reports firmware measurement ${hsm.measurement.slice(0, 16)}…, not the released firmware's hash`);
+    if (hsm.measurement !== evidence.firmware.sha256)
+      problems.push(
+        `HSM ${hsm.id} reports firmware measurement ${hsm.measurement.slice(0, 16)}…, not the released firmware's hash`,
+      );
     const message = attestationMessage({ hsmId: hsm.id, keys: hsm.keys, measurement: hsm.measurement });
-    if (!verifySignatureRef(hsm.attestation, hsmVendors, message)) problems.push(`HSM ${hsm.id}'s attestation is not a valid signature by a pinned HSM vendor key`);
+    if (!verifySignatureRef(hsm.attestation, hsmVendors, message))
+      problems.push(`HSM ${hsm.id}'s attestation is not a valid signature by a pinned HSM vendor key`);
   }
   return problems;
 }

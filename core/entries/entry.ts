@@ -16,16 +16,21 @@ export const ENTRY_TYPES: readonly EntryType[] = [DEPLOYMENT_EVIDENCE_TYPE, FLEE
 
 export function decodeEntry(bytes: Uint8Array): Entry {
   const value = parseCanonicalJson(bytes);
-  const type = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { type?: Json }).type : undefined;
+  const type =
+    value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { type?: Json }).type : undefined;
   if (type === DEPLOYMENT_EVIDENCE_TYPE) return parseDeploymentEvidence(value);
   if (type === FLEET_KEYSET_TYPE) return parseFleetKeyset(value);
-  throw new FleetlogError('unknown_entry_type', `entry type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 64) : type)} is not one of ${ENTRY_TYPES.join(', ')}`);
+  throw new FleetlogError(
+    'unknown_entry_type',
+    `entry type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 64) : type)} is not one of ${ENTRY_TYPES.join(', ')}`,
+  );
 }
 
 /** Canonical bytes of an entry object; throws if they exceed the 64 KiB entry cap. */
 export function encodeEntry(entry: Entry): Uint8Array {
   const bytes = canonicalJsonBytes(entry);
-  if (bytes.length > MAX_ENTRY_BYTES) throw new FleetlogError('too_large', `entry encodes to ${bytes.length} bytes; the maximum is ${MAX_ENTRY_BYTES}`);
+  if (bytes.length > MAX_ENTRY_BYTES)
+    throw new FleetlogError('too_large', `entry encodes to ${bytes.length} bytes; the maximum is ${MAX_ENTRY_BYTES}`);
   return bytes;
 }
 

@@ -54,7 +54,17 @@ function parseFleetKey(value: Json | undefined, path: string): FleetKey {
 }
 
 export function parseFleetKeyset(value: Json): FleetKeyset {
-  const o = object(value, '$', ['countersignature', 'evidence', 'fleetId', 'keys', 'notAfter', 'notBefore', 'publisherSignature', 'type', 'version']);
+  const o = object(value, '$', [
+    'countersignature',
+    'evidence',
+    'fleetId',
+    'keys',
+    'notAfter',
+    'notBefore',
+    'publisherSignature',
+    'type',
+    'version',
+  ]);
   const notBefore = uint(o.notBefore, '$.notBefore');
   const notAfter = uint(o.notAfter, '$.notAfter');
   if (notAfter <= notBefore) fail('$.notAfter', 'must be later than notBefore');
@@ -72,7 +82,15 @@ export function parseFleetKeyset(value: Json): FleetKeyset {
 }
 
 function keysetBody(k: FleetKeysetBody): FleetKeysetBody {
-  return { type: k.type, fleetId: k.fleetId, version: k.version, keys: k.keys, notBefore: k.notBefore, notAfter: k.notAfter, evidence: k.evidence };
+  return {
+    type: k.type,
+    fleetId: k.fleetId,
+    version: k.version,
+    keys: k.keys,
+    notBefore: k.notBefore,
+    notAfter: k.notAfter,
+    evidence: k.evidence,
+  };
 }
 
 // The message builders take the body's canonical bytes, so that signing and checking both
@@ -104,22 +122,32 @@ export interface KeysetSignatureCheck {
 }
 
 /** Checks both signatures against the pinned publisher and countersigner keys (audit step 1). */
-export function checkKeysetSignatures(k: FleetKeyset, publishers: readonly PublicKeyInfo[], countersigners: readonly PublicKeyInfo[]): KeysetSignatureCheck {
+export function checkKeysetSignatures(
+  k: FleetKeyset,
+  publishers: readonly PublicKeyInfo[],
+  countersigners: readonly PublicKeyInfo[],
+): KeysetSignatureCheck {
   const bytes = bodyBytes(k);
   return {
     publisher: verifySignatureRef(k.publisherSignature, publishers, publisherMessageOf(bytes)),
-    countersigner: verifySignatureRef(k.countersignature, countersigners, countersignerMessageOf(bytes, k.publisherSignature)),
+    countersigner: verifySignatureRef(
+      k.countersignature,
+      countersigners,
+      countersignerMessageOf(bytes, k.publisherSignature),
+    ),
   };
 }
 
 /** Every key in the key set must be one that its HSM's vendor attestation covers (audit step 6c). */
 export function keysetEvidenceProblems(k: FleetKeyset, evidence: DeploymentEvidence): string[] {
   const problems: string[] = [];
-  if (k.fleetId !== evidence.fleetId) problems.push(`key set is for fleet ${k.fleetId} but its evidence is for fleet ${evidence.fleetId}`);
+  if (k.fleetId !== evidence.fleetId)
+    problems.push(`key set is for fleet ${k.fleetId} but its evidence is for fleet ${evidence.fleetId}`);
   for (const key of k.keys) {
     const hsm = evidence.hsms.find((h) => h.id === key.hsmId);
     if (!hsm) problems.push(`key for HSM ${key.hsmId} names an HSM that is not in the deployment evidence`);
-    else if (!hsm.keys.some((x) => x.alg === key.alg && x.publicKey === key.publicKey)) problems.push(`${key.alg} key for HSM ${key.hsmId} is not among the keys its attestation covers`);
+    else if (!hsm.keys.some((x) => x.alg === key.alg && x.publicKey === key.publicKey))
+      problems.push(`${key.alg} key for HSM ${key.hsmId} is not among the keys its attestation covers`);
   }
   return problems;
 }

@@ -53,7 +53,13 @@ export function hex(value: Json | undefined, path: string, bytes: number): strin
 }
 
 export function hexVar(value: Json | undefined, path: string, minBytes: number, maxBytes: number): string {
-  if (typeof value !== 'string' || value.length % 2 !== 0 || value.length < minBytes * 2 || value.length > maxBytes * 2 || !/^[0-9a-f]*$/.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    value.length % 2 !== 0 ||
+    value.length < minBytes * 2 ||
+    value.length > maxBytes * 2 ||
+    !/^[0-9a-f]*$/.test(value)
+  ) {
     fail(path, `must be ${minBytes} to ${maxBytes} bytes of lowercase hex`);
   }
   return value;

@@ -31,5 +31,7 @@ export function makeSignatureRef(key: SignerKey, message: Uint8Array): Signature
 /** True if `ref` is by one of `keys` (any key with that name and key ID) and verifies over `message`. */
 export function verifySignatureRef(ref: SignatureRef, keys: readonly PublicKeyInfo[], message: Uint8Array): boolean {
   const signature = fromHex(ref.signature, 64);
-  return keys.some((k) => k.name === ref.name && formatKeyId(k.keyId) === ref.keyId && k.publicKey.verify(message, signature));
+  return keys.some(
+    (k) => k.name === ref.name && formatKeyId(k.keyId) === ref.keyId && k.publicKey.verify(message, signature),
+  );
 }

@@ -27,8 +27,13 @@ const half = (n: number): number => Math.floor(n / 2);
  * hash in front when `oldSize` is a power of two. Returns undefined when the path has the wrong shape
  * for the sizes (too long, too short, empty, or sizes with nothing to prove: 0 < old < new only).
  */
-export function rootsFromConsistencyPath(oldSize: number, newSize: number, path: readonly Hash[]): ConsistencyRoots | undefined {
-  if (!(Number.isSafeInteger(oldSize) && Number.isSafeInteger(newSize) && 0 < oldSize && oldSize < newSize)) return undefined;
+export function rootsFromConsistencyPath(
+  oldSize: number,
+  newSize: number,
+  path: readonly Hash[],
+): ConsistencyRoots | undefined {
+  if (!(Number.isSafeInteger(oldSize) && Number.isSafeInteger(newSize) && 0 < oldSize && oldSize < newSize))
+    return undefined;
   if (path.length === 0) return undefined;
   for (const h of path) if (!(h instanceof Uint8Array && h.length === HASH_SIZE)) return undefined;
   let fn = oldSize - 1;
@@ -66,7 +71,12 @@ export function rootsFromConsistencyPath(oldSize: number, newSize: number, path:
  * `oldSize` is a power of two the claimed `oldRoot` is the first node of the path (so the computed
  * old root then equals it by construction, and only the new root says anything).
  */
-export function consistencyProofRoots(oldSize: number, newSize: number, oldRoot: Hash, proof: readonly Hash[]): ConsistencyRoots | undefined {
+export function consistencyProofRoots(
+  oldSize: number,
+  newSize: number,
+  oldRoot: Hash,
+  proof: readonly Hash[],
+): ConsistencyRoots | undefined {
   if (proof.length === 0) return undefined;
   return rootsFromConsistencyPath(oldSize, newSize, isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : proof);
 }

@@ -79,7 +79,11 @@ export function parseTilePath(path: string): { kind: TileKind; tile: TileId } {
   let index = 0;
   rest.forEach((group, i) => {
     const isLast = i === rest.length - 1;
-    const digits = isLast ? group : group.startsWith('x') ? group.slice(1) : fail('every group but the last starts with x');
+    const digits = isLast
+      ? group
+      : group.startsWith('x')
+        ? group.slice(1)
+        : fail('every group but the last starts with x');
     if (!/^[0-9]{3}$/.test(digits)) fail('each group is exactly three digits');
     if (i === 0 && !isLast && digits === '000') fail('leading x000 group is not canonical');
     index = index * 1000 + Number(digits);
@@ -131,7 +135,8 @@ export function tilesAtLevel(size: number, level: number): TileId[] {
 /** Every tile (all levels) of a tree of `size` leaves. Level 0 doubles as the entry bundle list. */
 export function tilesForTree(size: number): TileId[] {
   const tiles: TileId[] = [];
-  for (let level = 0; level <= MAX_TILE_LEVEL && hashCountAtLevel(size, level) > 0; level++) tiles.push(...tilesAtLevel(size, level));
+  for (let level = 0; level <= MAX_TILE_LEVEL && hashCountAtLevel(size, level) > 0; level++)
+    tiles.push(...tilesAtLevel(size, level));
   return tiles;
 }
 
@@ -155,7 +160,10 @@ export function tileSpanForNode(node: NodeId, size: number): { tile: TileId; sta
 /** Splits tile bytes into hashes, checking the length matches the width. */
 export function tileHashes(data: Uint8Array, width: number): Hash[] {
   if (data.length !== width * HASH_SIZE) {
-    throw new FleetlogError('bad_tile', `tile of width ${width} must be ${width * HASH_SIZE} bytes, got ${data.length}`);
+    throw new FleetlogError(
+      'bad_tile',
+      `tile of width ${width} must be ${width * HASH_SIZE} bytes, got ${data.length}`,
+    );
   }
   const hashes: Hash[] = new Array(width);
   for (let i = 0; i < width; i++) hashes[i] = data.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);

@@ -76,7 +76,8 @@ export class Frontier {
   /** Rebuilds a frontier from the hashes of `rangeNodes(0, size)`, as read back from storage. */
   static restore(size: number, hashes: readonly Hash[]): Frontier {
     const expected = rangeNodes(0, size).length;
-    if (hashes.length !== expected) throw new FleetlogError('internal', `a frontier of size ${size} has ${expected} hashes, got ${hashes.length}`);
+    if (hashes.length !== expected)
+      throw new FleetlogError('internal', `a frontier of size ${size} has ${expected} hashes, got ${hashes.length}`);
     return new Frontier(size, hashes.slice());
   }
 

@@ -26,7 +26,12 @@ function validSize(n: number): boolean {
  * Computes the root implied by an inclusion proof, or undefined if the proof has the wrong shape.
  * RFC 9162 §2.1.3.2 steps 1-5.
  */
-export function rootFromInclusionProof(index: number, size: number, leaf: Hash, proof: readonly Hash[]): Hash | undefined {
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leaf: Hash,
+  proof: readonly Hash[],
+): Hash | undefined {
   if (!validSize(index) || !validSize(size) || index >= size) return undefined;
   if (leaf.length !== HASH_SIZE || !validHashes(proof)) return undefined;
   let fn = index;
@@ -60,7 +65,13 @@ export function verifyInclusion(index: number, size: number, leaf: Hash, proof: 
  * is consistent with anything by an empty proof (the old root must be the empty-tree hash).
  * Otherwise both roots the proof implies (consistency-roots.ts, steps 1-6) must match (step 7).
  */
-export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Hash, newRoot: Hash, proof: readonly Hash[]): boolean {
+export function verifyConsistency(
+  oldSize: number,
+  newSize: number,
+  oldRoot: Hash,
+  newRoot: Hash,
+  proof: readonly Hash[],
+): boolean {
   if (!validSize(oldSize) || !validSize(newSize) || oldSize > newSize) return false;
   if (oldRoot.length !== HASH_SIZE || newRoot.length !== HASH_SIZE) return false;
   // The edge cases need an empty proof; the walk checks every hash of a non-empty one.

@@ -73,11 +73,16 @@ export function parseVerifierKey(vkey: string): PublicKeyInfo {
   const material = fromBase64(vkey.slice(second + 1), undefined, 'vkey key material');
   const type = material[0];
   if (type !== KEY_TYPE_ED25519 && type !== KEY_TYPE_COSIGNATURE) {
-    throw new FleetlogError('bad_key', `vkey ${name} has unsupported key type 0x${(type ?? 0).toString(16).padStart(2, '0')} (fleetlog supports 0x01 Ed25519 and 0x04 Ed25519 cosignatures)`);
+    throw new FleetlogError(
+      'bad_key',
+      `vkey ${name} has unsupported key type 0x${(type ?? 0).toString(16).padStart(2, '0')} (fleetlog supports 0x01 Ed25519 and 0x04 Ed25519 cosignatures)`,
+    );
   }
   const raw = material.subarray(1);
-  if (raw.length !== 32) throw new FleetlogError('bad_key', `vkey ${name} must carry a 32-byte Ed25519 key, got ${raw.length} bytes`);
-  if (computeKeyId(name, type, raw) !== keyId) throw new FleetlogError('bad_key', `vkey ${name} has a key ID that does not match its key`);
+  if (raw.length !== 32)
+    throw new FleetlogError('bad_key', `vkey ${name} must carry a 32-byte Ed25519 key, got ${raw.length} bytes`);
+  if (computeKeyId(name, type, raw) !== keyId)
+    throw new FleetlogError('bad_key', `vkey ${name} has a key ID that does not match its key`);
   return { name, keyId, type, publicKey: new Ed25519PublicKey(raw), vkey: formatVerifierKey(name, type, raw) };
 }
 
@@ -108,7 +113,8 @@ export function parseSignerKey(skey: string): SignerKey {
   const keyId = parseKeyId(parts[3]!, 'skey');
   const material = fromBase64(parts.slice(4).join('+'), 33, 'skey key material');
   const type = material[0];
-  if (type !== KEY_TYPE_ED25519 && type !== KEY_TYPE_COSIGNATURE) throw new FleetlogError('bad_key', 'skey has an unsupported key type');
+  if (type !== KEY_TYPE_ED25519 && type !== KEY_TYPE_COSIGNATURE)
+    throw new FleetlogError('bad_key', 'skey has an unsupported key type');
   const key = signerFromSeed(name, type, material.subarray(1));
   if (key.keyId !== keyId) throw new FleetlogError('bad_key', `skey ${name} has a key ID that does not match its key`);
   return key;

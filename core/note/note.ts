@@ -84,7 +84,8 @@ export function parseSignatureLine(body: string): NoteSignature {
 /** Parses a note without verifying it. Throws `bad_note` / `bad_encoding` / `too_large`. */
 export function parseNote(input: Uint8Array | string, maxBytes = MAX_NOTE_BYTES): ParsedNote {
   const bytes = typeof input === 'string' ? utf8(input) : input;
-  if (bytes.length > maxBytes) throw new FleetlogError('too_large', `note is ${bytes.length} bytes, more than the ${maxBytes}-byte limit`);
+  if (bytes.length > maxBytes)
+    throw new FleetlogError('too_large', `note is ${bytes.length} bytes, more than the ${maxBytes}-byte limit`);
   const all = typeof input === 'string' ? input : decodeUtf8(bytes, 'note');
   assertNoteCharacters(all);
   if (!all.endsWith('\n')) bad('a note must end with a newline');
@@ -93,7 +94,8 @@ export function parseNote(input: Uint8Array | string, maxBytes = MAX_NOTE_BYTES)
   const text = all.slice(0, split + 1);
   if (text.length === 0) bad('note text is empty');
   const sigLines = all.slice(split + 2, -1).split('\n');
-  if (sigLines.length > MAX_NOTE_SIGNATURES) throw new FleetlogError('too_large', `note has more than ${MAX_NOTE_SIGNATURES} signatures`);
+  if (sigLines.length > MAX_NOTE_SIGNATURES)
+    throw new FleetlogError('too_large', `note has more than ${MAX_NOTE_SIGNATURES} signatures`);
   if (sigLines.length === 1 && sigLines[0] === '') bad('a note needs at least one signature line');
   const signatures = sigLines.map(parseSignatureLine);
   return { text, textBytes: utf8(text), signatures };
@@ -115,7 +117,10 @@ export function verifyNote(note: ParsedNote, verifiers: readonly NoteVerifier[])
     for (const v of verifiers) {
       if (v.name !== sig.name || v.keyId !== sig.keyId) continue;
       if (!v.verify(note.textBytes, sig.signature)) {
-        throw new FleetlogError('bad_signature', `signature by ${sig.name} (key ${formatKeyId(sig.keyId)}) does not verify`);
+        throw new FleetlogError(
+          'bad_signature',
+          `signature by ${sig.name} (key ${formatKeyId(sig.keyId)}) does not verify`,
+        );
       }
       if (!seen.has(v)) {
         seen.add(v);
@@ -123,12 +128,17 @@ export function verifyNote(note: ParsedNote, verifiers: readonly NoteVerifier[])
       }
     }
   }
-  if (verified.length === 0) throw new FleetlogError('no_trusted_signature', 'the note has no signature from a trusted key');
+  if (verified.length === 0)
+    throw new FleetlogError('no_trusted_signature', 'the note has no signature from a trusted key');
   return { ...note, verified };
 }
 
 /** Parses and verifies in one step. */
-export function openNote(input: Uint8Array | string, verifiers: readonly NoteVerifier[], maxBytes = MAX_NOTE_BYTES): VerifiedNote {
+export function openNote(
+  input: Uint8Array | string,
+  verifiers: readonly NoteVerifier[],
+  maxBytes = MAX_NOTE_BYTES,
+): VerifiedNote {
   return verifyNote(parseNote(input, maxBytes), verifiers);
 }
 

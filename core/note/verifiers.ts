@@ -12,7 +12,8 @@ export interface Ed25519NoteVerifier extends NoteVerifier {
 
 export function ed25519NoteVerifier(key: PublicKeyInfo | string): Ed25519NoteVerifier {
   const info = typeof key === 'string' ? parseVerifierKey(key) : key;
-  if (info.type !== KEY_TYPE_ED25519) throw new FleetlogError('bad_key', `${info.name} is not an Ed25519 note key (type 0x01)`);
+  if (info.type !== KEY_TYPE_ED25519)
+    throw new FleetlogError('bad_key', `${info.name} is not an Ed25519 note key (type 0x01)`);
   return {
     name: info.name,
     keyId: info.keyId,
@@ -22,6 +23,7 @@ export function ed25519NoteVerifier(key: PublicKeyInfo | string): Ed25519NoteVer
 }
 
 export function ed25519NoteSigner(key: SignerKey): NoteSigner {
-  if (key.type !== KEY_TYPE_ED25519) throw new FleetlogError('bad_key', `${key.name} is not an Ed25519 note key (type 0x01)`);
+  if (key.type !== KEY_TYPE_ED25519)
+    throw new FleetlogError('bad_key', `${key.name} is not an Ed25519 note key (type 0x01)`);
   return { name: key.name, keyId: key.keyId, sign: (text) => key.signer.sign(text) };
 }

@@ -33,13 +33,21 @@ export function openCheckpointWithPolicy(policy: Policy, note: string | Uint8Arr
     if (name !== undefined) cosigners.set(name, cosignatureTimestamp(signature.signature)!);
   }
   const text = typeof note === 'string' ? note : decodeUtf8(note, 'checkpoint'); // valid: openCheckpoint decoded it
-  return { checkpoint: opened.checkpoint, note: text, cosigners, quorumMet: quorumSatisfied(policy, new Set(cosigners.keys())) };
+  return {
+    checkpoint: opened.checkpoint,
+    note: text,
+    cosigners,
+    quorumMet: quorumSatisfied(policy, new Set(cosigners.keys())),
+  };
 }
 
 export function requireQuorum(trusted: TrustedCheckpoint): TrustedCheckpoint {
   if (!trusted.quorumMet) {
     const who = [...trusted.cosigners.keys()];
-    throw new FleetlogError('quorum_not_met', `checkpoint ${trusted.checkpoint.origin}@${trusted.checkpoint.size} is cosigned by ${who.length ? who.join(', ') : 'no trusted witness'}, which does not meet the policy's quorum`);
+    throw new FleetlogError(
+      'quorum_not_met',
+      `checkpoint ${trusted.checkpoint.origin}@${trusted.checkpoint.size} is cosigned by ${who.length ? who.join(', ') : 'no trusted witness'}, which does not meet the policy's quorum`,
+    );
   }
   return trusted;
 }

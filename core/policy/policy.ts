@@ -56,9 +56,11 @@ function isPolicyByte(code: number): boolean {
 }
 
 export function parsePolicy(text: string): Policy {
-  if (text.length > MAX_POLICY_BYTES) throw new FleetlogError('too_large', `policy is larger than ${MAX_POLICY_BYTES} bytes`);
+  if (text.length > MAX_POLICY_BYTES)
+    throw new FleetlogError('too_large', `policy is larger than ${MAX_POLICY_BYTES} bytes`);
   for (let i = 0; i < text.length; i++) {
-    if (!isPolicyByte(text.charCodeAt(i))) throw new FleetlogError('bad_policy', `policy contains a disallowed control character at offset ${i}`);
+    if (!isPolicyByte(text.charCodeAt(i)))
+      throw new FleetlogError('bad_policy', `policy contains a disallowed control character at offset ${i}`);
   }
   const logs: PolicyLog[] = [];
   const witnesses = new Map<string, PolicyWitness>();
@@ -158,7 +160,8 @@ export function parsePolicy(text: string): Policy {
       fail(`unknown keyword ${JSON.stringify(keyword)}`);
     }
   });
-  if (quorum === undefined) throw new FleetlogError('bad_policy', 'policy has no quorum line (use "quorum none" to require no witnesses)');
+  if (quorum === undefined)
+    throw new FleetlogError('bad_policy', 'policy has no quorum line (use "quorum none" to require no witnesses)');
   if (fleetlog && (publishers.length === 0 || countersigners.length === 0)) {
     throw new FleetlogError('bad_policy', 'a fleetlog policy needs at least one publisher and one countersigner key');
   }

@@ -35,7 +35,13 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
     });
   });
 
-  app.get('/metrics', () => new Response(s.metrics.registry.render(), { headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': NO_CACHE } }));
+  app.get(
+    '/metrics',
+    () =>
+      new Response(s.metrics.registry.render(), {
+        headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': NO_CACHE },
+      }),
+  );
 
   if (options.benchRoutes) {
     const staticTile = new Uint8Array(8192).fill(7);

@@ -27,7 +27,8 @@ export function registerProofRoutes(app: Hono, s: LogService): void {
   /** A requested tree size: at most the newest signed tree, which is the default. */
   const treeSize = (requested: number | undefined): number => {
     const latest = s.sequencer.latest.size;
-    if (requested !== undefined && requested > latest) throw new FleetlogError('not_found', `tree size ${requested} is beyond the tree of size ${latest}`);
+    if (requested !== undefined && requested > latest)
+      throw new FleetlogError('not_found', `tree size ${requested} is beyond the tree of size ${latest}`);
     return requested ?? latest;
   };
 
@@ -35,25 +36,35 @@ export function registerProofRoutes(app: Hono, s: LogService): void {
     const size = treeSize(queryNumber(c, 'size'));
     const leaf = queryParam(c, 'leaf');
     const indexParam = queryNumber(c, 'index');
-    if ((leaf === undefined) === (indexParam === undefined)) throw new FleetlogError('usage', 'give exactly one of index=<N> or leaf=<hex leaf hash>');
+    if ((leaf === undefined) === (indexParam === undefined))
+      throw new FleetlogError('usage', 'give exactly one of index=<N> or leaf=<hex leaf hash>');
     let index: number;
     if (leaf !== undefined) {
       const hash = fromHex(leaf, 32, 'leaf hash');
       const found = (await s.storage.findLeaves([hash])).get(leaf);
-      if (!found || found.index >= size) throw new FleetlogError('not_found', `no entry with leaf hash ${leaf} in the tree of size ${size}`);
+      if (!found || found.index >= size)
+        throw new FleetlogError('not_found', `no entry with leaf hash ${leaf} in the tree of size ${size}`);
       index = found.index;
     } else {
       index = indexParam!;
-      if (index >= size) throw new FleetlogError(queryParam(c, 'size') === undefined ? 'not_found' : 'bad_number', `index ${index} is not below tree size ${size}`);
+      if (index >= size)
+        throw new FleetlogError(
+          queryParam(c, 'size') === undefined ? 'not_found' : 'bad_number',
+          `index ${index} is not below tree size ${size}`,
+        );
     }
-    const [proof, [leafHash]] = await Promise.all([s.proofs.inclusion(index, size), s.storage.readNodes([{ level: 0, index }])]);
+    const [proof, [leafHash]] = await Promise.all([
+      s.proofs.inclusion(index, size),
+      s.storage.readNodes([{ level: 0, index }]),
+    ]);
     return jsonResponse({ index, size, leafHash: toHex(leafHash!), proof: proof.map(toBase64) });
   });
 
   app.get('/proof/consistency', async (c) => {
     const oldSize = requireQueryNumber(c, 'old');
     const newSize = treeSize(queryNumber(c, 'new'));
-    if (oldSize > newSize) throw new FleetlogError('bad_number', `old size ${oldSize} is larger than new size ${newSize}`);
+    if (oldSize > newSize)
+      throw new FleetlogError('bad_number', `old size ${oldSize} is larger than new size ${newSize}`);
     const proof = await s.proofs.consistency(oldSize, newSize);
     return jsonResponse({ old: oldSize, new: newSize, proof: proof.map(toBase64) });
   });
@@ -62,7 +73,11 @@ export function registerProofRoutes(app: Hono, s: LogService): void {
     const index = parseDecimal(c.req.param('index'), 'entry index');
     const published = s.witnessing.published();
     if (!published) return notPublishedYet();
-    if (index >= published.size) throw new FleetlogError('not_found', `entry ${index} is not in the published checkpoint (size ${published.size}) yet`);
+    if (index >= published.size)
+      throw new FleetlogError(
+        'not_found',
+        `entry ${index} is not in the published checkpoint (size ${published.size}) yet`,
+      );
     const entry = await s.proofs.loggedEntry(index, published.size);
     return textResponse(formatTlogProof({ extra: entry.bytes, index, proof: entry.proof, checkpoint: published.note }));
   });
@@ -71,13 +86,21 @@ export function registerProofRoutes(app: Hono, s: LogService): void {
     const after = queryParam(c, 'after') ?? '';
     if (after !== '' && !ID_PATTERN.test(after)) throw new FleetlogError('usage', 'after must be a fleet id');
     const limit = queryNumber(c, 'limit') ?? 100;
-    if (limit < 1 || limit > MAX_FLEETS_PER_PAGE) throw new FleetlogError('bad_number', `limit must be 1 to ${MAX_FLEETS_PER_PAGE}`);
+    if (limit < 1 || limit > MAX_FLEETS_PER_PAGE)
+      throw new FleetlogError('bad_number', `limit must be 1 to ${MAX_FLEETS_PER_PAGE}`);
     const fleets = await s.storage.listFleets(after, limit);
     return jsonResponse({
       size: s.sequencer.latest.size,
       fleets: fleets.map((f) => ({
         fleetId: f.fleetId,
-        keysets: f.keysets.map((k) => ({ version: k.version, index: k.index, leafHash: toHex(k.leafHash), evidenceIndex: k.evidenceIndex, notBefore: k.notBefore, notAfter: k.notAfter })),
+        keysets: f.keysets.map((k) => ({
+          version: k.version,
+          index: k.index,
+          leafHash: toHex(k.leafHash),
+          evidenceIndex: k.evidenceIndex,
+          notBefore: k.notBefore,
+          notAfter: k.notAfter,
+        })),
       })),
       next: fleets.length === limit ? fleets[fleets.length - 1]!.fleetId : null,
     });
@@ -89,8 +112,17 @@ export function registerProofRoutes(app: Hono, s: LogService): void {
     const published = s.witnessing.published();
     if (!published) return notPublishedYet();
     const keyset = await s.storage.latestKeyset(fleetId, published.size);
-    if (!keyset) throw new FleetlogError('not_found', `no key set for fleet ${fleetId} in the published checkpoint (size ${published.size})`);
-    const [keysetEntry, evidenceEntry] = await Promise.all([s.proofs.loggedEntry(keyset.index, published.size), s.proofs.loggedEntry(keyset.evidenceIndex, published.size)]);
-    return textResponse(formatFleetBundle({ keyset: keysetEntry, evidence: evidenceEntry, checkpoint: published.note }));
+    if (!keyset)
+      throw new FleetlogError(
+        'not_found',
+        `no key set for fleet ${fleetId} in the published checkpoint (size ${published.size})`,
+      );
+    const [keysetEntry, evidenceEntry] = await Promise.all([
+      s.proofs.loggedEntry(keyset.index, published.size),
+      s.proofs.loggedEntry(keyset.evidenceIndex, published.size),
+    ]);
+    return textResponse(
+      formatFleetBundle({ keyset: keysetEntry, evidence: evidenceEntry, checkpoint: published.note }),
+    );
   });
 }

@@ -9,8 +9,16 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** /checkpoint and other views of the moving tree head must not be cached. */
 export const NO_CACHE = 'no-cache';
 
-export function bytesResponse(data: Uint8Array, contentType: string, cacheControl: string, extraHeaders?: Record<string, string>): Response {
-  return new Response(data as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': contentType, 'cache-control': cacheControl, ...extraHeaders } });
+export function bytesResponse(
+  data: Uint8Array,
+  contentType: string,
+  cacheControl: string,
+  extraHeaders?: Record<string, string>,
+): Response {
+  return new Response(data as Uint8Array<ArrayBuffer>, {
+    status: 200,
+    headers: { 'content-type': contentType, 'cache-control': cacheControl, ...extraHeaders },
+  });
 }
 
 export function textResponse(text: string, cacheControl = NO_CACHE): Response {
@@ -18,7 +26,10 @@ export function textResponse(text: string, cacheControl = NO_CACHE): Response {
 }
 
 export function jsonResponse(value: unknown, status = 200, cacheControl = NO_CACHE): Response {
-  return new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json', 'cache-control': cacheControl } });
+  return new Response(JSON.stringify(value), {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': cacheControl },
+  });
 }
 
 export function errorJson(code: ErrorCode, message: string, extraHeaders: Record<string, string> = {}): Response {

@@ -18,7 +18,12 @@ export function registerWriteRoutes(app: Hono, s: LogService): void {
     const started = performance.now();
     const token = bearerToken(c.req.header('authorization'));
     const challenge = { 'www-authenticate': 'Bearer realm="fleetlog"' };
-    if (token === undefined) return errorJson('unauthorized', 'send a submitter token as "Authorization: Bearer <token>" (fleetlog log token add)', challenge);
+    if (token === undefined)
+      return errorJson(
+        'unauthorized',
+        'send a submitter token as "Authorization: Bearer <token>" (fleetlog log token add)',
+        challenge,
+      );
     if (!isWellFormedToken(token) || (await s.storage.findActiveToken(tokenHash(token))) === undefined) {
       return errorJson('unauthorized', 'the bearer token is unknown or revoked', challenge);
     }
@@ -33,7 +38,12 @@ export function registerWriteRoutes(app: Hono, s: LogService): void {
     const r = await s.sequencer.submit(entry);
     const proof = formatTlogProof({ extra: body, index: r.index, proof: r.proof, checkpoint: r.checkpoint.note });
     s.metrics.addEntrySeconds.observe((performance.now() - started) / 1000);
-    const answer: Record<string, unknown> = { index: r.index, leafHash: toHex(r.leafHash), checkpoint: r.checkpoint.note, proof };
+    const answer: Record<string, unknown> = {
+      index: r.index,
+      leafHash: toHex(r.leafHash),
+      checkpoint: r.checkpoint.note,
+      proof,
+    };
     if (r.duplicate) answer.duplicate = true;
     return jsonResponse(answer);
   });

@@ -19,7 +19,11 @@ function derive(seed: string, role: string): SignerKey {
 }
 
 export function loadKeys(seed: string): LoadKeys {
-  return { publisher: derive(seed, 'publisher'), countersigner: derive(seed, 'countersigner'), hsmVendor: derive(seed, 'hsm-vendor') };
+  return {
+    publisher: derive(seed, 'publisher'),
+    countersigner: derive(seed, 'countersigner'),
+    hsmVendor: derive(seed, 'hsm-vendor'),
+  };
 }
 
 /** Policy lines under which a log accepts the generator's entries (no witnesses: quorum none). */

@@ -40,7 +40,14 @@ interface Answer {
   readonly body: string;
 }
 
-function post(agent: Agent, url: URL, path: string, token: string, body: Uint8Array, timeoutMs: number): Promise<Answer> {
+function post(
+  agent: Agent,
+  url: URL,
+  path: string,
+  token: string,
+  body: Uint8Array,
+  timeoutMs: number,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -50,7 +57,11 @@ function post(agent: Agent, url: URL, path: string, token: string, body: Uint8Ar
         path,
         method: 'POST',
         timeout: timeoutMs,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': body.length },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': body.length,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -71,7 +82,8 @@ function percentileOf(sorted: Float64Array, p: number): number {
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
-  if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1) throw new FleetlogError('usage', 'concurrency must be a positive integer');
+  if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1)
+    throw new FleetlogError('usage', 'concurrency must be a positive integer');
   const base = new URL(options.url);
   const prefix = base.pathname.replace(/\/+$/, '');
   const path = prefix + (options.path ?? '/add-entry');
@@ -118,7 +130,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     failures,
     seconds,
     entriesPerSecond: entries / seconds,
-    latencyMs: { p50: percentileOf(sorted, 50), p90: percentileOf(sorted, 90), p99: percentileOf(sorted, 99), max: sorted.length ? sorted[sorted.length - 1]! : NaN },
+    latencyMs: {
+      p50: percentileOf(sorted, 50),
+      p90: percentileOf(sorted, 90),
+      p99: percentileOf(sorted, 99),
+      max: sorted.length ? sorted[sorted.length - 1]! : NaN,
+    },
     errors,
   };
 }

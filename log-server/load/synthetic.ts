@@ -4,7 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { toHex } from '../../core/bytes.ts';
-import { DEPLOYMENT_EVIDENCE_TYPE, signAttestation, type DeploymentEvidence, type HsmRecord } from '../../core/entries/deployment-evidence.ts';
+import {
+  DEPLOYMENT_EVIDENCE_TYPE,
+  signAttestation,
+  type DeploymentEvidence,
+  type HsmRecord,
+} from '../../core/entries/deployment-evidence.ts';
 import { encodeEntry, entryLeafHashHex } from '../../core/entries/entry.ts';
 import { FLEET_KEYSET_TYPE, signFleetKeyset } from '../../core/entries/fleet-keyset.ts';
 import type { LoadKeys } from './keys.ts';
@@ -18,7 +23,11 @@ export interface EntryPair {
 const REGIONS = ['eu-west', 'us-east', 'ap-south'];
 const YEAR = 365 * 24 * 3600;
 
-export function syntheticPair(keys: LoadKeys, fleetId: string, options: { hsms?: number; now?: number } = {}): EntryPair {
+export function syntheticPair(
+  keys: LoadKeys,
+  fleetId: string,
+  options: { hsms?: number; now?: number } = {},
+): EntryPair {
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const firmwareHash = toHex(randomBytes(32));
   const hsms: HsmRecord[] = [];
@@ -26,7 +35,13 @@ export function syntheticPair(keys: LoadKeys, fleetId: string, options: { hsms?:
     const id = `hsm-${i}`;
     const hsmKeys = [{ alg: 'ed25519', publicKey: toHex(randomBytes(32)) }];
     const statement = { hsmId: id, keys: hsmKeys, measurement: firmwareHash };
-    hsms.push({ id, region: REGIONS[i % REGIONS.length]!, keys: hsmKeys, measurement: firmwareHash, attestation: signAttestation(keys.hsmVendor, statement) });
+    hsms.push({
+      id,
+      region: REGIONS[i % REGIONS.length]!,
+      keys: hsmKeys,
+      measurement: firmwareHash,
+      attestation: signAttestation(keys.hsmVendor, statement),
+    });
   }
   const evidence: DeploymentEvidence = {
     type: DEPLOYMENT_EVIDENCE_TYPE,
@@ -34,7 +49,12 @@ export function syntheticPair(keys: LoadKeys, fleetId: string, options: { hsms?:
     specVersion: 'fleetlog-spec/1',
     firmware: { release: 'load-firmware 1.0', sha256: firmwareHash },
     hsms,
-    ceremony: { id: `ceremony-${fleetId}`.slice(0, 64), time: now, participants: ['load-operator', 'load-auditor'], transcriptSha256: toHex(randomBytes(32)) },
+    ceremony: {
+      id: `ceremony-${fleetId}`.slice(0, 64),
+      time: now,
+      participants: ['load-operator', 'load-auditor'],
+      transcriptSha256: toHex(randomBytes(32)),
+    },
   };
   const evidenceBytes = encodeEntry(evidence);
   const keyset = signFleetKeyset(

@@ -81,7 +81,12 @@ export class SqliteLogStorage implements LogStorage {
         set.run('vkey', init.vkey);
         set.run('published_size', '0');
         const cp = init.checkpoint;
-        db.prepare('INSERT INTO checkpoints (size, root, note, signed_at_ms) VALUES (?, ?, ?, ?)').run(cp.size, blob(cp.rootHash), cp.note, cp.signedAtMs);
+        db.prepare('INSERT INTO checkpoints (size, root, note, signed_at_ms) VALUES (?, ?, ?, ?)').run(
+          cp.size,
+          blob(cp.rootHash),
+          cp.note,
+          cp.signedAtMs,
+        );
       })();
     } catch (e) {
       db.close();
@@ -145,7 +150,8 @@ export class SqliteLogStorage implements LogStorage {
       const found = new Map<string, LeafRecord>();
       for (const h of hs) {
         const row = this.#s.findLeaf!.get(blob(h)) as [number, number, string | null] | undefined;
-        if (row) found.set(toHex(h), { index: row[0], kind: KIND_NAMES[row[1]] ?? 'other', fleetId: row[2] ?? undefined });
+        if (row)
+          found.set(toHex(h), { index: row[0], kind: KIND_NAMES[row[1]] ?? 'other', fleetId: row[2] ?? undefined });
       }
       return found;
     });
@@ -188,13 +194,15 @@ export class SqliteLogStorage implements LogStorage {
       if (full) return count === TILE_WIDTH ? full : full.subarray(0, count * HASH_BYTES);
     }
     const rows = this.#s.levelRange!.all(level, start, start + count) as Buffer[];
-    if (rows.length !== count) throw new FleetlogError('internal', `level ${level} holds ${rows.length} of the ${count} hashes from ${start}`);
+    if (rows.length !== count)
+      throw new FleetlogError('internal', `level ${level} holds ${rows.length} of the ${count} hashes from ${start}`);
     return Buffer.concat(rows, count * HASH_BYTES);
   }
 
   async readEntries(start: number, count: number): Promise<Uint8Array[]> {
     const rows = this.#s.entries!.all(start, start + count) as Buffer[];
-    if (rows.length !== count) throw new FleetlogError('internal', `log holds ${rows.length} of the ${count} entries from ${start}`);
+    if (rows.length !== count)
+      throw new FleetlogError('internal', `log holds ${rows.length} of the ${count} entries from ${start}`);
     return rows;
   }
 
@@ -205,7 +213,10 @@ export class SqliteLogStorage implements LogStorage {
 
   async listFleets(afterFleetId: string, limit: number): Promise<FleetHistory[]> {
     const ids = this.#s.fleetIds!.all(afterFleetId, limit) as string[];
-    return ids.map((fleetId) => ({ fleetId, keysets: (this.#s.fleetKeysets!.all(fleetId) as KeysetRow[]).map(keysetFromRow) }));
+    return ids.map((fleetId) => ({
+      fleetId,
+      keysets: (this.#s.fleetKeysets!.all(fleetId) as KeysetRow[]).map(keysetFromRow),
+    }));
   }
 
   async latestKeyset(fleetId: string, treeSize: number): Promise<KeysetRecord | undefined> {
@@ -219,7 +230,11 @@ export class SqliteLogStorage implements LogStorage {
   }
 
   async witnessStates(): Promise<WitnessStateRecord[]> {
-    return (this.#s.witnessStates!.all() as Array<[string, number, number]>).map(([witness, size, updatedAtMs]) => ({ witness, size, updatedAtMs }));
+    return (this.#s.witnessStates!.all() as Array<[string, number, number]>).map(([witness, size, updatedAtMs]) => ({
+      witness,
+      size,
+      updatedAtMs,
+    }));
   }
 
   async recordWitness(witness: string, size: number, cosignatureLine: string | undefined): Promise<void> {
@@ -235,7 +250,8 @@ export class SqliteLogStorage implements LogStorage {
     try {
       this.#s.addToken!.run(name, blob(tokenHash), Date.now());
     } catch (e) {
-      if ((e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) throw new FleetlogError('conflict', `an active token named ${JSON.stringify(name)} already exists`);
+      if ((e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT'))
+        throw new FleetlogError('conflict', `an active token named ${JSON.stringify(name)} already exists`);
       throw e;
     }
   }
@@ -245,7 +261,9 @@ export class SqliteLogStorage implements LogStorage {
   }
 
   async listTokens(): Promise<TokenRecord[]> {
-    return (this.#s.listTokens!.all() as Array<[string, number, number | null]>).map(([name, createdAtMs, revoked]) => ({ name, createdAtMs, revokedAtMs: revoked ?? undefined }));
+    return (this.#s.listTokens!.all() as Array<[string, number, number | null]>).map(
+      ([name, createdAtMs, revoked]) => ({ name, createdAtMs, revokedAtMs: revoked ?? undefined }),
+    );
   }
 
   async findActiveToken(tokenHash: Uint8Array): Promise<string | undefined> {

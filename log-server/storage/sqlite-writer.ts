@@ -32,7 +32,9 @@ export class SqliteBatchWriter {
     const p = (sql: string): Stmt => db.prepare<unknown[], unknown>(sql);
     this.#s = {
       insEntry: p('INSERT INTO entries (idx, leaf_hash, data, kind, fleet_id) VALUES (?, ?, ?, ?, ?)'),
-      insKeyset: p('INSERT INTO keysets (idx, fleet_id, version, evidence_idx, not_before, not_after) VALUES (?, ?, ?, ?, ?, ?)'),
+      insKeyset: p(
+        'INSERT INTO keysets (idx, fleet_id, version, evidence_idx, not_before, not_after) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       insNode: p('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
       insTile: p('INSERT INTO tiles (id, data) VALUES (?, ?)'),
       insCheckpoint: p('INSERT INTO checkpoints (size, root, note, signed_at_ms) VALUES (?, ?, ?, ?)'),
@@ -41,7 +43,9 @@ export class SqliteBatchWriter {
       setWitness: p(
         'INSERT INTO witness_state (witness, size, updated_at_ms) VALUES (?, ?, ?) ON CONFLICT (witness) DO UPDATE SET size = excluded.size, updated_at_ms = excluded.updated_at_ms',
       ),
-      setCosignature: p('INSERT INTO cosignatures (size, witness, line) VALUES (?, ?, ?) ON CONFLICT (size, witness) DO UPDATE SET line = excluded.line'),
+      setCosignature: p(
+        'INSERT INTO cosignatures (size, witness, line) VALUES (?, ?, ?) ON CONFLICT (size, witness) DO UPDATE SET line = excluded.line',
+      ),
     };
     this.#append = db.transaction((batch: IntegratedBatch) => this.#appendInTransaction(batch));
     this.#witness = db.transaction((witness: string, size: number, line: string | undefined) => {
@@ -72,22 +76,38 @@ export class SqliteBatchWriter {
     const s = this.#s;
     const first = batch.entries[0]?.index ?? this.#size;
     if (first !== this.#size || batch.checkpoint.size !== this.#size + batch.entries.length) {
-      throw new FleetlogError('internal', `batch for indices from ${first} (checkpoint ${batch.checkpoint.size}) does not extend a tree of ${this.#size}`);
+      throw new FleetlogError(
+        'internal',
+        `batch for indices from ${first} (checkpoint ${batch.checkpoint.size}) does not extend a tree of ${this.#size}`,
+      );
     }
     for (const e of batch.entries) {
       const f = e.facts;
-      s.insEntry!.run(e.index, blob(e.leafHash), blob(e.data), ENTRY_KIND[f.kind], f.kind === 'other' ? null : f.fleetId);
-      if (f.kind === 'keyset') s.insKeyset!.run(e.index, f.fleetId, f.version, f.evidenceIndex, f.notBefore, f.notAfter);
+      s.insEntry!.run(
+        e.index,
+        blob(e.leafHash),
+        blob(e.data),
+        ENTRY_KIND[f.kind],
+        f.kind === 'other' ? null : f.fleetId,
+      );
+      if (f.kind === 'keyset')
+        s.insKeyset!.run(e.index, f.fleetId, f.version, f.evidenceIndex, f.notBefore, f.notAfter);
     }
     const fullTiles: Array<[number, number]> = [];
     for (const n of batch.nodes) {
       s.insNode!.run(n.level, n.index, blob(n.hash));
       // The last hash of a tile at a tile level completes that tile.
-      if (n.level % TILE_HEIGHT === 0 && n.index % TILE_WIDTH === TILE_WIDTH - 1) fullTiles.push([n.level / TILE_HEIGHT, (n.index + 1) / TILE_WIDTH - 1]);
+      if (n.level % TILE_HEIGHT === 0 && n.index % TILE_WIDTH === TILE_WIDTH - 1)
+        fullTiles.push([n.level / TILE_HEIGHT, (n.index + 1) / TILE_WIDTH - 1]);
     }
     for (const [tileLevel, tileIndex] of fullTiles) {
-      const hashes = s.levelRange!.all(tileLevel * TILE_HEIGHT, tileIndex * TILE_WIDTH, (tileIndex + 1) * TILE_WIDTH) as Buffer[];
-      if (hashes.length !== TILE_WIDTH) throw new FleetlogError('internal', `tile ${tileLevel}/${tileIndex} completed with ${hashes.length} hashes`);
+      const hashes = s.levelRange!.all(
+        tileLevel * TILE_HEIGHT,
+        tileIndex * TILE_WIDTH,
+        (tileIndex + 1) * TILE_WIDTH,
+      ) as Buffer[];
+      if (hashes.length !== TILE_WIDTH)
+        throw new FleetlogError('internal', `tile ${tileLevel}/${tileIndex} completed with ${hashes.length} hashes`);
       s.insTile!.run(tileRowId(tileLevel, tileIndex), Buffer.concat(hashes, TILE_WIDTH * HASH_BYTES));
     }
     const cp = batch.checkpoint;

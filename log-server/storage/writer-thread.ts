@@ -11,11 +11,20 @@ import type { IntegratedBatch } from './storage.ts';
 
 export type WriterRequest =
   | { readonly id: number; readonly op: 'append'; readonly batch: IntegratedBatch }
-  | { readonly id: number; readonly op: 'witness'; readonly witness: string; readonly size: number; readonly line: string | undefined }
+  | {
+      readonly id: number;
+      readonly op: 'witness';
+      readonly witness: string;
+      readonly size: number;
+      readonly line: string | undefined;
+    }
   | { readonly id: number; readonly op: 'published'; readonly size: number }
   | { readonly id: number; readonly op: 'close' };
 
-export type WriterReply = { readonly id: number; readonly error?: { readonly code: ErrorCode; readonly message: string } };
+export type WriterReply = {
+  readonly id: number;
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
+};
 
 type Call = WriterRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -31,7 +40,10 @@ export class WriterThread {
 
   static start(path: string): Promise<WriterThread> {
     // Small heap limits: the writer holds one batch at a time, and every megabyte here is server RSS.
-    const worker = startWorker(new URL('./writer-worker-main.ts', import.meta.url), { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 } });
+    const worker = startWorker(new URL('./writer-worker-main.ts', import.meta.url), {
+      workerData: { path },
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
+    });
     const thread = new WriterThread(worker);
     return new Promise((ready, failed) => {
       worker.on('message', (m: WriterReply | { ready: true }) => {
@@ -45,14 +57,16 @@ export class WriterThread {
       worker.on('error', (e) => {
         thread.#dead = e;
         failed(e);
-        for (const w of thread.#waiting.values()) w.reject(new FleetlogError('unavailable', `the storage writer failed: ${e.message}`));
+        for (const w of thread.#waiting.values())
+          w.reject(new FleetlogError('unavailable', `the storage writer failed: ${e.message}`));
         thread.#waiting.clear();
       });
     });
   }
 
   call(request: Call): Promise<void> {
-    if (this.#dead) return Promise.reject(new FleetlogError('unavailable', `the storage writer failed: ${this.#dead.message}`));
+    if (this.#dead)
+      return Promise.reject(new FleetlogError('unavailable', `the storage writer failed: ${this.#dead.message}`));
     const id = ++this.#ids;
     return new Promise<void>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });

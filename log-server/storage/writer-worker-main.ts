@@ -16,7 +16,10 @@ parentPort!.on('message', (req: WriterRequest) => {
     else writer.close();
     reply = { id: req.id };
   } catch (e) {
-    reply = { id: req.id, error: isFleetlogError(e) ? { code: e.code, message: e.message } : { code: 'internal', message: String(e) } };
+    reply = {
+      id: req.id,
+      error: isFleetlogError(e) ? { code: e.code, message: e.message } : { code: 'internal', message: String(e) },
+    };
   }
   parentPort!.postMessage(reply);
 });

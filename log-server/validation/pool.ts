@@ -46,7 +46,10 @@ export class ValidationPool {
 
   static async start(keys: SigningKeys, workers: number): Promise<ValidationPool> {
     const pool = new ValidationPool(keys);
-    const workerData: WorkerKeys = { publishers: keys.publishers.map((k) => k.vkey), countersigners: keys.countersigners.map((k) => k.vkey) };
+    const workerData: WorkerKeys = {
+      publishers: keys.publishers.map((k) => k.vkey),
+      countersigners: keys.countersigners.map((k) => k.vkey),
+    };
     try {
       await Promise.all(Array.from({ length: workers }, () => pool.#spawn(workerData)));
     } catch (e) {
@@ -57,7 +60,10 @@ export class ValidationPool {
   }
 
   #spawn(workerData: WorkerKeys): Promise<void> {
-    const worker = startWorker(new URL('./worker-main.ts', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 } });
+    const worker = startWorker(new URL('./worker-main.ts', import.meta.url), {
+      workerData,
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
+    });
     const pw: PoolWorker = { worker, waiting: new Map() };
     this.#workers.push(pw);
     return new Promise<void>((ready, failed) => {
@@ -71,7 +77,8 @@ export class ValidationPool {
       });
       worker.on('error', (e) => {
         failed(e);
-        for (const w of pw.waiting.values()) w.reject(new FleetlogError('unavailable', 'entry validation failed; retry'));
+        for (const w of pw.waiting.values())
+          w.reject(new FleetlogError('unavailable', 'entry validation failed; retry'));
         pw.waiting.clear();
       });
     });

@@ -36,18 +36,31 @@ export interface ValidatedEntry {
 export type PendingFacts = EvidenceFacts | (Omit<KeysetFacts, 'evidenceIndex'> & { readonly evidence: Hash });
 
 export function validateEntry(data: Uint8Array, keys: SigningKeys): ValidatedEntry {
-  if (data.length === 0) throw new FleetlogError('bad_entry', 'the request body is empty; send one entry\'s canonical JSON bytes');
-  if (data.length > MAX_ENTRY_BYTES) throw new FleetlogError('too_large', `entry is ${data.length} bytes; the maximum is ${MAX_ENTRY_BYTES}`);
+  if (data.length === 0)
+    throw new FleetlogError('bad_entry', "the request body is empty; send one entry's canonical JSON bytes");
+  if (data.length > MAX_ENTRY_BYTES)
+    throw new FleetlogError('too_large', `entry is ${data.length} bytes; the maximum is ${MAX_ENTRY_BYTES}`);
   const entry = decodeEntry(data);
   if (entry.type !== FLEET_KEYSET_TYPE) {
     return { data, leafHash: leafHash(data), facts: { kind: 'evidence', fleetId: entry.fleetId } };
   }
   if (keys.publishers.length === 0 || keys.countersigners.length === 0) {
-    throw new FleetlogError('forbidden', 'this log pins no publisher and countersigner keys, so it accepts no fleet key sets (start it with a fleetlog policy)');
+    throw new FleetlogError(
+      'forbidden',
+      'this log pins no publisher and countersigner keys, so it accepts no fleet key sets (start it with a fleetlog policy)',
+    );
   }
   const check = checkKeysetSignatures(entry, keys.publishers, keys.countersigners);
-  if (!check.publisher) throw new FleetlogError('bad_signature', `the publisher signature by ${entry.publisherSignature.name} is not a valid signature by a publisher key this log pins`);
-  if (!check.countersigner) throw new FleetlogError('bad_signature', `the counter-signature by ${entry.countersignature.name} is not a valid signature by a countersigner key this log pins`);
+  if (!check.publisher)
+    throw new FleetlogError(
+      'bad_signature',
+      `the publisher signature by ${entry.publisherSignature.name} is not a valid signature by a publisher key this log pins`,
+    );
+  if (!check.countersigner)
+    throw new FleetlogError(
+      'bad_signature',
+      `the counter-signature by ${entry.countersignature.name} is not a valid signature by a countersigner key this log pins`,
+    );
   return {
     data,
     leafHash: leafHash(data),

@@ -9,7 +9,10 @@ import { validateEntry, type SigningKeys } from './validate.ts';
 import type { ValidationReply, ValidationRequest, WorkerKeys } from './pool.ts';
 
 const data = workerData as WorkerKeys;
-const keys: SigningKeys = { publishers: data.publishers.map((v) => parseVerifierKey(v)), countersigners: data.countersigners.map((v) => parseVerifierKey(v)) };
+const keys: SigningKeys = {
+  publishers: data.publishers.map((v) => parseVerifierKey(v)),
+  countersigners: data.countersigners.map((v) => parseVerifierKey(v)),
+};
 
 parentPort!.on('message', (req: ValidationRequest) => {
   let reply: ValidationReply;
@@ -17,7 +20,9 @@ parentPort!.on('message', (req: ValidationRequest) => {
     const v = validateEntry(req.bytes, keys);
     reply = { id: req.id, leafHash: v.leafHash, facts: v.facts };
   } catch (e) {
-    reply = isFleetlogError(e) ? { id: req.id, error: { code: e.code, message: e.message } } : { id: req.id, error: { code: 'internal', message: String(e) } };
+    reply = isFleetlogError(e)
+      ? { id: req.id, error: { code: e.code, message: e.message } }
+      : { id: req.id, error: { code: 'internal', message: String(e) } };
   }
   parentPort!.postMessage(reply);
 });

@@ -54,14 +54,21 @@ export async function addCheckpoint(call: AddCheckpointCall): Promise<WitnessAns
     text = await readCapped(response);
   } catch (e) {
     const timeout = (e as Error).name === 'TimeoutError';
-    return { kind: 'unreachable', timeout, message: timeout ? `no answer within ${call.timeoutMs} ms` : String((e as Error).message ?? e) };
+    return {
+      kind: 'unreachable',
+      timeout,
+      message: timeout ? `no answer within ${call.timeoutMs} ms` : String((e as Error).message ?? e),
+    };
   }
   if (response.status === 200) return readCosignature(call, text);
   if (response.status === 409) {
     const type = response.headers.get('content-type') ?? '';
     const m = /^([0-9]+)\n$/.exec(text);
     if (type.split(';')[0]!.trim() !== 'text/x.tlog.size' || !m) {
-      return { kind: 'bad_response', message: `409 without a text/x.tlog.size body (${JSON.stringify(text.slice(0, 60))})` };
+      return {
+        kind: 'bad_response',
+        message: `409 without a text/x.tlog.size body (${JSON.stringify(text.slice(0, 60))})`,
+      };
     }
     try {
       return { kind: 'conflict', size: parseDecimal(m[1]!, 'witness tree size') };
@@ -85,7 +92,8 @@ function readCosignature(call: AddCheckpointCall, text: string): WitnessAnswer {
       return { kind: 'bad_response', message: `malformed signature line: ${(e as Error).message}` };
     }
     if (sig.name !== v.name || sig.keyId !== v.keyId) continue; // other keys are ignored (tlog-witness)
-    if (!v.verify(textBytes, sig.signature)) return { kind: 'bad_response', message: `cosignature by ${v.name} does not verify` };
+    if (!v.verify(textBytes, sig.signature))
+      return { kind: 'bad_response', message: `cosignature by ${v.name} does not verify` };
     return { kind: 'cosigned', line: sig.line };
   }
   return { kind: 'bad_response', message: `response carries no cosignature by ${v.name}` };

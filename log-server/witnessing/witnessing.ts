@@ -30,7 +30,18 @@ export interface PublishedCheckpoint {
   readonly signedAtMs: number;
 }
 
-export type WitnessStatus = 'pending' | 'ok' | 'retrying' | 'rejected' | 'forbidden' | 'unknown_log' | 'bad_request' | 'conflict' | 'ahead' | 'bad_response' | 'no_url';
+export type WitnessStatus =
+  | 'pending'
+  | 'ok'
+  | 'retrying'
+  | 'rejected'
+  | 'forbidden'
+  | 'unknown_log'
+  | 'bad_request'
+  | 'conflict'
+  | 'ahead'
+  | 'bad_response'
+  | 'no_url';
 
 export interface WitnessHealth {
   readonly name: string;
@@ -140,7 +151,10 @@ export class Witnessing {
     if (policy && !this.failOpen) {
       const reachable = new Set(this.#workers.filter((w) => w.url).map((w) => w.name));
       if (!quorumSatisfied(policy, reachable)) {
-        throw new FleetlogError('bad_policy', `quorum ${this.#quorum} can never be met: not enough of its witnesses have a URL in the policy`);
+        throw new FleetlogError(
+          'bad_policy',
+          `quorum ${this.#quorum} can never be met: not enough of its witnesses have a URL in the policy`,
+        );
       }
     }
     for (const s of await storage.witnessStates()) {
@@ -149,11 +163,23 @@ export class Witnessing {
     }
     const stored = await storage.checkpointAt(publishedSize);
     if (stored) {
-      const cosigs = new Map((await storage.cosignaturesFor(publishedSize)).filter((c) => this.#workers.some((w) => w.name === c.witness)).map((c) => [c.witness, c.line]));
+      const cosigs = new Map(
+        (await storage.cosignaturesFor(publishedSize))
+          .filter((c) => this.#workers.some((w) => w.name === c.witness))
+          .map((c) => [c.witness, c.line]),
+      );
       if (this.#meetsQuorum(cosigs)) this.#published = compose(stored, cosigs, Date.now());
     }
-    if (this.failOpen) logger.warn('witnessing: the policy has "quorum none", so checkpoints are published without waiting for any cosignature (fail-open)', { witnesses: this.#workers.length });
-    else logger.info('witnessing: checkpoints are published once the policy quorum is met', { quorum: this.#quorum, witnesses: this.#workers.map((w) => w.name) });
+    if (this.failOpen)
+      logger.warn(
+        'witnessing: the policy has "quorum none", so checkpoints are published without waiting for any cosignature (fail-open)',
+        { witnesses: this.#workers.length },
+      );
+    else
+      logger.info('witnessing: checkpoints are published once the policy quorum is met', {
+        quorum: this.#quorum,
+        witnesses: this.#workers.map((w) => w.name),
+      });
     this.#loops = this.#workers.filter((w) => w.url).map((w) => this.#run(w));
     const refresh = this.#o.refreshIntervalMs ?? 60_000;
     if (this.#workers.length > 0 && refresh > 0) {
@@ -237,7 +263,8 @@ export class Witnessing {
         show();
         this.#o.logger.debug('checkpoint published', { size: cp.size, cosigners: [...cosigs.keys()] });
       },
-      (e: unknown) => this.#o.logger.error('cannot store the published size; not publishing it', { size: cp.size, error: String(e) }),
+      (e: unknown) =>
+        this.#o.logger.error('cannot store the published size; not publishing it', { size: cp.size, error: String(e) }),
     );
   }
 
@@ -297,15 +324,26 @@ export class Witnessing {
       const changed = w.status !== status || w.lastError !== message;
       w.status = status;
       w.lastError = message;
-      if (loud) logger.error(`witness ${w.name} refused the checkpoint`, { witness: w.name, size: target.size, status, error: message });
-      else if (changed) logger.warn(`witness ${w.name} did not cosign`, { witness: w.name, size: target.size, status, error: message });
+      if (loud)
+        logger.error(`witness ${w.name} refused the checkpoint`, {
+          witness: w.name,
+          size: target.size,
+          status,
+          error: message,
+        });
+      else if (changed)
+        logger.warn(`witness ${w.name} did not cosign`, { witness: w.name, size: target.size, status, error: message });
       return false;
     };
     const text = target.note.slice(0, target.note.indexOf('\n\n') + 1);
     let old = w.acknowledgedSize ?? 0;
     for (let hop = 0; hop < 4; hop++) {
       if (old > target.size) {
-        return fail('ahead', `the witness holds tree size ${old}, larger than the log's newest checkpoint (${target.size}): the log may have lost data or another log uses this origin`, true);
+        return fail(
+          'ahead',
+          `the witness holds tree size ${old}, larger than the log's newest checkpoint (${target.size}): the log may have lost data or another log uses this origin`,
+          true,
+        );
       }
       const proof = await proofs.consistency(old, target.size);
       const started = performance.now();
@@ -322,7 +360,12 @@ export class Witnessing {
       });
       metrics.witnessSeconds.observe((performance.now() - started) / 1000);
       if (this.#closed) return false;
-      const outcome = answer.kind === 'refused' ? String(answer.status) : answer.kind === 'unreachable' && answer.timeout ? 'timeout' : answer.kind;
+      const outcome =
+        answer.kind === 'refused'
+          ? String(answer.status)
+          : answer.kind === 'unreachable' && answer.timeout
+            ? 'timeout'
+            : answer.kind;
       metrics.witnessRequests.inc({ witness: w.name, outcome });
       switch (answer.kind) {
         case 'cosigned': {
@@ -339,9 +382,17 @@ export class Witnessing {
         }
         case 'conflict': {
           if (answer.size === old) {
-            return fail('conflict', `409 at the size the log sent (${old}): the witness holds a different tree of that size (split view?)`, true);
+            return fail(
+              'conflict',
+              `409 at the size the log sent (${old}): the witness holds a different tree of that size (split view?)`,
+              true,
+            );
           }
-          logger.info(`witness ${w.name} holds a different size; resending`, { witness: w.name, sent: old, witnessSize: answer.size });
+          logger.info(`witness ${w.name} holds a different size; resending`, {
+            witness: w.name,
+            sent: old,
+            witnessSize: answer.size,
+          });
           old = answer.size;
           w.acknowledgedSize = answer.size;
           metrics.witnessSize.set(answer.size, { witness: w.name });
@@ -349,9 +400,16 @@ export class Witnessing {
           continue;
         }
         case 'refused':
-          if (answer.status === 422) return fail('rejected', `422: the witness rejected the consistency proof from ${old} to ${target.size}: ${answer.message}`, true);
-          if (answer.status === 403) return fail('forbidden', `403: the witness does not trust this log's signature: ${answer.message}`, true);
-          if (answer.status === 404) return fail('unknown_log', `404: the witness does not know this log's origin: ${answer.message}`, true);
+          if (answer.status === 422)
+            return fail(
+              'rejected',
+              `422: the witness rejected the consistency proof from ${old} to ${target.size}: ${answer.message}`,
+              true,
+            );
+          if (answer.status === 403)
+            return fail('forbidden', `403: the witness does not trust this log's signature: ${answer.message}`, true);
+          if (answer.status === 404)
+            return fail('unknown_log', `404: the witness does not know this log's origin: ${answer.message}`, true);
           if (answer.status === 400) return fail('bad_request', `400: ${answer.message}`, true);
           return fail('retrying', `HTTP ${answer.status}: ${answer.message}`);
         case 'bad_response':
@@ -368,7 +426,10 @@ function compose(cp: StoredCheckpoint, cosigs: ReadonlyMap<string, string>, now:
   const names = [...cosigs.keys()].sort();
   return {
     size: cp.size,
-    note: appendSignatureLines(cp.note, names.map((n) => cosigs.get(n)!)),
+    note: appendSignatureLines(
+      cp.note,
+      names.map((n) => cosigs.get(n)!),
+    ),
     cosigners: names,
     publishedAtMs: now,
     signedAtMs: cp.signedAtMs,

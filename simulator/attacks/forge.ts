@@ -6,7 +6,12 @@
 import { formatFleetBundle, parseFleetBundle, type FleetBundle } from '../../core/audit/fleet-bundle.ts';
 import { signCheckpoint } from '../../core/checkpoint.ts';
 import { decodeEntry, encodeEntry } from '../../core/entries/entry.ts';
-import { FLEET_KEYSET_TYPE, signFleetKeyset, type FleetKey, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
+import {
+  FLEET_KEYSET_TYPE,
+  signFleetKeyset,
+  type FleetKey,
+  type FleetKeyset,
+} from '../../core/entries/fleet-keyset.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { KEY_TYPE_ED25519, generateKey, parseSignerKey, type SignerKey } from '../../core/note/keys.ts';
 import { ed25519NoteSigner } from '../../core/note/verifiers.ts';
@@ -29,7 +34,13 @@ export interface RogueFleet {
 export async function rogueFleet(fleetId: string, now: number): Promise<RogueFleet> {
   const vendor = HsmVendor.generate('rogue-vendor.example');
   const fleet = SimFleet.create({ fleetId, vendor });
-  const ceremony = await runCeremony({ fleetId, hsms: fleet.hsms, firmware: firmwareImage(), vendorKeys: [vendor.vkey], now });
+  const ceremony = await runCeremony({
+    fleetId,
+    hsms: fleet.hsms,
+    firmware: firmwareImage(),
+    vendorKeys: [vendor.vkey],
+    now,
+  });
   return { fleet, keys: fleetKeysFromEvidence(ceremony.evidence) };
 }
 
@@ -40,8 +51,22 @@ export function keysetOf(bundle: FleetBundle): FleetKeyset {
 }
 
 /** The real key set's body with other keys (and optionally another version), signed by `publisher` and `countersigner`. */
-export function substituteKeys(real: FleetKeyset, keys: FleetKeyset['keys'], publisher: SignerKey, countersigner: SignerKey, version = real.version): Uint8Array {
-  const body = { type: real.type, fleetId: real.fleetId, version, keys, notBefore: real.notBefore, notAfter: real.notAfter, evidence: real.evidence };
+export function substituteKeys(
+  real: FleetKeyset,
+  keys: FleetKeyset['keys'],
+  publisher: SignerKey,
+  countersigner: SignerKey,
+  version = real.version,
+): Uint8Array {
+  const body = {
+    type: real.type,
+    fleetId: real.fleetId,
+    version,
+    keys,
+    notBefore: real.notBefore,
+    notAfter: real.notAfter,
+    evidence: real.evidence,
+  };
   return encodeEntry(signFleetKeyset(body, publisher, countersigner));
 }
 
@@ -55,7 +80,14 @@ export function withKeyset(bundleText: string, keysetBytes: Uint8Array): string 
  * A malicious log's forked view: the same entries as the real tree, except the one at
  * `replaceIndex`, signed with the log's own key. Same size as the real tree, different root.
  */
-export function forkedBundle(entries: readonly Uint8Array[], replaceIndex: number, replacement: Uint8Array, evidenceIndex: number, origin: string, logKey: SignerKey): { bundle: string; checkpoint: string } {
+export function forkedBundle(
+  entries: readonly Uint8Array[],
+  replaceIndex: number,
+  replacement: Uint8Array,
+  evidenceIndex: number,
+  origin: string,
+  logKey: SignerKey,
+): { bundle: string; checkpoint: string } {
   const forked = entries.map((e, i) => (i === replaceIndex ? replacement : e));
   const tree = new MemoryTree(forked);
   const checkpoint = signCheckpoint({ origin, size: tree.size, rootHash: tree.root() }, [ed25519NoteSigner(logKey)]);

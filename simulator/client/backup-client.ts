@@ -16,13 +16,21 @@ import { aeadOpen, aeadSeal, hkdf, randomKey } from '../hsm/crypto.ts';
 import type { HsmEndpoint } from '../hsm/endpoint.ts';
 import { ALG_IDENTITY, ALG_OPAQUE } from '../hsm/device.ts';
 import { registrationResponseMessage, transportKey } from '../hsm/wire.ts';
-import type { InfoReply, RecoverFinishReply, RecoverStartReply, RegisterFinishReply, RegisterStartReply } from '../hsm/messages.ts';
+import type {
+  InfoReply,
+  RecoverFinishReply,
+  RecoverStartReply,
+  RegisterFinishReply,
+  RegisterStartReply,
+} from '../hsm/messages.ts';
 import type { FleetTrustSource, TrustedFleetKeys } from './fleet-trust-source.ts';
 
 export type KeyStretching = NonNullable<Parameters<typeof opaque.client.finishLogin>[0]['keyStretching']>;
 
 /** Fast Argon2id settings for tests, benchmarks and the demo; real clients keep the library default. */
-export const FAST_KEY_STRETCHING: KeyStretching = { 'argon2id-custom': { iterations: 1, memory: 1024, parallelism: 1 } };
+export const FAST_KEY_STRETCHING: KeyStretching = {
+  'argon2id-custom': { iterations: 1, memory: 1024, parallelism: 1 },
+};
 
 export interface BackupClientOptions {
   readonly userId: string;
@@ -58,15 +66,37 @@ export class BackupClient {
     await opaque.ready;
     const { userId, fleetId } = this.#o;
     const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
-    const { endpoint, reply, trust } = await this.#first<RegisterStartReply>({ op: 'register-start', userId, request: registrationRequest });
+    const { endpoint, reply, trust } = await this.#first<RegisterStartReply>({
+      op: 'register-start',
+      userId,
+      request: registrationRequest,
+    });
     const identity = trust.keys.find((k) => k.hsmId === reply.hsmId && k.alg === ALG_IDENTITY);
-    if (!identity || reply.hsmId !== endpoint.hsmId) throw new FleetlogError('forbidden', `${reply.hsmId} is not an HSM of the validated fleet ${fleetId}`);
-    const signed = new Ed25519PublicKey(fromHex(identity.publicKey, 32)).verify(registrationResponseMessage(fleetId, userId, registrationRequest, reply.response), fromHex(reply.signature, 64));
-    if (!signed) throw new FleetlogError('forbidden', `the registration response is not signed by ${reply.hsmId}'s validated identity key`);
-    const finished = opaque.client.finishRegistration({ clientRegistrationState, registrationResponse: reply.response, password, ...this.#ksf() });
+    if (!identity || reply.hsmId !== endpoint.hsmId)
+      throw new FleetlogError('forbidden', `${reply.hsmId} is not an HSM of the validated fleet ${fleetId}`);
+    const signed = new Ed25519PublicKey(fromHex(identity.publicKey, 32)).verify(
+      registrationResponseMessage(fleetId, userId, registrationRequest, reply.response),
+      fromHex(reply.signature, 64),
+    );
+    if (!signed)
+      throw new FleetlogError(
+        'forbidden',
+        `the registration response is not signed by ${reply.hsmId}'s validated identity key`,
+      );
+    const finished = opaque.client.finishRegistration({
+      clientRegistrationState,
+      registrationResponse: reply.response,
+      password,
+      ...this.#ksf(),
+    });
     requireFleetOpaqueKey(trust, finished.serverStaticPublicKey);
     const wrappedKey = toBase64(aeadSeal(wrapKey(finished.exportKey), backupKey, wrapAad(fleetId, userId)));
-    const done = await endpoint.call<RegisterFinishReply>({ op: 'register-finish', userId, record: finished.registrationRecord, wrappedKey });
+    const done = await endpoint.call<RegisterFinishReply>({
+      op: 'register-finish',
+      userId,
+      record: finished.registrationRecord,
+      wrappedKey,
+    });
     return { hsmId: endpoint.hsmId, generation: done.generation, remaining: done.remaining, trust };
   }
 
@@ -75,14 +105,31 @@ export class BackupClient {
     await opaque.ready;
     const { userId, fleetId } = this.#o;
     const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password });
-    const { endpoint, reply, trust } = await this.#first<RecoverStartReply>({ op: 'recover-start', userId, request: startLoginRequest });
-    const login = opaque.client.finishLogin({ clientLoginState, loginResponse: reply.response, password, ...this.#ksf() });
+    const { endpoint, reply, trust } = await this.#first<RecoverStartReply>({
+      op: 'recover-start',
+      userId,
+      request: startLoginRequest,
+    });
+    const login = opaque.client.finishLogin({
+      clientLoginState,
+      loginResponse: reply.response,
+      password,
+      ...this.#ksf(),
+    });
     if (!login) {
       // Tell the HSM, so that a last guess destroys the record at once rather than at expiry.
-      const abort = await endpoint.call<{ destroyed: boolean }>({ op: 'recover-abort', attemptId: reply.attemptId }).catch(() => ({ destroyed: false }));
-      throw new FleetlogError('forbidden', abort.destroyed ? 'wrong password; that was the last guess and the backup is now destroyed' : `wrong password; ${reply.remaining} ${reply.remaining === 1 ? 'guess' : 'guesses'} left`, {
-        detail: { remaining: reply.remaining, destroyed: abort.destroyed },
-      });
+      const abort = await endpoint
+        .call<{ destroyed: boolean }>({ op: 'recover-abort', attemptId: reply.attemptId })
+        .catch(() => ({ destroyed: false }));
+      throw new FleetlogError(
+        'forbidden',
+        abort.destroyed
+          ? 'wrong password; that was the last guess and the backup is now destroyed'
+          : `wrong password; ${reply.remaining} ${reply.remaining === 1 ? 'guess' : 'guesses'} left`,
+        {
+          detail: { remaining: reply.remaining, destroyed: abort.destroyed },
+        },
+      );
     }
     try {
       requireFleetOpaqueKey(trust, login.serverStaticPublicKey);
@@ -90,9 +137,18 @@ export class BackupClient {
       await endpoint.call({ op: 'recover-abort', attemptId: reply.attemptId }).catch(() => undefined);
       throw e;
     }
-    const done = await endpoint.call<RecoverFinishReply>({ op: 'recover-finish', attemptId: reply.attemptId, finish: login.finishLoginRequest });
+    const done = await endpoint.call<RecoverFinishReply>({
+      op: 'recover-finish',
+      attemptId: reply.attemptId,
+      finish: login.finishLoginRequest,
+    });
     const wrapped = aeadOpen(transportKey(login.sessionKey), fromBase64(done.sealedKey), utf8(userId), 'released key');
-    const backupKey = aeadOpen(wrapKey(login.exportKey), fromBase64(new TextDecoder().decode(wrapped)), wrapAad(fleetId, userId), 'wrapped backup key');
+    const backupKey = aeadOpen(
+      wrapKey(login.exportKey),
+      fromBase64(new TextDecoder().decode(wrapped)),
+      wrapAad(fleetId, userId),
+      'wrapped backup key',
+    );
     return { hsmId: endpoint.hsmId, backupKey, remaining: done.remaining, trust };
   }
 
@@ -101,15 +157,23 @@ export class BackupClient {
    * or cut off from a majority answers `unavailable`, and the client moves on; any other refusal
    * is final.
    */
-  async #first<T>(request: Parameters<HsmEndpoint['call']>[0]): Promise<{ endpoint: HsmEndpoint; reply: T; trust: TrustedFleetKeys }> {
+  async #first<T>(
+    request: Parameters<HsmEndpoint['call']>[0],
+  ): Promise<{ endpoint: HsmEndpoint; reply: T; trust: TrustedFleetKeys }> {
     const errors: string[] = [];
     // Keys from the pin or the log are resolved before any HSM sees a request.
-    let trust: TrustedFleetKeys | undefined = this.#o.trust.wantsOfferedBundle ? undefined : await this.#o.trust.resolve(this.#o.fleetId);
+    let trust: TrustedFleetKeys | undefined = this.#o.trust.wantsOfferedBundle
+      ? undefined
+      : await this.#o.trust.resolve(this.#o.fleetId);
     for (const endpoint of this.#o.endpoints) {
       try {
         if (!trust) {
           const info = await endpoint.call<InfoReply>({ op: 'info' });
-          if (info.fleetId !== this.#o.fleetId) throw new FleetlogError('forbidden', `${endpoint.hsmId} serves fleet ${info.fleetId}, not ${this.#o.fleetId}`);
+          if (info.fleetId !== this.#o.fleetId)
+            throw new FleetlogError(
+              'forbidden',
+              `${endpoint.hsmId} serves fleet ${info.fleetId}, not ${this.#o.fleetId}`,
+            );
           trust = await this.#o.trust.resolve(this.#o.fleetId, info.bundle);
         }
         return { endpoint, reply: await endpoint.call<T>(request), trust };
@@ -118,7 +182,10 @@ export class BackupClient {
         errors.push(`${endpoint.hsmId}: ${e.message}`);
       }
     }
-    throw new FleetlogError('unavailable', `no HSM of fleet ${this.#o.fleetId} could serve the request (the fleet fails closed without a majority):\n  ${errors.join('\n  ')}`);
+    throw new FleetlogError(
+      'unavailable',
+      `no HSM of fleet ${this.#o.fleetId} could serve the request (the fleet fails closed without a majority):\n  ${errors.join('\n  ')}`,
+    );
   }
 
   #ksf(): { keyStretching?: KeyStretching } {
@@ -137,6 +204,9 @@ function wrapAad(fleetId: string, userId: string): Uint8Array {
 function requireFleetOpaqueKey(trust: TrustedFleetKeys, serverStaticPublicKey: string): void {
   const hex = toHex(new Uint8Array(Buffer.from(serverStaticPublicKey, 'base64url')));
   if (!trust.keys.some((k) => k.alg === ALG_OPAQUE && k.publicKey === hex)) {
-    throw new FleetlogError('forbidden', `the server's OPAQUE key ${hex.slice(0, 16)}… is not a validated key of fleet ${trust.fleetId}: refusing to open a session`);
+    throw new FleetlogError(
+      'forbidden',
+      `the server's OPAQUE key ${hex.slice(0, 16)}… is not a validated key of fleet ${trust.fleetId}: refusing to open a session`,
+    );
   }
 }

@@ -40,7 +40,8 @@ export class EmbeddedTrust implements FleetTrustSource {
     this.#keys = keys;
   }
   async resolve(fleetId: string): Promise<TrustedFleetKeys> {
-    if (fleetId !== this.#fleetId) throw new FleetlogError('forbidden', `this client pins the keys of fleet ${this.#fleetId}, not ${fleetId}`);
+    if (fleetId !== this.#fleetId)
+      throw new FleetlogError('forbidden', `this client pins the keys of fleet ${this.#fleetId}, not ${fleetId}`);
     return { fleetId, keys: this.#keys, mode: 'embedded' };
   }
 }
@@ -115,7 +116,9 @@ export class OverTheAirTrust implements FleetTrustSource {
     try {
       bundle = parseFleetBundle(text);
     } catch (e) {
-      throw new FleetlogError('audit_failed', `the fleet bundle does not parse: ${(e as Error).message}`, { detail: { step: 2 } });
+      throw new FleetlogError('audit_failed', `the fleet bundle does not parse: ${(e as Error).message}`, {
+        detail: { step: 2 },
+      });
     }
     const state = o.state.load();
     const consistencyProof = await this.#consistency(state, bundle);
@@ -130,9 +133,15 @@ export class OverTheAirTrust implements FleetTrustSource {
     o.onDecision?.(decision);
     if (!decision.trusted || !decision.keyset) {
       const failed = decision.steps.find((s) => !s.ok);
-      throw new FleetlogError('audit_failed', failed ? `refused at audit step ${failed.step} (${failed.title}): ${failed.reason}` : 'the fleet key set was not trusted', {
-        detail: { step: failed?.step, steps: decision.steps },
-      });
+      throw new FleetlogError(
+        'audit_failed',
+        failed
+          ? `refused at audit step ${failed.step} (${failed.title}): ${failed.reason}`
+          : 'the fleet key set was not trusted',
+        {
+          detail: { step: failed?.step, steps: decision.steps },
+        },
+      );
     }
     o.state.save(decision.state);
     return { fleetId, keys: decision.keyset.keys, mode: 'over-the-air', decision };

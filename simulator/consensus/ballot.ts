@@ -19,5 +19,12 @@ export function formatBallot(b: Ballot): string {
 
 export function isBallot(value: unknown): value is Ballot {
   const b = value as Ballot;
-  return typeof b === 'object' && b !== null && Number.isSafeInteger(b.round) && b.round >= 0 && Number.isSafeInteger(b.node) && b.node >= 0;
+  return (
+    typeof b === 'object' &&
+    b !== null &&
+    Number.isSafeInteger(b.round) &&
+    b.round >= 0 &&
+    Number.isSafeInteger(b.node) &&
+    b.node >= 0
+  );
 }

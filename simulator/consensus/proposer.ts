@@ -23,7 +23,9 @@ export interface ReplicaLink {
 }
 
 /** Returns the new value, or throws to refuse the operation (nothing is written then). */
-export type Change<T> = (current: Uint8Array | null) => { value: Uint8Array; result: T } | Promise<{ value: Uint8Array; result: T }>;
+export type Change<T> = (
+  current: Uint8Array | null,
+) => { value: Uint8Array; result: T } | Promise<{ value: Uint8Array; result: T }>;
 
 export interface ProposeOutcome<T> {
   readonly result: T;
@@ -43,7 +45,8 @@ export function majority(n: number): number {
 }
 
 /** Pause before retrying after a conflict, so competing proposers drift apart. */
-const backoff = (attempt: number): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * 2 * (attempt + 1)));
+const backoff = (attempt: number): Promise<void> =>
+  new Promise((r) => setTimeout(r, Math.random() * 2 * (attempt + 1)));
 
 export class Proposer {
   readonly #link: ReplicaLink;
@@ -65,7 +68,10 @@ export class Proposer {
       const ballot: Ballot = { round: ++this.#round, node: this.#node };
 
       // Phase 1: promises from a majority.
-      const prepared = await gather(replicas.map((r) => this.#link.prepare(r, key, ballot)), need);
+      const prepared = await gather(
+        replicas.map((r) => this.#link.prepare(r, key, ballot)),
+        need,
+      );
       const promises = prepared.filter((p): p is Extract<PrepareReply, { ok: true }> => p !== undefined && p.ok);
       const higher = highestRejection(prepared);
       if (higher) this.#observe(higher);
@@ -80,7 +86,10 @@ export class Proposer {
       const { value, result } = await change(best.value);
 
       // Phase 2: a majority must accept.
-      const accepted = await gather(replicas.map((r) => this.#link.accept(r, key, ballot, value)), need);
+      const accepted = await gather(
+        replicas.map((r) => this.#link.accept(r, key, ballot, value)),
+        need,
+      );
       const acks = accepted.filter((a) => a !== undefined && a.ok).length;
       const higherAccept = highestRejection(accepted);
       if (higherAccept) this.#observe(higherAccept);
@@ -88,7 +97,10 @@ export class Proposer {
       if (higherAccept) continue;
       throw unavailable('accept', acks, replicas.length, need);
     }
-    throw new FleetlogError('unavailable', `gave up after ${this.#maxAttempts} attempts: other proposers kept winning; try again`);
+    throw new FleetlogError(
+      'unavailable',
+      `gave up after ${this.#maxAttempts} attempts: other proposers kept winning; try again`,
+    );
   }
 
   #observe(b: Ballot): void {
@@ -140,7 +152,11 @@ function highestRejection(replies: readonly (PrepareReply | AcceptReply | undefi
 }
 
 function unavailable(phase: string, got: number, n: number, need: number): FleetlogError {
-  return new FleetlogError('unavailable', `${phase}: only ${got} of ${n} replicas answered, a majority needs ${need}; the fleet refuses rather than act without a majority`, {
-    detail: { phase, got, n, need },
-  });
+  return new FleetlogError(
+    'unavailable',
+    `${phase}: only ${got} of ${n} replicas answered, a majority needs ${need}; the fleet refuses rather than act without a majority`,
+    {
+      detail: { phase, got, n, need },
+    },
+  );
 }

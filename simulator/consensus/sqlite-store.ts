@@ -29,8 +29,12 @@ export class SqliteAcceptorStore implements AcceptorStore {
       accepted_round INTEGER NOT NULL, accepted_node INTEGER NOT NULL,
       value BLOB
     ) STRICT`);
-    this.#get = this.#db.prepare<[string], Row>('SELECT promised_round, promised_node, accepted_round, accepted_node, value FROM acceptor_slots WHERE key = ?');
-    this.#put = this.#db.prepare('INSERT OR REPLACE INTO acceptor_slots (key, promised_round, promised_node, accepted_round, accepted_node, value) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#get = this.#db.prepare<[string], Row>(
+      'SELECT promised_round, promised_node, accepted_round, accepted_node, value FROM acceptor_slots WHERE key = ?',
+    );
+    this.#put = this.#db.prepare(
+      'INSERT OR REPLACE INTO acceptor_slots (key, promised_round, promised_node, accepted_round, accepted_node, value) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     this.#keys = this.#db.prepare<[], { key: string }>('SELECT key FROM acceptor_slots ORDER BY key');
   }
 
@@ -45,7 +49,14 @@ export class SqliteAcceptorStore implements AcceptorStore {
   }
 
   put(key: string, slot: AcceptorSlot): void {
-    this.#put.run(key, slot.promised.round, slot.promised.node, slot.accepted.round, slot.accepted.node, slot.value === null ? null : Buffer.from(slot.value));
+    this.#put.run(
+      key,
+      slot.promised.round,
+      slot.promised.node,
+      slot.accepted.round,
+      slot.accepted.node,
+      slot.value === null ? null : Buffer.from(slot.value),
+    );
   }
 
   keys(): string[] {

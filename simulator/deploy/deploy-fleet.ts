@@ -43,7 +43,9 @@ export async function deployFleet(o: DeployOptions): Promise<Deployment> {
 }
 
 /** Logs the evidence (idempotent if already logged) and a key set, then waits for the bundle. */
-export async function publishKeyset(o: DeployOptions & { ceremony: CeremonyResult; keyset: KeysetResult }): Promise<Deployment> {
+export async function publishKeyset(
+  o: DeployOptions & { ceremony: CeremonyResult; keyset: KeysetResult },
+): Promise<Deployment> {
   const evidenceEntry = await submitEntry(o.stack.log.url, o.stack.log.token, o.ceremony.evidenceBytes);
   const keysetEntry = await submitEntry(o.stack.log.url, o.stack.log.token, o.keyset.keysetBytes);
   const bundle = await waitForBundle(new HttpLogReader(o.stack.log.url), o.fleetId, keysetEntry.index);

@@ -20,13 +20,20 @@ async function request(url: string, init: RequestInit = {}): Promise<Response> {
   const response = await reach(url, init, { timeoutMs: 30_000, who: `the log at ${new URL(url).host}` });
   if (!response.ok) {
     const body = await errorBody(response);
-    throw new FleetlogError(body.code ?? 'unavailable', `${init.method ?? 'GET'} ${new URL(url).pathname}: ${body.message ?? `HTTP ${response.status}`}`);
+    throw new FleetlogError(
+      body.code ?? 'unavailable',
+      `${init.method ?? 'GET'} ${new URL(url).pathname}: ${body.message ?? `HTTP ${response.status}`}`,
+    );
   }
   return response;
 }
 
 export async function submitEntry(logUrl: string, token: string, entry: Uint8Array): Promise<SubmitResult> {
-  const r = await request(`${logUrl}/add-entry`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: entry as Uint8Array<ArrayBuffer> });
+  const r = await request(`${logUrl}/add-entry`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+    body: entry as Uint8Array<ArrayBuffer>,
+  });
   return (await r.json()) as SubmitResult;
 }
 
@@ -38,7 +45,9 @@ export class HttpLogReader implements LogReader {
   }
 
   async consistencyProof(oldSize: number, newSize: number): Promise<Hash[]> {
-    const body = (await (await request(`${this.url}/proof/consistency?old=${oldSize}&new=${newSize}`)).json()) as { proof: string[] };
+    const body = (await (await request(`${this.url}/proof/consistency?old=${oldSize}&new=${newSize}`)).json()) as {
+      proof: string[];
+    };
     return body.proof.map((h) => fromBase64(h, 32, 'consistency proof hash'));
   }
 
@@ -52,7 +61,12 @@ export class HttpLogReader implements LogReader {
 }
 
 /** Waits until the log's published (witnessed) bundle for `fleetId` carries the key set at `keysetIndex` or a later one. */
-export async function waitForBundle(reader: HttpLogReader, fleetId: string, keysetIndex: number, timeoutMs = 60_000): Promise<string> {
+export async function waitForBundle(
+  reader: HttpLogReader,
+  fleetId: string,
+  keysetIndex: number,
+  timeoutMs = 60_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
@@ -64,7 +78,11 @@ export async function waitForBundle(reader: HttpLogReader, fleetId: string, keys
     } catch (e) {
       last = (e as Error).message;
     }
-    if (Date.now() > deadline) throw new FleetlogError('unavailable', `the log did not publish a witnessed bundle for ${fleetId} in time (${last})`);
+    if (Date.now() > deadline)
+      throw new FleetlogError(
+        'unavailable',
+        `the log did not publish a witnessed bundle for ${fleetId} in time (${last})`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }

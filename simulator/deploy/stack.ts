@@ -33,7 +33,13 @@ export interface RunningWitnessInfo {
 
 export interface Stack {
   readonly dataDir: string;
-  readonly log: { readonly url: string; readonly origin: string; readonly vkey: string; readonly token: string; readonly dataDir: string };
+  readonly log: {
+    readonly url: string;
+    readonly origin: string;
+    readonly vkey: string;
+    readonly token: string;
+    readonly dataDir: string;
+  };
   readonly witnesses: readonly RunningWitnessInfo[];
   readonly policyText: string;
   readonly policy: Policy;

@@ -3,7 +3,18 @@
  * AES-256-GCM (sealing vault values, wrapping backup keys), HKDF-SHA256, HMAC-SHA256 (peer
  * message authentication) and X25519 (sealing fleet secrets to another attested HSM).
  */
-import { createCipheriv, createDecipheriv, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import { FleetlogError } from '../../core/errors.ts';
 import { utf8 } from '../../core/bytes.ts';
 
@@ -46,7 +57,9 @@ export function aeadOpen(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array, w
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE));
     decipher.setAAD(aad);
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
-    return new Uint8Array(Buffer.concat([decipher.update(sealed.subarray(NONCE, sealed.length - TAG)), decipher.final()]));
+    return new Uint8Array(
+      Buffer.concat([decipher.update(sealed.subarray(NONCE, sealed.length - TAG)), decipher.final()]),
+    );
   } catch {
     throw new FleetlogError('forbidden', `${what} does not open: wrong key or tampered`);
   }
@@ -69,6 +82,9 @@ function rawX25519(key: KeyObject): Uint8Array {
 
 export function x25519Agree(privateKey: KeyObject, peerPublic: Uint8Array): Uint8Array {
   if (peerPublic.length !== 32) throw new FleetlogError('bad_key', 'an X25519 public key is 32 bytes');
-  const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublic).toString('base64url') }, format: 'jwk' });
+  const publicKey = createPublicKey({
+    key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublic).toString('base64url') },
+    format: 'jwk',
+  });
   return new Uint8Array(diffieHellman({ privateKey, publicKey }));
 }

@@ -56,9 +56,15 @@ export function deviceKeys(identityKey: string, transportKey: string): HsmKey[] 
 
 /** Throws unless `peer` is attested by one of `vendors` and runs the firmware `measurement`. */
 export function checkDevice(peer: DeviceDescription, vendors: readonly PublicKeyInfo[], measurement: string): void {
-  const message = attestationMessage({ hsmId: peer.hsmId, keys: deviceKeys(peer.identityKey, peer.transportKey), measurement: peer.measurement });
-  if (!verifySignatureRef(peer.attestation, vendors, message)) throw new FleetlogError('forbidden', `${peer.hsmId} has no valid attestation by a vendor this firmware trusts`);
-  if (peer.measurement !== measurement) throw new FleetlogError('forbidden', `${peer.hsmId} runs different firmware (${peer.measurement.slice(0, 12)}…)`);
+  const message = attestationMessage({
+    hsmId: peer.hsmId,
+    keys: deviceKeys(peer.identityKey, peer.transportKey),
+    measurement: peer.measurement,
+  });
+  if (!verifySignatureRef(peer.attestation, vendors, message))
+    throw new FleetlogError('forbidden', `${peer.hsmId} has no valid attestation by a vendor this firmware trusts`);
+  if (peer.measurement !== measurement)
+    throw new FleetlogError('forbidden', `${peer.hsmId} runs different firmware (${peer.measurement.slice(0, 12)}…)`);
 }
 
 function transferMessage(t: Omit<SealedFleetSecrets, 'signature'>): Uint8Array {
@@ -69,22 +75,48 @@ function boxKey(shared: Uint8Array, ephemeralPublic: Uint8Array, fleetId: string
   return hkdf(concatBytes(shared, ephemeralPublic), `fleetlog-sim/fleet-secrets/v1\n${fleetId}\n${recipient}`);
 }
 
-export function sealFleetSecrets(secrets: FleetSecretsPlain, sender: { id: string; identity: Ed25519Signer }, peer: DeviceDescription): SealedFleetSecrets {
+export function sealFleetSecrets(
+  secrets: FleetSecretsPlain,
+  sender: { id: string; identity: Ed25519Signer },
+  peer: DeviceDescription,
+): SealedFleetSecrets {
   const eph = x25519KeyPair();
-  const key = boxKey(x25519Agree(eph.privateKey, fromHex(peer.transportKey, 32)), eph.publicKey, secrets.fleetId, peer.hsmId);
-  const plain = canonicalJsonBytes({ fleetId: secrets.fleetId, opaqueSetup: secrets.opaqueSetup, vaultKey: toBase64(secrets.vaultKey) });
+  const key = boxKey(
+    x25519Agree(eph.privateKey, fromHex(peer.transportKey, 32)),
+    eph.publicKey,
+    secrets.fleetId,
+    peer.hsmId,
+  );
+  const plain = canonicalJsonBytes({
+    fleetId: secrets.fleetId,
+    opaqueSetup: secrets.opaqueSetup,
+    vaultKey: toBase64(secrets.vaultKey),
+  });
   const box = aeadSeal(key, plain, utf8(`${sender.id}\n${peer.hsmId}`));
   key.fill(0);
   plain.fill(0);
-  const unsigned = { fleetId: secrets.fleetId, from: sender.id, to: peer.hsmId, ephemeralKey: toHex(eph.publicKey), box: toBase64(box) };
+  const unsigned = {
+    fleetId: secrets.fleetId,
+    from: sender.id,
+    to: peer.hsmId,
+    ephemeralKey: toHex(eph.publicKey),
+    box: toBase64(box),
+  };
   return { ...unsigned, signature: toHex(sender.identity.sign(transferMessage(unsigned))) };
 }
 
 /** Checks the sender's signature and opens the box with the recipient's transport key. */
-export function openFleetSecrets(sealed: SealedFleetSecrets, recipient: { id: string; transportKey: KeyObject }, sender: DeviceDescription): FleetSecretsPlain {
-  if (sealed.to !== recipient.id || sealed.from !== sender.hsmId) throw new FleetlogError('forbidden', 'fleet secrets addressed to another HSM');
+export function openFleetSecrets(
+  sealed: SealedFleetSecrets,
+  recipient: { id: string; transportKey: KeyObject },
+  sender: DeviceDescription,
+): FleetSecretsPlain {
+  if (sealed.to !== recipient.id || sealed.from !== sender.hsmId)
+    throw new FleetlogError('forbidden', 'fleet secrets addressed to another HSM');
   const { signature, ...unsigned } = sealed;
-  if (!new Ed25519PublicKey(fromHex(sender.identityKey, 32)).verify(transferMessage(unsigned), fromHex(signature, 64))) {
+  if (
+    !new Ed25519PublicKey(fromHex(sender.identityKey, 32)).verify(transferMessage(unsigned), fromHex(signature, 64))
+  ) {
     throw new FleetlogError('forbidden', `fleet secrets are not signed by ${sender.hsmId}`);
   }
   const ephemeral = fromHex(sealed.ephemeralKey, 32);

@@ -15,7 +15,10 @@ export const DEFAULT_FIRMWARE_RELEASE = 'fleetlog-sim-hsm 1.0.0';
 
 export function firmwareImage(release = DEFAULT_FIRMWARE_RELEASE, patch = ''): FirmwareImage {
   // A stand-in for the image bytes: deterministic per release, so two HSMs of one release agree.
-  return { release, bytes: utf8(`${release}\nfleetlog simulated HSM: OPAQUE recovery, CASPaxos vault replication\n${patch}`) };
+  return {
+    release,
+    bytes: utf8(`${release}\nfleetlog simulated HSM: OPAQUE recovery, CASPaxos vault replication\n${patch}`),
+  };
 }
 
 export function measure(image: FirmwareImage): string {

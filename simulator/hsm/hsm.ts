@@ -23,12 +23,39 @@ import { Acceptor, MemoryAcceptorStore, type AcceptorStore } from '../consensus/
 import { formatBallot, isBallot, type Ballot } from '../consensus/ballot.ts';
 import { Proposer, type ReplicaLink } from '../consensus/proposer.ts';
 import { aeadSeal, hmacEqual, randomId, randomKey, x25519KeyPair, type X25519KeyPair } from './crypto.ts';
-import { ALG_IDENTITY, ALG_OPAQUE, checkDevice, deviceKeys, openFleetSecrets, sealFleetSecrets, type DeviceDescription, type SealedFleetSecrets } from './device.ts';
+import {
+  ALG_IDENTITY,
+  ALG_OPAQUE,
+  checkDevice,
+  deviceKeys,
+  openFleetSecrets,
+  sealFleetSecrets,
+  type DeviceDescription,
+  type SealedFleetSecrets,
+} from './device.ts';
 import { peerMac, peerMacKey, registrationResponseMessage, transportKey } from './wire.ts';
 import { measure, type FirmwareImage } from './firmware.ts';
-import type { ClientRequest, InfoReply, PeerReply, PeerRequest, RecoverAbortReply, RecoverFinishReply, RecoverStartReply, RegisterFinishReply, RegisterStartReply, ReplicaStatus } from './messages.ts';
+import type {
+  ClientRequest,
+  InfoReply,
+  PeerReply,
+  PeerRequest,
+  RecoverAbortReply,
+  RecoverFinishReply,
+  RecoverStartReply,
+  RegisterFinishReply,
+  RegisterStartReply,
+  ReplicaStatus,
+} from './messages.ts';
 import { openValue, sealValue, type VaultValue } from './vault-value.ts';
-import { destroyIfExhausted, guessChange, readStatus, registerChange, resetChange, type VaultChange } from './vault-ops.ts';
+import {
+  destroyIfExhausted,
+  guessChange,
+  readStatus,
+  registerChange,
+  resetChange,
+  type VaultChange,
+} from './vault-ops.ts';
 import type { Attestor, HsmVendor } from './vendor.ts';
 
 export const DEFAULT_GUESS_LIMIT = 10;
@@ -145,7 +172,11 @@ export class Hsm {
 
   /** Creates the fleet secrets inside this HSM (the first HSM of a ceremony). */
   async createFleet(fleetId: string): Promise<void> {
-    if (typeof fleetId !== 'string' || !ID_PATTERN.test(fleetId)) throw new FleetlogError('usage', 'a fleet id is 1-64 characters of a-z 0-9 . _ - (starting with a letter or digit)');
+    if (typeof fleetId !== 'string' || !ID_PATTERN.test(fleetId))
+      throw new FleetlogError(
+        'usage',
+        'a fleet id is 1-64 characters of a-z 0-9 . _ - (starting with a letter or digit)',
+      );
     if (this.#fleet) throw new FleetlogError('conflict', `${this.id} already belongs to fleet ${this.#fleet.fleetId}`);
     await opaque.ready;
     this.#install(fleetId, opaque.server.createSetup(), randomKey());
@@ -173,7 +204,13 @@ export class Hsm {
       { alg: ALG_IDENTITY, publicKey: this.identityKey },
       { alg: ALG_OPAQUE, publicKey: fleet.opaquePublicKey },
     ];
-    return { id: this.id, region: this.region, keys, measurement: this.measurement, attestation: this.#attest({ hsmId: this.id, keys, measurement: this.measurement }) };
+    return {
+      id: this.id,
+      region: this.region,
+      keys,
+      measurement: this.measurement,
+      attestation: this.#attest({ hsmId: this.id, keys, measurement: this.measurement }),
+    };
   }
 
   /** The operator installs the fleet's logged bundle so clients can receive it with a response. */
@@ -187,7 +224,8 @@ export class Hsm {
   }
 
   #requireFleet(): FleetSecrets {
-    if (!this.#fleet) throw new FleetlogError('unavailable', `${this.id} holds no fleet secrets yet (run the ceremony)`);
+    if (!this.#fleet)
+      throw new FleetlogError('unavailable', `${this.id} holds no fleet secrets yet (run the ceremony)`);
     return this.#fleet;
   }
 
@@ -195,9 +233,15 @@ export class Hsm {
 
   handlePeer(request: PeerRequest): PeerReply {
     const fleet = this.#requireFleet();
-    if (typeof request !== 'object' || request === null || typeof request.key !== 'string' || !isBallot(request.ballot)) throw new FleetlogError('usage', 'malformed peer request');
+    if (typeof request !== 'object' || request === null || typeof request.key !== 'string' || !isBallot(request.ballot))
+      throw new FleetlogError('usage', 'malformed peer request');
     const value = request.type === 'accept' ? fromBase64(request.value) : undefined;
-    if (!hmacEqual(fromHex(request.mac, 32, 'mac'), peerMac(fleet.peerKey, request.type, request.key, request.ballot, value))) {
+    if (
+      !hmacEqual(
+        fromHex(request.mac, 32, 'mac'),
+        peerMac(fleet.peerKey, request.type, request.key, request.ballot, value),
+      )
+    ) {
       throw new FleetlogError('forbidden', 'peer message is not authenticated by the fleet key');
     }
     if (request.type === 'prepare') {
@@ -210,7 +254,8 @@ export class Hsm {
 
   #replicaLink(): ReplicaLink {
     const peers = this.#peers;
-    const mac = (type: PeerRequest['type'], key: string, ballot: Ballot, value?: Uint8Array): string => toHex(peerMac(this.#requireFleet().peerKey, type, key, ballot, value));
+    const mac = (type: PeerRequest['type'], key: string, ballot: Ballot, value?: Uint8Array): string =>
+      toHex(peerMac(this.#requireFleet().peerKey, type, key, ballot, value));
     return {
       get replicas() {
         return peers.replicas;
@@ -224,7 +269,13 @@ export class Hsm {
       },
       accept: async (to, key, ballot, value) => {
         if (to === this.id) return this.#acceptor.accept(key, ballot, value);
-        const r = await peers.send(to, { type: 'accept', key, ballot, value: toBase64(value), mac: mac('accept', key, ballot, value) });
+        const r = await peers.send(to, {
+          type: 'accept',
+          key,
+          ballot,
+          value: toBase64(value),
+          mac: mac('accept', key, ballot, value),
+        });
         return r.ok ? { ok: true } : r;
       },
     };
@@ -234,7 +285,8 @@ export class Hsm {
   async #change<T>(userId: string, change: VaultChange<T>): Promise<T> {
     const fleet = this.#requireFleet();
     const out = await this.#proposer.propose(`vault/${userId}`, (current) => {
-      const value = current === null || isEmptyMark(current) ? null : openValue(fleet.vaultKey, fleet.fleetId, userId, current);
+      const value =
+        current === null || isEmptyMark(current) ? null : openValue(fleet.vaultKey, fleet.fleetId, userId, current);
       const { next, result } = change(value);
       // Always write something: a refusal writes the current value back so the refusal is linearizable.
       const write: VaultValue | null = next ?? value;
@@ -274,8 +326,16 @@ export class Hsm {
   registerStart(userId: string, request: string): RegisterStartReply {
     const fleet = this.#requireFleet();
     checkUserId(userId);
-    const { registrationResponse } = callOpaque(() => opaque.server.createRegistrationResponse({ serverSetup: fleet.opaqueSetup, userIdentifier: userId, registrationRequest: request }));
-    const signature = toHex(this.#identity.sign(registrationResponseMessage(fleet.fleetId, userId, request, registrationResponse)));
+    const { registrationResponse } = callOpaque(() =>
+      opaque.server.createRegistrationResponse({
+        serverSetup: fleet.opaqueSetup,
+        userIdentifier: userId,
+        registrationRequest: request,
+      }),
+    );
+    const signature = toHex(
+      this.#identity.sign(registrationResponseMessage(fleet.fleetId, userId, request, registrationResponse)),
+    );
     return { hsmId: this.id, response: registrationResponse, signature };
   }
 
@@ -285,7 +345,13 @@ export class Hsm {
    */
   async registerFinish(userId: string, record: string, wrappedKey: string): Promise<RegisterFinishReply> {
     checkUserId(userId);
-    if (typeof record !== 'string' || record.length > 4096 || typeof wrappedKey !== 'string' || wrappedKey.length > 4096) throw new FleetlogError('usage', 'malformed registration');
+    if (
+      typeof record !== 'string' ||
+      record.length > 4096 ||
+      typeof wrappedKey !== 'string' ||
+      wrappedKey.length > 4096
+    )
+      throw new FleetlogError('usage', 'malformed registration');
     const generation = randomId();
     return this.#change(userId, registerChange({ generation, record, wrappedKey, limit: this.guessLimit }));
   }
@@ -302,9 +368,20 @@ export class Hsm {
     const guess = await this.#change(userId, guessChange(attemptId));
     if (!guess.ok) throw new FleetlogError('forbidden', guess.reason);
     const { loginResponse, serverLoginState } = callOpaque(() =>
-      opaque.server.startLogin({ serverSetup: fleet.opaqueSetup, userIdentifier: userId, registrationRecord: guess.record, startLoginRequest: request }),
+      opaque.server.startLogin({
+        serverSetup: fleet.opaqueSetup,
+        userIdentifier: userId,
+        registrationRecord: guess.record,
+        startLoginRequest: request,
+      }),
     );
-    this.#pending.set(attemptId, { userId, generation: guess.generation, serverLoginState, remaining: guess.remaining, expiresAt: this.#now() + this.#loginTtlMs });
+    this.#pending.set(attemptId, {
+      userId,
+      generation: guess.generation,
+      serverLoginState,
+      remaining: guess.remaining,
+      expiresAt: this.#now() + this.#loginTtlMs,
+    });
     return { hsmId: this.id, attemptId, response: loginResponse, remaining: guess.remaining };
   }
 
@@ -313,7 +390,10 @@ export class Hsm {
     const pending = this.#takePending(attemptId);
     let sessionKey: string;
     try {
-      sessionKey = opaque.server.finishLogin({ serverLoginState: pending.serverLoginState, finishLoginRequest: finish }).sessionKey;
+      sessionKey = opaque.server.finishLogin({
+        serverLoginState: pending.serverLoginState,
+        finishLoginRequest: finish,
+      }).sessionKey;
     } catch {
       if (pending.remaining === 0) await this.#destroyIfExhausted(pending).catch(() => undefined);
       throw new FleetlogError('forbidden', 'recovery failed: the OPAQUE login did not verify');
@@ -336,7 +416,11 @@ export class Hsm {
   status(userId: string): ReplicaStatus {
     checkUserId(userId);
     const slot = this.#acceptor.slot(`vault/${userId}`);
-    const base = { hsmId: this.id, promised: formatBallot(slot?.promised ?? { round: 0, node: 0 }), accepted: formatBallot(slot?.accepted ?? { round: 0, node: 0 }) };
+    const base = {
+      hsmId: this.id,
+      promised: formatBallot(slot?.promised ?? { round: 0, node: 0 }),
+      accepted: formatBallot(slot?.accepted ?? { round: 0, node: 0 }),
+    };
     if (!slot?.value || isEmptyMark(slot.value)) return { ...base, kind: 'empty' };
     const fleet = this.#requireFleet();
     return { ...base, ...readStatus(openValue(fleet.vaultKey, fleet.fleetId, userId, slot.value)) };
@@ -359,7 +443,11 @@ export class Hsm {
 
   #takePending(attemptId: string): PendingLogin {
     const pending = typeof attemptId === 'string' ? this.#pending.get(attemptId) : undefined;
-    if (!pending || pending.expiresAt <= this.#now()) throw new FleetlogError('not_found', 'no such recovery in progress on this HSM (expired, finished, or started elsewhere)');
+    if (!pending || pending.expiresAt <= this.#now())
+      throw new FleetlogError(
+        'not_found',
+        'no such recovery in progress on this HSM (expired, finished, or started elsewhere)',
+      );
     this.#pending.delete(attemptId);
     return pending;
   }
@@ -386,7 +474,8 @@ function isEmptyMark(v: Uint8Array): boolean {
 }
 
 function checkUserId(userId: unknown): asserts userId is string {
-  if (typeof userId !== 'string' || !USER_ID.test(userId)) throw new FleetlogError('usage', 'user id must be 1-128 characters of A-Z a-z 0-9 . _ @ + -');
+  if (typeof userId !== 'string' || !USER_ID.test(userId))
+    throw new FleetlogError('usage', 'user id must be 1-128 characters of A-Z a-z 0-9 . _ @ + -');
 }
 
 function callOpaque<T>(fn: () => T): T {
@@ -396,4 +485,3 @@ function callOpaque<T>(fn: () => T): T {
     throw new FleetlogError('usage', `malformed OPAQUE message: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
-

@@ -63,7 +63,13 @@ export interface ReplicaStatus {
 
 export type PeerRequest =
   | { readonly type: 'prepare'; readonly key: string; readonly ballot: Ballot; readonly mac: string }
-  | { readonly type: 'accept'; readonly key: string; readonly ballot: Ballot; readonly value: string; readonly mac: string };
+  | {
+      readonly type: 'accept';
+      readonly key: string;
+      readonly ballot: Ballot;
+      readonly value: string;
+      readonly mac: string;
+    };
 
 export type PeerReply =
   | { readonly ok: true; readonly accepted?: Ballot; readonly value?: string | null }

@@ -16,7 +16,9 @@ export type GuessResult =
   | { readonly ok: true; readonly record: string; readonly generation: string; readonly remaining: number }
   | { readonly ok: false; readonly reason: string };
 
-export type ResetResult = { readonly ok: true; readonly wrappedKey: string; readonly remaining: number } | { readonly ok: false; readonly reason: string };
+export type ResetResult =
+  | { readonly ok: true; readonly wrappedKey: string; readonly remaining: number }
+  | { readonly ok: false; readonly reason: string };
 
 const NOT_REGISTERED = 'no backup is registered for this user on this fleet';
 const DESTROYED = 'the backup was destroyed after too many wrong guesses';
@@ -25,11 +27,26 @@ function destroy(live: LiveValue, reason: string): DestroyedValue {
   return { kind: 'destroyed', generation: live.generation, reason };
 }
 
-export function registerChange(r: { generation: string; record: string; wrappedKey: string; limit: number }): VaultChange<{ generation: string; remaining: number }> {
+export function registerChange(r: {
+  generation: string;
+  record: string;
+  wrappedKey: string;
+  limit: number;
+}): VaultChange<{ generation: string; remaining: number }> {
   return (current) => {
-    if (current?.kind === 'live' && current.generation === r.generation) return { next: null, result: { generation: r.generation, remaining: current.remaining } };
-    if (current?.kind === 'live') throw new FleetlogError('conflict', 'a backup is already registered for this user on this fleet');
-    const next: LiveValue = { kind: 'live', generation: r.generation, record: r.record, wrappedKey: r.wrappedKey, remaining: r.limit, limit: r.limit, counted: [] };
+    if (current?.kind === 'live' && current.generation === r.generation)
+      return { next: null, result: { generation: r.generation, remaining: current.remaining } };
+    if (current?.kind === 'live')
+      throw new FleetlogError('conflict', 'a backup is already registered for this user on this fleet');
+    const next: LiveValue = {
+      kind: 'live',
+      generation: r.generation,
+      record: r.record,
+      wrappedKey: r.wrappedKey,
+      remaining: r.limit,
+      limit: r.limit,
+      counted: [],
+    };
     return { next, result: { generation: r.generation, remaining: r.limit } };
   };
 }
@@ -43,12 +60,19 @@ export function guessChange(attemptId: string): VaultChange<GuessResult> {
     if (current === null) return { next: null, result: { ok: false, reason: NOT_REGISTERED } };
     if (current.kind === 'destroyed') return { next: null, result: { ok: false, reason: DESTROYED } };
     if (current.counted.includes(attemptId)) {
-      return { next: null, result: { ok: true, record: current.record, generation: current.generation, remaining: current.remaining } };
+      return {
+        next: null,
+        result: { ok: true, record: current.record, generation: current.generation, remaining: current.remaining },
+      };
     }
-    if (current.remaining <= 0) return { next: destroy(current, 'guess limit reached'), result: { ok: false, reason: DESTROYED } };
+    if (current.remaining <= 0)
+      return { next: destroy(current, 'guess limit reached'), result: { ok: false, reason: DESTROYED } };
     const remaining = current.remaining - 1;
     const counted = [...current.counted, attemptId].slice(-MAX_COUNTED);
-    return { next: { ...current, remaining, counted }, result: { ok: true, record: current.record, generation: current.generation, remaining } };
+    return {
+      next: { ...current, remaining, counted },
+      result: { ok: true, record: current.record, generation: current.generation, remaining },
+    };
   };
 }
 
@@ -57,8 +81,15 @@ export function resetChange(generation: string): VaultChange<ResetResult> {
   return (current) => {
     if (current === null) return { next: null, result: { ok: false, reason: NOT_REGISTERED } };
     if (current.kind === 'destroyed') return { next: null, result: { ok: false, reason: DESTROYED } };
-    if (current.generation !== generation) return { next: null, result: { ok: false, reason: 'the backup was replaced while this recovery was in progress' } };
-    return { next: { ...current, remaining: current.limit, counted: [] }, result: { ok: true, wrappedKey: current.wrappedKey, remaining: current.limit } };
+    if (current.generation !== generation)
+      return {
+        next: null,
+        result: { ok: false, reason: 'the backup was replaced while this recovery was in progress' },
+      };
+    return {
+      next: { ...current, remaining: current.limit, counted: [] },
+      result: { ok: true, wrappedKey: current.wrappedKey, remaining: current.limit },
+    };
   };
 }
 
@@ -66,11 +97,14 @@ export function resetChange(generation: string): VaultChange<ResetResult> {
 export function destroyIfExhausted(generation: string): VaultChange<boolean> {
   return (current) => {
     if (current?.kind === 'destroyed') return { next: null, result: current.generation === generation };
-    if (current?.kind === 'live' && current.generation === generation && current.remaining <= 0) return { next: destroy(current, 'guess limit reached'), result: true };
+    if (current?.kind === 'live' && current.generation === generation && current.remaining <= 0)
+      return { next: destroy(current, 'guess limit reached'), result: true };
     return { next: null, result: false };
   };
 }
 
 export function readStatus(v: VaultValue): { kind: 'live' | 'destroyed'; generation: string; remaining?: number } {
-  return v.kind === 'live' ? { kind: 'live', generation: v.generation, remaining: v.remaining } : { kind: 'destroyed', generation: v.generation };
+  return v.kind === 'live'
+    ? { kind: 'live', generation: v.generation, remaining: v.remaining }
+    : { kind: 'destroyed', generation: v.generation };
 }

@@ -4,7 +4,14 @@
  * attestation function bound to their own measurement, so a device cannot get another
  * measurement attested.
  */
-import { KEY_TYPE_ED25519, generateKey, parseSignerKey, parseVerifierKey, type PublicKeyInfo, type SignerKey } from '../../core/note/keys.ts';
+import {
+  KEY_TYPE_ED25519,
+  generateKey,
+  parseSignerKey,
+  parseVerifierKey,
+  type PublicKeyInfo,
+  type SignerKey,
+} from '../../core/note/keys.ts';
 import { signAttestation, type AttestationStatement } from '../../core/entries/deployment-evidence.ts';
 import type { SignatureRef } from '../../core/entries/signature-ref.ts';
 import { FleetlogError } from '../../core/errors.ts';
@@ -34,7 +41,10 @@ export class HsmVendor {
   attestorFor(hsmId: string, measurement: string): Attestor {
     return (statement) => {
       if (statement.hsmId !== hsmId || statement.measurement !== measurement) {
-        throw new FleetlogError('forbidden', `vendor refuses to attest ${statement.hsmId} with measurement ${statement.measurement.slice(0, 12)}…`);
+        throw new FleetlogError(
+          'forbidden',
+          `vendor refuses to attest ${statement.hsmId} with measurement ${statement.measurement.slice(0, 12)}…`,
+        );
       }
       return signAttestation(this.#root, statement);
     };

@@ -8,8 +8,16 @@ import type { Ballot } from '../consensus/ballot.ts';
 import { hkdf, hmac } from './crypto.ts';
 
 /** What an HSM's identity key signs in a registration response: the OPRF evaluation came from it. */
-export function registrationResponseMessage(fleetId: string, userId: string, request: string, response: string): Uint8Array {
-  return concatBytes(utf8('fleetlog-sim/registration-response/v1\n'), canonicalJsonBytes({ fleetId, userId, request, response }));
+export function registrationResponseMessage(
+  fleetId: string,
+  userId: string,
+  request: string,
+  response: string,
+): Uint8Array {
+  return concatBytes(
+    utf8('fleetlog-sim/registration-response/v1\n'),
+    canonicalJsonBytes({ fleetId, userId, request, response }),
+  );
 }
 
 /** The key the released backup key travels under: only the party holding the OPAQUE session key can open it. */
@@ -22,7 +30,13 @@ export function peerMacKey(vaultKey: Uint8Array): Uint8Array {
   return hkdf(vaultKey, 'fleetlog-sim/peer-mac/v1');
 }
 
-export function peerMac(peerKey: Uint8Array, type: string, key: string, ballot: Ballot, value?: Uint8Array): Uint8Array {
+export function peerMac(
+  peerKey: Uint8Array,
+  type: string,
+  key: string,
+  ballot: Ballot,
+  value?: Uint8Array,
+): Uint8Array {
   const head = utf8(`fleetlog-sim/peer/v1\n${type}\n${key}\n${ballot.round}.${ballot.node}\n`);
   return hmac(peerKey, value ? concatBytes(head, value) : head);
 }

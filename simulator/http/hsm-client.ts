@@ -11,7 +11,10 @@ export function httpEndpoint(hsmId: string, url: string): HsmEndpoint {
 }
 
 export class HttpCeremonyHsm implements CeremonyHsm {
-  constructor(readonly url: string, readonly token: string) {}
+  constructor(
+    readonly url: string,
+    readonly token: string,
+  ) {}
   #post<T>(path: string, body: unknown = {}): Promise<T> {
     return postJson<T>(`${this.url}/admin/${path}`, body, { token: this.token, timeoutMs: 30_000 });
   }

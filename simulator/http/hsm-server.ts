@@ -46,7 +46,8 @@ export function hsmApp(o: HsmServerOptions): Hono {
   const admin = (c: Context): void => {
     const given = Buffer.from(c.req.header('authorization') ?? '');
     const want = Buffer.from(`Bearer ${o.adminToken}`);
-    if (given.length !== want.length || !timingSafeEqual(given, want)) throw new FleetlogError('unauthorized', 'admin calls need the ceremony bearer token');
+    if (given.length !== want.length || !timingSafeEqual(given, want))
+      throw new FleetlogError('unauthorized', 'admin calls need the ceremony bearer token');
   };
 
   app.get('/health', (c) => c.json({ ok: true, hsmId: o.hsm.id, fleetId: o.hsm.fleetId }));

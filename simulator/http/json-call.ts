@@ -25,19 +25,29 @@ export async function errorBody(response: Response): Promise<{ code?: ErrorCode;
   }
 }
 
-export async function postJson<T>(url: string, body: unknown, options: { token?: string; timeoutMs?: number } = {}): Promise<T> {
+export async function postJson<T>(
+  url: string,
+  body: unknown,
+  options: { token?: string; timeoutMs?: number } = {},
+): Promise<T> {
   const response = await reach(
     url,
     {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
       body: JSON.stringify(body),
     },
     { timeoutMs: options.timeoutMs ?? 5_000 },
   );
   if (!response.ok) {
     const err = await errorBody(response);
-    throw new FleetlogError(err.code ?? (response.status >= 500 ? 'unavailable' : 'internal'), err.message ?? `HTTP ${response.status} from ${url}`);
+    throw new FleetlogError(
+      err.code ?? (response.status >= 500 ? 'unavailable' : 'internal'),
+      err.message ?? `HTTP ${response.status} from ${url}`,
+    );
   }
   return (await response.json()) as T;
 }

@@ -30,10 +30,15 @@ export class HttpPeerTransport implements PeerTransport {
 
   async send(to: string, request: PeerRequest): Promise<PeerReply> {
     const url = this.#urls.get(to);
-    if (!url || this.#blocked.has(to)) throw new FleetlogError('unavailable', `${to} is unreachable from ${this.#self}`);
+    if (!url || this.#blocked.has(to))
+      throw new FleetlogError('unavailable', `${to} is unreachable from ${this.#self}`);
     const response = await reach(
       `${url}/peer`,
-      { method: 'POST', headers: { 'content-type': 'application/json', 'x-fleetlog-peer': this.#self }, body: JSON.stringify(request) },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-fleetlog-peer': this.#self },
+        body: JSON.stringify(request),
+      },
       // Generous: the proposer stops waiting once a majority answered, so a slow peer costs little.
       { timeoutMs: 10_000, who: to },
     );

@@ -10,7 +10,11 @@ export function regionGroup(groups: RegionGroups, region: string): number {
 }
 
 /** The ids of the HSMs in `fleet` on the other side of the partition from an HSM in `region`. */
-export function acrossPartition(groups: RegionGroups, region: string, fleet: readonly { readonly id: string; readonly region: string }[]): string[] {
+export function acrossPartition(
+  groups: RegionGroups,
+  region: string,
+  fleet: readonly { readonly id: string; readonly region: string }[],
+): string[] {
   const own = regionGroup(groups, region);
   return fleet.filter((h) => regionGroup(groups, h.region) !== own).map((h) => h.id);
 }

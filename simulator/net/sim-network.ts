@@ -67,7 +67,10 @@ export class SimNetwork {
     if (!this.isRunning(to)) return false;
     if (from !== CLIENT && !this.isRunning(from)) return false;
     if (from === CLIENT || to === CLIENT || from === to || !this.#groups) return true;
-    return regionGroup(this.#groups, this.#regions.get(from) ?? '') === regionGroup(this.#groups, this.#regions.get(to) ?? '');
+    return (
+      regionGroup(this.#groups, this.#regions.get(from) ?? '') ===
+      regionGroup(this.#groups, this.#regions.get(to) ?? '')
+    );
   }
 
   /** Delivers `request` and its reply; fails if either leg finds the link down. */

@@ -12,18 +12,29 @@ import type { Scenario } from './scenario.ts';
 import type { DeployedFleet, ScenarioWorld } from './world.ts';
 
 /** A freshly deployed fleet with one user's backup registered on it. */
-async function fleetWithBackup(world: ScenarioWorld, fleetId: string, userId: string, password: string): Promise<{ f: DeployedFleet; client: BackupClient; reg: RegisterOutcome }> {
+async function fleetWithBackup(
+  world: ScenarioWorld,
+  fleetId: string,
+  userId: string,
+  password: string,
+): Promise<{ f: DeployedFleet; client: BackupClient; reg: RegisterOutcome }> {
   const f = await world.deploy(fleetId);
   const client = world.client(f, { userId });
   return { f, client, reg: await client.register(password) };
 }
 
-const statusLine = (s: readonly ReplicaStatus[]): string => s.map((x) => `${x.hsmId.replace(/^.*-hsm-/, 'hsm-')}:${x.kind}${x.remaining !== undefined ? `(${x.remaining})` : ''}`).join(' ');
+const statusLine = (s: readonly ReplicaStatus[]): string =>
+  s
+    .map(
+      (x) => `${x.hsmId.replace(/^.*-hsm-/, 'hsm-')}:${x.kind}${x.remaining !== undefined ? `(${x.remaining})` : ''}`,
+    )
+    .join(' ');
 
 export const bruteForce: Scenario = {
   name: 'brute-force',
   title: 'brute force beyond the guess limit',
-  expect: 'ten wrong guesses destroy the record; the eleventh attempt, even with the right password, is refused; HSMs that were down during the attack cannot serve the old record when they return',
+  expect:
+    'ten wrong guesses destroy the record; the eleventh attempt, even with the right password, is refused; HSMs that were down during the attack cannot serve the old record when they return',
   async run(world) {
     const lines: string[] = [];
     const { f, client: owner } = await fleetWithBackup(world, 'bf-fleet', 'bob', 'the real password');
@@ -50,7 +61,11 @@ export const bruteForce: Scenario = {
     const status = f.fleet.replicaStatus('bob');
     lines.push(`replicas after the stale ones returned: ${statusLine(status)}`);
     return {
-      passed: refusedWrong === 10 && after?.code === 'forbidden' && stale?.code === 'forbidden' && status.every((s) => s.kind === 'destroyed'),
+      passed:
+        refusedWrong === 10 &&
+        after?.code === 'forbidden' &&
+        stale?.code === 'forbidden' &&
+        status.every((s) => s.kind === 'destroyed'),
       refusedBy: 'fleet: guess limit',
       lines,
     };
@@ -73,8 +88,12 @@ export const minorityDown: Scenario = {
     f.fleet.partition([[minority], f.fleet.regions().filter((r) => r !== minority)]);
     const cut = f.fleet.hsms.filter((h) => h.region === minority);
     const { startLoginRequest } = opaque.client.startLogin({ password: 'carol-pw' });
-    const direct = await refusal(() => f.fleet.endpoint(cut[0]!.id).call({ op: 'recover-start', userId: 'carol', request: startLoginRequest }));
-    lines.push(`region ${minority} (${cut.map((h) => h.id).join(', ')}) cut off: asked directly, ${cut[0]!.id} ${describeRefusal(direct)}`);
+    const direct = await refusal(() =>
+      f.fleet.endpoint(cut[0]!.id).call({ op: 'recover-start', userId: 'carol', request: startLoginRequest }),
+    );
+    lines.push(
+      `region ${minority} (${cut.map((h) => h.id).join(', ')}) cut off: asked directly, ${cut[0]!.id} ${describeRefusal(direct)}`,
+    );
     const r2 = await refusal(() => client.recover('carol-pw'));
     lines.push(`client (tries ${cut[0]!.id} first, then moves on): recovery ${r2 ? describeRefusal(r2) : 'works'}`);
     f.fleet.heal();
@@ -85,7 +104,8 @@ export const minorityDown: Scenario = {
 export const majorityDown: Scenario = {
   name: 'majority-down',
   title: 'a majority of HSMs are down',
-  expect: 'with 3 of 5 HSMs stopped every operation fails closed, no replica changes, and after restart the count is exactly what it was',
+  expect:
+    'with 3 of 5 HSMs stopped every operation fails closed, no replica changes, and after restart the count is exactly what it was',
   async run(world) {
     const lines: string[] = [];
     const { f, client } = await fleetWithBackup(world, 'majority-fleet', 'dave', 'dave-pw');
@@ -95,20 +115,34 @@ export const majorityDown: Scenario = {
     lines.push(`before: ${statusLine(before)}`);
     const down = f.fleet.hsms.slice(0, 3).map((h) => h.id);
     f.fleet.stop(...down);
-    const attempts = [await refusal(() => client.recover('dave-pw')), await refusal(() => client.recover('wrong-3')), await refusal(() => world.client(f, { userId: 'frank' }).register('frank-pw'))];
-    lines.push(`${down.join(', ')} stopped: recover(right) ${attempts[0]?.code ?? 'succeeded'}, recover(wrong) ${attempts[1]?.code ?? 'succeeded'}, register a new user ${attempts[2]?.code ?? 'succeeded'}`);
+    const attempts = [
+      await refusal(() => client.recover('dave-pw')),
+      await refusal(() => client.recover('wrong-3')),
+      await refusal(() => world.client(f, { userId: 'frank' }).register('frank-pw')),
+    ];
+    lines.push(
+      `${down.join(', ')} stopped: recover(right) ${attempts[0]?.code ?? 'succeeded'}, recover(wrong) ${attempts[1]?.code ?? 'succeeded'}, register a new user ${attempts[2]?.code ?? 'succeeded'}`,
+    );
     // Failed prepares may raise promises; what matters is that no accepted value moved anywhere.
     const values = (s: readonly ReplicaStatus[]) => JSON.stringify(s.map(({ promised: _p, ...rest }) => rest));
     const unchanged = values(f.fleet.replicaStatus('dave')) === values(before);
-    lines.push(`no replica accepted anything during the outage (accepted ballots, counts): ${unchanged ? 'unchanged' : 'CHANGED'}`);
+    lines.push(
+      `no replica accepted anything during the outage (accepted ballots, counts): ${unchanged ? 'unchanged' : 'CHANGED'}`,
+    );
     f.fleet.heal();
     const wrong = await refusal(() => client.recover('wrong-4'));
     const left = (wrong && /([0-9]+) guess(?:es)? left/.exec(wrong.message)?.[1]) ?? '?';
-    lines.push(`restarted: next wrong guess leaves ${left} (was ${before[0]!.remaining} before the outage: no guess lost or gained)`);
+    lines.push(
+      `restarted: next wrong guess leaves ${left} (was ${before[0]!.remaining} before the outage: no guess lost or gained)`,
+    );
     const ok = await refusal(() => client.recover('dave-pw'));
     lines.push(`right password: ${ok ? describeRefusal(ok) : 'recovered'}`);
     return {
-      passed: attempts.every((a) => a?.code === 'unavailable') && unchanged && Number(left) === before[0]!.remaining! - 1 && !ok,
+      passed:
+        attempts.every((a) => a?.code === 'unavailable') &&
+        unchanged &&
+        Number(left) === before[0]!.remaining! - 1 &&
+        !ok,
       refusedBy: 'fleet: no majority (fails closed)',
       lines,
     };
@@ -131,7 +165,11 @@ export const partitionGuessLimit: Scenario = {
     let refused = 0;
     const guess = async (i: number): Promise<void> => {
       try {
-        await endpoints[i]!.call<RecoverStartReply>({ op: 'recover-start', userId: 'erin', request: opaque.client.startLogin({ password: `x${random(1e9)}` }).startLoginRequest });
+        await endpoints[i]!.call<RecoverStartReply>({
+          op: 'recover-start',
+          userId: 'erin',
+          request: opaque.client.startLogin({ password: `x${random(1e9)}` }).startLoginRequest,
+        });
         answered++;
       } catch (e) {
         if (!isFleetlogError(e)) throw e;
@@ -152,6 +190,10 @@ export const partitionGuessLimit: Scenario = {
     lines.push(`${answered} guesses answered, ${refused} refused (no majority, or limit reached)`);
     lines.push(`right password afterwards: ${describeRefusal(right)}`);
     lines.push(`replicas after reconciling: ${statusLine(status)}`);
-    return { passed: answered <= 10 && right?.code === 'forbidden' && status.every((s) => s.kind === 'destroyed'), refusedBy: 'fleet: guess limit', lines };
+    return {
+      passed: answered <= 10 && right?.code === 'forbidden' && status.every((s) => s.kind === 'destroyed'),
+      refusedBy: 'fleet: guess limit',
+      lines,
+    };
   },
 };

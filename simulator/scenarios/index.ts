@@ -5,11 +5,22 @@ import { bruteForce, majorityDown, minorityDown, partitionGuessLimit } from './f
 import { forkedLog, keySubstitution, missingCountersignature, rollback, unloggedBundle } from './trust-attacks.ts';
 import { ScenarioWorld } from './world.ts';
 
-export const SCENARIOS: readonly Scenario[] = [keySubstitution, unloggedBundle, missingCountersignature, forkedLog, rollback, bruteForce, minorityDown, majorityDown, partitionGuessLimit];
+export const SCENARIOS: readonly Scenario[] = [
+  keySubstitution,
+  unloggedBundle,
+  missingCountersignature,
+  forkedLog,
+  rollback,
+  bruteForce,
+  minorityDown,
+  majorityDown,
+  partitionGuessLimit,
+];
 
 export function findScenario(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
-  if (!s) throw new FleetlogError('usage', `no scenario ${JSON.stringify(name)}; fleetlog sim scenario --list shows them`);
+  if (!s)
+    throw new FleetlogError('usage', `no scenario ${JSON.stringify(name)}; fleetlog sim scenario --list shows them`);
   return s;
 }
 
@@ -21,7 +32,10 @@ export interface ScenarioRun extends ScenarioResult {
 }
 
 /** Runs scenarios in order in one world (a fresh log and witnesses), reporting as it goes. */
-export async function runScenarios(scenarios: readonly Scenario[], options: { dataDir?: string; write?: (line: string) => void } = {}): Promise<ScenarioRun[]> {
+export async function runScenarios(
+  scenarios: readonly Scenario[],
+  options: { dataDir?: string; write?: (line: string) => void } = {},
+): Promise<ScenarioRun[]> {
   const write = options.write ?? ((l: string) => process.stdout.write(`${l}\n`));
   const world = await ScenarioWorld.start(options.dataDir);
   const runs: ScenarioRun[] = [];
@@ -32,7 +46,10 @@ export async function runScenarios(scenarios: readonly Scenario[], options: { da
       try {
         result = await s.run(world);
       } catch (e) {
-        result = { passed: false, lines: [`scenario crashed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`] };
+        result = {
+          passed: false,
+          lines: [`scenario crashed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`],
+        };
       }
       const run = { name: s.name, title: s.title, expect: s.expect, ms: performance.now() - started, ...result };
       runs.push(run);

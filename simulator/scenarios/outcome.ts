@@ -23,5 +23,7 @@ export async function refusal(op: () => Promise<unknown>): Promise<Refusal | und
 export function describeRefusal(r: Refusal | undefined): string {
   if (!r) return 'NOT refused: the operation succeeded';
   // Audit refusals already say "refused at audit step N (title): reason".
-  return r.step !== undefined && r.message.startsWith('refused at audit step') ? r.message : `refused (${r.code}${r.step !== undefined ? `, audit step ${r.step}` : ''}): ${r.message}`;
+  return r.step !== undefined && r.message.startsWith('refused at audit step')
+    ? r.message
+    : `refused (${r.code}${r.step !== undefined ? `, audit step ${r.step}` : ''}): ${r.message}`;
 }

@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../service/logger.ts';
 import { BackupClient, FAST_KEY_STRETCHING } from '../client/backup-client.ts';
-import { MemoryStateStore, OverTheAirTrust, type ClientStateStore, type LogReader } from '../client/fleet-trust-source.ts';
+import {
+  MemoryStateStore,
+  OverTheAirTrust,
+  type ClientStateStore,
+  type LogReader,
+} from '../client/fleet-trust-source.ts';
 import { deployFleet, type Deployment } from '../deploy/deploy-fleet.ts';
 import { HttpLogReader } from '../deploy/log-http.ts';
 import { startStack, type Stack } from '../deploy/stack.ts';
@@ -67,8 +72,19 @@ export class ScenarioWorld {
 
   /** An over-the-air backup client of fleet `f`. */
   client(f: DeployedFleet, o: OtaClientOptions = {}): BackupClient {
-    const trust = new OverTheAirTrust({ policy: this.stack.policy, state: o.state ?? new MemoryStateStore(), log: o.log ?? this.log, bundleSource: o.bundleSource ?? 'log' });
-    return new BackupClient({ userId: o.userId ?? 'alice', fleetId: f.fleet.fleetId, endpoints: o.endpoints ?? f.fleet.endpoints(), trust, keyStretching: FAST_KEY_STRETCHING });
+    const trust = new OverTheAirTrust({
+      policy: this.stack.policy,
+      state: o.state ?? new MemoryStateStore(),
+      log: o.log ?? this.log,
+      bundleSource: o.bundleSource ?? 'log',
+    });
+    return new BackupClient({
+      userId: o.userId ?? 'alice',
+      fleetId: f.fleet.fleetId,
+      endpoints: o.endpoints ?? f.fleet.endpoints(),
+      trust,
+      keyStretching: FAST_KEY_STRETCHING,
+    });
   }
 
   async close(): Promise<void> {

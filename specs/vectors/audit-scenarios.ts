@@ -23,7 +23,9 @@ export interface AuditScenario {
   readonly state: ClientState;
   readonly consistencyProof?: readonly Hash[];
   readonly fleetId?: string;
-  readonly expected: { readonly trusted: true } | { readonly trusted: false; readonly failedStep: StepNumber; readonly reason: string };
+  readonly expected:
+    | { readonly trusted: true }
+    | { readonly trusted: false; readonly failedStep: StepNumber; readonly reason: string };
 }
 
 const DAY = 86400;
@@ -66,10 +68,18 @@ export function buildAuditScenarios(world: World = buildWorld()): AuditScenario[
   const a2Hash = toHex(leafHash(keysets.a2.bytes));
   const base = { policy, now: NOW, state: noState };
   const out: AuditScenario[] = [];
-  const pass = (description: string, s: Omit<AuditScenario, 'description' | 'expected' | 'policy' | 'now' | 'state'> & Partial<AuditScenario>): void => {
+  const pass = (
+    description: string,
+    s: Omit<AuditScenario, 'description' | 'expected' | 'policy' | 'now' | 'state'> & Partial<AuditScenario>,
+  ): void => {
     out.push({ ...base, ...s, description, expected: { trusted: true } });
   };
-  const fail = (step: StepNumber, reason: string, description: string, s: Omit<AuditScenario, 'description' | 'expected' | 'policy' | 'now' | 'state'> & Partial<AuditScenario>): void => {
+  const fail = (
+    step: StepNumber,
+    reason: string,
+    description: string,
+    s: Omit<AuditScenario, 'description' | 'expected' | 'policy' | 'now' | 'state'> & Partial<AuditScenario>,
+  ): void => {
     out.push({ ...base, ...s, description, expected: { trusted: false, failedStep: step, reason } });
   };
 
@@ -97,53 +107,125 @@ export function buildAuditScenarios(world: World = buildWorld()): AuditScenario[
   // Step 1: the key set's own signatures under the pinned keys.
   const ks = keysets.a2.value;
   fail(1, 'publisher signature', 'publisher signature altered (one hex digit of S)', {
-    bundle: { ...a2, keyset: { ...a2.keyset, bytes: editedKeyset(ks, { publisherSignature: { ...ks.publisherSignature, signature: flipHexDigit(ks.publisherSignature.signature, 100) } }) } },
+    bundle: {
+      ...a2,
+      keyset: {
+        ...a2.keyset,
+        bytes: editedKeyset(ks, {
+          publisherSignature: {
+            ...ks.publisherSignature,
+            signature: flipHexDigit(ks.publisherSignature.signature, 100),
+          },
+        }),
+      },
+    },
   });
-  fail(1, 'counter-signature', 'countersigner key not pinned by the policy', { bundle: a2, policy: policyText(keys, { omit: 'countersigner' }) });
+  fail(1, 'counter-signature', 'countersigner key not pinned by the policy', {
+    bundle: a2,
+    policy: policyText(keys, { omit: 'countersigner' }),
+  });
   fail(1, 'publisher signature', 'publisher and countersigner signatures swapped', {
-    bundle: { ...a2, keyset: { ...a2.keyset, bytes: editedKeyset(ks, { publisherSignature: ks.countersignature, countersignature: ks.publisherSignature }) } },
+    bundle: {
+      ...a2,
+      keyset: {
+        ...a2.keyset,
+        bytes: editedKeyset(ks, { publisherSignature: ks.countersignature, countersignature: ks.publisherSignature }),
+      },
+    },
   });
   {
     // A countersignature over the same body but a different publisher signature does not verify.
     const other = signFleetKeyset({ ...ks, version: 3 }, keys.publisher, keys.countersigner);
     fail(1, 'counter-signature', 'countersignature taken from another key set', {
-      bundle: { ...a2, keyset: { ...a2.keyset, bytes: editedKeyset(ks, { countersignature: other.countersignature }) } },
+      bundle: {
+        ...a2,
+        keyset: { ...a2.keyset, bytes: editedKeyset(ks, { countersignature: other.countersignature }) },
+      },
     });
   }
   fail(1, 'publisher signature', 'publisher signature by an unpinned key with the publisher name', {
-    bundle: { ...a2, keyset: { ...a2.keyset, bytes: encodeEntry(signFleetKeyset(ks, fixedKey(keys.publisher.name, KEY_TYPE_ED25519, 'impostor publisher'), keys.countersigner)) } },
+    bundle: {
+      ...a2,
+      keyset: {
+        ...a2.keyset,
+        bytes: encodeEntry(
+          signFleetKeyset(
+            ks,
+            fixedKey(keys.publisher.name, KEY_TYPE_ED25519, 'impostor publisher'),
+            keys.countersigner,
+          ),
+        ),
+      },
+    },
   });
-  fail(1, 'not a valid fleet key set', 'the key-set slot carries the deployment evidence entry', { bundle: { ...a2, keyset: { ...a2.keyset, bytes: evidence.a.bytes } } });
+  fail(1, 'not a valid fleet key set', 'the key-set slot carries the deployment evidence entry', {
+    bundle: { ...a2, keyset: { ...a2.keyset, bytes: evidence.a.bytes } },
+  });
   fail(1, 'not a valid fleet key set', 'key set bytes not in canonical form (pretty-printed JSON)', {
-    bundle: { ...a2, keyset: { ...a2.keyset, bytes: utf8(JSON.stringify(JSON.parse(new TextDecoder().decode(keysets.a2.bytes)), null, 1)) } },
+    bundle: {
+      ...a2,
+      keyset: {
+        ...a2.keyset,
+        bytes: utf8(JSON.stringify(JSON.parse(new TextDecoder().decode(keysets.a2.bytes)), null, 1)),
+      },
+    },
   });
-  fail(1, 'not fleet-b', 'the client asked for fleet-b but the bundle is for fleet-a', { bundle: a2, fleetId: 'fleet-b' });
+  fail(1, 'not fleet-b', 'the client asked for fleet-b but the bundle is for fleet-a', {
+    bundle: a2,
+    fleetId: 'fleet-b',
+  });
 
   // Step 2: inclusion of the key set in the checkpoint.
-  fail(2, 'inclusion proof', 'key set proof replaced by the evidence proof', { bundle: { ...a2, keyset: { ...a2.keyset, proof: a2.evidence.proof } } });
-  fail(2, 'inclusion proof', 'key set index off by one (3 instead of 4)', { bundle: { ...a2, keyset: { ...a2.keyset, index: 3 } } });
+  fail(2, 'inclusion proof', 'key set proof replaced by the evidence proof', {
+    bundle: { ...a2, keyset: { ...a2.keyset, proof: a2.evidence.proof } },
+  });
+  fail(2, 'inclusion proof', 'key set index off by one (3 instead of 4)', {
+    bundle: { ...a2, keyset: { ...a2.keyset, index: 3 } },
+  });
   {
     const v3 = signFleetKeyset({ ...ks, version: 3 }, keys.publisher, keys.countersigner);
-    fail(2, 'inclusion proof', 'a correctly signed key set v3 that was never logged', { bundle: { ...a2, keyset: { ...a2.keyset, bytes: canonicalJsonBytes(v3) } } });
+    fail(2, 'inclusion proof', 'a correctly signed key set v3 that was never logged', {
+      bundle: { ...a2, keyset: { ...a2.keyset, bytes: canonicalJsonBytes(v3) } },
+    });
   }
-  fail(2, 'inclusion proof', 'key set proof truncated by one hash', { bundle: { ...a2, keyset: { ...a2.keyset, proof: a2.keyset.proof.slice(0, -1) } } });
+  fail(2, 'inclusion proof', 'key set proof truncated by one hash', {
+    bundle: { ...a2, keyset: { ...a2.keyset, proof: a2.keyset.proof.slice(0, -1) } },
+  });
 
   // Step 3: the checkpoint's signature by the pinned log key.
   fail(3, 'no_trusted_signature', 'checkpoint signed by another key that uses the log origin as its name', {
-    bundle: world.bundle(keysets.a2, evidence.a, world.checkpoint(FULL, [0, 1], { logKey: fixedKey(ORIGIN, KEY_TYPE_ED25519, 'impostor log') }), FULL),
+    bundle: world.bundle(
+      keysets.a2,
+      evidence.a,
+      world.checkpoint(FULL, [0, 1], { logKey: fixedKey(ORIGIN, KEY_TYPE_ED25519, 'impostor log') }),
+      FULL,
+    ),
   });
-  fail(3, 'bad_signature', 'the log signature is corrupted', { bundle: { ...a2, checkpoint: corruptSignatureLine(cp, ORIGIN) } });
-  fail(3, 'bad_signature', "a pinned witness's cosignature is corrupted (a known key's failing signature rejects the note)", {
-    bundle: { ...a2, checkpoint: corruptSignatureLine(cp, keys.witnesses[1].name) },
+  fail(3, 'bad_signature', 'the log signature is corrupted', {
+    bundle: { ...a2, checkpoint: corruptSignatureLine(cp, ORIGIN) },
   });
+  fail(
+    3,
+    'bad_signature',
+    "a pinned witness's cosignature is corrupted (a known key's failing signature rejects the note)",
+    {
+      bundle: { ...a2, checkpoint: corruptSignatureLine(cp, keys.witnesses[1].name) },
+    },
+  );
 
   // Step 4: the witness quorum (2 of 3).
-  fail(4, 'quorum not met', 'cosigned by w1 only', { bundle: world.bundle(keysets.a2, evidence.a, world.checkpoint(FULL, [0]), FULL) });
-  fail(4, 'no trusted witness', 'no cosignatures at all', { bundle: world.bundle(keysets.a2, evidence.a, world.checkpoint(FULL, []), FULL) });
+  fail(4, 'quorum not met', 'cosigned by w1 only', {
+    bundle: world.bundle(keysets.a2, evidence.a, world.checkpoint(FULL, [0]), FULL),
+  });
+  fail(4, 'no trusted witness', 'no cosignatures at all', {
+    bundle: world.bundle(keysets.a2, evidence.a, world.checkpoint(FULL, []), FULL),
+  });
   {
     const once = world.checkpoint(FULL, [0]);
     const line = once.slice(once.indexOf(`\u2014 ${keys.witnesses[0].name} `));
-    fail(4, 'quorum not met', "w1's cosignature line repeated twice does not count as two witnesses", { bundle: { ...a2, checkpoint: once + line } });
+    fail(4, 'quorum not met', "w1's cosignature line repeated twice does not count as two witnesses", {
+      bundle: { ...a2, checkpoint: once + line },
+    });
   }
 
   // Step 5: consistency with the last checkpoint seen.
@@ -153,33 +235,72 @@ export function buildAuditScenarios(world: World = buildWorld()): AuditScenario[
     state: { checkpoint: seen(world, OLD, forkRoot), fleets: {} },
     consistencyProof: world.consistency(OLD, FULL),
   });
-  fail(5, 'split view', 'last seen a different root at the same size 9 (split view)', { bundle: a2, state: { checkpoint: seen(world, FULL, forkRoot), fleets: {} } });
-  fail(5, 'no consistency proof', 'last seen size 4 but no consistency proof supplied', { bundle: a2, state: { checkpoint: seen(world, OLD), fleets: {} } });
+  fail(5, 'split view', 'last seen a different root at the same size 9 (split view)', {
+    bundle: a2,
+    state: { checkpoint: seen(world, FULL, forkRoot), fleets: {} },
+  });
+  fail(5, 'no consistency proof', 'last seen size 4 but no consistency proof supplied', {
+    bundle: a2,
+    state: { checkpoint: seen(world, OLD), fleets: {} },
+  });
   fail(5, 'forked', 'consistency proof for the wrong sizes (5 -> 9 supplied for 4 -> 9)', {
     bundle: a2,
     state: { checkpoint: seen(world, OLD), fleets: {} },
     consistencyProof: world.consistency(5, FULL),
   });
-  fail(5, 'origin', 'last checkpoint seen is for another origin', { bundle: a2, state: { checkpoint: { ...seen(world, OLD)!, origin: 'other.example/log' }, fleets: {} }, consistencyProof: world.consistency(OLD, FULL) });
+  fail(5, 'origin', 'last checkpoint seen is for another origin', {
+    bundle: a2,
+    state: { checkpoint: { ...seen(world, OLD)!, origin: 'other.example/log' }, fleets: {} },
+    consistencyProof: world.consistency(OLD, FULL),
+  });
 
   // Step 6: the evidence was logged earlier and verifies.
-  fail(6, 'not the entry the key set references', "fleet-b's evidence supplied for fleet-a's key set", { bundle: world.bundle(keysets.a2, evidence.b, cp, FULL) });
-  fail(6, 'not before the key set', 'fleet-d key set logged (index 7) before its evidence (index 8)', { bundle: world.bundle(keysets.d1, evidence.d, cp, FULL) });
-  fail(6, 'firmware measurement', "an HSM in fleet-c's evidence reports a firmware measurement that is not the release hash", { bundle: world.bundle(keysets.c1, evidence.c, cp, FULL) });
-  fail(6, 'evidence inclusion proof', 'evidence inclusion proof corrupted', { bundle: { ...a2, evidence: { ...a2.evidence, proof: [sha256(utf8('x')), ...a2.evidence.proof.slice(1)] } } });
-  fail(6, 'pins no HSM vendor key', 'the policy pins no HSM vendor key, so no attestation can be checked', { bundle: a2, policy: policyText(keys, { omit: 'vendor' }) });
+  fail(6, 'not the entry the key set references', "fleet-b's evidence supplied for fleet-a's key set", {
+    bundle: world.bundle(keysets.a2, evidence.b, cp, FULL),
+  });
+  fail(6, 'not before the key set', 'fleet-d key set logged (index 7) before its evidence (index 8)', {
+    bundle: world.bundle(keysets.d1, evidence.d, cp, FULL),
+  });
+  fail(
+    6,
+    'firmware measurement',
+    "an HSM in fleet-c's evidence reports a firmware measurement that is not the release hash",
+    { bundle: world.bundle(keysets.c1, evidence.c, cp, FULL) },
+  );
+  fail(6, 'evidence inclusion proof', 'evidence inclusion proof corrupted', {
+    bundle: { ...a2, evidence: { ...a2.evidence, proof: [sha256(utf8('x')), ...a2.evidence.proof.slice(1)] } },
+  });
+  fail(6, 'pins no HSM vendor key', 'the policy pins no HSM vendor key, so no attestation can be checked', {
+    bundle: a2,
+    policy: policyText(keys, { omit: 'vendor' }),
+  });
 
   // Step 7: no version rollback.
-  fail(7, 'rollback', 'client already trusts fleet-a version 3', { bundle: a2, state: { fleets: { 'fleet-a': { version: 3, leafHash: toHex(sha256(utf8('v3'))) } } } });
-  fail(7, 'two different key sets', 'client trusts a different fleet-a key set that also claims version 2', { bundle: a2, state: { fleets: { 'fleet-a': { version: 2, leafHash: a1Hash } } } });
+  fail(7, 'rollback', 'client already trusts fleet-a version 3', {
+    bundle: a2,
+    state: { fleets: { 'fleet-a': { version: 3, leafHash: toHex(sha256(utf8('v3'))) } } },
+  });
+  fail(7, 'two different key sets', 'client trusts a different fleet-a key set that also claims version 2', {
+    bundle: a2,
+    state: { fleets: { 'fleet-a': { version: 2, leafHash: a1Hash } } },
+  });
   fail(7, 'rollback', 'fleet-a v1 after having trusted v2', {
     bundle: world.bundle(keysets.a1, evidence.a, cp, FULL),
     state: { fleets: { 'fleet-a': { version: 2, leafHash: a2Hash } } },
   });
 
   // Step 8: the validity window.
-  fail(8, 'expired', 'now is the key set notAfter (the window is half-open)', { bundle: a2, now: keysets.a2.value.notAfter });
-  fail(8, 'not valid before', 'now is one second before notBefore', { bundle: a2, now: keysets.a2.value.notBefore - 1 });
-  fail(8, 'expired', 'fleet-a v1 is past its window 31 days after NOW', { bundle: world.bundle(keysets.a1, evidence.a, cp, FULL), now: NOW + 31 * DAY });
+  fail(8, 'expired', 'now is the key set notAfter (the window is half-open)', {
+    bundle: a2,
+    now: keysets.a2.value.notAfter,
+  });
+  fail(8, 'not valid before', 'now is one second before notBefore', {
+    bundle: a2,
+    now: keysets.a2.value.notBefore - 1,
+  });
+  fail(8, 'expired', 'fleet-a v1 is past its window 31 days after NOW', {
+    bundle: world.bundle(keysets.a1, evidence.a, cp, FULL),
+    now: NOW + 31 * DAY,
+  });
   return out;
 }

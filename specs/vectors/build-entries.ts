@@ -6,7 +6,14 @@ import { toHex, utf8 } from '../../core/bytes.ts';
 import { canonicalJson } from '../../core/entries/canonical-json.ts';
 import { attestationMessage, type DeploymentEvidence } from '../../core/entries/deployment-evidence.ts';
 import { encodeEntry } from '../../core/entries/entry.ts';
-import { COUNTERSIGNER_CONTEXT, countersignerMessage, PUBLISHER_CONTEXT, publisherMessage, signFleetKeyset, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
+import {
+  COUNTERSIGNER_CONTEXT,
+  countersignerMessage,
+  PUBLISHER_CONTEXT,
+  publisherMessage,
+  signFleetKeyset,
+  type FleetKeyset,
+} from '../../core/entries/fleet-keyset.ts';
 import { makeSignatureRef } from '../../core/entries/signature-ref.ts';
 import { leafHash } from '../../core/merkle/hash.ts';
 import { KEY_TYPE_ED25519 } from '../../core/note/keys.ts';
@@ -76,7 +83,11 @@ export function buildEntryVectors(world: World = buildWorld()): VectorFile<Entri
   bad('pretty-printed', JSON.stringify(obj, null, 2), 'bad_entry');
   bad('a space after a colon', canonical.replace('"fleetId":', '"fleetId": '), 'bad_entry');
   bad('trailing newline', `${canonical}\n`, 'bad_entry');
-  bad('keys out of order ("version" first)', `{"version":${String(obj.version)},${canonical.slice(1).replace(`,"version":${String(obj.version)}`, '')}`, 'bad_entry');
+  bad(
+    'keys out of order ("version" first)',
+    `{"version":${String(obj.version)},${canonical.slice(1).replace(`,"version":${String(obj.version)}`, '')}`,
+    'bad_entry',
+  );
   bad('a duplicate key (same value)', canonical.replace(/\}$/, ',"version":2}'), 'bad_entry');
   bad('an escaped ASCII character ("\\u0066leet-a")', canonical.replace('"fleet-a"', '"\\u0066leet-a"'), 'bad_entry');
   bad('a float for an integer (2.0)', canonical.replace('"version":2', '"version":2.0'), 'bad_entry');
@@ -84,18 +95,41 @@ export function buildEntryVectors(world: World = buildWorld()): VectorFile<Entri
   bad('canonical JSON with an unknown field', canonicalJson({ ...obj, note: 'extra' }), 'bad_entry');
   bad('canonical JSON missing a field', canonicalJson({ ...obj, notAfter: undefined }), 'bad_entry');
   bad('notAfter not after notBefore', canonicalJson({ ...obj, notAfter: obj.notBefore }), 'bad_entry');
-  bad('uppercase hex in the evidence hash', canonicalJson({ ...obj, evidence: String(obj.evidence).toUpperCase() }), 'bad_entry');
+  bad(
+    'uppercase hex in the evidence hash',
+    canonicalJson({ ...obj, evidence: String(obj.evidence).toUpperCase() }),
+    'bad_entry',
+  );
   bad('unknown entry type', canonicalJson({ ...obj, type: 'fleetlog/fleet-keyset/v2' }), 'unknown_entry_type');
   bad('a JSON array', '[]', 'unknown_entry_type');
-  bad('65536 bytes (entries are at most 65535 bytes: uint16 lengths in entry bundles)', canonicalJson({ type: 'fleetlog/fleet-keyset/v1', pad: 'x'.repeat(65536 - canonicalJson({ type: 'fleetlog/fleet-keyset/v1', pad: '' }).length) }), 'too_large');
+  bad(
+    '65536 bytes (entries are at most 65535 bytes: uint16 lengths in entry bundles)',
+    canonicalJson({
+      type: 'fleetlog/fleet-keyset/v1',
+      pad: 'x'.repeat(65536 - canonicalJson({ type: 'fleetlog/fleet-keyset/v1', pad: '' }).length),
+    }),
+    'too_large',
+  );
   const notUtf8 = utf8(canonical);
   notUtf8[20] = 0xff;
-  v.push({ kind: 'entry', description: 'bytes that are not UTF-8', entryHex: toHex(notUtf8), valid: false, error: 'bad_encoding' });
+  v.push({
+    kind: 'entry',
+    description: 'bytes that are not UTF-8',
+    entryHex: toHex(notUtf8),
+    valid: false,
+    error: 'bad_encoding',
+  });
 
   // Fleet key-set signatures.
   const ks = a2.value;
   const pins = { publisherKeys: [keys.publisher.vkey], countersignerKeys: [keys.countersigner.vkey] };
-  const sig = (description: string, k: FleetKeyset, publisher: boolean, countersigner: boolean, pinned = pins): void => {
+  const sig = (
+    description: string,
+    k: FleetKeyset,
+    publisher: boolean,
+    countersigner: boolean,
+    pinned = pins,
+  ): void => {
     v.push({
       kind: 'keyset-signatures',
       description,
@@ -108,43 +142,123 @@ export function buildEntryVectors(world: World = buildWorld()): VectorFile<Entri
     });
   };
   sig('both signatures valid', ks, true, true);
-  sig('signatures swapped between the two fields', { ...ks, publisherSignature: ks.countersignature, countersignature: ks.publisherSignature }, false, false);
-  sig('swapped, even with both keys pinned for both roles (domain separation)', { ...ks, publisherSignature: ks.countersignature, countersignature: ks.publisherSignature }, false, false, {
-    publisherKeys: [keys.publisher.vkey, keys.countersigner.vkey],
-    countersignerKeys: [keys.publisher.vkey, keys.countersigner.vkey],
-  });
+  sig(
+    'signatures swapped between the two fields',
+    { ...ks, publisherSignature: ks.countersignature, countersignature: ks.publisherSignature },
+    false,
+    false,
+  );
+  sig(
+    'swapped, even with both keys pinned for both roles (domain separation)',
+    { ...ks, publisherSignature: ks.countersignature, countersignature: ks.publisherSignature },
+    false,
+    false,
+    {
+      publisherKeys: [keys.publisher.vkey, keys.countersigner.vkey],
+      countersignerKeys: [keys.publisher.vkey, keys.countersigner.vkey],
+    },
+  );
   const body = publisherMessage(ks).subarray(utf8(PUBLISHER_CONTEXT).length);
   // Replacing the publisher signature also breaks the countersignature, which covers it.
-  sig('publisher signed the body without the domain string (the countersignature no longer matches either)', { ...ks, publisherSignature: makeSignatureRef(keys.publisher, body) }, false, false);
-  sig("publisher signed under the countersigner's domain string", { ...ks, publisherSignature: makeSignatureRef(keys.publisher, new Uint8Array([...utf8(COUNTERSIGNER_CONTEXT), ...body])) }, false, false);
-  sig('countersignature that does not cover the publisher signature', { ...ks, countersignature: makeSignatureRef(keys.countersigner, new Uint8Array([...utf8(COUNTERSIGNER_CONTEXT), ...body])) }, true, false);
+  sig(
+    'publisher signed the body without the domain string (the countersignature no longer matches either)',
+    { ...ks, publisherSignature: makeSignatureRef(keys.publisher, body) },
+    false,
+    false,
+  );
+  sig(
+    "publisher signed under the countersigner's domain string",
+    {
+      ...ks,
+      publisherSignature: makeSignatureRef(keys.publisher, new Uint8Array([...utf8(COUNTERSIGNER_CONTEXT), ...body])),
+    },
+    false,
+    false,
+  );
+  sig(
+    'countersignature that does not cover the publisher signature',
+    {
+      ...ks,
+      countersignature: makeSignatureRef(keys.countersigner, new Uint8Array([...utf8(COUNTERSIGNER_CONTEXT), ...body])),
+    },
+    true,
+    false,
+  );
   const v3 = signFleetKeyset({ ...ks, version: 3 }, keys.publisher, keys.countersigner);
-  sig('countersignature copied from version 3 of the same key set', { ...ks, countersignature: v3.countersignature }, true, false);
+  sig(
+    'countersignature copied from version 3 of the same key set',
+    { ...ks, countersignature: v3.countersignature },
+    true,
+    false,
+  );
   sig('version changed after signing', { ...ks, version: 3 }, false, false);
-  sig('publisher key not pinned', ks, false, true, { publisherKeys: [fixedKey('other-publisher.example', KEY_TYPE_ED25519).vkey], countersignerKeys: pins.countersignerKeys });
+  sig('publisher key not pinned', ks, false, true, {
+    publisherKeys: [fixedKey('other-publisher.example', KEY_TYPE_ED25519).vkey],
+    countersignerKeys: pins.countersignerKeys,
+  });
   const impostor = fixedKey(keys.publisher.name, KEY_TYPE_ED25519, 'impostor publisher');
-  sig('publisher signature by another key that uses the pinned name', signFleetKeyset(ks, impostor, keys.countersigner), false, true);
+  sig(
+    'publisher signature by another key that uses the pinned name',
+    signFleetKeyset(ks, impostor, keys.countersigner),
+    false,
+    true,
+  );
 
   // Deployment evidence rules.
   const ev = (description: string, e: DeploymentEvidence, valid: boolean, vendorKeys = [keys.vendor.vkey]): void => {
     const h = e.hsms[0]!;
-    v.push({ kind: 'evidence', description, entry: text(encodeEntry(e)), hsmVendorKeys: vendorKeys, firstAttestationMessageHex: toHex(attestationMessage({ hsmId: h.id, keys: h.keys, measurement: h.measurement })), valid });
+    v.push({
+      kind: 'evidence',
+      description,
+      entry: text(encodeEntry(e)),
+      hsmVendorKeys: vendorKeys,
+      firstAttestationMessageHex: toHex(attestationMessage({ hsmId: h.id, keys: h.keys, measurement: h.measurement })),
+      valid,
+    });
   };
   ev('every HSM attested by the pinned vendor over the released firmware', evA.value, true);
   ev('no HSM vendor key pinned', evA.value, false, []);
   ev("an HSM's measurement is not the firmware hash (attestation itself valid)", world.evidence.c.value, false);
-  ev('attested by an unpinned vendor', makeEvidence(fixedKey('rogue-vendor.example', KEY_TYPE_ED25519), 'fleet-a'), false);
+  ev(
+    'attested by an unpinned vendor',
+    makeEvidence(fixedKey('rogue-vendor.example', KEY_TYPE_ED25519), 'fleet-a'),
+    false,
+  );
   ev('the same HSM listed twice', { ...evA.value, hsms: [evA.value.hsms[0]!, evA.value.hsms[0]!] }, false);
-  ev("an HSM's key replaced after attestation", { ...evA.value, hsms: [{ ...evA.value.hsms[0]!, keys: [{ alg: 'ed25519', publicKey: 'cd'.repeat(32) }] }, evA.value.hsms[1]!] }, false);
+  ev(
+    "an HSM's key replaced after attestation",
+    {
+      ...evA.value,
+      hsms: [{ ...evA.value.hsms[0]!, keys: [{ alg: 'ed25519', publicKey: 'cd'.repeat(32) }] }, evA.value.hsms[1]!],
+    },
+    false,
+  );
 
   const ke = (description: string, k: FleetKeyset, e: DeploymentEvidence, valid: boolean): void => {
-    v.push({ kind: 'keyset-evidence', description, keyset: text(encodeEntry(k)), evidence: text(encodeEntry(e)), valid });
+    v.push({
+      kind: 'keyset-evidence',
+      description,
+      keyset: text(encodeEntry(k)),
+      evidence: text(encodeEntry(e)),
+      valid,
+    });
   };
   ke('key set keys are exactly the attested HSM keys', ks, evA.value, true);
   ke('key set for fleet-a checked against the evidence of fleet-b', ks, world.evidence.b.value, false);
-  const extra = signFleetKeyset({ ...keysetBodyFor(evA.value, evA.bytes, 3), keys: [...ks.keys, { hsmId: 'fleet-a-hsm9', alg: 'ed25519', publicKey: 'ab'.repeat(32) }] }, keys.publisher, keys.countersigner);
+  const extra = signFleetKeyset(
+    {
+      ...keysetBodyFor(evA.value, evA.bytes, 3),
+      keys: [...ks.keys, { hsmId: 'fleet-a-hsm9', alg: 'ed25519', publicKey: 'ab'.repeat(32) }],
+    },
+    keys.publisher,
+    keys.countersigner,
+  );
   ke('a key for an HSM that is not in the evidence', extra, evA.value, false);
-  const moved = signFleetKeyset({ ...keysetBodyFor(evA.value, evA.bytes, 3), keys: [{ ...ks.keys[0]!, publicKey: ks.keys[1]!.publicKey }] }, keys.publisher, keys.countersigner);
+  const moved = signFleetKeyset(
+    { ...keysetBodyFor(evA.value, evA.bytes, 3), keys: [{ ...ks.keys[0]!, publicKey: ks.keys[1]!.publicKey }] },
+    keys.publisher,
+    keys.countersigner,
+  );
   ke("HSM 1 listed with HSM 2's key", moved, evA.value, false);
   return vectorFile(
     'entries',

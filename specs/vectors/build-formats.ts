@@ -16,7 +16,12 @@ export interface TlogProofVector {
   /** Whether the text parses as a tlog-proof. */
   readonly valid: boolean;
   readonly error?: string;
-  readonly parsed?: { readonly extra?: string; readonly index: number; readonly proof: readonly string[]; readonly checkpoint: string };
+  readonly parsed?: {
+    readonly extra?: string;
+    readonly index: number;
+    readonly proof: readonly string[];
+    readonly checkpoint: string;
+  };
   /** For parsed proofs with extra: the checkpoint opens under `logKey` and leaf hash(extra) is included at `index`. */
   readonly entryIncluded?: boolean;
 }
@@ -28,19 +33,46 @@ export function buildTlogProofVectors(world: World = buildWorld()): VectorFile<T
   const ks = world.keysets.a2;
   const proof = world.inclusion(ks.index, 9);
   const v: TlogProofVector[] = [];
-  const ok = (description: string, p: { extra?: Uint8Array; index: number; proof: readonly Hash[]; checkpoint: string }, entryIncluded?: boolean): void => {
-    const parsed = { ...(p.extra ? { extra: toBase64(p.extra) } : {}), index: p.index, proof: b64(p.proof), checkpoint: p.checkpoint };
-    v.push({ description, proof: formatTlogProof(p), valid: true, parsed, ...(entryIncluded === undefined ? {} : { entryIncluded }) });
+  const ok = (
+    description: string,
+    p: { extra?: Uint8Array; index: number; proof: readonly Hash[]; checkpoint: string },
+    entryIncluded?: boolean,
+  ): void => {
+    const parsed = {
+      ...(p.extra ? { extra: toBase64(p.extra) } : {}),
+      index: p.index,
+      proof: b64(p.proof),
+      checkpoint: p.checkpoint,
+    };
+    v.push({
+      description,
+      proof: formatTlogProof(p),
+      valid: true,
+      parsed,
+      ...(entryIncluded === undefined ? {} : { entryIncluded }),
+    });
   };
   const bad = (description: string, text: string, error = 'bad_proof'): void => {
     v.push({ description, proof: text, valid: false, error });
   };
-  ok('fleet key set at index 4 of a 9-entry log, entry bytes in extra, checkpoint with two cosignatures', { extra: ks.bytes, index: ks.index, proof, checkpoint }, true);
+  ok(
+    'fleet key set at index 4 of a 9-entry log, entry bytes in extra, checkpoint with two cosignatures',
+    { extra: ks.bytes, index: ks.index, proof, checkpoint },
+    true,
+  );
   ok('without extra', { index: ks.index, proof, checkpoint });
   const cp1 = world.checkpoint(1, [0, 1]);
-  ok('index 0 in a tree of size 1: no proof lines', { extra: world.entries[0]!, index: 0, proof: [], checkpoint: cp1 }, true);
+  ok(
+    'index 0 in a tree of size 1: no proof lines',
+    { extra: world.entries[0]!, index: 0, proof: [], checkpoint: cp1 },
+    true,
+  );
   ok('parses, but the entry in extra is not at that index', { extra: ks.bytes, index: 3, proof, checkpoint }, false);
-  ok('parses, but the proof is for another entry', { extra: world.entries[0]!, index: ks.index, proof, checkpoint }, false);
+  ok(
+    'parses, but the proof is for another entry',
+    { extra: world.entries[0]!, index: ks.index, proof, checkpoint },
+    false,
+  );
   const good = formatTlogProof({ index: ks.index, proof, checkpoint });
   bad('wrong header version', good.replace('tlog-proof@v1', 'tlog-proof@v2'));
   bad('index with a leading zero', good.replace('index 4', 'index 04'));
@@ -48,11 +80,19 @@ export function buildTlogProofVectors(world: World = buildWorld()): VectorFile<T
   bad('extra after the index line', good.replace('index 4\n', `index 4\nextra ${toBase64(utf8('x'))}\n`));
   bad('a proof line of 31 bytes', good.replace(toBase64(proof[0]!), toBase64(new Uint8Array(31))));
   bad('a proof line in hex', good.replace(toBase64(proof[0]!), toHex(proof[0]!)));
-  bad('65 proof lines (a 2^64 tree needs at most 64)', `c2sp.org/tlog-proof@v1\nindex 4\n${proofLines(Array.from({ length: 65 }, () => proof[0]!))}\n${checkpoint}`);
+  bad(
+    '65 proof lines (a 2^64 tree needs at most 64)',
+    `c2sp.org/tlog-proof@v1\nindex 4\n${proofLines(Array.from({ length: 65 }, () => proof[0]!))}\n${checkpoint}`,
+  );
   bad('no blank line before the checkpoint', good.replace('\n\n', '\n'));
   bad('CRLF line ends', good.replace(/\n/g, '\r\n'));
   bad('nothing after the blank line', `c2sp.org/tlog-proof@v1\nindex 4\n${proofLines(proof)}\n`);
-  return vectorFile('tlog-proofs', 'C2SP tlog-proof: parse `proof`; for parsed ones with extra, `entryIncluded` says whether leaf_hash(extra) is included at `index` in the checkpoint (signed by `logKey`).', v, { logKey: world.keys.log.vkey });
+  return vectorFile(
+    'tlog-proofs',
+    'C2SP tlog-proof: parse `proof`; for parsed ones with extra, `entryIncluded` says whether leaf_hash(extra) is included at `index` in the checkpoint (signed by `logKey`).',
+    v,
+    { logKey: world.keys.log.vkey },
+  );
 }
 
 export interface WitnessRequestVector {
@@ -70,17 +110,29 @@ export function buildWitnessRequestVectors(world: World = buildWorld()): VectorF
   const consistency = world.consistency(4, 9);
   const v: WitnessRequestVector[] = [];
   const ok = (description: string, oldSize: number, proof: readonly Hash[]): void => {
-    v.push({ description, body: formatAddCheckpoint({ oldSize, proof, checkpoint }), valid: true, parsed: { oldSize, proof: b64(proof), checkpoint } });
+    v.push({
+      description,
+      body: formatAddCheckpoint({ oldSize, proof, checkpoint }),
+      valid: true,
+      parsed: { oldSize, proof: b64(proof), checkpoint },
+    });
   };
   const bad = (description: string, body: string, error = 'bad_witness_request'): void => {
     v.push({ description, body, valid: false, error });
   };
   ok('old 4 with the consistency proof 4 -> 9', 4, consistency);
   ok('old 0 with an empty proof (a log learning the size the witness holds)', 0, []);
-  ok('63 proof lines, the most allowed (semantics are for the witness to check)', 1, Array.from({ length: 63 }, (_, i) => new Uint8Array(32).fill(i)));
+  ok(
+    '63 proof lines, the most allowed (semantics are for the witness to check)',
+    1,
+    Array.from({ length: 63 }, (_, i) => new Uint8Array(32).fill(i)),
+  );
   ok('old larger than the checkpoint size still parses (the witness answers 400)', 100, []);
   const good = formatAddCheckpoint({ oldSize: 4, proof: consistency, checkpoint });
-  bad('64 proof lines', `old 1\n${proofLines(Array.from({ length: 64 }, (_, i) => new Uint8Array(32).fill(i)))}\n${checkpoint}`);
+  bad(
+    '64 proof lines',
+    `old 1\n${proofLines(Array.from({ length: 64 }, (_, i) => new Uint8Array(32).fill(i)))}\n${checkpoint}`,
+  );
   bad('old 01', good.replace('old 4', 'old 04'));
   bad('old 00', `old 00\n\n${checkpoint}`);
   bad('old -1', `old -1\n\n${checkpoint}`);
@@ -92,8 +144,17 @@ export function buildWitnessRequestVectors(world: World = buildWorld()): VectorF
   bad('no checkpoint', `old 4\n${proofLines(consistency)}\n`);
   const notUtf8 = utf8(good);
   notUtf8[1] = 0xfe;
-  v.push({ description: 'body that is not UTF-8', bodyHex: toHex(notUtf8), valid: false, error: 'bad_witness_request' });
-  return vectorFile('witness-requests', 'C2SP tlog-witness add-checkpoint request bodies: "old <size>", up to 63 base64 consistency-proof lines, a blank line, the signed checkpoint. Malformed bodies are HTTP 400.', v);
+  v.push({
+    description: 'body that is not UTF-8',
+    bodyHex: toHex(notUtf8),
+    valid: false,
+    error: 'bad_witness_request',
+  });
+  return vectorFile(
+    'witness-requests',
+    'C2SP tlog-witness add-checkpoint request bodies: "old <size>", up to 63 base64 consistency-proof lines, a blank line, the signed checkpoint. Malformed bodies are HTTP 400.',
+    v,
+  );
 }
 
 export interface PolicyVector {
@@ -129,7 +190,15 @@ export function buildPolicyVectors(world: World = buildWorld()): VectorFile<Poli
       { cosigned: [], satisfied: false },
     ],
   });
-  v.push({ description: 'quorum none: no witnesses needed, no logs listed', policy: '# offline use\nquorum none\n', valid: true, logs: [], witnesses: [], quorum: 'none', evaluations: [{ cosigned: [], satisfied: true }] });
+  v.push({
+    description: 'quorum none: no witnesses needed, no logs listed',
+    policy: '# offline use\nquorum none\n',
+    valid: true,
+    logs: [],
+    witnesses: [],
+    quorum: 'none',
+    evaluations: [{ cosigned: [], satisfied: true }],
+  });
   v.push({
     description: 'tabs, leading and trailing whitespace, comments and a log URL',
     policy: `\t# comment\n  log\t${log}  https://log.example/\nwitness  A\t${w('a')}\n\ngroup g any A\nquorum g\t\n`,
@@ -137,7 +206,10 @@ export function buildPolicyVectors(world: World = buildWorld()): VectorFile<Poli
     logs: ['example.com/log'],
     witnesses: ['A'],
     quorum: 'g',
-    evaluations: [{ cosigned: ['A'], satisfied: true }, { cosigned: [], satisfied: false }],
+    evaluations: [
+      { cosigned: ['A'], satisfied: true },
+      { cosigned: [], satisfied: false },
+    ],
   });
   v.push({
     description: 'the fleetlog vectors policy: 2 of 3 witnesses plus publisher, countersigner and HSM vendor keys',
@@ -147,7 +219,10 @@ export function buildPolicyVectors(world: World = buildWorld()): VectorFile<Poli
     witnesses: ['w1', 'w2', 'w3'],
     quorum: 'witnesses',
     fleetlog: { publishers: 1, countersigners: 1, hsmVendors: 1 },
-    evaluations: [{ cosigned: ['w1', 'w3'], satisfied: true }, { cosigned: ['w2'], satisfied: false }],
+    evaluations: [
+      { cosigned: ['w1', 'w3'], satisfied: true },
+      { cosigned: ['w2'], satisfied: false },
+    ],
   });
   const W = `witness A ${w('a')}\nwitness B ${w('b')}\n`;
   for (const [description, policy] of [
@@ -170,9 +245,16 @@ export function buildPolicyVectors(world: World = buildWorld()): VectorFile<Poli
     ['CRLF line ends (carriage return is a control character)', `${W}quorum A\n`.replace(/\n/g, '\r\n')],
     ['a NUL byte', `${W}quorum A\u0000\n`],
     ['fleetlog lines without a countersigner', `${W}quorum A\nfleetlog publisher ${world.keys.publisher.vkey}\n`],
-    ['unknown fleetlog role', `${W}quorum A\nfleetlog publisher ${world.keys.publisher.vkey}\nfleetlog countersigner ${world.keys.countersigner.vkey}\nfleetlog auditor ${world.keys.vendor.vkey}\n`],
+    [
+      'unknown fleetlog role',
+      `${W}quorum A\nfleetlog publisher ${world.keys.publisher.vkey}\nfleetlog countersigner ${world.keys.countersigner.vkey}\nfleetlog auditor ${world.keys.vendor.vkey}\n`,
+    ],
   ] as const) {
     v.push({ description, policy, valid: false, error: 'bad_policy' });
   }
-  return vectorFile('policies', 'C2SP tlog-policy files, plus fleetlog lines (`fleetlog publisher|countersigner|hsm-vendor <vkey>`). Valid policies list their log key names, witness names and quorum; `evaluations` give quorum results for sets of cosigning witness names.', v);
+  return vectorFile(
+    'policies',
+    'C2SP tlog-policy files, plus fleetlog lines (`fleetlog publisher|countersigner|hsm-vendor <vkey>`). Valid policies list their log key names, witness names and quorum; `evaluations` give quorum results for sets of cosigning witness names.',
+    v,
+  );
 }

@@ -29,24 +29,41 @@ export interface AuditVector {
    * `failedStep`: the one step that fails (the steps before it pass, later ones do not run).
    * `reasonContains`: a fragment of fleetlog's own reason text (informative, not normative).
    */
-  readonly expected: { readonly trusted: boolean; readonly failedStep: number | null; readonly reasonContains: string | null };
+  readonly expected: {
+    readonly trusted: boolean;
+    readonly failedStep: number | null;
+    readonly reasonContains: string | null;
+  };
 }
 
 function buildAuditVectors(): VectorFile<AuditVector> {
   const world = buildWorld();
-  const vectors = buildAuditScenarios(world).map((s): AuditVector => ({
-    description: s.description,
-    policy: s.policy,
-    bundle: formatFleetBundle(s.bundle),
-    now: s.now,
-    state: s.state,
-    consistencyProof: s.consistencyProof ? b64(s.consistencyProof) : null,
-    fleetId: s.fleetId ?? null,
-    expected: s.expected.trusted ? { trusted: true, failedStep: null, reasonContains: null } : { trusted: false, failedStep: s.expected.failedStep, reasonContains: s.expected.reason },
-  }));
-  return vectorFile('audit', `The eight audit steps of specs/audit.md applied to offline fleet bundles: bundles that are trusted, and bundles that fail at each step 1..8 (the first failing step is expected). The log holds 9 entries; "now" is ${NOW} (2026-01-01T00:00:00Z) unless a vector says otherwise.`, vectors, {
-    entries: world.entries.map((e, i) => ({ index: i, leafHash: toHex(leafHash(e)), bytes: new TextDecoder().decode(e) })),
-  });
+  const vectors = buildAuditScenarios(world).map(
+    (s): AuditVector => ({
+      description: s.description,
+      policy: s.policy,
+      bundle: formatFleetBundle(s.bundle),
+      now: s.now,
+      state: s.state,
+      consistencyProof: s.consistencyProof ? b64(s.consistencyProof) : null,
+      fleetId: s.fleetId ?? null,
+      expected: s.expected.trusted
+        ? { trusted: true, failedStep: null, reasonContains: null }
+        : { trusted: false, failedStep: s.expected.failedStep, reasonContains: s.expected.reason },
+    }),
+  );
+  return vectorFile(
+    'audit',
+    `The eight audit steps of specs/audit.md applied to offline fleet bundles: bundles that are trusted, and bundles that fail at each step 1..8 (the first failing step is expected). The log holds 9 entries; "now" is ${NOW} (2026-01-01T00:00:00Z) unless a vector says otherwise.`,
+    vectors,
+    {
+      entries: world.entries.map((e, i) => ({
+        index: i,
+        leafHash: toHex(leafHash(e)),
+        bytes: new TextDecoder().decode(e),
+      })),
+    },
+  );
 }
 
 function buildEd25519Vectors(): VectorFile<ReturnType<typeof buildEd25519Cases>[number]> {

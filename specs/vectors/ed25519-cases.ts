@@ -22,7 +22,15 @@ const B = ed.Point.BASE;
 export interface Ed25519Case {
   readonly description: string;
   /** Which rule the case exercises. */
-  readonly category: 'rfc8032' | 'non-canonical-s' | 'small-order-a' | 'non-canonical-a' | 'non-canonical-r' | 'mixed-order' | 'small-order-r' | 'ordinary';
+  readonly category:
+    | 'rfc8032'
+    | 'non-canonical-s'
+    | 'small-order-a'
+    | 'non-canonical-a'
+    | 'non-canonical-r'
+    | 'mixed-order'
+    | 'small-order-r'
+    | 'ordinary';
   readonly publicKey: string;
   readonly message: string;
   readonly signature: string;
@@ -68,7 +76,13 @@ export function expandSeed(seed: Uint8Array): { a: bigint; prefix: Uint8Array; A
 }
 
 /** Signs with scalar `a` under arbitrary public-key bytes (possibly not [a]B), nonce r from `rSeed`. */
-function signAs(a: bigint, publicKey: Uint8Array, message: Uint8Array, rSeed: Uint8Array, extraR?: ed.Point): { signature: Uint8Array; k: bigint } {
+function signAs(
+  a: bigint,
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  rSeed: Uint8Array,
+  extraR?: ed.Point,
+): { signature: Uint8Array; k: bigint } {
   const r = modL(fromLe(sha512(concatBytes(rSeed, message))));
   let R = B.multiply(r);
   if (extraR) R = R.add(extraR);
@@ -94,15 +108,41 @@ export function torsionPoints(): ed.Point[] {
 
 const RFC8032: Array<[string, string, string, string]> = [
   // [secret seed, public key, message, signature] from RFC 8032 §7.1, TEST 1-3.
-  ['9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', '', 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'],
-  ['4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb', '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', '72', '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00'],
-  ['c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7', 'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025', 'af82', '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a'],
+  [
+    '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+    'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+    '',
+    'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+  ],
+  [
+    '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
+    '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+    '72',
+    '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+  ],
+  [
+    'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7',
+    'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
+    'af82',
+    '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a',
+  ],
 ];
-export const RFC8032_SEEDS = RFC8032.map(([seed, publicKey, message, signature]) => ({ seed, publicKey, message, signature }));
+export const RFC8032_SEEDS = RFC8032.map(([seed, publicKey, message, signature]) => ({
+  seed,
+  publicKey,
+  message,
+  signature,
+}));
 
 export function buildEd25519Cases(): Ed25519Case[] {
   const cases: Ed25519Case[] = [];
-  const add = (c: Omit<Ed25519Case, 'publicKey' | 'message' | 'signature'> & { publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }): void => {
+  const add = (
+    c: Omit<Ed25519Case, 'publicKey' | 'message' | 'signature'> & {
+      publicKey: Uint8Array;
+      message: Uint8Array;
+      signature: Uint8Array;
+    },
+  ): void => {
     cases.push({ ...c, publicKey: toHex(c.publicKey), message: toHex(c.message), signature: toHex(c.signature) });
   };
   const torsion = torsionPoints();
@@ -113,17 +153,57 @@ export function buildEd25519Cases(): Ed25519Case[] {
     const publicKey = fromHex(pk);
     const message = fromHex(msg);
     const signature = fromHex(s);
-    add({ description: `RFC 8032 §7.1 TEST ${i + 1}`, category: 'rfc8032', publicKey, message, signature, keyAccepted: true, valid: true });
-    add({ description: `RFC 8032 TEST ${i + 1} with one more message byte`, category: 'ordinary', publicKey, message: concatBytes(message, Uint8Array.of(0)), signature, keyAccepted: true, valid: false });
+    add({
+      description: `RFC 8032 §7.1 TEST ${i + 1}`,
+      category: 'rfc8032',
+      publicKey,
+      message,
+      signature,
+      keyAccepted: true,
+      valid: true,
+    });
+    add({
+      description: `RFC 8032 TEST ${i + 1} with one more message byte`,
+      category: 'ordinary',
+      publicKey,
+      message: concatBytes(message, Uint8Array.of(0)),
+      signature,
+      keyAccepted: true,
+      valid: false,
+    });
     const flippedR = Uint8Array.from(signature);
     flippedR[0]! ^= 1;
-    add({ description: `RFC 8032 TEST ${i + 1} with a bit of R flipped`, category: 'ordinary', publicKey, message, signature: flippedR, keyAccepted: true, valid: false });
+    add({
+      description: `RFC 8032 TEST ${i + 1} with a bit of R flipped`,
+      category: 'ordinary',
+      publicKey,
+      message,
+      signature: flippedR,
+      keyAccepted: true,
+      valid: false,
+    });
     const flippedS = Uint8Array.from(signature);
     flippedS[40]! ^= 0x10;
-    add({ description: `RFC 8032 TEST ${i + 1} with a bit of S flipped`, category: 'ordinary', publicKey, message, signature: flippedS, keyAccepted: true, valid: false });
+    add({
+      description: `RFC 8032 TEST ${i + 1} with a bit of S flipped`,
+      category: 'ordinary',
+      publicKey,
+      message,
+      signature: flippedS,
+      keyAccepted: true,
+      valid: false,
+    });
   });
   const [test1Key, test2Key] = [fromHex(RFC8032[0]![1]), fromHex(RFC8032[1]![1])];
-  add({ description: 'RFC 8032 TEST 1 signature under the TEST 2 key', category: 'ordinary', publicKey: test2Key, message: new Uint8Array(0), signature: fromHex(RFC8032[0]![3]), keyAccepted: true, valid: false });
+  add({
+    description: 'RFC 8032 TEST 1 signature under the TEST 2 key',
+    category: 'ordinary',
+    publicKey: test2Key,
+    message: new Uint8Array(0),
+    signature: fromHex(RFC8032[0]![3]),
+    keyAccepted: true,
+    valid: false,
+  });
 
   // Rule 2: S must be below L. S + L satisfies the group equation (malleability) yet must fail.
   const t1sig = fromHex(RFC8032[0]![3]);
@@ -141,7 +221,15 @@ export function buildEd25519Cases(): Ed25519Case[] {
     ['S = 0 with R from TEST 1', le32(0n)],
   ];
   for (const [what, s] of sCases) {
-    add({ description: `non-canonical or wrong S on TEST 1: ${what}`, category: 'non-canonical-s', publicKey: test1Key, message: new Uint8Array(0), signature: sig(t1R, s), keyAccepted: true, valid: false });
+    add({
+      description: `non-canonical or wrong S on TEST 1: ${what}`,
+      category: 'non-canonical-s',
+      publicKey: test1Key,
+      message: new Uint8Array(0),
+      signature: sig(t1R, s),
+      keyAccepted: true,
+      valid: false,
+    });
   }
 
   // Rule 1: every small-order point is refused as a key, however it is encoded. With such a key
@@ -158,20 +246,61 @@ export function buildEd25519Cases(): Ed25519Case[] {
       const k = challenge(rBytes, enc, message);
       if (k % BigInt(order(i)) === 0n) found = { message, signature: sig(rBytes, r) };
     }
-    add({ description: `small-order public key [${i}]T (order ${order(i)}), canonical encoding, with a signature the bare equation accepts`, category: 'small-order-a', publicKey: enc, ...found!, keyAccepted: false, valid: false });
-    if (t.x === 0n) add({ description: `small-order public key [${i}]T (order ${order(i)}) with the sign bit set on x = 0 ("negative zero")`, category: 'small-order-a', publicKey: withSign(enc), message: utf8('m'), signature: sig(le32(1n), 0n), keyAccepted: false, valid: false });
+    add({
+      description: `small-order public key [${i}]T (order ${order(i)}), canonical encoding, with a signature the bare equation accepts`,
+      category: 'small-order-a',
+      publicKey: enc,
+      ...found!,
+      keyAccepted: false,
+      valid: false,
+    });
+    if (t.x === 0n)
+      add({
+        description: `small-order public key [${i}]T (order ${order(i)}) with the sign bit set on x = 0 ("negative zero")`,
+        category: 'small-order-a',
+        publicKey: withSign(enc),
+        message: utf8('m'),
+        signature: sig(le32(1n), 0n),
+        keyAccepted: false,
+        valid: false,
+      });
   });
   // Small-order points with y < 19 also have encodings with y + p (y >= p is non-canonical).
   for (const y of [0n, 1n]) {
-    add({ description: `small-order point y = ${y} encoded as y + p`, category: 'small-order-a', publicKey: le32(y + P), message: utf8('m'), signature: sig(le32(1n), 0n), keyAccepted: false, valid: false });
-    add({ description: `small-order point y = ${y} encoded as y + p with the sign bit set`, category: 'small-order-a', publicKey: withSign(le32(y + P)), message: utf8('m'), signature: sig(le32(1n), 0n), keyAccepted: false, valid: false });
+    add({
+      description: `small-order point y = ${y} encoded as y + p`,
+      category: 'small-order-a',
+      publicKey: le32(y + P),
+      message: utf8('m'),
+      signature: sig(le32(1n), 0n),
+      keyAccepted: false,
+      valid: false,
+    });
+    add({
+      description: `small-order point y = ${y} encoded as y + p with the sign bit set`,
+      category: 'small-order-a',
+      publicKey: withSign(le32(y + P)),
+      message: utf8('m'),
+      signature: sig(le32(1n), 0n),
+      keyAccepted: false,
+      valid: false,
+    });
   }
   // The identity encoded as y = p + 1, with R = [r]B and S = r: OpenSSL alone (which reduces y
   // mod p) would accept this for ANY message; rule 1 refuses the key first.
   {
     const message = utf8('any message at all');
     const r = 0x1234567n;
-    add({ description: 'identity encoded non-canonically (y = p + 1) with R = [r]B, S = r: passes the bare equation for any message', category: 'non-canonical-a', publicKey: le32(P + 1n), message, signature: sig(B.multiply(r).toBytes(), r), keyAccepted: false, valid: false });
+    add({
+      description:
+        'identity encoded non-canonically (y = p + 1) with R = [r]B, S = r: passes the bare equation for any message',
+      category: 'non-canonical-a',
+      publicKey: le32(P + 1n),
+      message,
+      signature: sig(B.multiply(r).toBytes(), r),
+      keyAccepted: false,
+      valid: false,
+    });
   }
   // Non-canonical encodings (y + p) of points that are not of small order.
   for (let y = 2n; y < 19n; y++) {
@@ -179,14 +308,46 @@ export function buildEd25519Cases(): Ed25519Case[] {
     try {
       point = ed.Point.fromBytes(le32(y + P), true);
     } catch {
-      add({ description: `y = ${y} + p is not the y of any curve point`, category: 'non-canonical-a', publicKey: le32(y + P), message: utf8('m'), signature: sig(le32(1n), 0n), keyAccepted: false, valid: false });
+      add({
+        description: `y = ${y} + p is not the y of any curve point`,
+        category: 'non-canonical-a',
+        publicKey: le32(y + P),
+        message: utf8('m'),
+        signature: sig(le32(1n), 0n),
+        keyAccepted: false,
+        valid: false,
+      });
       continue;
     }
     if (point.isSmallOrder()) continue;
-    add({ description: `non-canonical encoding y = ${y} + p of a point that is not of small order`, category: 'non-canonical-a', publicKey: le32(y + P), message: utf8('m'), signature: sig(le32(1n), 0n), keyAccepted: false, valid: false });
-    add({ description: `non-canonical encoding y = ${y} + p, sign bit set`, category: 'non-canonical-a', publicKey: withSign(le32(y + P)), message: utf8('m'), signature: sig(le32(1n), 0n), keyAccepted: false, valid: false });
+    add({
+      description: `non-canonical encoding y = ${y} + p of a point that is not of small order`,
+      category: 'non-canonical-a',
+      publicKey: le32(y + P),
+      message: utf8('m'),
+      signature: sig(le32(1n), 0n),
+      keyAccepted: false,
+      valid: false,
+    });
+    add({
+      description: `non-canonical encoding y = ${y} + p, sign bit set`,
+      category: 'non-canonical-a',
+      publicKey: withSign(le32(y + P)),
+      message: utf8('m'),
+      signature: sig(le32(1n), 0n),
+      keyAccepted: false,
+      valid: false,
+    });
   }
-  add({ description: 'a y with no curve point (not a square)', category: 'non-canonical-a', publicKey: le32(2n), message: utf8('m'), signature: sig(le32(1n), 0n), keyAccepted: false, valid: false });
+  add({
+    description: 'a y with no curve point (not a square)',
+    category: 'non-canonical-a',
+    publicKey: le32(2n),
+    message: utf8('m'),
+    signature: sig(le32(1n), 0n),
+    keyAccepted: false,
+    valid: false,
+  });
 
   // Rule 3 compares R byte for byte, so only the canonical encoding of [S]B - [k]A is accepted.
   // With S = k*a the equation yields the identity: its canonical encoding passes (small-order R
@@ -202,16 +363,48 @@ export function buildEd25519Cases(): Ed25519Case[] {
   for (const [what, r, valid] of identityEncodings) {
     const message = utf8(`R encoding: ${what}`);
     const k = challenge(r, keyBytes, message);
-    add({ description: `${what}, S = k*a`, category: valid ? 'small-order-r' : 'non-canonical-r', publicKey: keyBytes, message, signature: sig(r, modL(k * key.a)), keyAccepted: true, valid });
+    add({
+      description: `${what}, S = k*a`,
+      category: valid ? 'small-order-r' : 'non-canonical-r',
+      publicKey: keyBytes,
+      message,
+      signature: sig(r, modL(k * key.a)),
+      keyAccepted: true,
+      valid,
+    });
   }
-  add({ description: 'R that is not a curve point', category: 'non-canonical-r', publicKey: keyBytes, message: utf8('m'), signature: sig(le32(2n), 5n), keyAccepted: true, valid: false });
+  add({
+    description: 'R that is not a curve point',
+    category: 'non-canonical-r',
+    publicKey: keyBytes,
+    message: utf8('m'),
+    signature: sig(le32(2n), 5n),
+    keyAccepted: true,
+    valid: false,
+  });
   {
     // A large-order R has no second encoding (its y is far above 18), but toggling its sign bit
     // names the negated point, which must fail.
     const message = utf8('sign bit of R');
     const good = signAs(key.a, keyBytes, message, rSeed);
-    add({ description: 'valid signature by a seed-7 key (control)', category: 'ordinary', publicKey: keyBytes, message, signature: good.signature, keyAccepted: true, valid: true });
-    add({ description: 'R with its sign bit toggled (the negated point)', category: 'non-canonical-r', publicKey: keyBytes, message, signature: sig(togglesign(good.signature.subarray(0, 32)), good.signature.subarray(32)), keyAccepted: true, valid: false });
+    add({
+      description: 'valid signature by a seed-7 key (control)',
+      category: 'ordinary',
+      publicKey: keyBytes,
+      message,
+      signature: good.signature,
+      keyAccepted: true,
+      valid: true,
+    });
+    add({
+      description: 'R with its sign bit toggled (the negated point)',
+      category: 'non-canonical-r',
+      publicKey: keyBytes,
+      message,
+      signature: sig(togglesign(good.signature.subarray(0, 32)), good.signature.subarray(32)),
+      keyAccepted: true,
+      valid: false,
+    });
   }
 
   // Mixed-order keys A = [a]B + T8 (T8 of order 8). The cofactorless equation gives
@@ -227,10 +420,27 @@ export function buildEd25519Cases(): Ed25519Case[] {
     const { signature, k } = signAs(key.a, mixedBytes, message, rSeed);
     if (k % 8n === 0n && wantDivisible) {
       wantDivisible = false;
-      add({ description: 'mixed-order key A = [a]B + T8, R = [r]B, 8 | k: passes cofactorless (and cofactored)', category: 'mixed-order', publicKey: mixedBytes, message, signature, keyAccepted: true, valid: true });
+      add({
+        description: 'mixed-order key A = [a]B + T8, R = [r]B, 8 | k: passes cofactorless (and cofactored)',
+        category: 'mixed-order',
+        publicKey: mixedBytes,
+        message,
+        signature,
+        keyAccepted: true,
+        valid: true,
+      });
     } else if (k % 8n !== 0n && wantOther) {
       wantOther = false;
-      add({ description: 'mixed-order key A = [a]B + T8, R = [r]B, 8 does not divide k: passes only cofactored verification', category: 'mixed-order', publicKey: mixedBytes, message, signature, keyAccepted: true, valid: false });
+      add({
+        description:
+          'mixed-order key A = [a]B + T8, R = [r]B, 8 does not divide k: passes only cofactored verification',
+        category: 'mixed-order',
+        publicKey: mixedBytes,
+        message,
+        signature,
+        keyAccepted: true,
+        valid: false,
+      });
     }
   }
   // Mixed-order R = [r]B + T_j: valid cofactorless exactly when T_j = -[k]T8.
@@ -241,20 +451,44 @@ export function buildEd25519Cases(): Ed25519Case[] {
     const j = n % 8;
     if (j === 0) continue;
     const { signature, k } = signAs(key.a, mixedBytes, message, rSeed, torsion[j]);
-    const matches = (Number((8n - (k % 8n)) % 8n)) === j;
+    const matches = Number((8n - (k % 8n)) % 8n) === j;
     if (matches && wantMatch) {
       wantMatch = false;
-      add({ description: `mixed-order key and mixed-order R = [r]B + [${j}]T8 with [${j}]T8 = -[k]T8: passes cofactorless`, category: 'mixed-order', publicKey: mixedBytes, message, signature, keyAccepted: true, valid: true });
+      add({
+        description: `mixed-order key and mixed-order R = [r]B + [${j}]T8 with [${j}]T8 = -[k]T8: passes cofactorless`,
+        category: 'mixed-order',
+        publicKey: mixedBytes,
+        message,
+        signature,
+        keyAccepted: true,
+        valid: true,
+      });
     } else if (!matches && wantMismatch) {
       wantMismatch = false;
-      add({ description: `mixed-order key and mixed-order R = [r]B + [${j}]T8 with [${j}]T8 != -[k]T8: passes only cofactored`, category: 'mixed-order', publicKey: mixedBytes, message, signature, keyAccepted: true, valid: false });
+      add({
+        description: `mixed-order key and mixed-order R = [r]B + [${j}]T8 with [${j}]T8 != -[k]T8: passes only cofactored`,
+        category: 'mixed-order',
+        publicKey: mixedBytes,
+        message,
+        signature,
+        keyAccepted: true,
+        valid: false,
+      });
     }
   }
   // Torsion-free key, mixed-order R: [S]B - [k]A is torsion-free, so it can never equal R.
   {
     const message = utf8('torsion-free key, mixed-order R');
     const { signature } = signAs(key.a, keyBytes, message, rSeed, torsion[3]);
-    add({ description: 'torsion-free key with R = [r]B + [3]T8: passes only cofactored', category: 'mixed-order', publicKey: keyBytes, message, signature, keyAccepted: true, valid: false });
+    add({
+      description: 'torsion-free key with R = [r]B + [3]T8: passes only cofactored',
+      category: 'mixed-order',
+      publicKey: keyBytes,
+      message,
+      signature,
+      keyAccepted: true,
+      valid: false,
+    });
   }
   // Small-order R with a mixed-order key: R = -[k]T8 and S = k*a (speccheck-style case 2).
   for (let n = 0; n < 512; n++) {
@@ -263,7 +497,15 @@ export function buildEd25519Cases(): Ed25519Case[] {
     const r = torsion[j]!.toBytes();
     const k = challenge(r, mixedBytes, message);
     if (Number((8n - (k % 8n)) % 8n) === j) {
-      add({ description: `mixed-order key, small-order R = [${j}]T8 = -[k]T8, S = k*a: passes cofactorless`, category: 'small-order-r', publicKey: mixedBytes, message, signature: sig(r, modL(k * key.a)), keyAccepted: true, valid: true });
+      add({
+        description: `mixed-order key, small-order R = [${j}]T8 = -[k]T8, S = k*a: passes cofactorless`,
+        category: 'small-order-r',
+        publicKey: mixedBytes,
+        message,
+        signature: sig(r, modL(k * key.a)),
+        keyAccepted: true,
+        valid: true,
+      });
       break;
     }
   }

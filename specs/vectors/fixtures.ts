@@ -7,14 +7,31 @@ import { toBase64, toHex, utf8 } from '../../core/bytes.ts';
 import { signCheckpoint } from '../../core/checkpoint.ts';
 import { cosignerFromKey } from '../../core/cosignature.ts';
 import { sha256 } from '../../core/crypto/sha256.ts';
-import { DEPLOYMENT_EVIDENCE_TYPE, signAttestation, type DeploymentEvidence, type HsmKey } from '../../core/entries/deployment-evidence.ts';
+import {
+  DEPLOYMENT_EVIDENCE_TYPE,
+  signAttestation,
+  type DeploymentEvidence,
+  type HsmKey,
+} from '../../core/entries/deployment-evidence.ts';
 import { encodeEntry } from '../../core/entries/entry.ts';
-import { FLEET_KEYSET_TYPE, signFleetKeyset, type FleetKeyset, type FleetKeysetBody } from '../../core/entries/fleet-keyset.ts';
+import {
+  FLEET_KEYSET_TYPE,
+  signFleetKeyset,
+  type FleetKeyset,
+  type FleetKeysetBody,
+} from '../../core/entries/fleet-keyset.ts';
 import type { FleetBundle } from '../../core/audit/fleet-bundle.ts';
 import { leafHash, type Hash } from '../../core/merkle/hash.ts';
 import { MemoryHashStore } from '../../core/merkle/memory-hash-store.ts';
 import { consistencyProof, inclusionProof } from '../../core/merkle/proof-plan.ts';
-import { formatSignerKey, KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519, parseSignerKey, type KeyType, type SignerKey } from '../../core/note/keys.ts';
+import {
+  formatSignerKey,
+  KEY_TYPE_COSIGNATURE,
+  KEY_TYPE_ED25519,
+  parseSignerKey,
+  type KeyType,
+  type SignerKey,
+} from '../../core/note/keys.ts';
 import { appendSignatureLines } from '../../core/note/note.ts';
 import { ed25519NoteSigner } from '../../core/note/verifiers.ts';
 
@@ -59,7 +76,10 @@ export function worldKeys(): WorldKeys {
   };
 }
 
-export function policyText(keys: WorldKeys, options: { quorum?: string; omit?: 'countersigner' | 'vendor' } = {}): string {
+export function policyText(
+  keys: WorldKeys,
+  options: { quorum?: string; omit?: 'countersigner' | 'vendor' } = {},
+): string {
   const lines = [
     '# fleetlog test-vector policy',
     `log ${keys.log.vkey} https://log.fleetlog.example/vectors/`,
@@ -83,13 +103,24 @@ export function hsmKey(label: string): HsmKey {
 }
 
 /** Deployment evidence for a fleet of `hsmCount` HSMs, attested by `vendor`. */
-export function makeEvidence(vendor: SignerKey, fleetId: string, options: { hsmCount?: number; badMeasurementFor?: number } = {}): DeploymentEvidence {
+export function makeEvidence(
+  vendor: SignerKey,
+  fleetId: string,
+  options: { hsmCount?: number; badMeasurementFor?: number } = {},
+): DeploymentEvidence {
   const firmware = { release: 'hsmfw 4.2.0', sha256: hexOf('firmware image hsmfw 4.2.0') };
   const hsms = Array.from({ length: options.hsmCount ?? 2 }, (_, i) => {
     const id = `${fleetId}-hsm${i + 1}`;
     const keys = [hsmKey(`${fleetId} ${i}`)];
-    const measurement = options.badMeasurementFor === i ? hexOf('firmware image hsmfw 4.1.9 (unreleased)') : firmware.sha256;
-    return { id, region: i % 2 === 0 ? 'eu-west-1' : 'us-east-2', keys, measurement, attestation: signAttestation(vendor, { hsmId: id, keys, measurement }) };
+    const measurement =
+      options.badMeasurementFor === i ? hexOf('firmware image hsmfw 4.1.9 (unreleased)') : firmware.sha256;
+    return {
+      id,
+      region: i % 2 === 0 ? 'eu-west-1' : 'us-east-2',
+      keys,
+      measurement,
+      attestation: signAttestation(vendor, { hsmId: id, keys, measurement }),
+    };
   });
   return {
     type: DEPLOYMENT_EVIDENCE_TYPE,
@@ -97,11 +128,21 @@ export function makeEvidence(vendor: SignerKey, fleetId: string, options: { hsmC
     specVersion: 'fleetlog-hsm-profile 1.0',
     firmware,
     hsms,
-    ceremony: { id: `${fleetId}-ceremony-1`, time: NOW - 30 * DAY, participants: ['Alice (key custodian)', 'Bob (external auditor)'], transcriptSha256: hexOf(`ceremony transcript ${fleetId}`) },
+    ceremony: {
+      id: `${fleetId}-ceremony-1`,
+      time: NOW - 30 * DAY,
+      participants: ['Alice (key custodian)', 'Bob (external auditor)'],
+      transcriptSha256: hexOf(`ceremony transcript ${fleetId}`),
+    },
   };
 }
 
-export function keysetBodyFor(evidence: DeploymentEvidence, evidenceBytes: Uint8Array, version: number, window: { notBefore: number; notAfter: number } = { notBefore: NOW - DAY, notAfter: NOW + 90 * DAY }): FleetKeysetBody {
+export function keysetBodyFor(
+  evidence: DeploymentEvidence,
+  evidenceBytes: Uint8Array,
+  version: number,
+  window: { notBefore: number; notAfter: number } = { notBefore: NOW - DAY, notAfter: NOW + 90 * DAY },
+): FleetKeysetBody {
   return {
     type: FLEET_KEYSET_TYPE,
     fleetId: evidence.fleetId,
@@ -135,7 +176,12 @@ export interface World {
   /** A signed checkpoint of the first `size` entries, cosigned by the given witnesses (indices). */
   checkpoint(size: number, cosigners?: readonly number[], options?: { logKey?: SignerKey; time?: number }): string;
   /** The offline bundle for a key set and its evidence at a checkpoint. */
-  bundle(keyset: LoggedItem<FleetKeyset>, evidence: LoggedItem<DeploymentEvidence>, checkpoint: string, size: number): FleetBundle;
+  bundle(
+    keyset: LoggedItem<FleetKeyset>,
+    evidence: LoggedItem<DeploymentEvidence>,
+    checkpoint: string,
+    size: number,
+  ): FleetBundle;
   inclusion(index: number, size: number): Hash[];
   consistency(oldSize: number, newSize: number): Hash[];
 }
@@ -179,7 +225,9 @@ export function buildWorld(): World {
       const cp = { origin: ORIGIN, size, rootHash: store.root(size) };
       const signed = signCheckpoint(cp, [ed25519NoteSigner(options.logKey ?? keys.log)]);
       const text = signed.slice(0, signed.indexOf('\n\n') + 1);
-      const lines = cosigners.map((i) => cosignerFromKey(keys.witnesses[i]!).cosign(utf8(text), options.time ?? COSIGN_TIME));
+      const lines = cosigners.map((i) =>
+        cosignerFromKey(keys.witnesses[i]!).cosign(utf8(text), options.time ?? COSIGN_TIME),
+      );
       return appendSignatureLines(signed, lines);
     },
     bundle(keyset, evidence, checkpoint, size) {

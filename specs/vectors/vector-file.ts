@@ -15,7 +15,12 @@ export interface VectorFile<V> {
   readonly [extra: string]: unknown;
 }
 
-export function vectorFile<V>(name: string, description: string, vectors: readonly V[], extra: Record<string, unknown> = {}): VectorFile<V> {
+export function vectorFile<V>(
+  name: string,
+  description: string,
+  vectors: readonly V[],
+  extra: Record<string, unknown> = {},
+): VectorFile<V> {
   return { format: VECTORS_FORMAT, name, description, ...extra, vectors };
 }
 

@@ -7,10 +7,26 @@ import { isFleetlogError } from '../../core/errors.ts';
 import { encodeEntryBundle } from '../../core/entry-bundle.ts';
 import { parsePolicy } from '../../core/policy/policy.ts';
 import { auditLog, type AuditLogOptions, type AuditLogResult } from '../../auditor-cli/log-audit/audit-log.ts';
-import { parseLogAuditState, parsePartialAudit, serializeLogAuditState, serializePartialAudit, type PartialAudit } from '../../auditor-cli/log-audit/log-state.ts';
+import {
+  parseLogAuditState,
+  parsePartialAudit,
+  serializeLogAuditState,
+  serializePartialAudit,
+  type PartialAudit,
+} from '../../auditor-cli/log-audit/log-state.ts';
 import { replace, rewrite, type Served } from './support/log-http.ts';
 import { deployment, keyset, policyText } from './support/fleet-fixtures.ts';
-import { dropSignatureLines, enc, failedAt, fleetScenario, flipBit, genericScenario, serveScenario, tamperSignatureLine, type Scenario } from './support/scenario.ts';
+import {
+  dropSignatureLines,
+  enc,
+  failedAt,
+  fleetScenario,
+  flipBit,
+  genericScenario,
+  serveScenario,
+  tamperSignatureLine,
+  type Scenario,
+} from './support/scenario.ts';
 import { SyntheticLog } from './support/synthetic-log.ts';
 
 function stepOf(r: AuditLogResult, step: number) {
@@ -18,7 +34,15 @@ function stepOf(r: AuditLogResult, step: number) {
 }
 
 async function run(s: Scenario, served: Served, extra: Partial<AuditLogOptions> = {}): Promise<AuditLogResult> {
-  return auditLog({ log: served.url, policy: s.policy, policyText: s.policyText, workers: 0, retries: 0, timeoutMs: 5000, ...extra });
+  return auditLog({
+    log: served.url,
+    policy: s.policy,
+    policyText: s.policyText,
+    workers: 0,
+    retries: 0,
+    timeoutMs: 5000,
+    ...extra,
+  });
 }
 
 describe('audit log on an honest generic log', () => {
@@ -33,7 +57,12 @@ describe('audit log on an honest generic log', () => {
   it('passes, then resumes fetching only what is new, then fetches only the checkpoint', async () => {
     const first = await run(s, served);
     expect(first.ok).toBe(true);
-    expect(first.checks.map((c) => [c.step, c.status])).toEqual([[3, 'pass'], [4, 'pass'], [5, 'pass'], [2, 'pass']]);
+    expect(first.checks.map((c) => [c.step, c.status])).toEqual([
+      [3, 'pass'],
+      [4, 'pass'],
+      [5, 'pass'],
+      [2, 'pass'],
+    ]);
     expect(first.newEntries).toBe(1000);
     // The state survives a round trip through its file format.
     const state = parseLogAuditState(serializeLogAuditState(first.state!));
@@ -117,7 +146,11 @@ describe('audit log on an honest generic log', () => {
     } finally {
       served.tamper = undefined;
     }
-    served.tamper = replace('tile/0/000', { kind: 'truncate', body: current.tile({ level: 0, index: 0, width: 256 })!.subarray(0, 4000), declared: 8192 });
+    served.tamper = replace('tile/0/000', {
+      kind: 'truncate',
+      body: current.tile({ level: 0, index: 0, width: 256 })!.subarray(0, 4000),
+      declared: 8192,
+    });
     try {
       const e = await run(s, served).catch((x: unknown) => x);
       expect(isFleetlogError(e, 'network')).toBe(true);
@@ -173,7 +206,9 @@ describe('audit log on an honest generic log', () => {
     } finally {
       served.tamper = undefined;
     }
-    served.tamper = rewrite('checkpoint', () => dropSignatureLines(note, [s.keys.witnesses[1]!.name, s.keys.witnesses[2]!.name]));
+    served.tamper = rewrite('checkpoint', () =>
+      dropSignatureLines(note, [s.keys.witnesses[1]!.name, s.keys.witnesses[2]!.name]),
+    );
     try {
       const r = await run(s, served);
       expect(failedAt(r)).toBe(4);
@@ -193,7 +228,8 @@ describe('audit log when a partial tile is gone', () => {
     const served = await serveScenario(() => s.log);
     try {
       const gone = new Set(['tile/0/001.p/44', 'tile/entries/001.p/44']);
-      served.tamper = (path) => (gone.has(path) ? { status: 404, body: 'not found\n', contentType: 'text/plain' } : undefined);
+      served.tamper = (path) =>
+        gone.has(path) ? { status: 404, body: 'not found\n', contentType: 'text/plain' } : undefined;
       const r = await run(s, served);
       expect(r.ok, JSON.stringify(r.checks)).toBe(true);
       expect(r.newEntries).toBe(300);
@@ -259,7 +295,10 @@ describe('audit log across runs: fork, rollback, split view', () => {
     const base = await run(honest, served);
     for (let i = honest.log.size; i < 1300; i++) honest.log.append(enc(`entry number ${i}`));
     honest.log.publish();
-    served.tamper = rewrite((p) => p.startsWith('tile/0/'), (b) => flipBit(b, 5));
+    served.tamper = rewrite(
+      (p) => p.startsWith('tile/0/'),
+      (b) => flipBit(b, 5),
+    );
     try {
       const r = await run(honest, served, { state: base.state! });
       expect(failedAt(r)).toBe(2);
@@ -278,7 +317,12 @@ describe('audit log interrupted and continued', () => {
     try {
       const saved: PartialAudit[] = [];
       served.tamper = replace('tile/entries/008', { kind: 'hang' });
-      const broken = await run(s, served, { timeoutMs: 300, concurrency: 1, partialEveryMs: 0, onPartial: (p) => saved.push(parsePartialAudit(serializePartialAudit(p))) }).catch((e: unknown) => e);
+      const broken = await run(s, served, {
+        timeoutMs: 300,
+        concurrency: 1,
+        partialEveryMs: 0,
+        onPartial: (p) => saved.push(parsePartialAudit(serializePartialAudit(p))),
+      }).catch((e: unknown) => e);
       expect(isFleetlogError(broken, 'network')).toBe(true);
       const last = saved[saved.length - 1]!;
       expect(last.size).toBe(8 * 256);
@@ -288,7 +332,12 @@ describe('audit log interrupted and continued', () => {
       expect(r.ok).toBe(true);
       expect(r.resumedFrom).toBe(2048);
       expect(r.newEntries).toBe(3000 - 2048);
-      expect(served.requests.filter((p) => p.startsWith('tile/entries/'))).toEqual(['tile/entries/008', 'tile/entries/009', 'tile/entries/010', 'tile/entries/011.p/184']);
+      expect(served.requests.filter((p) => p.startsWith('tile/entries/'))).toEqual([
+        'tile/entries/008',
+        'tile/entries/009',
+        'tile/entries/010',
+        'tile/entries/011.p/184',
+      ]);
       // Progress that does not match what the log serves fails at step 2, and says where it came from.
       const bogus = { ...last, frontier: last.frontier.map(() => '00'.repeat(32)) };
       const bad = await run(s, served, { partial: bogus });
@@ -341,7 +390,18 @@ describe('audit log fleet history rules', () => {
     try {
       const r = await run(s, served);
       expect(r.ok).toBe(true);
-      expect(r.checks.filter((c) => c.status === 'pass').map((c) => c.step ?? c.title)).toEqual([3, 4, 5, 2, 'every entry is a well-formed fleetlog entry', 1, 6, 7, 'no key reused across fleets', 8]);
+      expect(r.checks.filter((c) => c.status === 'pass').map((c) => c.step ?? c.title)).toEqual([
+        3,
+        4,
+        5,
+        2,
+        'every entry is a well-formed fleetlog entry',
+        1,
+        6,
+        7,
+        'no key reused across fleets',
+        8,
+      ]);
       expect(r.newKeysets.map((k) => `${k.fleetId}@${k.version}`)).toEqual(['fleet-a@1', 'fleet-b@1', 'fleet-a@2']);
       expect(r.history!.fleets['fleet-a']!.version).toBe(2);
     } finally {
@@ -377,7 +437,14 @@ describe('audit log fleet history rules', () => {
       const r = await run(s, served);
       expect(r.ok).toBe(false);
       const failed = r.checks.filter((x) => x.status === 'fail').map((x) => x.step ?? x.title);
-      expect(failed).toEqual(['every entry is a well-formed fleetlog entry', 1, 6, 7, 'no key reused across fleets', 8]);
+      expect(failed).toEqual([
+        'every entry is a well-formed fleetlog entry',
+        1,
+        6,
+        7,
+        'no key reused across fleets',
+        8,
+      ]);
       expect(r.checks.find((x) => x.step === 1)!.reason).toContain('publisher signature');
       expect(r.checks.find((x) => x.step === 6)!.reason).toContain('not logged before it');
       expect(r.checks.find((x) => x.step === 7)!.reason).toContain('is not greater than');
@@ -413,7 +480,12 @@ describe('audit log fleet history rules', () => {
     const served = await serveScenario(() => s.log);
     try {
       const plainText = policyText(s.keys, { quorum: 2 });
-      const plain = await auditLog({ log: served.url, policy: parsePolicy(plainText), policyText: plainText, workers: 0 });
+      const plain = await auditLog({
+        log: served.url,
+        policy: parsePolicy(plainText),
+        policyText: plainText,
+        workers: 0,
+      });
       expect(plain.ok).toBe(true);
       expect(plain.fleetRules).toBe(false);
       const withRules = await run(s, served, { state: plain.state! });

@@ -21,7 +21,9 @@ interface AuditVector {
   expected: { trusted: boolean; failedStep: number | null };
 }
 
-const file = JSON.parse(readFileSync(join(REPO_ROOT, 'specs/vectors/audit.json'), 'utf8')) as { vectors: AuditVector[] };
+const file = JSON.parse(readFileSync(join(REPO_ROOT, 'specs/vectors/audit.json'), 'utf8')) as {
+  vectors: AuditVector[];
+};
 
 describe('specs/vectors/audit.json through audit fleet', () => {
   it.each(file.vectors.map((v) => [v.description, v] as const))('%s', async (_name, v) => {

@@ -29,11 +29,29 @@ describe('fleetlog audit (CLI)', () => {
     const state = join(dir, 'log-state.json');
     const ok = await runFleetlog(['audit', 'log', '--log', served.url, '--policy', policy, '--state', state]);
     expect(ok.code, ok.stderr).toBe(0);
-    for (const line of ['step 3  PASS', 'step 4  PASS', 'step 5  PASS', 'step 2  PASS', 'step 1  PASS', 'step 6  PASS', 'step 7  PASS', 'step 8  PASS', '[L3]', '[F4]', 'timeline (log order)', 'fleet-a  key set v2', 'VERIFIED']) expect(ok.stdout).toContain(line);
+    for (const line of [
+      'step 3  PASS',
+      'step 4  PASS',
+      'step 5  PASS',
+      'step 2  PASS',
+      'step 1  PASS',
+      'step 6  PASS',
+      'step 7  PASS',
+      'step 8  PASS',
+      '[L3]',
+      '[F4]',
+      'timeline (log order)',
+      'fleet-a  key set v2',
+      'VERIFIED',
+    ])
+      expect(ok.stdout).toContain(line);
     expect(ok.stderr).toBe('');
     expect(parseLogAuditState(readFileSync(state, 'utf8')).checkpoint.size).toBe(s.log.size);
 
-    served.tamper = rewrite((p) => p.startsWith('tile/0/001'), (b) => flipBit(b, 64));
+    served.tamper = rewrite(
+      (p) => p.startsWith('tile/0/001'),
+      (b) => flipBit(b, 64),
+    );
     try {
       const bad = await runFleetlog(['audit', 'log', '--log', served.url, '--policy', policy, '--json']);
       expect(bad.code).toBe(1);
@@ -46,14 +64,38 @@ describe('fleetlog audit (CLI)', () => {
   });
 
   it('exit 2 when the log cannot be reached', async () => {
-    const down = await runFleetlog(['audit', 'checkpoint', '--log', 'http://127.0.0.1:9/', '--policy', policy, '--retries', '0', '--timeout', '2']);
+    const down = await runFleetlog([
+      'audit',
+      'checkpoint',
+      '--log',
+      'http://127.0.0.1:9/',
+      '--policy',
+      policy,
+      '--retries',
+      '0',
+      '--timeout',
+      '2',
+    ]);
     expect(down.code).toBe(2);
     expect(down.stderr).toMatch(/network/);
   });
 
   it('audit fleet: TRUSTED and state saved, then exit 1 at step 7 when the log rolls the key set back', async () => {
     const state = join(dir, 'client-state.json');
-    const ok = await runFleetlog(['audit', 'fleet', '--log', served.url, '--policy', policy, '--fleet', 'fleet-a', '--state', state, '--now', String(TEST_NOW)]);
+    const ok = await runFleetlog([
+      'audit',
+      'fleet',
+      '--log',
+      served.url,
+      '--policy',
+      policy,
+      '--fleet',
+      'fleet-a',
+      '--state',
+      state,
+      '--now',
+      String(TEST_NOW),
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('TRUSTED: fleet fleet-a key set v2');
     expect(parseState(readFileSync(state, 'utf8')).fleets['fleet-a']!.version).toBe(2);
@@ -64,7 +106,20 @@ describe('fleetlog audit (CLI)', () => {
     const stale = fleetBundleFor(older, 'fleet-a')!;
     served.tamper = rewrite('fleet-bundle/fleet-a', () => stale);
     try {
-      const back = await runFleetlog(['audit', 'fleet', '--log', served.url, '--policy', policy, '--fleet', 'fleet-a', '--state', state, '--now', String(TEST_NOW)]);
+      const back = await runFleetlog([
+        'audit',
+        'fleet',
+        '--log',
+        served.url,
+        '--policy',
+        policy,
+        '--fleet',
+        'fleet-a',
+        '--state',
+        state,
+        '--now',
+        String(TEST_NOW),
+      ]);
       expect(back.code).toBe(1);
       expect(back.stdout).toContain('step 7  FAIL');
       expect(back.stdout).toContain('NOT TRUSTED');
@@ -104,7 +159,17 @@ describe('fleetlog audit (CLI)', () => {
 
   it('audit monitor --once: exit 1 and the hook runs when a new key set needs review', async () => {
     const out = join(dir, 'hook-out');
-    const r = await runFleetlog(['audit', 'monitor', '--log', served.url, '--policy', policy, '--once', '--hook', `cat >> ${out}`]);
+    const r = await runFleetlog([
+      'audit',
+      'monitor',
+      '--log',
+      served.url,
+      '--policy',
+      policy,
+      '--once',
+      '--hook',
+      `cat >> ${out}`,
+    ]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toContain('ALERT new_keyset');
     expect(readFileSync(out, 'utf8')).toContain('"kind":"new_keyset"');

@@ -7,7 +7,14 @@ import { encodeEntryBundle } from '../../core/entry-bundle.ts';
 import { auditFleet, type AuditFleetResult } from '../../auditor-cli/fleet-audit.ts';
 import { deployment, fleetBundleFor, keyset, makeFleetKeys, TEST_NOW } from './support/fleet-fixtures.ts';
 import { rewrite, type Served } from './support/log-http.ts';
-import { dropSignatureLines, enc, failedAt, fleetScenario, serveScenario, tamperSignatureLine } from './support/scenario.ts';
+import {
+  dropSignatureLines,
+  enc,
+  failedAt,
+  fleetScenario,
+  serveScenario,
+  tamperSignatureLine,
+} from './support/scenario.ts';
 import { SyntheticLog } from './support/synthetic-log.ts';
 
 const statuses = (r: AuditFleetResult): string => r.checks.map((c) => `${c.step}:${c.status}`).join(' ');
@@ -25,8 +32,18 @@ describe('audit fleet', () => {
     await served.close();
     await plain.close();
   });
-  const decide = (o: { state?: ClientState; log?: string; bundleText?: string; now?: number; fleetId?: string } = {}): Promise<AuditFleetResult> =>
-    auditFleet({ policy: s.policy, fleetId: 'fleet-a', state: EMPTY_STATE, now: TEST_NOW, retries: 0, ...(o.bundleText ? {} : { log: served.url }), ...o });
+  const decide = (
+    o: { state?: ClientState; log?: string; bundleText?: string; now?: number; fleetId?: string } = {},
+  ): Promise<AuditFleetResult> =>
+    auditFleet({
+      policy: s.policy,
+      fleetId: 'fleet-a',
+      state: EMPTY_STATE,
+      now: TEST_NOW,
+      retries: 0,
+      ...(o.bundleText ? {} : { log: served.url }),
+      ...o,
+    });
 
   it("trusts the fleet's current key set through every step, from the fleet bundle, a scan, or a file", async () => {
     const r = await decide();
@@ -67,7 +84,13 @@ describe('audit fleet', () => {
   it('fails at step 2 on a tampered inclusion proof, 3 on a tampered checkpoint, 4 without a quorum', async () => {
     const honest = fleetBundleFor(s.log, 'fleet-a')!;
     const b = parseFleetBundle(honest);
-    const badProof = formatFleetBundle({ ...b, keyset: { ...b.keyset, proof: b.keyset.proof.map((h, i) => (i === 0 ? h.map((x, j) => (j === 0 ? x ^ 1 : x)) : h)) } });
+    const badProof = formatFleetBundle({
+      ...b,
+      keyset: {
+        ...b.keyset,
+        proof: b.keyset.proof.map((h, i) => (i === 0 ? h.map((x, j) => (j === 0 ? x ^ 1 : x)) : h)),
+      },
+    });
     served.tamper = rewrite('fleet-bundle/fleet-a', () => badProof);
     try {
       const r = await decide();
@@ -78,16 +101,24 @@ describe('audit fleet', () => {
     }
     const badSig = formatFleetBundle({ ...b, checkpoint: tamperSignatureLine(b.checkpoint, s.keys.origin) });
     expect(failedAt(await decide({ bundleText: badSig }))).toBe(3);
-    const noQuorum = formatFleetBundle({ ...b, checkpoint: dropSignatureLines(b.checkpoint, [s.keys.witnesses[0]!.name, s.keys.witnesses[1]!.name]) });
+    const noQuorum = formatFleetBundle({
+      ...b,
+      checkpoint: dropSignatureLines(b.checkpoint, [s.keys.witnesses[0]!.name, s.keys.witnesses[1]!.name]),
+    });
     expect(failedAt(await decide({ bundleText: noQuorum }))).toBe(4);
   });
 
   it('on a scan, fails at step 1 when the entry bundle carries an altered key set', async () => {
-    plain.tamper = rewrite((p) => p.startsWith('tile/entries/000'), () => {
-      const entries = Array.from({ length: s.log.size }, (_, i) => s.log.entry(i));
-      entries[4] = new TextEncoder().encode(new TextDecoder().decode(entries[4]!).replace('"version":2', '"version":9'));
-      return encodeEntryBundle(entries);
-    });
+    plain.tamper = rewrite(
+      (p) => p.startsWith('tile/entries/000'),
+      () => {
+        const entries = Array.from({ length: s.log.size }, (_, i) => s.log.entry(i));
+        entries[4] = new TextEncoder().encode(
+          new TextDecoder().decode(entries[4]!).replace('"version":2', '"version":9'),
+        );
+        return encodeEntryBundle(entries);
+      },
+    );
     try {
       const r = await decide({ log: plain.url });
       expect(r.source).toBe('scan');
@@ -158,7 +189,11 @@ describe('audit fleet', () => {
     expect(failedAt(offline)).toBe(5);
     expect(offline.checks.find((c) => c.step === 5)!.reason).toContain('pass --log');
     // With --log as well, the proof comes from the tiles and the decision goes through.
-    const online = await decide({ state: trusted.state, bundleText: fleetBundleFor(s.log, 'fleet-a')!, log: served.url });
+    const online = await decide({
+      state: trusted.state,
+      bundleText: fleetBundleFor(s.log, 'fleet-a')!,
+      log: served.url,
+    });
     expect(online.trusted).toBe(true);
     expect(online.checks.find((c) => c.step === 5)!.reason).toContain('grew');
   });

@@ -9,7 +9,15 @@ import { exportProof } from '../../auditor-cli/export-proof.ts';
 import { auditProof } from '../../auditor-cli/proof-audit.ts';
 import { fleetBundleFor, TEST_NOW } from './support/fleet-fixtures.ts';
 import { rewrite, type Served } from './support/log-http.ts';
-import { enc, failedAt, fleetScenario, flipBit, genericScenario, serveScenario, tamperSignatureLine } from './support/scenario.ts';
+import {
+  enc,
+  failedAt,
+  fleetScenario,
+  flipBit,
+  genericScenario,
+  serveScenario,
+  tamperSignatureLine,
+} from './support/scenario.ts';
 import { SyntheticLog } from './support/synthetic-log.ts';
 
 describe('audit checkpoint, inclusion, consistency', () => {
@@ -57,7 +65,10 @@ describe('audit checkpoint, inclusion, consistency', () => {
     const beyond = await auditInclusion({ ...o(), index: 5000 });
     expect(failedAt(beyond)).toBe(2);
     // The proof for entry 300 reads the subtree [0, 256) from the level-1 tile.
-    served.tamper = rewrite((p) => p.startsWith('tile/1/'), (b) => flipBit(b, 0));
+    served.tamper = rewrite(
+      (p) => p.startsWith('tile/1/'),
+      (b) => flipBit(b, 0),
+    );
     try {
       expect(failedAt(await auditInclusion({ ...o(), index: 300 }))).toBe(2);
     } finally {

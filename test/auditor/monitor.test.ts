@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../../core/bytes.ts';
 import { sha256 } from '../../core/crypto/sha256.ts';
-import { formatSplitViewEvidenceList, makeSplitViewEvidence, type SplitViewEvidence } from '../../core/split-view-evidence.ts';
+import {
+  formatSplitViewEvidenceList,
+  makeSplitViewEvidence,
+  type SplitViewEvidence,
+} from '../../core/split-view-evidence.ts';
 import { monitorOnce, runMonitor, type MonitorOptions } from '../../auditor-cli/monitor.ts';
 import { deployment, keyset, policyText } from './support/fleet-fixtures.ts';
 import { parsePolicy } from '../../core/policy/policy.ts';
@@ -25,8 +29,12 @@ async function fakeWitness(origin: string): Promise<FakeWitness> {
   const w: FakeWitness = { evidence: [], served: undefined as unknown as Served };
   const path = `${toHex(sha256(utf8(origin)))}/checkpoint`;
   w.served = await serve((p) => {
-    if (p === path) return w.checkpoint ? { status: 200, body: w.checkpoint, contentType: 'text/plain; charset=utf-8' } : { status: 404, body: 'unknown log' };
-    if (p === 'evidence') return { status: 200, body: formatSplitViewEvidenceList(w.evidence), contentType: 'application/json' };
+    if (p === path)
+      return w.checkpoint
+        ? { status: 200, body: w.checkpoint, contentType: 'text/plain; charset=utf-8' }
+        : { status: 404, body: 'unknown log' };
+    if (p === 'evidence')
+      return { status: 200, body: formatSplitViewEvidenceList(w.evidence), contentType: 'application/json' };
     return undefined;
   });
   return w;
@@ -46,7 +54,14 @@ describe('audit monitor', () => {
     await witness.served.close();
   });
   const options = (extra: Partial<MonitorOptions> = {}): MonitorOptions => ({
-    log: log.url, policy: s.policy, policyText: s.policyText, witnesses: [`w1=${witness.served.url}`], maxAgeSeconds: 3600, workers: 0, retries: 0, ...extra,
+    log: log.url,
+    policy: s.policy,
+    policyText: s.policyText,
+    witnesses: [`w1=${witness.served.url}`],
+    maxAgeSeconds: 3600,
+    workers: 0,
+    retries: 0,
+    ...extra,
   });
 
   it('alerts on every new key set for review, then stays quiet while a consistent witness is behind or level', async () => {
@@ -61,7 +76,9 @@ describe('audit monitor', () => {
     s.log.publish();
     witness.checkpoint = s.log.published;
     const second = await monitorOnce(options({ state: first.state! }));
-    expect(second.alerts.map((a) => a.message)).toEqual([expect.stringContaining('new key set for fleet fleet-c: version 1')]);
+    expect(second.alerts.map((a) => a.message)).toEqual([
+      expect.stringContaining('new key set for fleet fleet-c: version 1'),
+    ]);
     expect(second.witnesses[0]).toMatchObject({ relation: 'same' });
     const third = await monitorOnce(options({ state: second.state! }));
     expect(third.alerts).toEqual([]);
@@ -93,11 +110,29 @@ describe('audit monitor', () => {
     const state = (await monitorOnce(options())).state!;
     const fork = new SyntheticLog(s.keys);
     for (let i = 0; i < s.log.size; i++) fork.append(i === 1 ? enc('forked') : s.log.entry(i));
-    witness.evidence = [makeSplitViewEvidence({ origin: s.keys.origin, witness: s.keys.witnesses[0]!.vkey, observed: 1, cosigned: s.log.published, presented: fork.checkpoint(), proof: [] })];
+    witness.evidence = [
+      makeSplitViewEvidence({
+        origin: s.keys.origin,
+        witness: s.keys.witnesses[0]!.vkey,
+        observed: 1,
+        cosigned: s.log.published,
+        presented: fork.checkpoint(),
+        proof: [],
+      }),
+    ];
     const r = await monitorOnce(options({ state }));
     expect(r.alerts.map((a) => a.kind)).toEqual(['split_view']);
     expect(r.alerts[0]!.message).toContain('two different roots');
-    witness.evidence = [makeSplitViewEvidence({ origin: s.keys.origin, witness: s.keys.witnesses[0]!.vkey, observed: 1, cosigned: s.log.published, presented: s.log.published, proof: [] })];
+    witness.evidence = [
+      makeSplitViewEvidence({
+        origin: s.keys.origin,
+        witness: s.keys.witnesses[0]!.vkey,
+        observed: 1,
+        cosigned: s.log.published,
+        presented: s.log.published,
+        proof: [],
+      }),
+    ];
     const benign = await monitorOnce(options({ state }));
     expect(benign.alerts).toEqual([]);
     expect(benign.warnings.join('\n')).toContain('does not verify');

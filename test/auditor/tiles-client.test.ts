@@ -12,7 +12,13 @@ import { rootsFromConsistencyPath, consistencyProofRoots } from '../../core/merk
 import { verifyConsistency, verifyInclusion } from '../../core/merkle/verify.ts';
 import { proveExtends } from '../../auditor-cli/consistency-check.ts';
 import { fetchBounded } from '../../auditor-cli/http/bounded-fetch.ts';
-import { consistencyProofFromTiles, inclusionProofFromTiles, proofHashes, rootFromTiles, TileNodeReader } from '../../auditor-cli/tile-proofs.ts';
+import {
+  consistencyProofFromTiles,
+  inclusionProofFromTiles,
+  proofHashes,
+  rootFromTiles,
+  TileNodeReader,
+} from '../../auditor-cli/tile-proofs.ts';
 import { TilesClient } from '../../auditor-cli/tiles-client.ts';
 import { MemoryHashStore } from '../support/memory-hash-store.ts';
 import { replace, rewrite, serve, type Served } from './support/log-http.ts';
@@ -32,25 +38,30 @@ describe('proofs computed from tiles', () => {
   it('equal the core proofs from stored hashes, and verify, for random sizes and indices', async () => {
     const client = new TilesClient(served.url);
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 1500 }), fc.integer({ min: 0, max: 1500 }), fc.integer({ min: 0, max: 1500 }), async (size, a, b) => {
-        const reader = new TileNodeReader(client, size);
-        const index = a % size;
-        const root = s.log.root(size);
-        expect(toHex(await rootFromTiles(reader))).toBe(toHex(root));
-        const inc = proofHashes(await inclusionProofFromTiles(reader, index));
-        expect(inc.map(toHex)).toEqual(inclusionProof(reference, index, size).map(toHex));
-        expect(verifyInclusion(index, size, s.log.leafHash(index), inc, root)).toBe(true);
-        const old = b % (size + 1);
-        const { proof, oldSubtree } = await consistencyProofFromTiles(reader, old);
-        const hashes = proofHashes(proof);
-        expect(hashes.map(toHex)).toEqual(consistencyProof(reference, old, size).map(toHex));
-        expect(verifyConsistency(old, size, s.log.root(old), root, hashes)).toBe(true);
-        if (old > 0 && old < size) {
-          const roots = rootsFromConsistencyPath(old, size, oldSubtree ? [oldSubtree, ...hashes] : hashes)!;
-          expect(bytesEqual(roots.oldRoot, s.log.root(old)) && bytesEqual(roots.newRoot, root)).toBe(true);
-          expect(bytesEqual(consistencyProofRoots(old, size, s.log.root(old), hashes)!.newRoot, root)).toBe(true);
-        }
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1500 }),
+        fc.integer({ min: 0, max: 1500 }),
+        fc.integer({ min: 0, max: 1500 }),
+        async (size, a, b) => {
+          const reader = new TileNodeReader(client, size);
+          const index = a % size;
+          const root = s.log.root(size);
+          expect(toHex(await rootFromTiles(reader))).toBe(toHex(root));
+          const inc = proofHashes(await inclusionProofFromTiles(reader, index));
+          expect(inc.map(toHex)).toEqual(inclusionProof(reference, index, size).map(toHex));
+          expect(verifyInclusion(index, size, s.log.leafHash(index), inc, root)).toBe(true);
+          const old = b % (size + 1);
+          const { proof, oldSubtree } = await consistencyProofFromTiles(reader, old);
+          const hashes = proofHashes(proof);
+          expect(hashes.map(toHex)).toEqual(consistencyProof(reference, old, size).map(toHex));
+          expect(verifyConsistency(old, size, s.log.root(old), root, hashes)).toBe(true);
+          if (old > 0 && old < size) {
+            const roots = rootsFromConsistencyPath(old, size, oldSubtree ? [oldSubtree, ...hashes] : hashes)!;
+            expect(bytesEqual(roots.oldRoot, s.log.root(old)) && bytesEqual(roots.newRoot, root)).toBe(true);
+            expect(bytesEqual(consistencyProofRoots(old, size, s.log.root(old), hashes)!.newRoot, root)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -65,12 +76,18 @@ describe('proofs computed from tiles', () => {
     expect(pow2).toMatchObject({ ok: false, why: 'fork' });
     served.tamper = rewrite('tile/0/002', (b) => flipBit(b, 40 * 32));
     try {
-      const bad = await proveExtends(new TilesClient(served.url), { size: 700, root: s.log.root(700) }, { size: 1500, root: s.log.root() });
+      const bad = await proveExtends(
+        new TilesClient(served.url),
+        { size: 700, root: s.log.root(700) },
+        { size: 1500, root: s.log.root() },
+      );
       expect(bad).toMatchObject({ ok: false, why: 'bad-tiles' });
     } finally {
       served.tamper = undefined;
     }
-    expect(await proveExtends(client, { size: 700, root: s.log.root(700) }, { size: 1500, root: s.log.root() })).toMatchObject({ ok: true });
+    expect(
+      await proveExtends(client, { size: 700, root: s.log.root(700) }, { size: 1500, root: s.log.root() }),
+    ).toMatchObject({ ok: true });
   });
 });
 
@@ -96,7 +113,9 @@ describe('the tile client', () => {
     served.tamper = rewrite('tile/0/001', (b) => b.subarray(0, 8160));
     await expect(client.tile({ level: 0, index: 1, width: 256 }, 600)).rejects.toMatchObject({ code: 'bad_tile' });
     served.tamper = rewrite('tile/entries/001', (b) => b.subarray(0, b.length - 3));
-    await expect(client.entryBundle({ level: 0, index: 1, width: 256 }, 600)).rejects.toMatchObject({ code: 'bad_tile' });
+    await expect(client.entryBundle({ level: 0, index: 1, width: 256 }, 600)).rejects.toMatchObject({
+      code: 'bad_tile',
+    });
     // A log that deleted partial tile 0/001.p/200 once tile 0/001 became full.
     served.tamper = replace('tile/0/001.p/200', { status: 404, body: 'gone' });
     served.requests.length = 0;
@@ -125,9 +144,13 @@ describe('bounded fetch', () => {
     const ok = await fetchBounded(`${server.url}flaky`, { maxBytes: 10, timeoutMs: 2000, retries: 2 });
     expect(new TextDecoder().decode(ok.body)).toBe('ok');
     server.requests.length = 0;
-    await expect(fetchBounded(`${server.url}missing`, { maxBytes: 10, timeoutMs: 2000, retries: 2 })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(
+      fetchBounded(`${server.url}missing`, { maxBytes: 10, timeoutMs: 2000, retries: 2 }),
+    ).rejects.toMatchObject({ code: 'not_found' });
     expect(server.requests).toEqual(['missing']);
-    await expect(fetchBounded(`${server.url}big`, { maxBytes: 99_999, timeoutMs: 2000, retries: 0 })).rejects.toMatchObject({ code: 'too_large' });
+    await expect(
+      fetchBounded(`${server.url}big`, { maxBytes: 99_999, timeoutMs: 2000, retries: 0 }),
+    ).rejects.toMatchObject({ code: 'too_large' });
   });
 
   it('decompresses gzip bodies and caps what they expand to', async () => {
@@ -140,7 +163,9 @@ describe('bounded fetch', () => {
     const url = `http://127.0.0.1:${(srv.address() as { port: number }).port}/x`;
     try {
       expect((await fetchBounded(url, { maxBytes: 50_000, timeoutMs: 2000, retries: 0 })).body).toEqual(plain);
-      await expect(fetchBounded(url, { maxBytes: 10_000, timeoutMs: 2000, retries: 0 })).rejects.toMatchObject({ code: 'too_large' });
+      await expect(fetchBounded(url, { maxBytes: 10_000, timeoutMs: 2000, retries: 0 })).rejects.toMatchObject({
+        code: 'too_large',
+      });
     } finally {
       srv.closeAllConnections();
       srv.close();

@@ -22,7 +22,11 @@ describe('decideFleetTrust', () => {
     expect([...failing].sort()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
-  it.each(scenarios.map((s) => [s.expected.trusted ? 'trusts' : `fails step ${s.expected.failedStep}`, s.description, s] as const))('%s: %s', (_, __, s) => {
+  it.each(
+    scenarios.map(
+      (s) => [s.expected.trusted ? 'trusts' : `fails step ${s.expected.failedStep}`, s.description, s] as const,
+    ),
+  )('%s: %s', (_, __, s) => {
     // Go through the wire format of the bundle, as a client would.
     const bundle = parseFleetBundle(formatFleetBundle(s.bundle));
     const decision = decideFleetTrust({
@@ -40,7 +44,10 @@ describe('decideFleetTrust', () => {
       expect(decision.skipped).toEqual([]);
       // The new state remembers the key set's version and never moves the checkpoint backwards.
       const ks = decision.keyset!;
-      expect(decision.state.fleets[ks.fleetId]).toEqual({ version: ks.version, leafHash: toHex(leafHash(bundle.keyset.bytes)) });
+      expect(decision.state.fleets[ks.fleetId]).toEqual({
+        version: ks.version,
+        leafHash: toHex(leafHash(bundle.keyset.bytes)),
+      });
       const size = Math.max(s.state.checkpoint?.size ?? 0, Number(bundle.checkpoint.split('\n')[1]));
       expect(decision.state.checkpoint?.size).toBe(size);
       expect(parseState(serializeState(decision.state))).toEqual(decision.state);
@@ -81,7 +88,9 @@ describe('individual steps', () => {
     const hash = toHex(leafHash(keyset.bytes));
     expect(step7Version(keyset.value, hash, undefined).ok).toBe(true);
     expect(step7Version(keyset.value, hash, { version: 2, leafHash: hash }).ok).toBe(true);
-    expect(step7Version(keyset.value, hash, { version: 1, leafHash: toHex(leafHash(world.keysets.a1.bytes)) }).ok).toBe(true);
+    expect(step7Version(keyset.value, hash, { version: 1, leafHash: toHex(leafHash(world.keysets.a1.bytes)) }).ok).toBe(
+      true,
+    );
   });
 
   it('step 8 treats the window as notBefore <= now < notAfter', () => {
@@ -107,11 +116,17 @@ describe('fleet bundles and client state', () => {
 
   it.each([
     ['a single proof', (t: string) => t.slice(0, t.indexOf('\nc2sp.org/tlog-proof@v1\n') + 1)],
-    ['two proofs over different checkpoints', (t: string) => {
-      const second = t.indexOf('\nc2sp.org/tlog-proof@v1\n') + 1;
-      return t.slice(0, second) + t.slice(second).replace(`${ORIGIN}\n9\n`, `${ORIGIN}\n8\n`);
-    }],
-    ['a proof without extra', (t: string) => t.replace(/^c2sp\.org\/tlog-proof@v1\nextra [^\n]*\n/, 'c2sp.org/tlog-proof@v1\n')],
+    [
+      'two proofs over different checkpoints',
+      (t: string) => {
+        const second = t.indexOf('\nc2sp.org/tlog-proof@v1\n') + 1;
+        return t.slice(0, second) + t.slice(second).replace(`${ORIGIN}\n9\n`, `${ORIGIN}\n8\n`);
+      },
+    ],
+    [
+      'a proof without extra',
+      (t: string) => t.replace(/^c2sp\.org\/tlog-proof@v1\nextra [^\n]*\n/, 'c2sp.org/tlog-proof@v1\n'),
+    ],
     ['leading garbage', (t: string) => `x${t}`],
   ])('rejects %s', (_, mangle) => {
     expect(codeOf(() => parseFleetBundle(mangle(formatFleetBundle(bundle))))).toBe('bad_proof');
@@ -119,9 +134,18 @@ describe('fleet bundles and client state', () => {
 
   it('client state round-trips and rejects malformed files', () => {
     expect(parseState(serializeState(EMPTY_STATE))).toEqual(EMPTY_STATE);
-    const state = { checkpoint: { origin: ORIGIN, size: 9, rootHash: toHex(world.store.root(9)) }, fleets: { 'fleet-a': { version: 2, leafHash: toHex(leafHash(utf8('x'))) } } };
+    const state = {
+      checkpoint: { origin: ORIGIN, size: 9, rootHash: toHex(world.store.root(9)) },
+      fleets: { 'fleet-a': { version: 2, leafHash: toHex(leafHash(utf8('x'))) } },
+    };
     expect(parseState(serializeState(state))).toEqual(state);
-    for (const bad of ['{', '{}', '{"format":"fleetlog-client-state/v1"}', '{"format":"fleetlog-client-state/v1","fleets":{"f":{"version":1,"leafHash":"zz"}}}', '{"format":"fleetlog-client-state/v1","fleets":{},"checkpoint":{"origin":"o","size":-1,"rootHash":""}}']) {
+    for (const bad of [
+      '{',
+      '{}',
+      '{"format":"fleetlog-client-state/v1"}',
+      '{"format":"fleetlog-client-state/v1","fleets":{"f":{"version":1,"leafHash":"zz"}}}',
+      '{"format":"fleetlog-client-state/v1","fleets":{},"checkpoint":{"origin":"o","size":-1,"rootHash":""}}',
+    ]) {
       expect(() => parseState(bad), bad).toThrow();
     }
   });

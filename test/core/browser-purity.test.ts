@@ -72,7 +72,8 @@ function sandbox(): vm.Context {
     {
       __host: {
         encode: (s: string) => new TextEncoder().encode(s),
-        decode: (b: Uint8Array, fatal: boolean, ignoreBOM: boolean) => new TextDecoder('utf-8', { fatal, ignoreBOM }).decode(b),
+        decode: (b: Uint8Array, fatal: boolean, ignoreBOM: boolean) =>
+          new TextDecoder('utf-8', { fatal, ignoreBOM }).decode(b),
         getRandomValues: (a: Uint8Array) => globalThis.crypto.getRandomValues(a),
         atob: (s: string) => atob(s),
         btoa: (s: string) => btoa(s),
@@ -89,7 +90,8 @@ const wire = {
   note: {
     vkey: 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW',
     text: "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n",
-    signatureLine: '\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n',
+    signatureLine:
+      '\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n',
   },
   cosignature: {
     vkey: 'witness.example/w1+cc9a7044+BBpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW',
@@ -129,13 +131,21 @@ beforeAll(async () => {
       inclusion: { index: 5, size: 8, proof: inclusionProof(store, 5, 8).map(toHex) },
       consistency: { old: 6, size: 8, proof: consistencyProof(store, 6, 8).map(toHex) },
     },
-    fleet: { policy: world.policyText, bundle: formatFleetBundle(world.bundle(world.keysets.a2, world.evidence.a, checkpoint, 9)), now: NOW, logVkey: world.keys.log.vkey, checkpoint },
+    fleet: {
+      policy: world.policyText,
+      bundle: formatFleetBundle(world.bundle(world.keysets.a2, world.evidence.a, checkpoint, 9)),
+      now: NOW,
+      logVkey: world.keys.log.vkey,
+      checkpoint,
+    },
     skey: 'PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz',
   };
 
   const context = sandbox();
   context.__fleetlogInput = JSON.stringify(input);
-  const body = new vm.Script(`(async () => {\n'use strict';\n${bundleText}\n})()`, { filename: 'fleetlog-core.browser.js' });
+  const body = new vm.Script(`(async () => {\n'use strict';\n${bundleText}\n})()`, {
+    filename: 'fleetlog-core.browser.js',
+  });
   await body.runInContext(context);
   result = JSON.parse(JSON.stringify(context.__fleetlogResult)) as Record<string, unknown>;
 }, 60_000);
@@ -162,7 +172,15 @@ describe('the core in a Web-only sandbox', () => {
   });
 
   it('reproduces the RFC 9162 roots and proofs and verifies them', () => {
-    expect(result).toMatchObject({ roots: true, frontierRoot: true, inclusionProof: true, inclusion: true, inclusionWrongIndex: false, consistencyProof: true, consistency: true });
+    expect(result).toMatchObject({
+      roots: true,
+      frontierRoot: true,
+      inclusionProof: true,
+      inclusion: true,
+      inclusionWrongIndex: false,
+      consistencyProof: true,
+      consistency: true,
+    });
     expect(result.tiles).toBe(273 + 1 + 2 + 1);
     expect(result.tilePath).toBe('ok: {"kind":"hashes","tile":{"level":1,"index":1234,"width":17}}');
   });
@@ -171,7 +189,10 @@ describe('the core in a Web-only sandbox', () => {
     expect(result.checkpoint).toBe('ok: 9');
     expect(result.checkpointPolicy).toBe('ok: true');
     expect(result.bundleRoundTrip).toBe(true);
-    expect(result.audit).toEqual({ trusted: true, steps: ['1:true', '2:true', '3:true', '4:true', '5:true', '6:true', '7:true', '8:true'] });
+    expect(result.audit).toEqual({
+      trusted: true,
+      steps: ['1:true', '2:true', '3:true', '4:true', '5:true', '6:true', '7:true', '8:true'],
+    });
     expect(result.auditExpired).toBe(8);
     expect(result.stateRoundTrip).toBe(true);
     expect(result.keysetSignatures).toEqual({ publisher: true, countersigner: true });

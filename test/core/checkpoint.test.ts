@@ -2,8 +2,22 @@
 // under a policy (core/policy/checkpoint-trust.ts).
 import { describe, expect, it } from 'vitest';
 import { concatBytes, toBase64, utf8, writeUint64BE } from '../../core/bytes.ts';
-import { formatCheckpointText, MAX_CHECKPOINT_NOTE_BYTES, openCheckpoint, parseCheckpointNote, parseCheckpointText, sameCheckpointHead, signCheckpoint } from '../../core/checkpoint.ts';
-import { cosignatureMessage, cosignatureTimestamp, cosignatureVerifier, cosignerFromKey, MAX_COSIGNATURE_TIMESTAMP } from '../../core/cosignature.ts';
+import {
+  formatCheckpointText,
+  MAX_CHECKPOINT_NOTE_BYTES,
+  openCheckpoint,
+  parseCheckpointNote,
+  parseCheckpointText,
+  sameCheckpointHead,
+  signCheckpoint,
+} from '../../core/checkpoint.ts';
+import {
+  cosignatureMessage,
+  cosignatureTimestamp,
+  cosignatureVerifier,
+  cosignerFromKey,
+  MAX_COSIGNATURE_TIMESTAMP,
+} from '../../core/cosignature.ts';
 import { EMPTY_ROOT } from '../../core/merkle/hash.ts';
 import { KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519 } from '../../core/note/keys.ts';
 import { appendSignatureLines, formatSignatureLine, openNote } from '../../core/note/note.ts';
@@ -12,7 +26,6 @@ import { openCheckpointWithPolicy, requireQuorum } from '../../core/policy/check
 import { parsePolicy } from '../../core/policy/policy.ts';
 import { buildWorld, COSIGN_TIME, fixedKey, ORIGIN } from '../../specs/vectors/fixtures.ts';
 import { codeOf } from '../support/error-code.ts';
-
 
 const ROOT = toBase64(new Uint8Array(32).fill(0xaa));
 const logKey = fixedKey('example.com/log', KEY_TYPE_ED25519);
@@ -67,7 +80,9 @@ describe('checkpoint text', () => {
   });
 
   it('caps the signed checkpoint size', () => {
-    const padding = Array.from({ length: 1000 }, (_, i) => formatSignatureLine(`pad${i}.example`, i, new Uint8Array(64))).join('');
+    const padding = Array.from({ length: 1000 }, (_, i) =>
+      formatSignatureLine(`pad${i}.example`, i, new Uint8Array(64)),
+    ).join('');
     expect(padding.length).toBeGreaterThan(MAX_CHECKPOINT_NOTE_BYTES);
     expect(codeOf(() => parseCheckpointNote(signed + padding))).toBe('too_large');
   });
@@ -102,7 +117,11 @@ describe('opening signed checkpoints', () => {
   });
 
   it('rejects the checkpoint when a known cosigner fails', () => {
-    const bad = formatSignatureLine(witness.name, witness.keyId, concatBytes(writeUint64BE(1700000000n), new Uint8Array(64)));
+    const bad = formatSignatureLine(
+      witness.name,
+      witness.keyId,
+      concatBytes(writeUint64BE(1700000000n), new Uint8Array(64)),
+    );
     expect(codeOf(() => openCheckpoint(appendSignatureLines(signed, [bad]), [vLog], [vWitness]))).toBe('bad_signature');
   });
 });
@@ -110,15 +129,23 @@ describe('opening signed checkpoints', () => {
 describe('cosignature/v1', () => {
   const vWitness = cosignatureVerifier(witness.vkey);
   const line = (timestamp: bigint, message = cosignatureMessage(timestamp, utf8(text))): string =>
-    formatSignatureLine(witness.name, witness.keyId, concatBytes(writeUint64BE(timestamp), witness.signer.sign(message)));
+    formatSignatureLine(
+      witness.name,
+      witness.keyId,
+      concatBytes(writeUint64BE(timestamp), witness.signer.sign(message)),
+    );
 
   it('signs "cosignature/v1\\ntime <t>\\n" followed by the checkpoint text', () => {
-    expect(new TextDecoder().decode(cosignatureMessage(1679315147, utf8(text)))).toBe(`cosignature/v1\ntime 1679315147\n${text}`);
+    expect(new TextDecoder().decode(cosignatureMessage(1679315147, utf8(text)))).toBe(
+      `cosignature/v1\ntime 1679315147\n${text}`,
+    );
   });
 
   it('reads the big-endian timestamp and refuses malformed signatures', () => {
     expect(cosignatureTimestamp(concatBytes(writeUint64BE(1679315147n), new Uint8Array(64)))).toBe(1679315147n);
-    expect(cosignatureTimestamp(concatBytes(writeUint64BE(MAX_COSIGNATURE_TIMESTAMP), new Uint8Array(64)))).toBe(MAX_COSIGNATURE_TIMESTAMP);
+    expect(cosignatureTimestamp(concatBytes(writeUint64BE(MAX_COSIGNATURE_TIMESTAMP), new Uint8Array(64)))).toBe(
+      MAX_COSIGNATURE_TIMESTAMP,
+    );
     expect(cosignatureTimestamp(concatBytes(writeUint64BE(2n ** 63n), new Uint8Array(64)))).toBeUndefined();
     expect(cosignatureTimestamp(new Uint8Array(71))).toBeUndefined();
     expect(cosignatureTimestamp(new Uint8Array(73))).toBeUndefined();
@@ -134,7 +161,11 @@ describe('cosignature/v1', () => {
   });
 
   it('rejects a cosignature whose timestamp differs from the signed one', () => {
-    const lying = formatSignatureLine(witness.name, witness.keyId, concatBytes(writeUint64BE(1700000001n), witness.signer.sign(cosignatureMessage(1700000000n, utf8(text)))));
+    const lying = formatSignatureLine(
+      witness.name,
+      witness.keyId,
+      concatBytes(writeUint64BE(1700000001n), witness.signer.sign(cosignatureMessage(1700000000n, utf8(text)))),
+    );
     expect(codeOf(() => openNote(appendSignatureLines(signed, [lying]), [vWitness]))).toBe('bad_signature');
   });
 

@@ -22,7 +22,11 @@ const backends: Array<[string, CryptoBackend]> = [
 const cases = buildEd25519Cases();
 
 /** The documented rules, written out directly: strict decoding, no small order, S < L, cofactorless, R byte-exact. */
-function oracle(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): { keyAccepted: boolean; valid: boolean } {
+function oracle(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): { keyAccepted: boolean; valid: boolean } {
   let A: ed.Point;
   try {
     A = ed.Point.fromBytes(publicKey, false);
@@ -38,7 +42,12 @@ function oracle(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Arra
   return { keyAccepted: true, valid: toHex(check.toBytes()) === toHex(signature.subarray(0, 32)) };
 }
 
-function verifyWith(backend: CryptoBackend, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean | 'key rejected' {
+function verifyWith(
+  backend: CryptoBackend,
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean | 'key rejected' {
   if (publicKeyProblem(publicKey) !== undefined) return 'key rejected';
   return new Ed25519PublicKey(publicKey).verify(message, signature, backend);
 }
@@ -51,9 +60,24 @@ describe('Ed25519 backends', () => {
 
   it('covers every category of edge case', () => {
     const categories = new Set(cases.map((c) => c.category));
-    for (const c of ['rfc8032', 'non-canonical-s', 'small-order-a', 'non-canonical-a', 'non-canonical-r', 'mixed-order', 'small-order-r', 'ordinary']) expect(categories).toContain(c);
+    for (const c of [
+      'rfc8032',
+      'non-canonical-s',
+      'small-order-a',
+      'non-canonical-a',
+      'non-canonical-r',
+      'mixed-order',
+      'small-order-r',
+      'ordinary',
+    ])
+      expect(categories).toContain(c);
     // Both outcomes occur among mixed-order cases: that is where cofactored and cofactorless differ.
-    expect(cases.filter((c) => c.category === 'mixed-order').map((c) => c.valid).sort()).toEqual([false, false, false, true, true]);
+    expect(
+      cases
+        .filter((c) => c.category === 'mixed-order')
+        .map((c) => c.valid)
+        .sort(),
+    ).toEqual([false, false, false, true, true]);
     expect(cases.filter((c) => c.category === 'small-order-a' && c.publicKey.length === 64)).toHaveLength(8 + 2 + 4);
   });
 
@@ -68,7 +92,8 @@ describe('Ed25519 backends', () => {
       return;
     }
     expect(publicKeyProblem(publicKey)).toBeUndefined();
-    for (const [name, backend] of backends) expect(verifyWith(backend, publicKey, message, signature), name).toBe(c.valid);
+    for (const [name, backend] of backends)
+      expect(verifyWith(backend, publicKey, message, signature), name).toBe(c.valid);
   });
 
   it('all 8 small-order points are refused as keys, and each is its own encoding class', () => {
@@ -97,7 +122,11 @@ describe('Ed25519 backends', () => {
     expect(bare).toHaveLength(8);
     for (const c of bare) {
       const [publicKey, message, signature] = [fromHex(c.publicKey), fromHex(c.message), fromHex(c.signature)];
-      for (const [name, backend] of backends) expect(backend.verify(backend.preparePublicKey(publicKey), message, signature), `${name}: ${c.description}`).toBe(true);
+      for (const [name, backend] of backends)
+        expect(
+          backend.verify(backend.preparePublicKey(publicKey), message, signature),
+          `${name}: ${c.description}`,
+        ).toBe(true);
     }
   });
 
@@ -110,42 +139,56 @@ describe('Ed25519 backends', () => {
     expect(isCanonicalS(concatBytes(new Uint8Array(32), le32(L)))).toBe(false);
   });
 
-  it.each(RFC8032_SEEDS.map((v, i) => [i + 1, v] as const))('both backends derive the RFC 8032 TEST %i key and signature from the seed', (_, v) => {
-    for (const [name, backend] of backends) {
-      const signer = new Ed25519Signer(fromHex(v.seed), backend);
-      expect(toHex(signer.publicKey.bytes), name).toBe(v.publicKey);
-      expect(toHex(signer.sign(fromHex(v.message))), name).toBe(v.signature);
-    }
-  });
+  it.each(RFC8032_SEEDS.map((v, i) => [i + 1, v] as const))(
+    'both backends derive the RFC 8032 TEST %i key and signature from the seed',
+    (_, v) => {
+      for (const [name, backend] of backends) {
+        const signer = new Ed25519Signer(fromHex(v.seed), backend);
+        expect(toHex(signer.publicKey.bytes), name).toBe(v.publicKey);
+        expect(toHex(signer.sign(fromHex(v.message))), name).toBe(v.signature);
+      }
+    },
+  );
 
   it('random keys, messages and single-bit corruptions: both backends and the oracle agree', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 80 }), fc.integer({ min: -1, max: 64 * 8 + 80 * 8 - 1 }), (seed, message, bit) => {
-        const signer = new Ed25519Signer(seed, native);
-        const nobleSigner = new Ed25519Signer(seed, nobleBackend);
-        const signature = signer.sign(message);
-        expect(toHex(nobleSigner.sign(message))).toBe(toHex(signature));
-        // bit -1: unchanged; below 512: a signature bit; otherwise a message bit.
-        const sig = Uint8Array.from(signature);
-        const msg = Uint8Array.from(message);
-        if (bit >= 0 && bit < 512) sig[bit >> 3]! ^= 1 << (bit & 7);
-        else if (bit >= 512 && (bit - 512) >> 3 < msg.length) msg[(bit - 512) >> 3]! ^= 1 << (bit & 7);
-        const expected = oracle(signer.publicKey.bytes, msg, sig).valid;
-        for (const [name, backend] of backends) expect(signer.publicKey.verify(msg, sig, backend), name).toBe(expected);
-        if (bit === -1) expect(expected).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.integer({ min: -1, max: 64 * 8 + 80 * 8 - 1 }),
+        (seed, message, bit) => {
+          const signer = new Ed25519Signer(seed, native);
+          const nobleSigner = new Ed25519Signer(seed, nobleBackend);
+          const signature = signer.sign(message);
+          expect(toHex(nobleSigner.sign(message))).toBe(toHex(signature));
+          // bit -1: unchanged; below 512: a signature bit; otherwise a message bit.
+          const sig = Uint8Array.from(signature);
+          const msg = Uint8Array.from(message);
+          if (bit >= 0 && bit < 512) sig[bit >> 3]! ^= 1 << (bit & 7);
+          else if (bit >= 512 && (bit - 512) >> 3 < msg.length) msg[(bit - 512) >> 3]! ^= 1 << (bit & 7);
+          const expected = oracle(signer.publicKey.bytes, msg, sig).valid;
+          for (const [name, backend] of backends)
+            expect(signer.publicKey.verify(msg, sig, backend), name).toBe(expected);
+          if (bit === -1) expect(expected).toBe(true);
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
   it('random 32-byte strings as keys: rule 1 matches the oracle, and both backends reject random signatures', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), (key, signature) => {
-        const expected = oracle(key, new Uint8Array(0), signature);
-        expect(publicKeyProblem(key) === undefined).toBe(expected.keyAccepted);
-        if (!expected.keyAccepted) return;
-        for (const [name, backend] of backends) expect(verifyWith(backend, key, new Uint8Array(0), signature), name).toBe(expected.valid);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 64, maxLength: 64 }),
+        (key, signature) => {
+          const expected = oracle(key, new Uint8Array(0), signature);
+          expect(publicKeyProblem(key) === undefined).toBe(expected.keyAccepted);
+          if (!expected.keyAccepted) return;
+          for (const [name, backend] of backends)
+            expect(verifyWith(backend, key, new Uint8Array(0), signature), name).toBe(expected.valid);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -154,7 +197,8 @@ describe('Ed25519 backends', () => {
     const v = RFC8032_SEEDS[0]!;
     const key = new Ed25519PublicKey(fromHex(v.publicKey));
     for (const [, backend] of backends) {
-      for (const len of [0, 32, 63, 65, 128]) expect(key.verify(new Uint8Array(0), new Uint8Array(len), backend)).toBe(false);
+      for (const len of [0, 32, 63, 65, 128])
+        expect(key.verify(new Uint8Array(0), new Uint8Array(len), backend)).toBe(false);
     }
     for (const len of [0, 31, 33]) expect(publicKeyProblem(new Uint8Array(len))).toMatch(/32 bytes/);
   });

@@ -3,11 +3,21 @@
 // core/entry-bundle.ts.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeUtf8, fromBase64, fromHex, readUint32BE, readUint64BE, toBase64, toHex, utf8, writeUint32BE, writeUint64BE } from '../../core/bytes.ts';
+import {
+  decodeUtf8,
+  fromBase64,
+  fromHex,
+  readUint32BE,
+  readUint64BE,
+  toBase64,
+  toHex,
+  utf8,
+  writeUint32BE,
+  writeUint64BE,
+} from '../../core/bytes.ts';
 import { parseDecimal, parseDecimalBig, isUint, MAX_TREE_SIZE } from '../../core/decimal.ts';
 import { decodeEntryBundle, encodeEntryBundle, MAX_ENTRY_BYTES } from '../../core/entry-bundle.ts';
 import { codeOf } from '../support/error-code.ts';
-
 
 describe('canonical decimal', () => {
   it.each([
@@ -20,12 +30,29 @@ describe('canonical decimal', () => {
     expect(parseDecimal(text, 'n')).toBe(value);
   });
 
-  it.each(['', '00', '01', '007', '-1', '+1', '-0', ' 1', '1 ', '1\n', '1.0', '1e3', '0x10', '1_000', '١', '１', '9007199254740992', '99999999999999999', '1'.repeat(400)])(
-    'rejects %j',
-    (text) => {
-      expect(codeOf(() => parseDecimal(text, 'n'))).toBe('bad_number');
-    },
-  );
+  it.each([
+    '',
+    '00',
+    '01',
+    '007',
+    '-1',
+    '+1',
+    '-0',
+    ' 1',
+    '1 ',
+    '1\n',
+    '1.0',
+    '1e3',
+    '0x10',
+    '1_000',
+    '١',
+    '１',
+    '9007199254740992',
+    '99999999999999999',
+    '1'.repeat(400),
+  ])('rejects %j', (text) => {
+    expect(codeOf(() => parseDecimal(text, 'n'))).toBe('bad_number');
+  });
 
   it('applies a caller maximum', () => {
     expect(parseDecimal('255', 'w', 255)).toBe(255);
@@ -33,17 +60,31 @@ describe('canonical decimal', () => {
   });
 
   it('round-trips every safe integer through String()', () => {
-    fc.assert(fc.property(fc.maxSafeNat(), (n) => {
-      expect(parseDecimal(String(n), 'n')).toBe(n);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.maxSafeNat(), (n) => {
+        expect(parseDecimal(String(n), 'n')).toBe(n);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('64-bit decimals for cosignature timestamps', () => {
     const max = 2n ** 63n - 1n;
     expect(parseDecimalBig('9223372036854775807', 't', max)).toBe(max);
     expect(parseDecimalBig('0', 't', max)).toBe(0n);
-    for (const bad of ['9223372036854775808', '18446744073709551615', '18446744073709551616', '123456789012345678901', '01', '-1', '']) {
-      expect(codeOf(() => parseDecimalBig(bad, 't', max)), bad).toBe('bad_number');
+    for (const bad of [
+      '9223372036854775808',
+      '18446744073709551615',
+      '18446744073709551616',
+      '123456789012345678901',
+      '01',
+      '-1',
+      '',
+    ]) {
+      expect(
+        codeOf(() => parseDecimalBig(bad, 't', max)),
+        bad,
+      ).toBe('bad_number');
     }
   });
 
@@ -59,7 +100,11 @@ describe('hex', () => {
     expect(toHex(fromHex('00ff10'))).toBe('00ff10');
     expect(fromHex('')).toHaveLength(0);
     expect(fromHex('abcd', 2)).toHaveLength(2);
-    for (const bad of ['0', 'ABCD', 'aBcd', 'gg', '0x00', ' 00', '00 ', '00\n', 'zz']) expect(codeOf(() => fromHex(bad)), bad).toBe('bad_encoding');
+    for (const bad of ['0', 'ABCD', 'aBcd', 'gg', '0x00', ' 00', '00 ', '00\n', 'zz'])
+      expect(
+        codeOf(() => fromHex(bad)),
+        bad,
+      ).toBe('bad_encoding');
     expect(codeOf(() => fromHex('abcd', 3))).toBe('bad_encoding');
   });
 
@@ -120,9 +165,11 @@ describe('base64', () => {
   });
 
   it('every accepted string is the canonical encoding of its bytes (one encoding per byte string)', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
-      expect(toHex(fromBase64(toBase64(bytes)))).toBe(toHex(bytes));
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
+        expect(toHex(fromBase64(toBase64(bytes)))).toBe(toHex(bytes));
+      }),
+    );
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom(...'AB/+Qw09=-_ '), maxLength: 12 }), (s) => {
         let bytes: Uint8Array;
@@ -141,20 +188,34 @@ describe('base64', () => {
 describe('UTF-8 and integers', () => {
   it('decodes strictly: invalid sequences, overlongs and surrogates are errors, never U+FFFD', () => {
     expect(decodeUtf8(utf8('h\u00e9\u2014\u{1f600}'))).toBe('h\u00e9\u2014\u{1f600}');
-    for (const bad of [[0xff], [0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x80]]) {
-      expect(codeOf(() => decodeUtf8(Uint8Array.from(bad))), String(bad)).toBe('bad_encoding');
+    for (const bad of [
+      [0xff],
+      [0xc0, 0x80],
+      [0xe0, 0x80, 0x80],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x80],
+    ]) {
+      expect(
+        codeOf(() => decodeUtf8(Uint8Array.from(bad))),
+        String(bad),
+      ).toBe('bad_encoding');
     }
     // A BOM is kept as text, not silently dropped.
     expect(decodeUtf8(Uint8Array.of(0xef, 0xbb, 0xbf, 0x61))).toBe('\ufeffa');
   });
 
   it('big-endian integers round-trip', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), (n) => {
-      expect(readUint32BE(writeUint32BE(n))).toBe(n);
-    }));
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (n) => {
-      expect(readUint64BE(writeUint64BE(n))).toBe(n);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), (n) => {
+        expect(readUint32BE(writeUint32BE(n))).toBe(n);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (n) => {
+        expect(readUint64BE(writeUint64BE(n))).toBe(n);
+      }),
+    );
     expect(toHex(writeUint64BE(2n ** 63n - 1n))).toBe('7fffffffffffffff');
     expect(readUint32BE(Uint8Array.of(0xcc, 0x9a, 0x70, 0x44))).toBe(0xcc9a7044);
   });

@@ -4,16 +4,29 @@ import { describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, toHex, utf8 } from '../../core/bytes.ts';
 import { sha256 } from '../../core/crypto/sha256.ts';
 import { canonicalJson, parseCanonicalJson } from '../../core/entries/canonical-json.ts';
-import { attestationMessage, ATTESTATION_CONTEXT, evidenceProblems, type DeploymentEvidence } from '../../core/entries/deployment-evidence.ts';
+import {
+  attestationMessage,
+  ATTESTATION_CONTEXT,
+  evidenceProblems,
+  type DeploymentEvidence,
+} from '../../core/entries/deployment-evidence.ts';
 import { decodeEntry, encodeEntry, entryLeafHashHex } from '../../core/entries/entry.ts';
-import { checkKeysetSignatures, COUNTERSIGNER_CONTEXT, countersignerMessage, keysetEvidenceProblems, PUBLISHER_CONTEXT, publisherMessage, signFleetKeyset, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
+import {
+  checkKeysetSignatures,
+  COUNTERSIGNER_CONTEXT,
+  countersignerMessage,
+  keysetEvidenceProblems,
+  PUBLISHER_CONTEXT,
+  publisherMessage,
+  signFleetKeyset,
+  type FleetKeyset,
+} from '../../core/entries/fleet-keyset.ts';
 import { makeSignatureRef } from '../../core/entries/signature-ref.ts';
 import { MAX_ENTRY_BYTES } from '../../core/entry-bundle.ts';
 import { leafHash } from '../../core/merkle/hash.ts';
 import { KEY_TYPE_ED25519, parseVerifierKey } from '../../core/note/keys.ts';
 import { buildWorld, fixedKey, keysetBodyFor, makeEvidence } from '../../specs/vectors/fixtures.ts';
 import { codeOf } from '../support/error-code.ts';
-
 
 const world = buildWorld();
 const { keys } = world;
@@ -91,7 +104,11 @@ describe('entry decoding', () => {
       canonical.replace('}', ',"fleetId":"fleet-a"}'), // duplicate key
       `${canonical} `,
     ];
-    for (const v of variants) expect(codeOf(() => decodeEntry(utf8(v))), v.slice(0, 60)).toBe('bad_entry');
+    for (const v of variants)
+      expect(
+        codeOf(() => decodeEntry(utf8(v))),
+        v.slice(0, 60),
+      ).toBe('bad_entry');
   });
 
   const obj = JSON.parse(text(keyset.bytes)) as Record<string, unknown>;
@@ -108,8 +125,16 @@ describe('entry decoding', () => {
     ['short evidence hash', { ...obj, evidence: String(obj.evidence).slice(2) }, 'bad_entry'],
     ['no keys', { ...obj, keys: [] }, 'bad_entry'],
     ['fleet id with uppercase', { ...obj, fleetId: 'Fleet-A' }, 'bad_entry'],
-    ['signature ref with an extra field', { ...obj, publisherSignature: { ...(obj.publisherSignature as object), alg: 'ed25519' } }, 'bad_entry'],
-    ['key ID of 7 hex digits', { ...obj, publisherSignature: { ...(obj.publisherSignature as object), keyId: '1234567' } }, 'bad_entry'],
+    [
+      'signature ref with an extra field',
+      { ...obj, publisherSignature: { ...(obj.publisherSignature as object), alg: 'ed25519' } },
+      'bad_entry',
+    ],
+    [
+      'key ID of 7 hex digits',
+      { ...obj, publisherSignature: { ...(obj.publisherSignature as object), keyId: '1234567' } },
+      'bad_entry',
+    ],
     ['unknown entry type', { ...obj, type: 'fleetlog/fleet-keyset/v2' }, 'unknown_entry_type'],
     ['no type', (({ type: _t, ...rest }) => rest)(obj), 'unknown_entry_type'],
   ])('rejects a key set with %s', (_, value, code) => {
@@ -132,7 +157,12 @@ describe('entry decoding', () => {
       { ...ev, hsms: [{ ...hsm0, region: 'EU WEST' }] },
       { ...ev, hsms: [{ ...hsm0, measurement: 'ab' }] },
       { ...ev, hsms: [{ ...hsm0, keys: [{ alg: 'ed25519', publicKey: 'abcd' }] }] },
-      { ...ev, hsms: [{ ...hsm0, keys: [{ alg: 'Ed25519', publicKey: (hsm0.keys as Array<{ publicKey: string }>)[0]!.publicKey }] }] },
+      {
+        ...ev,
+        hsms: [
+          { ...hsm0, keys: [{ alg: 'Ed25519', publicKey: (hsm0.keys as Array<{ publicKey: string }>)[0]!.publicKey }] },
+        ],
+      },
       { ...ev, specVersion: 'line\nbreak' },
       { ...ev, ceremony: { ...(ev.ceremony as object), time: 1.5 } },
     ];
@@ -141,7 +171,13 @@ describe('entry decoding', () => {
 
   it('refuses to encode an entry above 64 KiB', () => {
     const big = makeEvidence(keys.vendor, 'fleet-big', { hsmCount: 64 });
-    const huge: DeploymentEvidence = { ...big, hsms: big.hsms.map((h) => ({ ...h, keys: Array.from({ length: 8 }, () => ({ alg: 'rsa-4096', publicKey: 'ab'.repeat(512) })) })) };
+    const huge: DeploymentEvidence = {
+      ...big,
+      hsms: big.hsms.map((h) => ({
+        ...h,
+        keys: Array.from({ length: 8 }, () => ({ alg: 'rsa-4096', publicKey: 'ab'.repeat(512) })),
+      })),
+    };
     expect(codeOf(() => encodeEntry(huge))).toBe('too_large');
   });
 });
@@ -150,17 +186,33 @@ describe('fleet-keyset signatures', () => {
   const ks = keyset.value;
 
   it('sign exactly the documented messages', () => {
-    const body = canonicalJson({ type: ks.type, fleetId: ks.fleetId, version: ks.version, keys: ks.keys, notBefore: ks.notBefore, notAfter: ks.notAfter, evidence: ks.evidence });
+    const body = canonicalJson({
+      type: ks.type,
+      fleetId: ks.fleetId,
+      version: ks.version,
+      keys: ks.keys,
+      notBefore: ks.notBefore,
+      notAfter: ks.notAfter,
+      evidence: ks.evidence,
+    });
     expect(text(publisherMessage(ks))).toBe(`${PUBLISHER_CONTEXT}${body}`);
-    expect(toHex(countersignerMessage(ks, ks.publisherSignature))).toBe(toHex(concatBytes(utf8(COUNTERSIGNER_CONTEXT), fromHex(ks.publisherSignature.signature), utf8(body))));
+    expect(toHex(countersignerMessage(ks, ks.publisherSignature))).toBe(
+      toHex(concatBytes(utf8(COUNTERSIGNER_CONTEXT), fromHex(ks.publisherSignature.signature), utf8(body))),
+    );
     expect(PUBLISHER_CONTEXT).toBe('fleetlog/fleet-keyset/v1/publisher\n');
     expect(COUNTERSIGNER_CONTEXT).toBe('fleetlog/fleet-keyset/v1/countersigner\n');
-    expect(checkKeysetSignatures(ks, pinned.publishers, pinned.countersigners)).toEqual({ publisher: true, countersigner: true });
+    expect(checkKeysetSignatures(ks, pinned.publishers, pinned.countersigners)).toEqual({
+      publisher: true,
+      countersigner: true,
+    });
   });
 
   it('fail when swapped', () => {
     const swapped = { ...ks, publisherSignature: ks.countersignature, countersignature: ks.publisherSignature };
-    expect(checkKeysetSignatures(swapped, pinned.publishers, pinned.countersigners)).toEqual({ publisher: false, countersigner: false });
+    expect(checkKeysetSignatures(swapped, pinned.publishers, pinned.countersigners)).toEqual({
+      publisher: false,
+      countersigner: false,
+    });
     // Even if both roles pinned both keys, the domain strings keep the roles apart.
     const both = [...pinned.publishers, ...pinned.countersigners];
     expect(checkKeysetSignatures(swapped, both, both)).toEqual({ publisher: false, countersigner: false });
@@ -171,31 +223,62 @@ describe('fleet-keyset signatures', () => {
     const noDomain = makeSignatureRef(keys.publisher, body);
     const wrongDomain = makeSignatureRef(keys.publisher, concatBytes(utf8(COUNTERSIGNER_CONTEXT), body));
     for (const sig of [noDomain, wrongDomain]) {
-      expect(checkKeysetSignatures({ ...ks, publisherSignature: sig }, pinned.publishers, pinned.countersigners).publisher).toBe(false);
+      expect(
+        checkKeysetSignatures({ ...ks, publisherSignature: sig }, pinned.publishers, pinned.countersigners).publisher,
+      ).toBe(false);
     }
     // A countersignature that omits the publisher signature from its message.
     const shortCounter = makeSignatureRef(keys.countersigner, concatBytes(utf8(COUNTERSIGNER_CONTEXT), body));
-    expect(checkKeysetSignatures({ ...ks, countersignature: shortCounter }, pinned.publishers, pinned.countersigners).countersigner).toBe(false);
+    expect(
+      checkKeysetSignatures({ ...ks, countersignature: shortCounter }, pinned.publishers, pinned.countersigners)
+        .countersigner,
+    ).toBe(false);
   });
 
   it('fail when any body field changes after signing', () => {
-    for (const edit of [{ version: 3 }, { notAfter: ks.notAfter + 1 }, { fleetId: 'fleet-b' }, { evidence: '00'.repeat(32) }, { keys: ks.keys.slice(1) }]) {
-      expect(checkKeysetSignatures({ ...ks, ...edit }, pinned.publishers, pinned.countersigners)).toEqual({ publisher: false, countersigner: false });
+    for (const edit of [
+      { version: 3 },
+      { notAfter: ks.notAfter + 1 },
+      { fleetId: 'fleet-b' },
+      { evidence: '00'.repeat(32) },
+      { keys: ks.keys.slice(1) },
+    ]) {
+      expect(checkKeysetSignatures({ ...ks, ...edit }, pinned.publishers, pinned.countersigners)).toEqual({
+        publisher: false,
+        countersigner: false,
+      });
     }
   });
 
   it('fail for unpinned keys, name/key-ID mismatches, and a new publisher signature under an old countersignature', () => {
     const impostor = fixedKey(keys.publisher.name, KEY_TYPE_ED25519, 'impostor');
     const byImpostor = signFleetKeyset(ks, impostor, keys.countersigner);
-    expect(checkKeysetSignatures(byImpostor, pinned.publishers, pinned.countersigners)).toEqual({ publisher: false, countersigner: true });
-    expect(checkKeysetSignatures({ ...ks, publisherSignature: { ...ks.publisherSignature, name: 'someone.else' } }, pinned.publishers, pinned.countersigners).publisher).toBe(false);
-    expect(checkKeysetSignatures({ ...ks, publisherSignature: { ...ks.publisherSignature, keyId: '00000000' } }, pinned.publishers, pinned.countersigners).publisher).toBe(false);
+    expect(checkKeysetSignatures(byImpostor, pinned.publishers, pinned.countersigners)).toEqual({
+      publisher: false,
+      countersigner: true,
+    });
+    expect(
+      checkKeysetSignatures(
+        { ...ks, publisherSignature: { ...ks.publisherSignature, name: 'someone.else' } },
+        pinned.publishers,
+        pinned.countersigners,
+      ).publisher,
+    ).toBe(false);
+    expect(
+      checkKeysetSignatures(
+        { ...ks, publisherSignature: { ...ks.publisherSignature, keyId: '00000000' } },
+        pinned.publishers,
+        pinned.countersigners,
+      ).publisher,
+    ).toBe(false);
     expect(checkKeysetSignatures(ks, [], pinned.countersigners).publisher).toBe(false);
     // Ed25519 signatures are deterministic, so re-signing gives the same bytes; use another
     // pinned publisher to get a different valid publisher signature.
     const second = fixedKey('publisher2.example', KEY_TYPE_ED25519);
     const resigned = { ...ks, publisherSignature: makeSignatureRef(second, publisherMessage(ks)) };
-    expect(checkKeysetSignatures(resigned, [...pinned.publishers, parseVerifierKey(second.vkey)], pinned.countersigners)).toEqual({ publisher: true, countersigner: false });
+    expect(
+      checkKeysetSignatures(resigned, [...pinned.publishers, parseVerifierKey(second.vkey)], pinned.countersigners),
+    ).toEqual({ publisher: true, countersigner: false });
   });
 });
 
@@ -217,20 +300,31 @@ describe('deployment evidence rules', () => {
     const wrongFw = { ...ev, firmware: { ...ev.firmware, sha256: toHex(sha256(utf8('other firmware'))) } };
     expect(evidenceProblems(wrongFw, pinned.vendors)).toHaveLength(2);
     const rekeyed = { ...ev, hsms: [{ ...ev.hsms[0]!, keys: [{ alg: 'ed25519', publicKey: 'cd'.repeat(32) }] }] };
-    expect(evidenceProblems(rekeyed, pinned.vendors)).toEqual([expect.stringMatching(/attestation is not a valid signature/)]);
+    expect(evidenceProblems(rekeyed, pinned.vendors)).toEqual([
+      expect.stringMatching(/attestation is not a valid signature/),
+    ]);
     const otherVendor = makeEvidence(fixedKey('rogue-vendor.example', KEY_TYPE_ED25519), 'fleet-a');
     expect(evidenceProblems(otherVendor, pinned.vendors)).toHaveLength(2);
-    expect(evidenceProblems(world.evidence.c.value, pinned.vendors)).toEqual([expect.stringMatching(/fleet-c-hsm2 reports firmware measurement/)]);
+    expect(evidenceProblems(world.evidence.c.value, pinned.vendors)).toEqual([
+      expect.stringMatching(/fleet-c-hsm2 reports firmware measurement/),
+    ]);
   });
 
   it('key sets may only carry attested keys of HSMs in their evidence', () => {
     const ks = keyset.value;
     expect(keysetEvidenceProblems(ks, ev)).toEqual([]);
-    expect(keysetEvidenceProblems(ks, world.evidence.b.value)).toEqual(expect.arrayContaining([expect.stringMatching(/is for fleet fleet-a but its evidence is for fleet fleet-b/)]));
-    const extraHsm = { ...ks, keys: [...ks.keys, { hsmId: 'fleet-a-hsm9', alg: 'ed25519', publicKey: 'ab'.repeat(32) }] };
+    expect(keysetEvidenceProblems(ks, world.evidence.b.value)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/is for fleet fleet-a but its evidence is for fleet fleet-b/)]),
+    );
+    const extraHsm = {
+      ...ks,
+      keys: [...ks.keys, { hsmId: 'fleet-a-hsm9', alg: 'ed25519', publicKey: 'ab'.repeat(32) }],
+    };
     expect(keysetEvidenceProblems(extraHsm, ev)).toEqual([expect.stringMatching(/not in the deployment evidence/)]);
     const swappedKey = { ...ks, keys: [{ ...ks.keys[0]!, publicKey: ks.keys[1]!.publicKey }] };
-    expect(keysetEvidenceProblems(swappedKey, ev)).toEqual([expect.stringMatching(/not among the keys its attestation covers/)]);
+    expect(keysetEvidenceProblems(swappedKey, ev)).toEqual([
+      expect.stringMatching(/not among the keys its attestation covers/),
+    ]);
     const body = keysetBodyFor(ev, evidence.bytes, 5);
     expect(keysetEvidenceProblems(signFleetKeyset(body, keys.publisher, keys.countersigner), ev)).toEqual([]);
   });

@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../../core/bytes.ts';
 import { EMPTY_ROOT, leafHash, type Hash } from '../../core/merkle/hash.ts';
 import { MemoryHashStore } from '../../core/merkle/memory-hash-store.ts';
-import { assembleProof, consistencyProof, inclusionProof, planConsistency, planInclusion, planRoot } from '../../core/merkle/proof-plan.ts';
+import {
+  assembleProof,
+  consistencyProof,
+  inclusionProof,
+  planConsistency,
+  planInclusion,
+  planRoot,
+} from '../../core/merkle/proof-plan.ts';
 import { tilesForTree, tileKey } from '../../core/merkle/tiles.ts';
 import { Frontier, rootOfLeafHashes } from '../../core/merkle/tree.ts';
 import { rootFromInclusionProof, verifyConsistency, verifyInclusion } from '../../core/merkle/verify.ts';
@@ -41,7 +48,14 @@ function numberBitFlips(n: number): number[] {
   return out;
 }
 
-const ODD_NUMBERS = [-1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1];
+const ODD_NUMBERS = [
+  -1,
+  0.5,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.MAX_SAFE_INTEGER,
+  Number.MAX_SAFE_INTEGER + 1,
+];
 
 describe('roots', () => {
   it('rootOfLeafHashes == Frontier root == planRoot fold == reference MTH for every n <= 1100', () => {
@@ -67,7 +81,8 @@ describe('roots', () => {
       const width = 2 ** level;
       const stored = store.levels[level]!;
       expect(stored.length).toBe(Math.floor(MAX_LEAVES / width));
-      for (let i = 0; i < stored.length; i += 7) expect(toHex(stored[i]!)).toBe(toHex(ref.mth(i * width, (i + 1) * width)));
+      for (let i = 0; i < stored.length; i += 7)
+        expect(toHex(stored[i]!)).toBe(toHex(ref.mth(i * width, (i + 1) * width)));
     }
   });
 
@@ -117,12 +132,15 @@ describe('inclusion proofs', () => {
           for (let bit = 0; bit < 256; bit++) {
             const bad = fromStore.slice();
             bad[j] = flipBit(fromStore[j]!, bit);
-            if (verifyInclusion(index, size, leaf, bad, root)) throw new Error(`proof element ${j} bit ${bit} still verifies`);
+            if (verifyInclusion(index, size, leaf, bad, root))
+              throw new Error(`proof element ${j} bit ${bit} still verifies`);
           }
         });
         for (let bit = 0; bit < 256; bit++) {
-          if (verifyInclusion(index, size, flipBit(leaf, bit), fromStore, root)) throw new Error(`leaf bit ${bit} still verifies`);
-          if (verifyInclusion(index, size, leaf, fromStore, flipBit(root, bit))) throw new Error(`root bit ${bit} still verifies`);
+          if (verifyInclusion(index, size, flipBit(leaf, bit), fromStore, root))
+            throw new Error(`leaf bit ${bit} still verifies`);
+          if (verifyInclusion(index, size, leaf, fromStore, flipBit(root, bit)))
+            throw new Error(`root bit ${bit} still verifies`);
         }
 
         // Any other index or size: the core agrees with the reference, which accepts only
@@ -139,10 +157,17 @@ describe('inclusion proofs', () => {
         for (let s = Math.max(1, size - 40); s <= size + 40; s++) sizes.add(s);
         for (const s of sizes) {
           if (s === size) continue;
-          expect(verifyInclusion(index, s, leaf, fromStore, root), `size ${size} -> ${s}, index ${index}`).toBe(refVerifyInclusion(index, s, leaf, fromStore, root));
+          expect(verifyInclusion(index, s, leaf, fromStore, root), `size ${size} -> ${s}, index ${index}`).toBe(
+            refVerifyInclusion(index, s, leaf, fromStore, root),
+          );
         }
         // Dropping, duplicating or swapping proof elements.
-        const variants: Hash[][] = [fromStore.slice(1), fromStore.slice(0, -1), [...fromStore, fromStore[0] ?? root], fromStore.slice().reverse()];
+        const variants: Hash[][] = [
+          fromStore.slice(1),
+          fromStore.slice(0, -1),
+          [...fromStore, fromStore[0] ?? root],
+          fromStore.slice().reverse(),
+        ];
         for (const v of variants) {
           expect(verifyInclusion(index, size, leaf, v, root)).toBe(refVerifyInclusion(index, size, leaf, v, root));
         }
@@ -186,8 +211,18 @@ describe('inclusion proofs', () => {
   });
 
   it('no proof exists for index >= size or a non-integer position', () => {
-    for (const [i, n] of [[0, 0], [3, 3], [4, 3], [-1, 3], [0.5, 3], [0, Number.NaN]] as const) {
-      expect(codeOf(() => planInclusion(i, n)), `(${i}, ${n})`).toBe('bad_proof');
+    for (const [i, n] of [
+      [0, 0],
+      [3, 3],
+      [4, 3],
+      [-1, 3],
+      [0.5, 3],
+      [0, Number.NaN],
+    ] as const) {
+      expect(
+        codeOf(() => planInclusion(i, n)),
+        `(${i}, ${n})`,
+      ).toBe('bad_proof');
     }
   });
 });
@@ -197,7 +232,12 @@ describe('consistency proofs', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: MAX_LEAVES }), fc.nat(), fc.nat(3), (newSize, seed, pick) => {
         // Bias towards the edge cases: old = 0, old = new, powers of two.
-        const candidates = [seed % (newSize + 1), 0, newSize, 2 ** Math.floor(Math.log2(Math.max(1, seed % newSize || 1)))];
+        const candidates = [
+          seed % (newSize + 1),
+          0,
+          newSize,
+          2 ** Math.floor(Math.log2(Math.max(1, seed % newSize || 1))),
+        ];
         const oldSize = Math.min(newSize, candidates[pick]!);
         const oldRoot = ref.root(oldSize);
         const newRoot = ref.root(newSize);
@@ -221,21 +261,30 @@ describe('consistency proofs', () => {
           for (let bit = 0; bit < 256; bit++) {
             const bad = fromStore.slice();
             bad[j] = flipBit(fromStore[j]!, bit);
-            if (verifyConsistency(oldSize, newSize, oldRoot, newRoot, bad)) throw new Error(`proof[${j}] bit ${bit} flipped still verifies`);
+            if (verifyConsistency(oldSize, newSize, oldRoot, newRoot, bad))
+              throw new Error(`proof[${j}] bit ${bit} flipped still verifies`);
           }
         });
         for (let bit = 0; bit < 256; bit++) {
-          if (agree(oldSize, newSize, flipBit(oldRoot, bit), newRoot, fromStore, `old root bit ${bit}`)) throw new Error('flipped old root verifies');
+          if (agree(oldSize, newSize, flipBit(oldRoot, bit), newRoot, fromStore, `old root bit ${bit}`))
+            throw new Error('flipped old root verifies');
           const newOk = agree(oldSize, newSize, oldRoot, flipBit(newRoot, bit), fromStore, `new root bit ${bit}`);
           if (newOk && oldSize !== 0) throw new Error('flipped new root verifies');
         }
         // Size changes: compare with the reference; record that most fail.
         const olds = new Set([...numberBitFlips(oldSize), ...ODD_NUMBERS, oldSize - 1, oldSize + 1, newSize + 1]);
-        for (const m of olds) if (m !== oldSize) agree(m, newSize, oldRoot, newRoot, fromStore, `old size ${oldSize} -> ${m}`);
+        for (const m of olds)
+          if (m !== oldSize) agree(m, newSize, oldRoot, newRoot, fromStore, `old size ${oldSize} -> ${m}`);
         const news = new Set([...numberBitFlips(newSize), ...ODD_NUMBERS, oldSize, oldSize - 1]);
         for (let n = Math.max(0, newSize - 30); n <= newSize + 30; n++) news.add(n);
-        for (const n of news) if (n !== newSize) agree(oldSize, n, oldRoot, newRoot, fromStore, `new size ${newSize} -> ${n}`);
-        for (const v of [fromStore.slice(1), fromStore.slice(0, -1), [...fromStore, newRoot], fromStore.slice().reverse()]) {
+        for (const n of news)
+          if (n !== newSize) agree(oldSize, n, oldRoot, newRoot, fromStore, `new size ${newSize} -> ${n}`);
+        for (const v of [
+          fromStore.slice(1),
+          fromStore.slice(0, -1),
+          [...fromStore, newRoot],
+          fromStore.slice().reverse(),
+        ]) {
           agree(oldSize, newSize, oldRoot, newRoot, v, 'reshaped proof');
         }
       }),
@@ -245,11 +294,19 @@ describe('consistency proofs', () => {
 
   it('random pairs of sizes agree with the reference when both sizes change', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 600 }), fc.nat(), fc.integer({ min: 0, max: 700 }), fc.integer({ min: 0, max: 700 }), (n, seed, m2, n2) => {
-        const m = seed % (n + 1);
-        const proof = consistencyProof(store, m, n);
-        expect(verifyConsistency(m2, n2, ref.root(m), ref.root(n), proof)).toBe(refVerifyConsistency(m2, n2, ref.root(m), ref.root(n), proof));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 600 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 700 }),
+        fc.integer({ min: 0, max: 700 }),
+        (n, seed, m2, n2) => {
+          const m = seed % (n + 1);
+          const proof = consistencyProof(store, m, n);
+          expect(verifyConsistency(m2, n2, ref.root(m), ref.root(n), proof)).toBe(
+            refVerifyConsistency(m2, n2, ref.root(m), ref.root(n), proof),
+          );
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -11,12 +11,13 @@ import { codeOf } from '../support/error-code.ts';
 const SKEY = 'PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz';
 const VKEY = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
 const TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
-const SIG_LINE = '\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
+const SIG_LINE =
+  '\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
 
 const COSIGNER_VKEY = 'witness.example/w1+cc9a7044+BBpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
 const COSIGNED_TEXT = 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';
-const COSIG_LINE = '\u2014 witness.example/w1 zJpwRAAAAABkGFDLJeR//pqzhnEKVvEm2wWbh2RJ6oru5+cUUfm5X9NnlaGr8aSH9QE5RVZD4QGlxl2F5UpVIIi94p178KLfqPPsAA==\n';
-
+const COSIG_LINE =
+  '\u2014 witness.example/w1 zJpwRAAAAABkGFDLJeR//pqzhnEKVvEm2wWbh2RJ6oru5+cUUfm5X9NnlaGr8aSH9QE5RVZD4QGlxl2F5UpVIIi94p178KLfqPPsAA==\n';
 
 describe('signed-note known answers', () => {
   it('derives the vkey from the skey', () => {
@@ -50,7 +51,10 @@ describe('signed-note known answers', () => {
     const text = 'a\n\nb\n';
     const signer = ed25519NoteSigner(parseSignerKey(SKEY));
     const signed = signNote(text, [signer]);
-    const unknown = Array.from({ length: 20 }, (_, i) => `\u2014 unknown${i} AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n`).join('');
+    const unknown = Array.from(
+      { length: 20 },
+      (_, i) => `\u2014 unknown${i} AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n`,
+    ).join('');
     const opened = openNote(signed + unknown, [ed25519NoteVerifier(VKEY)]);
     expect(opened.text).toBe(text);
     expect(opened.signatures).toHaveLength(21);
@@ -89,7 +93,11 @@ describe('signed-note known answers', () => {
 describe('cosignature/v1 known answer', () => {
   const seed = parseSignerKey(SKEY);
   it('derives the cosigner vkey with type 0x04', () => {
-    const skey = formatSignerKey('witness.example/w1', KEY_TYPE_COSIGNATURE, new Uint8Array(Buffer.from(SKEY.split('+').slice(4).join('+'), 'base64').subarray(1)));
+    const skey = formatSignerKey(
+      'witness.example/w1',
+      KEY_TYPE_COSIGNATURE,
+      new Uint8Array(Buffer.from(SKEY.split('+').slice(4).join('+'), 'base64').subarray(1)),
+    );
     const cosigner = cosignerFromKey(parseSignerKey(skey));
     expect(cosigner.vkey).toBe(COSIGNER_VKEY);
     expect(cosigner.cosign(utf8(COSIGNED_TEXT), 1679315147)).toBe(COSIG_LINE);
@@ -117,13 +125,18 @@ describe('checkpoints', () => {
       'o\n99999999999999999999\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n',
       'o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n',
     ]) {
-      expect(codeOf(() => parseCheckpointText(bad)), JSON.stringify(bad)).toBe('bad_checkpoint');
+      expect(
+        codeOf(() => parseCheckpointText(bad)),
+        JSON.stringify(bad),
+      ).toBe('bad_checkpoint');
     }
   });
 
   it('requires the log key name to equal the origin', () => {
     const key = parseSignerKey(formatSignerKey('log.example/a', 1, new Uint8Array(32).fill(1)));
-    const note = signCheckpoint({ origin: 'log.example/b', size: 0, rootHash: new Uint8Array(32) }, [ed25519NoteSigner(key)]);
+    const note = signCheckpoint({ origin: 'log.example/b', size: 0, rootHash: new Uint8Array(32) }, [
+      ed25519NoteSigner(key),
+    ]);
     expect(codeOf(() => openCheckpoint(note, [ed25519NoteVerifier(key.vkey)]))).toBe('no_trusted_signature');
   });
 });

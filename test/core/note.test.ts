@@ -2,12 +2,32 @@
 // vkey / skey strings.
 import { describe, expect, it } from 'vitest';
 import { concatBytes, toBase64, utf8 } from '../../core/bytes.ts';
-import { computeKeyId, formatKeyId, formatSignerKey, formatVerifierKey, generateKey, KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519, keyNameProblem, parseSignerKey, parseVerifierKey } from '../../core/note/keys.ts';
-import { appendSignatureLines, formatSignatureLine, MAX_NOTE_BYTES, MAX_NOTE_SIGNATURES, openNote, parseNote, parseSignatureLine, signNote, verifyNote } from '../../core/note/note.ts';
+import {
+  computeKeyId,
+  formatKeyId,
+  formatSignerKey,
+  formatVerifierKey,
+  generateKey,
+  KEY_TYPE_COSIGNATURE,
+  KEY_TYPE_ED25519,
+  keyNameProblem,
+  parseSignerKey,
+  parseVerifierKey,
+} from '../../core/note/keys.ts';
+import {
+  appendSignatureLines,
+  formatSignatureLine,
+  MAX_NOTE_BYTES,
+  MAX_NOTE_SIGNATURES,
+  openNote,
+  parseNote,
+  parseSignatureLine,
+  signNote,
+  verifyNote,
+} from '../../core/note/note.ts';
 import { ed25519NoteSigner, ed25519NoteVerifier } from '../../core/note/verifiers.ts';
 import { fixedKey } from '../../specs/vectors/fixtures.ts';
 import { codeOf } from '../support/error-code.ts';
-
 
 const alice = fixedKey('alice.example/key', KEY_TYPE_ED25519);
 const bob = fixedKey('bob.example/key', KEY_TYPE_ED25519);
@@ -120,7 +140,9 @@ describe('signed-note verification rules', () => {
     expect(codeOf(() => openNote(`${TEXT}\n${bad}${aliceLine}`, [vAlice]))).toBe('bad_signature');
     const bobSigned = signNote(TEXT, [ed25519NoteSigner(bob)]);
     const bobLine = bobSigned.slice(bobSigned.lastIndexOf('\n\n') + 2);
-    expect(codeOf(() => openNote(appendSignatureLines(signedByAlice, [fakeSig(bob.name, bob.keyId)]), [vAlice, vBob]))).toBe('bad_signature');
+    expect(
+      codeOf(() => openNote(appendSignatureLines(signedByAlice, [fakeSig(bob.name, bob.keyId)]), [vAlice, vBob])),
+    ).toBe('bad_signature');
     expect(openNote(appendSignatureLines(signedByAlice, [bobLine]), [vAlice, vBob]).verified).toHaveLength(2);
   });
 
@@ -147,7 +169,10 @@ describe('signed-note verification rules', () => {
   it('16 known keys all verify', () => {
     const signers = Array.from({ length: 16 }, (_, i) => fixedKey(`signer${i}.example`, KEY_TYPE_ED25519));
     const note = signNote('sixteen\n', signers.map(ed25519NoteSigner));
-    const opened = verifyNote(parseNote(note), signers.map((s) => ed25519NoteVerifier(s.vkey)));
+    const opened = verifyNote(
+      parseNote(note),
+      signers.map((s) => ed25519NoteVerifier(s.vkey)),
+    );
     expect(opened.verified).toHaveLength(16);
   });
 
@@ -162,7 +187,9 @@ describe('vkeys and skeys', () => {
   it('derives the key ID as SHA-256(name || 0x0A || type || key)[:4]', () => {
     const info = parseVerifierKey(alice.vkey);
     expect(info.keyId).toBe(computeKeyId(alice.name, KEY_TYPE_ED25519, info.publicKey.bytes));
-    expect(alice.vkey).toBe(`${alice.name}+${formatKeyId(alice.keyId)}+${toBase64(concatBytes(Uint8Array.of(1), info.publicKey.bytes))}`);
+    expect(alice.vkey).toBe(
+      `${alice.name}+${formatKeyId(alice.keyId)}+${toBase64(concatBytes(Uint8Array.of(1), info.publicKey.bytes))}`,
+    );
     // The same key as a cosigner (type 0x04) has another key ID.
     expect(computeKeyId(alice.name, KEY_TYPE_COSIGNATURE, info.publicKey.bytes)).not.toBe(alice.keyId);
     expect(formatKeyId(0x00000abc)).toBe('00000abc');
@@ -197,12 +224,24 @@ describe('vkeys and skeys', () => {
     ['key ID that does not match', `${alice.name}+${formatKeyId(alice.keyId ^ 1)}+${material(1, pub)}`],
     ['name changed (key ID no longer matches)', `alice.example/other+${formatKeyId(alice.keyId)}+${material(1, pub)}`],
     ['unsupported type 0x02', `${alice.name}+${formatKeyId(computeKeyId(alice.name, 2, pub))}+${material(2, pub)}`],
-    ['31-byte key', `${alice.name}+${formatKeyId(computeKeyId(alice.name, 1, pub.subarray(1)))}+${material(1, pub.subarray(1))}`],
-    ['33-byte key', `${alice.name}+${formatKeyId(computeKeyId(alice.name, 1, concatBytes(pub, Uint8Array.of(0))))}+${material(1, concatBytes(pub, Uint8Array.of(0)))}`],
-    ['small-order key (identity)', `x+${formatKeyId(computeKeyId('x', 1, Uint8Array.of(1, ...new Uint8Array(31))))}+${material(1, Uint8Array.of(1, ...new Uint8Array(31)))}`],
+    [
+      '31-byte key',
+      `${alice.name}+${formatKeyId(computeKeyId(alice.name, 1, pub.subarray(1)))}+${material(1, pub.subarray(1))}`,
+    ],
+    [
+      '33-byte key',
+      `${alice.name}+${formatKeyId(computeKeyId(alice.name, 1, concatBytes(pub, Uint8Array.of(0))))}+${material(1, concatBytes(pub, Uint8Array.of(0)))}`,
+    ],
+    [
+      'small-order key (identity)',
+      `x+${formatKeyId(computeKeyId('x', 1, Uint8Array.of(1, ...new Uint8Array(31))))}+${material(1, Uint8Array.of(1, ...new Uint8Array(31)))}`,
+    ],
     ['name with a space', `a b+${formatKeyId(alice.keyId)}+${material(1, pub)}`],
     ['empty name', `+${formatKeyId(alice.keyId)}+${material(1, pub)}`],
-    ['a space inside the base64', `${alice.name}+${formatKeyId(alice.keyId)}+${material(1, pub).slice(0, 8)} ${material(1, pub).slice(8)}`],
+    [
+      'a space inside the base64',
+      `${alice.name}+${formatKeyId(alice.keyId)}+${material(1, pub).slice(0, 8)} ${material(1, pub).slice(8)}`,
+    ],
     ['base64 of 32 bytes (no type byte)', `${alice.name}+${formatKeyId(alice.keyId)}+${toBase64(pub)}`],
     ['trailing newline', `${alice.vkey}\n`],
   ])('rejects a vkey with %s', (_, vkey) => {
@@ -222,7 +261,8 @@ describe('vkeys and skeys', () => {
     expect(keyNameProblem('example.com/log')).toBeUndefined();
     expect(keyNameProblem('caf\u00e9.example')).toBeUndefined();
     expect(keyNameProblem('x'.repeat(256))).toBeUndefined();
-    for (const bad of ['', 'x'.repeat(257), 'a+b', 'a b', 'a\tb', 'a\u3000b', 'a\u2003b', 'a\nb', 'a\u0085b']) expect(keyNameProblem(bad), JSON.stringify(bad)).toBeTypeOf('string');
+    for (const bad of ['', 'x'.repeat(257), 'a+b', 'a b', 'a\tb', 'a\u3000b', 'a\u2003b', 'a\nb', 'a\u0085b'])
+      expect(keyNameProblem(bad), JSON.stringify(bad)).toBeTypeOf('string');
     expect(codeOf(() => formatVerifierKey('a b', KEY_TYPE_ED25519, pub))).toBe('bad_key');
   });
 

@@ -1,10 +1,16 @@
 // C2SP tlog-policy parsing and quorum evaluation, plus fleetlog's own policy lines.
 import { describe, expect, it } from 'vitest';
 import { KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519 } from '../../core/note/keys.ts';
-import { logForOrigin, MAX_POLICY_BYTES, parsePolicy, quorumSatisfied, toTlogPolicyText, type Policy } from '../../core/policy/policy.ts';
+import {
+  logForOrigin,
+  MAX_POLICY_BYTES,
+  parsePolicy,
+  quorumSatisfied,
+  toTlogPolicyText,
+  type Policy,
+} from '../../core/policy/policy.ts';
 import { fixedKey } from '../../specs/vectors/fixtures.ts';
 import { codeOf } from '../support/error-code.ts';
-
 
 const log = fixedKey('example.com/log', KEY_TYPE_ED25519);
 const w = (name: string): string => fixedKey(`${name}.witness.example`, KEY_TYPE_COSIGNATURE).vkey;
@@ -37,7 +43,11 @@ describe('the C2SP example policy', () => {
   it('parses logs, witnesses, groups and the quorum', () => {
     expect(policy.logs.map((l) => l.verifier.name)).toEqual(['example.com/log']);
     expect([...policy.witnesses.keys()]).toEqual(['X1', 'X2', 'X3', 'Y1', 'Y2', 'Y3']);
-    expect(policy.groups.get('X-witnesses')).toEqual({ name: 'X-witnesses', threshold: 2, members: ['X1', 'X2', 'X3'] });
+    expect(policy.groups.get('X-witnesses')).toEqual({
+      name: 'X-witnesses',
+      threshold: 2,
+      members: ['X1', 'X2', 'X3'],
+    });
     expect(policy.groups.get('Y-witnesses')?.threshold).toBe(1);
     expect(policy.groups.get('X-and-Y')?.threshold).toBe(2);
     expect(policy.quorum).toBe('X-and-Y');
@@ -77,7 +87,9 @@ describe('policy parsing', () => {
   });
 
   it('tabs and spaces separate items; leading/trailing whitespace, blank and comment lines are ignored', () => {
-    const p = parse(`  # a comment\n\t\n\tlog\t${log.vkey}\t https://log.example/ \nwitness\t A \t${w('a')}\n   #another\ngroup g\tall A\nquorum g   \n`);
+    const p = parse(
+      `  # a comment\n\t\n\tlog\t${log.vkey}\t https://log.example/ \nwitness\t A \t${w('a')}\n   #another\ngroup g\tall A\nquorum g   \n`,
+    );
     expect(p.logs[0]!.url).toBe('https://log.example/');
     expect(satisfied(p, ['A'])).toBe(true);
   });
@@ -90,7 +102,9 @@ describe('policy parsing', () => {
   });
 
   it('k may equal n, and a witness may belong to several groups (once each)', () => {
-    const p = parse(`witness A ${w('a')}\nwitness B ${w('b')}\nwitness C ${w('c')}\ngroup g1 2 A B\ngroup g2 any A C\ngroup q all g1 g2\nquorum q\n`);
+    const p = parse(
+      `witness A ${w('a')}\nwitness B ${w('b')}\nwitness C ${w('c')}\ngroup g1 2 A B\ngroup g2 any A C\ngroup q all g1 g2\nquorum q\n`,
+    );
     expect(satisfied(p, ['A', 'B'])).toBe(true);
     expect(satisfied(p, ['B', 'C'])).toBe(false);
   });
@@ -103,8 +117,18 @@ describe('policy parsing', () => {
     lines.push(`group all32 all ${Array.from({ length: 32 }, (_, i) => `g${i}`).join(' ')}`, 'quorum all32');
     const p = parse(`${lines.join('\n')}\n`);
     expect(p.logs).toHaveLength(32);
-    expect(satisfied(p, Array.from({ length: 32 }, (_, i) => `w${i}`))).toBe(true);
-    expect(satisfied(p, Array.from({ length: 31 }, (_, i) => `w${i}`))).toBe(false);
+    expect(
+      satisfied(
+        p,
+        Array.from({ length: 32 }, (_, i) => `w${i}`),
+      ),
+    ).toBe(true);
+    expect(
+      satisfied(
+        p,
+        Array.from({ length: 31 }, (_, i) => `w${i}`),
+      ),
+    ).toBe(false);
   });
 
   const W = `witness A ${w('a')}\nwitness B ${w('b')}\n`;
@@ -187,8 +211,14 @@ describe('fleetlog lines', () => {
     ['cosigner-type key', `${base}fleetlog publisher ${w('p')}\nfleetlog countersigner ${countersigner}\n`],
     ['no countersigner', `${base}fleetlog publisher ${publisher}\n`],
     ['no publisher', `${base}fleetlog countersigner ${countersigner}\n`],
-    ['the same key as publisher and countersigner', `${base}fleetlog publisher ${publisher}\nfleetlog countersigner ${publisher}\n`],
-    ['the log key reused as publisher', `${base}fleetlog publisher ${log.vkey}\nfleetlog countersigner ${countersigner}\n`],
+    [
+      'the same key as publisher and countersigner',
+      `${base}fleetlog publisher ${publisher}\nfleetlog countersigner ${publisher}\n`,
+    ],
+    [
+      'the log key reused as publisher',
+      `${base}fleetlog publisher ${log.vkey}\nfleetlog countersigner ${countersigner}\n`,
+    ],
     ['missing key', `${fleet}fleetlog publisher\n`],
   ])('reject %s', (_, text) => {
     expect(codeOf(() => parsePolicy(text))).toBe('bad_policy');

@@ -4,10 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { toBase64, toHex, utf8 } from '../../core/bytes.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import { formatTlogProof, MAX_TLOG_PROOF_BYTES, parseTlogProof } from '../../core/tlog-proof.ts';
-import { formatAddCheckpoint, MAX_ADD_CHECKPOINT_BYTES, MAX_WITNESS_PROOF_LINES, parseAddCheckpoint } from '../../core/witness-request.ts';
+import {
+  formatAddCheckpoint,
+  MAX_ADD_CHECKPOINT_BYTES,
+  MAX_WITNESS_PROOF_LINES,
+  parseAddCheckpoint,
+} from '../../core/witness-request.ts';
 import { buildWorld } from '../../specs/vectors/fixtures.ts';
 import { codeOf } from '../support/error-code.ts';
-
 
 const world = buildWorld();
 const checkpoint = world.checkpoint(9, [0, 1]);
@@ -20,7 +24,9 @@ describe('tlog-proof', () => {
   const without = formatTlogProof({ index: 4, proof, checkpoint });
 
   it('formats the C2SP layout exactly', () => {
-    expect(withExtra).toBe(`c2sp.org/tlog-proof@v1\nextra ${toBase64(utf8('entry bytes'))}\nindex 4\n${proof.map((h) => `${b64(h)}\n`).join('')}\n${checkpoint}`);
+    expect(withExtra).toBe(
+      `c2sp.org/tlog-proof@v1\nextra ${toBase64(utf8('entry bytes'))}\nindex 4\n${proof.map((h) => `${b64(h)}\n`).join('')}\n${checkpoint}`,
+    );
     expect(without.startsWith('c2sp.org/tlog-proof@v1\nindex 4\n')).toBe(true);
   });
 
@@ -33,12 +39,16 @@ describe('tlog-proof', () => {
     expect(parseTlogProof(utf8(without))).toEqual({ index: 4, proof: p.proof, checkpoint });
     const single = formatTlogProof({ index: 0, proof: [], checkpoint });
     expect(parseTlogProof(single)).toEqual({ index: 0, proof: [], checkpoint });
-    expect(parseTlogProof(formatTlogProof({ extra: new Uint8Array(0), index: 0, proof: [], checkpoint })).extra).toHaveLength(0);
+    expect(
+      parseTlogProof(formatTlogProof({ extra: new Uint8Array(0), index: 0, proof: [], checkpoint })).extra,
+    ).toHaveLength(0);
   });
 
   it('accepts 64 proof lines and refuses 65', () => {
     expect(parseTlogProof(formatTlogProof({ index: 1, proof: hashes(64), checkpoint })).proof).toHaveLength(64);
-    expect(codeOf(() => parseTlogProof(formatTlogProof({ index: 1, proof: hashes(65), checkpoint })))).toBe('bad_proof');
+    expect(codeOf(() => parseTlogProof(formatTlogProof({ index: 1, proof: hashes(65), checkpoint })))).toBe(
+      'bad_proof',
+    );
   });
 
   it.each([
@@ -54,13 +64,22 @@ describe('tlog-proof', () => {
     ['proof line of 31 bytes', without.replace(b64(proof[0]!), toBase64(new Uint8Array(31)))],
     ['proof line in hex', without.replace(b64(proof[0]!), toHex(proof[0]!))],
     ['missing blank line', without.replace('\n\n', '\n')],
-    ['no checkpoint after the blank line', `c2sp.org/tlog-proof@v1\nindex 4\n${proof.map((h) => `${b64(h)}\n`).join('')}\n`],
+    [
+      'no checkpoint after the blank line',
+      `c2sp.org/tlog-proof@v1\nindex 4\n${proof.map((h) => `${b64(h)}\n`).join('')}\n`,
+    ],
   ])('rejects %s', (_, text) => {
     expect(codeOf(() => parseTlogProof(text))).toBe('bad_proof');
   });
 
   it('caps the size and insists on UTF-8', () => {
-    expect(codeOf(() => parseTlogProof(formatTlogProof({ extra: new Uint8Array(MAX_TLOG_PROOF_BYTES), index: 0, proof: [], checkpoint })))).toBe('too_large');
+    expect(
+      codeOf(() =>
+        parseTlogProof(
+          formatTlogProof({ extra: new Uint8Array(MAX_TLOG_PROOF_BYTES), index: 0, proof: [], checkpoint }),
+        ),
+      ),
+    ).toBe('too_large');
     const bytes = utf8(without);
     bytes[bytes.length - 5] = 0xff;
     expect(codeOf(() => parseTlogProof(bytes))).toBe('bad_encoding');
@@ -78,12 +97,20 @@ describe('add-checkpoint request body', () => {
     expect(req.oldSize).toBe(4);
     expect(req.proof.map(toHex)).toEqual(consistency.map(toHex));
     expect(new TextDecoder().decode(req.checkpoint)).toBe(checkpoint);
-    expect(parseAddCheckpoint(bytes(`old 0\n\n${checkpoint}`))).toEqual({ oldSize: 0, proof: [], checkpoint: utf8(checkpoint) });
+    expect(parseAddCheckpoint(bytes(`old 0\n\n${checkpoint}`))).toEqual({
+      oldSize: 0,
+      proof: [],
+      checkpoint: utf8(checkpoint),
+    });
   });
 
   it(`accepts ${MAX_WITNESS_PROOF_LINES} proof lines and refuses 64`, () => {
-    expect(parseAddCheckpoint(bytes(formatAddCheckpoint({ oldSize: 1, proof: hashes(63), checkpoint }))).proof).toHaveLength(63);
-    const sixtyFour = `old 1\n${hashes(64).map((h) => `${b64(h)}\n`).join('')}\n${checkpoint}`;
+    expect(
+      parseAddCheckpoint(bytes(formatAddCheckpoint({ oldSize: 1, proof: hashes(63), checkpoint }))).proof,
+    ).toHaveLength(63);
+    const sixtyFour = `old 1\n${hashes(64)
+      .map((h) => `${b64(h)}\n`)
+      .join('')}\n${checkpoint}`;
     expect(codeOf(() => parseAddCheckpoint(bytes(sixtyFour)))).toBe('bad_witness_request');
     expect(codeOf(() => formatAddCheckpoint({ oldSize: 1, proof: hashes(64), checkpoint }))).toBe('internal');
   });

@@ -86,7 +86,12 @@ const isSize = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
  * The root a proof implies if it has exactly the shape PATH(index, D[size]) has, walking the
  * recursion from the top: the last proof element is the sibling of the top split.
  */
-export function refRootFromPath(index: number, size: number, leaf: RefHash, proof: readonly RefHash[]): RefHash | undefined {
+export function refRootFromPath(
+  index: number,
+  size: number,
+  leaf: RefHash,
+  proof: readonly RefHash[],
+): RefHash | undefined {
   if (!isSize(index) || !isSize(size) || index >= size) return undefined;
   if (leaf.length !== 32 || proof.some((p) => p.length !== 32)) return undefined;
   const walk = (m: number, n: number, end: number): RefHash | undefined => {
@@ -104,7 +109,13 @@ export function refRootFromPath(index: number, size: number, leaf: RefHash, proo
   return walk(index, size, proof.length);
 }
 
-export function refVerifyInclusion(index: number, size: number, leaf: RefHash, proof: readonly RefHash[], root: RefHash): boolean {
+export function refVerifyInclusion(
+  index: number,
+  size: number,
+  leaf: RefHash,
+  proof: readonly RefHash[],
+  root: RefHash,
+): boolean {
   const r = refRootFromPath(index, size, leaf, proof);
   return r !== undefined && root.length === 32 && same(r, root);
 }
@@ -114,7 +125,13 @@ export function refVerifyInclusion(index: number, size: number, leaf: RefHash, p
  * consuming elements from the end. m = 0 and m = n follow the conventions every verifier uses
  * (empty proof; empty-tree hash, or equal roots).
  */
-export function refVerifyConsistency(m: number, n: number, oldRoot: RefHash, newRoot: RefHash, proof: readonly RefHash[]): boolean {
+export function refVerifyConsistency(
+  m: number,
+  n: number,
+  oldRoot: RefHash,
+  newRoot: RefHash,
+  proof: readonly RefHash[],
+): boolean {
   if (!isSize(m) || !isSize(n) || m > n) return false;
   if (oldRoot.length !== 32 || newRoot.length !== 32 || proof.some((p) => p.length !== 32)) return false;
   if (m === 0) return proof.length === 0 && same(oldRoot, REF_EMPTY_ROOT);

@@ -14,8 +14,12 @@ const backends = [nativeBackend!, nobleBackend];
 describe('sha256 backends', () => {
   it('known answers (FIPS 180-2)', () => {
     for (const b of backends) {
-      expect(toHex(b.sha256(utf8('abc'))), b.name).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-      expect(toHex(b.sha256(new Uint8Array(0))), b.name).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+      expect(toHex(b.sha256(utf8('abc'))), b.name).toBe(
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+      );
+      expect(toHex(b.sha256(new Uint8Array(0))), b.name).toBe(
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      );
     }
   });
 
@@ -55,16 +59,20 @@ describe('sha256 backends', () => {
 
   it('nodeHashInto equals nodeHash, including when the output aliases an input', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (l, r) => {
-        const expected = toHex(nodeHash(l, r));
-        expect(expected).toBe(ref(Uint8Array.of(1, ...l, ...r)));
-        const left = Uint8Array.from(l);
-        nodeHashInto(left, r, left);
-        expect(toHex(left)).toBe(expected);
-        const right = Uint8Array.from(r);
-        nodeHashInto(l, right, right);
-        expect(toHex(right)).toBe(expected);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (l, r) => {
+          const expected = toHex(nodeHash(l, r));
+          expect(expected).toBe(ref(Uint8Array.of(1, ...l, ...r)));
+          const left = Uint8Array.from(l);
+          nodeHashInto(left, r, left);
+          expect(toHex(left)).toBe(expected);
+          const right = Uint8Array.from(r);
+          nodeHashInto(l, right, right);
+          expect(toHex(right)).toBe(expected);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -3,9 +3,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rangeNodes } from '../../core/merkle/subtree.ts';
-import { formatTileIndex, hashCountAtLevel, parseTilePath, tileHashes, tileInTree, tilePath, tilesAtLevel, tilesForTree, tileSpanForNode, treeCoversTile, type TileId } from '../../core/merkle/tiles.ts';
+import {
+  formatTileIndex,
+  hashCountAtLevel,
+  parseTilePath,
+  tileHashes,
+  tileInTree,
+  tilePath,
+  tilesAtLevel,
+  tilesForTree,
+  tileSpanForNode,
+  treeCoversTile,
+  type TileId,
+} from '../../core/merkle/tiles.ts';
 import { codeOf } from '../support/error-code.ts';
-
 
 describe('tile index encoding', () => {
   it.each([
@@ -48,7 +59,10 @@ describe('tile index encoding', () => {
   });
 
   it('parses entry bundle paths', () => {
-    expect(parseTilePath('tile/entries/x001/234.p/9')).toEqual({ kind: 'entries', tile: { level: 0, index: 1234, width: 9 } });
+    expect(parseTilePath('tile/entries/x001/234.p/9')).toEqual({
+      kind: 'entries',
+      tile: { level: 0, index: 1234, width: 9 },
+    });
   });
 
   it.each([
@@ -103,7 +117,11 @@ describe('tiles of a tree', () => {
     const paths = tilesForTree(70000).map((t) => tilePath(t));
     const level0 = Array.from({ length: 273 }, (_, i) => `tile/0/${String(i).padStart(3, '0')}`);
     expect(paths).toEqual([...level0, 'tile/0/273.p/112', 'tile/1/000', 'tile/1/001.p/17', 'tile/2/000.p/1']);
-    expect(tilesAtLevel(70000, 0).map((t) => tilePath(t, 'entries')).at(-1)).toBe('tile/entries/273.p/112');
+    expect(
+      tilesAtLevel(70000, 0)
+        .map((t) => tilePath(t, 'entries'))
+        .at(-1),
+    ).toBe('tile/entries/273.p/112');
     expect(tilesAtLevel(70000, 3)).toEqual([]);
   });
 
@@ -122,8 +140,22 @@ describe('tiles of a tree', () => {
     [0, []],
     [1, [{ level: 0, index: 0, width: 1 }]],
     [255, [{ level: 0, index: 0, width: 255 }]],
-    [257, [{ level: 0, index: 0, width: 256 }, { level: 0, index: 1, width: 1 }, { level: 1, index: 0, width: 1 }]],
-    [65536, [...Array.from({ length: 256 }, (_, i) => ({ level: 0, index: i, width: 256 })), { level: 1, index: 0, width: 256 }, { level: 2, index: 0, width: 1 }]],
+    [
+      257,
+      [
+        { level: 0, index: 0, width: 256 },
+        { level: 0, index: 1, width: 1 },
+        { level: 1, index: 0, width: 1 },
+      ],
+    ],
+    [
+      65536,
+      [
+        ...Array.from({ length: 256 }, (_, i) => ({ level: 0, index: i, width: 256 })),
+        { level: 1, index: 0, width: 256 },
+        { level: 2, index: 0, width: 1 },
+      ],
+    ],
   ])('tilesForTree(%i)', (size, tiles) => {
     expect(tilesForTree(size)).toEqual(tiles);
   });
@@ -202,7 +234,11 @@ describe('tileSpanForNode', () => {
     expect(codeOf(() => tileSpanForNode({ level: 0, index: 5 }, 5))).toBe('internal');
     expect(codeOf(() => tileSpanForNode({ level: 3, index: 0 }, 7))).toBe('internal');
     expect(codeOf(() => tileSpanForNode({ level: 8, index: 0 }, 255))).toBe('internal');
-    expect(tileSpanForNode({ level: 8, index: 0 }, 256)).toEqual({ tile: { level: 1, index: 0, width: 1 }, start: 0, count: 1 });
+    expect(tileSpanForNode({ level: 8, index: 0 }, 256)).toEqual({
+      tile: { level: 1, index: 0, width: 1 },
+      start: 0,
+      count: 1,
+    });
   });
 
   it('tileHashes insists on width * 32 bytes', () => {

@@ -27,9 +27,13 @@ async function setUp(): Promise<{ dataDir: string; policyFile: string; vkey: str
 
 async function serve(dataDir: string, policyFile: string, extra: string[] = []): Promise<ServerProcess> {
   const port = await freePort();
-  return startFleetlogServer(['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile, ...extra], `http://127.0.0.1:${port}`, {
-    env: { FLEETLOG_LOG_LEVEL: 'warn' },
-  });
+  return startFleetlogServer(
+    ['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile, ...extra],
+    `http://127.0.0.1:${port}`,
+    {
+      env: { FLEETLOG_LOG_LEVEL: 'warn' },
+    },
+  );
 }
 
 describe('fleetlog log (processes)', () => {
@@ -48,7 +52,21 @@ describe('fleetlog log (processes)', () => {
     expect(printed.stdout).toBe(POLICY);
 
     try {
-      const load = await runFleetlog(['log', 'load', '--url', server.url, '--token', token, '--seed', 'log-server-tests', '--count', '20', '--concurrency', '4', '--json']);
+      const load = await runFleetlog([
+        'log',
+        'load',
+        '--url',
+        server.url,
+        '--token',
+        token,
+        '--seed',
+        'log-server-tests',
+        '--count',
+        '20',
+        '--concurrency',
+        '4',
+        '--json',
+      ]);
       expect(load.code, load.stderr).toBe(0);
       const report = JSON.parse(load.stdout) as { entries: number; failures: number; latencyMs: { p99: number } };
       expect(report).toMatchObject({ entries: 40, failures: 0 });
@@ -66,7 +84,11 @@ describe('fleetlog log (processes)', () => {
       expect(second.stderr).toMatch(/another log server/);
       const revoke = await runFleetlog(['log', 'token', 'revoke', '--data', dataDir, '--name', 'e2e']);
       expect(revoke.code, revoke.stderr).toBe(0);
-      const refused = await fetch(`${server.url}/add-entry`, { method: 'POST', body: generatePairs(KEYS, 1)[0]!.evidence as BodyInit, headers: { authorization: `Bearer ${token}` } });
+      const refused = await fetch(`${server.url}/add-entry`, {
+        method: 'POST',
+        body: generatePairs(KEYS, 1)[0]!.evidence as BodyInit,
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(refused.status).toBe(401);
     } finally {
       // SIGTERM drains and exits 0.
@@ -74,7 +96,9 @@ describe('fleetlog log (processes)', () => {
     }
   });
 
-  it('survives SIGKILL under concurrent appends, repeatedly, without losing or moving acknowledged entries', { timeout: 180_000 }, async () => {
+  it('survives SIGKILL under concurrent appends, repeatedly, without losing or moving acknowledged entries', {
+    timeout: 180_000,
+  }, async () => {
     const { dataDir, policyFile, token, vkey } = await setUp();
     const verifier = ed25519NoteVerifier(vkey);
     const acked = new Map<number, { leafHash: string; entry: Uint8Array }>();
@@ -88,7 +112,11 @@ describe('fleetlog log (processes)', () => {
       const submit = async (entry: Uint8Array): Promise<boolean> => {
         let res: Response;
         try {
-          res = await fetch(`${server.url}/add-entry`, { method: 'POST', body: entry as BodyInit, headers: { authorization: `Bearer ${token}` } });
+          res = await fetch(`${server.url}/add-entry`, {
+            method: 'POST',
+            body: entry as BodyInit,
+            headers: { authorization: `Bearer ${token}` },
+          });
         } catch {
           return false; // the server died mid-request: not acknowledged
         }
@@ -144,12 +172,29 @@ describe('fleetlog log (processes)', () => {
       }
       for (const cp of served) {
         expect(cp.size).toBeLessThanOrEqual(newest.size);
-        const res = (await (await fetch(`${server.url}/proof/consistency?old=${cp.size}&new=${newest.size}`)).json()) as { proof: string[] };
-        expect(verifyConsistency(cp.size, newest.size, cp.rootHash, newest.rootHash, res.proof.map((h) => fromBase64(h, 32))), `checkpoint ${cp.size}`).toBe(true);
+        const res = (await (
+          await fetch(`${server.url}/proof/consistency?old=${cp.size}&new=${newest.size}`)
+        ).json()) as { proof: string[] };
+        expect(
+          verifyConsistency(
+            cp.size,
+            newest.size,
+            cp.rootHash,
+            newest.rootHash,
+            res.proof.map((h) => fromBase64(h, 32)),
+          ),
+          `checkpoint ${cp.size}`,
+        ).toBe(true);
       }
       // Dedup survives the crashes: an acknowledged entry resubmitted keeps its index.
       const [someIndex, some] = [...acked][0]!;
-      const dup = (await (await fetch(`${server.url}/add-entry`, { method: 'POST', body: some.entry as BodyInit, headers: { authorization: `Bearer ${token}` } })).json()) as AddEntryAnswer;
+      const dup = (await (
+        await fetch(`${server.url}/add-entry`, {
+          method: 'POST',
+          body: some.entry as BodyInit,
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as AddEntryAnswer;
       expect(dup).toMatchObject({ index: someIndex, duplicate: true, leafHash: some.leafHash });
       expect(fromHex(dup.leafHash, 32).length).toBe(32);
     } finally {

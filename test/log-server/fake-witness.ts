@@ -63,7 +63,8 @@ export async function startFakeWitness(name: string, logVkey: string): Promise<F
     if (req.oldSize > cp.size) return answer(400, 'old size larger than checkpoint size');
     if (req.oldSize !== w.state.size) return answer(409, `${w.state.size}\n`, 'text/x.tlog.size');
     if (req.oldSize === cp.size) {
-      if (req.proof.length !== 0 || !bytesEqual(cp.rootHash, w.state.root)) return answer(409, `${w.state.size}\n`, 'text/x.tlog.size');
+      if (req.proof.length !== 0 || !bytesEqual(cp.rootHash, w.state.root))
+        return answer(409, `${w.state.size}\n`, 'text/x.tlog.size');
     } else if (!verifyConsistency(req.oldSize, cp.size, w.state.root, cp.rootHash, req.proof)) {
       return answer(422, 'consistency proof does not verify');
     }

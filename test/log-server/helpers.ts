@@ -17,7 +17,9 @@ export const KEYS = loadKeys(SEED);
 export const POLICY = loadPolicyText(KEYS, SEED);
 export const ORIGIN = 'test.example/log';
 
-export async function freshLog(origin = ORIGIN): Promise<{ dir: string; dataDir: string; vkey: string; token: string }> {
+export async function freshLog(
+  origin = ORIGIN,
+): Promise<{ dir: string; dataDir: string; vkey: string; token: string }> {
   const dir = tempDir('fleetlog-log-test-');
   const dataDir = join(dir, 'log');
   const { vkey } = await initLog({ dataDir, origin });

@@ -29,7 +29,11 @@ let pairs: EntryPair[];
 const answers: AddEntryAnswer[] = [];
 
 async function post(body: Uint8Array | string, auth: string | null = token): Promise<Response> {
-  return log.app.request('/add-entry', { method: 'POST', body: body as BodyInit, headers: auth === null ? {} : { authorization: `Bearer ${auth}` } });
+  return log.app.request('/add-entry', {
+    method: 'POST',
+    body: body as BodyInit,
+    headers: auth === null ? {} : { authorization: `Bearer ${auth}` },
+  });
 }
 
 async function get(path: string): Promise<Response> {
@@ -44,7 +48,13 @@ beforeAll(async () => {
   const fresh = await freshLog();
   vkey = fresh.vkey;
   token = fresh.token;
-  log = await openLog({ dataDir: fresh.dataDir, policyText: POLICY, logger: silentLogger, writerThread: false, validationWorkers: 0 });
+  log = await openLog({
+    dataDir: fresh.dataDir,
+    policyText: POLICY,
+    logger: silentLogger,
+    writerThread: false,
+    validationWorkers: 0,
+  });
   // 300 entries (crosses a full tile), submitted 20 at a time so batches share checkpoints.
   pairs = generatePairs(KEYS, 150);
   for (let i = 0; i < pairs.length; i += 10) {
@@ -124,7 +134,12 @@ describe('POST /add-entry', () => {
         else controller.enqueue(chunk);
       },
     });
-    const res = await log.app.request('/add-entry', { method: 'POST', body: stream, headers: { authorization: `Bearer ${token}` }, duplex: 'half' } as RequestInit);
+    const res = await log.app.request('/add-entry', {
+      method: 'POST',
+      body: stream,
+      headers: { authorization: `Bearer ${token}` },
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect(sent).toBeLessThan(1024 * 1024);
   });
@@ -179,18 +194,48 @@ describe('tlog-tiles read API', () => {
       expect(compressed.length).toBeLessThan(identity.length);
       expect(new Uint8Array(gunzipSync(compressed))).toEqual(identity);
     }
-    const refused = await log.app.request('/tile/entries/000', { headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+    const refused = await log.app.request('/tile/entries/000', {
+      headers: { 'accept-encoding': 'gzip;q=0, identity' },
+    });
     expect(refused.headers.get('content-encoding')).toBeNull();
   });
 
   it('answers 404 beyond the tree and 400 for malformed paths', async () => {
-    const notFound = ['/tile/0/001', '/tile/0/001.p/45', '/tile/1/000', '/tile/1/000.p/2', '/tile/2/000.p/1', '/tile/entries/002.p/1', '/tile/0/x001/000', '/entry/300', '/entry/9007199254740991'];
+    const notFound = [
+      '/tile/0/001',
+      '/tile/0/001.p/45',
+      '/tile/1/000',
+      '/tile/1/000.p/2',
+      '/tile/2/000.p/1',
+      '/tile/entries/002.p/1',
+      '/tile/0/x001/000',
+      '/entry/300',
+      '/entry/9007199254740991',
+    ];
     for (const p of notFound) {
       const res = await get(p);
       expect(res.status, p).toBe(404);
       expect(((await res.json()) as { code: string }).code).toBe('not_found');
     }
-    const malformed = ['/tile/00/000', '/tile/0/0', '/tile/0/0000', '/tile/0/x000/001', '/tile/0/001.p/0', '/tile/0/001.p/256', '/tile/0/001.p/07', '/tile/64/000', '/tile/-1/000', '/tile/0/1e3', '/tile/0/x00/001', '/tile/entries/abc', '/tile/0/000/', '/entry/-1', '/entry/01', '/entry/99999999999999999999', '/entry/1.5'];
+    const malformed = [
+      '/tile/00/000',
+      '/tile/0/0',
+      '/tile/0/0000',
+      '/tile/0/x000/001',
+      '/tile/0/001.p/0',
+      '/tile/0/001.p/256',
+      '/tile/0/001.p/07',
+      '/tile/64/000',
+      '/tile/-1/000',
+      '/tile/0/1e3',
+      '/tile/0/x00/001',
+      '/tile/entries/abc',
+      '/tile/0/000/',
+      '/entry/-1',
+      '/entry/01',
+      '/entry/99999999999999999999',
+      '/entry/1.5',
+    ];
     for (const p of malformed) {
       const res = await get(p);
       expect(res.status, p).toBe(400);
@@ -208,11 +253,27 @@ describe('conveniences', () => {
       expect(res.status, query).toBe(200);
       const p = (await res.json()) as { index: number; size: number; leafHash: string; proof: string[] };
       expect(p).toMatchObject({ index: 10, size: 300, leafHash: early.leafHash });
-      expect(verifyInclusion(10, 300, fromHex(p.leafHash, 32), p.proof.map((h) => fromBase64(h, 32)), cp.rootHash)).toBe(true);
+      expect(
+        verifyInclusion(
+          10,
+          300,
+          fromHex(p.leafHash, 32),
+          p.proof.map((h) => fromBase64(h, 32)),
+          cp.rootHash,
+        ),
+      ).toBe(true);
     }
     const res = await get(`/proof/consistency?old=${earlyCp.size}&new=${cp.size}`);
     const c = (await res.json()) as { old: number; new: number; proof: string[] };
-    expect(verifyConsistency(earlyCp.size, cp.size, earlyCp.rootHash, cp.rootHash, c.proof.map((h) => fromBase64(h, 32)))).toBe(true);
+    expect(
+      verifyConsistency(
+        earlyCp.size,
+        cp.size,
+        earlyCp.rootHash,
+        cp.rootHash,
+        c.proof.map((h) => fromBase64(h, 32)),
+      ),
+    ).toBe(true);
     expect((await (await get('/proof/consistency?old=0')).json()) as unknown).toEqual({ old: 0, new: 300, proof: [] });
 
     const bad: Array<[string, number]> = [
@@ -243,7 +304,10 @@ describe('conveniences', () => {
   });
 
   it('lists fleets with their key-set history and pages through them', async () => {
-    const first = (await (await get('/fleets?limit=100')).json()) as { fleets: Array<{ fleetId: string; keysets: Array<{ index: number; evidenceIndex: number; version: number }> }>; next: string | null };
+    const first = (await (await get('/fleets?limit=100')).json()) as {
+      fleets: Array<{ fleetId: string; keysets: Array<{ index: number; evidenceIndex: number; version: number }> }>;
+      next: string | null;
+    };
     expect(first.fleets.length).toBe(100);
     expect(first.next).toBe(first.fleets[99]!.fleetId);
     const second = (await (await get(`/fleets?after=${first.next}&limit=100`)).json()) as typeof first;
@@ -262,7 +326,13 @@ describe('conveniences', () => {
     expect(res.status).toBe(200);
     const bundle = parseFleetBundle(await res.text());
     const policy = parsePolicy(`log ${vkey}\n${POLICY}`);
-    const decision = decideFleetTrust({ policy, bundle, now: Math.floor(Date.now() / 1000) + 60, state: EMPTY_STATE, fleetId });
+    const decision = decideFleetTrust({
+      policy,
+      bundle,
+      now: Math.floor(Date.now() / 1000) + 60,
+      state: EMPTY_STATE,
+      fleetId,
+    });
     expect(decision.steps.filter((s) => !s.ok)).toEqual([]);
     expect(decision.trusted).toBe(true);
     expect((await get('/fleet-bundle/no-such-fleet')).status).toBe(404);
@@ -273,7 +343,14 @@ describe('conveniences', () => {
 describe('operations', () => {
   it('reports health, metrics, and JSON 404s', async () => {
     const health = (await (await get('/health')).json()) as Record<string, unknown>;
-    expect(health).toMatchObject({ status: 'ok', size: 300, publishedSize: 300, quorum: 'none', failOpen: true, witnesses: [] });
+    expect(health).toMatchObject({
+      status: 'ok',
+      size: 300,
+      publishedSize: 300,
+      quorum: 'none',
+      failOpen: true,
+      witnesses: [],
+    });
     expect(typeof health.lastCheckpointAgeSeconds).toBe('number');
     const metrics = await get('/metrics');
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0.0.4/);

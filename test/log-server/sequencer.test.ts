@@ -18,7 +18,10 @@ import type { IntegratedBatch, LogStorage, StoredCheckpoint } from '../../log-se
 import { validateEntry } from '../../log-server/validation/validate.ts';
 import { freshLog, KEYS } from './helpers.ts';
 
-const keys = { publishers: [parseVerifierKey(KEYS.publisher.vkey)], countersigners: [parseVerifierKey(KEYS.countersigner.vkey)] };
+const keys = {
+  publishers: [parseVerifierKey(KEYS.publisher.vkey)],
+  countersigners: [parseVerifierKey(KEYS.countersigner.vkey)],
+};
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -112,12 +115,17 @@ describe('Sequencer', () => {
   it('accepts a key set whose evidence is earlier in the same batch and refuses one whose evidence is not logged', async () => {
     const { sequencer, inner } = await sequencerFor({ maxWaitMs: 20 });
     const [p1, p2] = generatePairs(KEYS, 2);
-    const [ev, ks] = await Promise.all([sequencer.submit(validateEntry(p1!.evidence, keys)), sequencer.submit(validateEntry(p1!.keyset, keys))]);
+    const [ev, ks] = await Promise.all([
+      sequencer.submit(validateEntry(p1!.evidence, keys)),
+      sequencer.submit(validateEntry(p1!.keyset, keys)),
+    ]);
     expect(ks!.index).toBe(ev!.index + 1);
     await expect(sequencer.submit(validateEntry(p2!.keyset, keys))).rejects.toMatchObject({ code: 'entry_rejected' });
     expect((await inner.head()).entryCount).toBe(2);
     const fleets = await inner.listFleets('', 10);
-    expect(fleets).toMatchObject([{ fleetId: p1!.fleetId, keysets: [{ index: ks!.index, evidenceIndex: ev!.index, version: 1 }] }]);
+    expect(fleets).toMatchObject([
+      { fleetId: p1!.fleetId, keysets: [{ index: ks!.index, evidenceIndex: ev!.index, version: 1 }] },
+    ]);
   });
 
   it('pipelines commits, keeps every checkpoint consistent with the next, and recovers from a failed commit', async () => {
@@ -128,7 +136,9 @@ describe('Sequencer', () => {
     for (const r of first) checkResult(r, log.vkey);
     // One failing commit: that batch, and any batch built on it, fails and stores nothing.
     storage.failNext = true;
-    const settled = await Promise.allSettled(pairs.slice(30).map((p) => sequencer.submit(validateEntry(p.evidence, keys))));
+    const settled = await Promise.allSettled(
+      pairs.slice(30).map((p) => sequencer.submit(validateEntry(p.evidence, keys))),
+    );
     const failed = settled.filter((s) => s.status === 'rejected');
     expect(failed.length).toBeGreaterThan(0);
     for (const f of failed) expect((f as PromiseRejectedResult).reason).toMatchObject({ code: 'unavailable' });
@@ -156,6 +166,8 @@ describe('Sequencer', () => {
     await sequencer.close();
     expect((await Promise.all(pending)).length).toBe(5);
     expect((await inner.head()).entryCount).toBe(5);
-    await expect(sequencer.submit(validateEntry(generatePairs(KEYS, 1)[0]!.evidence, keys))).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(sequencer.submit(validateEntry(generatePairs(KEYS, 1)[0]!.evidence, keys))).rejects.toMatchObject({
+      code: 'unavailable',
+    });
   });
 });

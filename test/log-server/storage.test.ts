@@ -27,7 +27,11 @@ afterEach(async () => {
 function create(): { storage: SqliteLogStorage; path: string } {
   const path = join(tempDir('fleetlog-storage-'), 'log.db');
   const note = signCheckpoint({ origin: ORIGIN, size: 0, rootHash: EMPTY_ROOT }, [signer]);
-  const storage = SqliteLogStorage.create(path, { origin: ORIGIN, vkey, checkpoint: { size: 0, rootHash: EMPTY_ROOT, note, signedAtMs: 1 } });
+  const storage = SqliteLogStorage.create(path, {
+    origin: ORIGIN,
+    vkey,
+    checkpoint: { size: 0, rootHash: EMPTY_ROOT, note, signedAtMs: 1 },
+  });
   open.push(storage);
   return { storage, path };
 }
@@ -40,10 +44,17 @@ function entries(from: number, count: number, tag = 'e'): NewEntry[] {
 }
 
 async function append(storage: SqliteLogStorage, frontier: Frontier, batch: NewEntry[]): Promise<Frontier> {
-  const integration = integrateLeaves(frontier, batch.map((e) => e.leafHash));
+  const integration = integrateLeaves(
+    frontier,
+    batch.map((e) => e.leafHash),
+  );
   const size = integration.frontier.size;
   const note = signCheckpoint({ origin: ORIGIN, size, rootHash: integration.root }, [signer]);
-  await storage.appendBatch({ entries: batch, nodes: integration.nodes, checkpoint: { size, rootHash: integration.root, note, signedAtMs: Date.now() } });
+  await storage.appendBatch({
+    entries: batch,
+    nodes: integration.nodes,
+    checkpoint: { size, rootHash: integration.root, note, signedAtMs: Date.now() },
+  });
   return integration.frontier;
 }
 
@@ -67,13 +78,16 @@ describe('SqliteLogStorage', () => {
     expect(hex(await storage.readLevelHashes(0, 512, 88))).toBe(hex(Buffer.concat(leaves.slice(512, 600))));
     expect(hex(await storage.readLevelHashes(0, 0, 17))).toBe(hex(Buffer.concat(leaves.slice(0, 17))));
     // Level 8 holds the roots of full level-0 tiles.
-    expect(hex(await storage.readLevelHashes(8, 0, 2))).toBe(hex(Buffer.concat([rootOfLeafHashes(leaves.slice(0, 256)), rootOfLeafHashes(leaves.slice(256, 512))])));
+    expect(hex(await storage.readLevelHashes(8, 0, 2))).toBe(
+      hex(Buffer.concat([rootOfLeafHashes(leaves.slice(0, 256)), rootOfLeafHashes(leaves.slice(256, 512))])),
+    );
     expect((await storage.readEntries(598, 2)).map((b) => Buffer.from(b).toString())).toEqual(['e-598', 'e-599']);
     // Proof nodes read from storage equal an in-memory tree's.
     const memory = new MemoryHashStore();
     for (const l of leaves) memory.append(l);
     const reader = { readNodes: (nodes: Parameters<typeof memory.readNodes>[0]) => storage.readNodesSync(nodes) };
-    for (const i of [0, 255, 256, 599]) expect(inclusionProof(reader, i, 600).map(hex)).toEqual(inclusionProof(memory, i, 600).map(hex));
+    for (const i of [0, 255, 256, 599])
+      expect(inclusionProof(reader, i, 600).map(hex)).toEqual(inclusionProof(memory, i, 600).map(hex));
     // The frontier rebuilt from storage reproduces the stored checkpoint.
     expect(hex((await recoverFrontier(storage, head)).root())).toBe(hex(head.checkpoint.rootHash));
     expect(await storage.checkpointAt(255)).toBeUndefined();
@@ -88,7 +102,10 @@ describe('SqliteLogStorage', () => {
     expect((await storage.head()).entryCount).toBe(3);
     expect((await storage.findLeaves(entries(3, 1).map((e) => e.leafHash))).size).toBe(0);
     // A batch that skips indices is refused before it touches the database.
-    const ahead = integrateLeaves(Frontier.empty(), entries(0, 4, 'y').map((e) => e.leafHash)).frontier;
+    const ahead = integrateLeaves(
+      Frontier.empty(),
+      entries(0, 4, 'y').map((e) => e.leafHash),
+    ).frontier;
     await expect(append(storage, ahead, entries(4, 1))).rejects.toThrow(/does not extend/);
     frontier = await append(storage, frontier, entries(3, 2));
     const found = await storage.findLeaves([entries(4, 1)[0]!.leafHash]);

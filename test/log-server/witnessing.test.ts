@@ -45,7 +45,11 @@ async function serve(dataDir: string, policyText: string): Promise<RunningServer
 async function append(url: string, token: string, count: number): Promise<void> {
   for (const p of generatePairs(KEYS, count)) {
     for (const body of [p.evidence, p.keyset]) {
-      const res = await fetch(`${url}/add-entry`, { method: 'POST', body: body as BodyInit, headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${url}/add-entry`, {
+        method: 'POST',
+        body: body as BodyInit,
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.status).toBe(200);
       await res.arrayBuffer();
     }
@@ -112,12 +116,23 @@ describe('witnessing', () => {
     expect((await fetch(`${server.url}/tile/0/000.p/10`)).status).toBe(200);
     w1.gate = undefined;
     release();
-    await eventually(async () => ((await checkpointSize(server.url)) === 10 ? true : undefined), 'checkpoint 10 published');
-    const trusted = requireQuorum(openCheckpointWithPolicy(policy, await (await fetch(`${server.url}/checkpoint`)).text()));
+    await eventually(
+      async () => ((await checkpointSize(server.url)) === 10 ? true : undefined),
+      'checkpoint 10 published',
+    );
+    const trusted = requireQuorum(
+      openCheckpointWithPolicy(policy, await (await fetch(`${server.url}/checkpoint`)).text()),
+    );
     expect([...trusted.cosigners.keys()]).toEqual([w1.name]);
-    expect((await health(server.url)).witnesses[0]).toMatchObject({ name: w1.name, status: 'ok', acknowledgedSize: 10 });
+    expect((await health(server.url)).witnesses[0]).toMatchObject({
+      name: w1.name,
+      status: 'ok',
+      acknowledgedSize: 10,
+    });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    const conflicts = new RegExp(`fleetlog_log_witness_requests_total\\{outcome="conflict",witness="${w1.name}"\\} ([0-9]+)`).exec(metrics);
+    const conflicts = new RegExp(
+      `fleetlog_log_witness_requests_total\\{outcome="conflict",witness="${w1.name}"\\} ([0-9]+)`,
+    ).exec(metrics);
     expect(Number(conflicts?.[1])).toBeGreaterThanOrEqual(1);
   });
 
@@ -132,7 +147,10 @@ describe('witnessing', () => {
     const policyText = `${POLICY.replace('quorum none\n', '')}${[fast, slow, broken].map(witnessLine).join('\n')}\ngroup any-one 1 ${fast.name} ${slow.name} ${broken.name}\nquorum any-one\n`;
     const server = await serve(log.dataDir, policyText);
     await append(server.url, log.token, 2);
-    await eventually(async () => ((await checkpointSize(server.url)) === 4 ? true : undefined), 'checkpoint 4 published by the fast witness');
+    await eventually(
+      async () => ((await checkpointSize(server.url)) === 4 ? true : undefined),
+      'checkpoint 4 published by the fast witness',
+    );
     const h = await eventually(async () => {
       const x = await health(server.url);
       return x.witnesses.find((w) => w.name === broken.name)?.status === 'rejected' ? x : undefined;
@@ -148,7 +166,10 @@ describe('witnessing', () => {
     const w = await startFakeWitness('witness.test/silent', log.vkey);
     running.push(w);
     w.mode = 'reject422';
-    const server = await serve(log.dataDir, `${POLICY.replace('quorum none\n', '')}${witnessLine(w)}\nquorum ${w.name}\n`);
+    const server = await serve(
+      log.dataDir,
+      `${POLICY.replace('quorum none\n', '')}${witnessLine(w)}\nquorum ${w.name}\n`,
+    );
     await append(server.url, log.token, 1);
     const res = await fetch(`${server.url}/checkpoint`);
     expect(res.status).toBe(503);

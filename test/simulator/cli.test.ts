@@ -10,7 +10,14 @@ describe('fleetlog demo', () => {
     const data = join(tempDir('fleetlog-demo-test-'), 'data');
     const r = await runFleetlog(['demo', '--data', data], { timeoutMs: 90_000 });
     expect(r.code, `stderr:\n${r.stderr}\nstdout:\n${r.stdout}`).toBe(0);
-    for (const heading of ['Start a log-server and three witnesses', 'Deploy fleet A', 'Register and recover a backup', 'Rotate to fleet B', 'Audit the log', 'Summary']) {
+    for (const heading of [
+      'Start a log-server and three witnesses',
+      'Deploy fleet A',
+      'Register and recover a backup',
+      'Rotate to fleet B',
+      'Audit the log',
+      'Summary',
+    ]) {
       expect(r.stdout).toContain(heading);
     }
     expect(r.stdout).toMatch(/recovered the backup key via fleet-a-hsm-/);
@@ -27,13 +34,25 @@ describe('fleetlog sim', () => {
   it('scenario --list names every scenario with what it must show', async () => {
     const r = await runFleetlog(['sim', 'scenario', '--list']);
     expect(r.code).toBe(0);
-    for (const name of ['key-substitution', 'unlogged-bundle', 'no-countersignature', 'forked-log', 'rollback', 'brute-force', 'minority-down', 'majority-down', 'partition-guess-limit']) {
+    for (const name of [
+      'key-substitution',
+      'unlogged-bundle',
+      'no-countersignature',
+      'forked-log',
+      'rollback',
+      'brute-force',
+      'minority-down',
+      'majority-down',
+      'partition-guess-limit',
+    ]) {
       expect(r.stdout).toContain(name);
     }
   });
 
   it('sim run --processes: five HSM processes survive two of them being killed (exit 0)', async () => {
-    const minority = await runFleetlog(['sim', 'run', '--processes', '--stop', '1,2', '--wrong', '1'], { timeoutMs: 90_000 });
+    const minority = await runFleetlog(['sim', 'run', '--processes', '--stop', '1,2', '--wrong', '1'], {
+      timeoutMs: 90_000,
+    });
     expect(minority.code, minority.stdout + minority.stderr).toBe(0);
     expect(minority.stdout).toMatch(/wrong password; 9 guesses left/);
     expect(minority.stdout).toMatch(/recovered via sim-fleet-hsm-3/);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Acceptor, MemoryAcceptorStore, type AcceptReply, type PrepareReply } from '../../simulator/consensus/acceptor.ts';
+import {
+  Acceptor,
+  MemoryAcceptorStore,
+  type AcceptReply,
+  type PrepareReply,
+} from '../../simulator/consensus/acceptor.ts';
 import type { Ballot } from '../../simulator/consensus/ballot.ts';
 import { Proposer, majority, type ReplicaLink } from '../../simulator/consensus/proposer.ts';
 import { SimNetwork } from '../../simulator/net/sim-network.ts';
@@ -79,7 +84,9 @@ describe('CASPaxos proposer', () => {
     const before = c.acceptors.map((a) => a.slot('k')?.value?.[0]);
     const sent = c.accepts();
     c.down.add(0).add(1).add(2);
-    await expect(new Proposer(c.link, { node: 2 }).propose('k', increment)).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(new Proposer(c.link, { node: 2 }).propose('k', increment)).rejects.toMatchObject({
+      code: 'unavailable',
+    });
     expect(c.accepts()).toBe(sent);
     expect(c.acceptors.map((a) => a.slot('k')?.value?.[0])).toEqual(before);
   });
@@ -124,15 +131,20 @@ describe('CASPaxos proposer', () => {
           {
             replicas: ids,
             prepare: (to, key, ballot) => net.send(id, to, { t: 'p', key, ballot }) as Promise<PrepareReply>,
-            accept: (to, key, ballot, value) => net.send(id, to, { t: 'a', key, ballot, value }) as Promise<AcceptReply>,
+            accept: (to, key, ballot, value) =>
+              net.send(id, to, { t: 'a', key, ballot, value }) as Promise<AcceptReply>,
           },
           { node: i + 1, maxAttempts: 50 },
         ),
     );
     let applied = 0;
     const counted = (cur: Uint8Array | null) => (applied++, increment(cur));
-    const results = await Promise.allSettled(proposers.flatMap((p) => [p.propose('k', counted), p.propose('k', counted), p.propose('k', counted)]));
-    const committed = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ result: number }>).value.result);
+    const results = await Promise.allSettled(
+      proposers.flatMap((p) => [p.propose('k', counted), p.propose('k', counted), p.propose('k', counted)]),
+    );
+    const committed = results
+      .filter((r) => r.status === 'fulfilled')
+      .map((r) => (r as PromiseFulfilledResult<{ result: number }>).value.result);
     expect(committed.length).toBeGreaterThan(0);
     expect(new Set(committed).size).toBe(committed.length);
     const final = await proposers[0]!.propose('k', (cur) => ({ value: cur!, result: cur![0]! }));

@@ -21,10 +21,19 @@ type Op =
   | { t: 'heal' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('guess' as const), hsms: fc.array(fc.nat(4), { minLength: 1, maxLength: 3 }), abort: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      t: fc.constant('guess' as const),
+      hsms: fc.array(fc.nat(4), { minLength: 1, maxLength: 3 }),
+      abort: fc.boolean(),
+    }),
+  },
   {
     weight: 2,
-    arbitrary: fc.shuffledSubarray(REGIONS).map((first) => ({ t: 'partition' as const, groups: [first, REGIONS.filter((r) => !first.includes(r))] })),
+    arbitrary: fc
+      .shuffledSubarray(REGIONS)
+      .map((first) => ({ t: 'partition' as const, groups: [first, REGIONS.filter((r) => !first.includes(r))] })),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('stop' as const), hsm: fc.nat(4) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('start' as const), hsm: fc.nat(4) }) },
@@ -35,45 +44,60 @@ describe('guess limit under partitions (property)', () => {
   it('no schedule of faults lets an attacker get more than LIMIT answered guesses', async () => {
     await opaque.ready;
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 4, maxLength: 24 }), fc.integer({ min: 0, max: 2 ** 31 }), async (ops, seed) => {
-        let rng = seed;
-        const random = (): number => ((rng = (rng * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-        const network = new SimNetwork({ delayMs: () => (random() < 0.7 ? 0 : 1) });
-        const f = await ceremoniedFleet({ network, guessLimit: LIMIT, regions: REGIONS });
-        const owner = embeddedClient(f, 'victim');
-        await owner.register('the right password');
-        const endpoints = f.fleet.endpoints();
-        let answered = 0;
+      fc.asyncProperty(
+        fc.array(opArb, { minLength: 4, maxLength: 24 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        async (ops, seed) => {
+          let rng = seed;
+          const random = (): number => (rng = (rng * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+          const network = new SimNetwork({ delayMs: () => (random() < 0.7 ? 0 : 1) });
+          const f = await ceremoniedFleet({ network, guessLimit: LIMIT, regions: REGIONS });
+          const owner = embeddedClient(f, 'victim');
+          await owner.register('the right password');
+          const endpoints = f.fleet.endpoints();
+          let answered = 0;
 
-        const guess = async (i: number, abort: boolean): Promise<void> => {
-          const { startLoginRequest } = opaque.client.startLogin({ password: `wrong-${random()}` });
-          try {
-            const reply = await endpoints[i]!.call<RecoverStartReply>({ op: 'recover-start', userId: 'victim', request: startLoginRequest });
-            answered++;
-            if (abort) await endpoints[i]!.call({ op: 'recover-abort', attemptId: reply.attemptId }).catch(() => undefined);
-          } catch (e) {
-            if (!isFleetlogError(e, 'unavailable') && !isFleetlogError(e, 'forbidden')) throw e;
+          const guess = async (i: number, abort: boolean): Promise<void> => {
+            const { startLoginRequest } = opaque.client.startLogin({ password: `wrong-${random()}` });
+            try {
+              const reply = await endpoints[i]!.call<RecoverStartReply>({
+                op: 'recover-start',
+                userId: 'victim',
+                request: startLoginRequest,
+              });
+              answered++;
+              if (abort)
+                await endpoints[i]!.call({ op: 'recover-abort', attemptId: reply.attemptId }).catch(() => undefined);
+            } catch (e) {
+              if (!isFleetlogError(e, 'unavailable') && !isFleetlogError(e, 'forbidden')) throw e;
+            }
+          };
+
+          for (const op of ops) {
+            if (op.t === 'guess') await Promise.all(op.hsms.map((i) => guess(i, op.abort)));
+            else if (op.t === 'partition') f.fleet.partition(op.groups);
+            else if (op.t === 'stop') f.fleet.stop(f.fleet.hsms[op.hsm]!.id);
+            else if (op.t === 'start') f.fleet.start(f.fleet.hsms[op.hsm]!.id);
+            else f.fleet.heal();
+            expect(answered).toBeLessThanOrEqual(LIMIT);
           }
-        };
 
-        for (const op of ops) {
-          if (op.t === 'guess') await Promise.all(op.hsms.map((i) => guess(i, op.abort)));
-          else if (op.t === 'partition') f.fleet.partition(op.groups);
-          else if (op.t === 'stop') f.fleet.stop(f.fleet.hsms[op.hsm]!.id);
-          else if (op.t === 'start') f.fleet.start(f.fleet.hsms[op.hsm]!.id);
-          else f.fleet.heal();
+          // Heal and spend whatever is left: the total stays within the limit...
+          f.fleet.heal();
+          for (let i = 0; i < LIMIT + 2; i++) await guess(i % 5, true);
           expect(answered).toBeLessThanOrEqual(LIMIT);
-        }
-
-        // Heal and spend whatever is left: the total stays within the limit...
-        f.fleet.heal();
-        for (let i = 0; i < LIMIT + 2; i++) await guess(i % 5, true);
-        expect(answered).toBeLessThanOrEqual(LIMIT);
-        // ...and the limit is spent, so even the right password is refused, by every HSM.
-        await expect(owner.recover('the right password')).rejects.toMatchObject({ code: 'forbidden' });
-        for (const h of f.fleet.hsms) await h.reconcileAll();
-        expect(f.fleet.replicaStatus('victim').map((s) => s.kind)).toEqual(['destroyed', 'destroyed', 'destroyed', 'destroyed', 'destroyed']);
-      }),
+          // ...and the limit is spent, so even the right password is refused, by every HSM.
+          await expect(owner.recover('the right password')).rejects.toMatchObject({ code: 'forbidden' });
+          for (const h of f.fleet.hsms) await h.reconcileAll();
+          expect(f.fleet.replicaStatus('victim').map((s) => s.kind)).toEqual([
+            'destroyed',
+            'destroyed',
+            'destroyed',
+            'destroyed',
+            'destroyed',
+          ]);
+        },
+      ),
       { numRuns: 25 },
     );
   });

@@ -19,7 +19,13 @@ describe('simulated HSM secrets', () => {
   it('no public surface of an HSM shows a private key or the fleet secrets', async () => {
     const f = await ceremoniedFleet();
     const hsm = f.fleet.hsms[0]!;
-    const surfaces = [JSON.stringify(hsm), inspect(hsm, { depth: 5, showHidden: true }), JSON.stringify(hsm.describe()), JSON.stringify(hsm.fleetRecord()), JSON.stringify(hsm.info())];
+    const surfaces = [
+      JSON.stringify(hsm),
+      inspect(hsm, { depth: 5, showHidden: true }),
+      JSON.stringify(hsm.describe()),
+      JSON.stringify(hsm.fleetRecord()),
+      JSON.stringify(hsm.info()),
+    ];
     for (const s of surfaces) expect(s).not.toMatch(/opaqueSetup|vaultKey|PRIVATE|seed/i);
     expect(Object.keys(hsm).sort()).toEqual(['firmwareRelease', 'guessLimit', 'id', 'index', 'measurement', 'region']);
     // Sealed secrets are ciphertext to anyone but the addressed, attested peer.
@@ -33,7 +39,12 @@ describe('simulated HSM secrets', () => {
     const strangerVendor = HsmVendor.generate('other-vendor.example');
     const stranger = SimFleet.create({ fleetId: 'x', vendor: strangerVendor, size: 1 }).hsms[0]!;
     expect(() => source.exportFleetSecrets(stranger.describe())).toThrow(/attestation/);
-    const patched = SimFleet.create({ fleetId: 'y', vendor: f.vendor, size: 1, firmware: firmwareImage(undefined, 'backdoor') }).hsms[0]!;
+    const patched = SimFleet.create({
+      fleetId: 'y',
+      vendor: f.vendor,
+      size: 1,
+      firmware: firmwareImage(undefined, 'backdoor'),
+    }).hsms[0]!;
     expect(() => source.exportFleetSecrets(patched.describe())).toThrow(/different firmware/);
     // Addressed to one HSM, useless to another.
     const fresh = SimFleet.create({ fleetId: 'z', vendor: f.vendor, size: 2 }).hsms;
@@ -45,10 +56,15 @@ describe('simulated HSM secrets', () => {
 
   it('peer messages must carry the fleet MAC; an old accept cannot be replayed over a newer promise', async () => {
     const seen: PeerRequest[] = [];
-    const network = new SimNetwork({ tap: (_from, _to, m) => void ((m as { kind: string }).kind === 'peer' && seen.push((m as { request: PeerRequest }).request)) });
+    const network = new SimNetwork({
+      tap: (_from, _to, m) =>
+        void ((m as { kind: string }).kind === 'peer' && seen.push((m as { request: PeerRequest }).request)),
+    });
     const f = await ceremoniedFleet({ network });
     const [a] = f.fleet.hsms;
-    expect(() => a!.handlePeer({ type: 'prepare', key: 'vault/alice', ballot: { round: 99, node: 1 }, mac: '00'.repeat(32) })).toThrow(/not authenticated/);
+    expect(() =>
+      a!.handlePeer({ type: 'prepare', key: 'vault/alice', ballot: { round: 99, node: 1 }, mac: '00'.repeat(32) }),
+    ).toThrow(/not authenticated/);
     const client = embeddedClient(f);
     await client.register('pw');
     const fullCount = seen.filter((m) => m.type === 'accept').at(-1)!;
@@ -81,7 +97,9 @@ describe('guess accounting', () => {
     await client.register('pw');
     armed = true;
     const { startLoginRequest } = opaque.client.startLogin({ password: 'pw' });
-    await expect(f.fleet.endpoint(f.fleet.hsms[0]!.id).call({ op: 'recover-start', userId: 'alice', request: startLoginRequest })).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(
+      f.fleet.endpoint(f.fleet.hsms[0]!.id).call({ op: 'recover-start', userId: 'alice', request: startLoginRequest }),
+    ).rejects.toMatchObject({ code: 'unavailable' });
     f.fleet.heal();
     // The partial write may still be adopted later (a guess spent, never answered); never a guess gained.
     const after = await client.recover('pw');
@@ -103,12 +121,26 @@ describe('abandoned last guess', () => {
     clock += 61_000;
     await hsm1.call({ op: 'info' }); // any request lets the HSM notice the expired last guess
     await new Promise((r) => setTimeout(r, 20));
-    expect(f.fleet.replicaStatus('alice').map((s) => s.kind)).toEqual(['destroyed', 'destroyed', 'destroyed', 'destroyed', 'destroyed']);
+    expect(f.fleet.replicaStatus('alice').map((s) => s.kind)).toEqual([
+      'destroyed',
+      'destroyed',
+      'destroyed',
+      'destroyed',
+      'destroyed',
+    ]);
   });
 });
 
 describe('vault rules', () => {
-  const live = (remaining: number): VaultValue => ({ kind: 'live', generation: 'g1', record: 'r', wrappedKey: 'w', remaining, limit: 10, counted: [] });
+  const live = (remaining: number): VaultValue => ({
+    kind: 'live',
+    generation: 'g1',
+    record: 'r',
+    wrappedKey: 'w',
+    remaining,
+    limit: 10,
+    counted: [],
+  });
 
   it('a guess is counted once per attempt id, refused at zero, and zero becomes a tombstone', () => {
     const g = guessChange('a1')(live(2));
@@ -125,7 +157,9 @@ describe('vault rules', () => {
     expect(resetChange('g1')(dead).result.ok).toBe(false);
     expect(destroyIfExhausted('g1')(dead).result).toBe(true);
     const again = registerChange({ generation: 'g2', record: 'r2', wrappedKey: 'w2', limit: 10 })(dead);
-    expect(() => registerChange({ generation: 'g3', record: 'r', wrappedKey: 'w', limit: 10 })(live(5))).toThrow(/already registered/);
+    expect(() => registerChange({ generation: 'g3', record: 'r', wrappedKey: 'w', limit: 10 })(live(5))).toThrow(
+      /already registered/,
+    );
     expect(again.next).toMatchObject({ kind: 'live', generation: 'g2', remaining: 10 });
   });
 
@@ -140,10 +174,18 @@ describe('SQLite acceptor store', () => {
   it('keeps promises and accepted values across a reopen', () => {
     const path = join(tempDir('fleetlog-acceptor-'), 'a.db');
     const s1 = new SqliteAcceptorStore(path);
-    s1.put('vault/u', { promised: { round: 3, node: 2 }, accepted: { round: 2, node: 1 }, value: Uint8Array.of(1, 2, 3) });
+    s1.put('vault/u', {
+      promised: { round: 3, node: 2 },
+      accepted: { round: 2, node: 1 },
+      value: Uint8Array.of(1, 2, 3),
+    });
     s1.close();
     const s2 = new SqliteAcceptorStore(path);
-    expect(s2.get('vault/u')).toEqual({ promised: { round: 3, node: 2 }, accepted: { round: 2, node: 1 }, value: Uint8Array.of(1, 2, 3) });
+    expect(s2.get('vault/u')).toEqual({
+      promised: { round: 3, node: 2 },
+      accepted: { round: 2, node: 1 },
+      value: Uint8Array.of(1, 2, 3),
+    });
     expect(s2.keys()).toEqual(['vault/u']);
     s2.close();
   });

@@ -10,18 +10,47 @@ import type { SimNetwork } from '../../simulator/net/sim-network.ts';
 
 export const NOW = 1_760_000_000;
 
-export async function ceremoniedFleet(options: Partial<SimFleetOptions> & { fleetId?: string; network?: SimNetwork } = {}) {
+export async function ceremoniedFleet(
+  options: Partial<SimFleetOptions> & { fleetId?: string; network?: SimNetwork } = {},
+) {
   const vendor = options.vendor ?? HsmVendor.generate();
   const fleetId = options.fleetId ?? 'fleet-a';
   const fleet = SimFleet.create({ ...options, fleetId, vendor });
   const publisher = parseSignerKey(generateKey('publisher.example', KEY_TYPE_ED25519).skey);
   const countersigner = parseSignerKey(generateKey('countersigner.example', KEY_TYPE_ED25519).skey);
-  const { ceremony, keyset: { keyset, keysetBytes } } = await ceremonyWithKeyset({ fleetId, hsms: fleet.hsms, firmware: firmwareImage(), vendorKeys: [vendor.vkey], now: NOW, publisher, countersigner, validitySeconds: 86_400 * 365 });
-  return { vendor, fleet, ceremony, keyset, keysetBytes, publisher, countersigner, vendorKey: parseVerifierKey(vendor.vkey) };
+  const {
+    ceremony,
+    keyset: { keyset, keysetBytes },
+  } = await ceremonyWithKeyset({
+    fleetId,
+    hsms: fleet.hsms,
+    firmware: firmwareImage(),
+    vendorKeys: [vendor.vkey],
+    now: NOW,
+    publisher,
+    countersigner,
+    validitySeconds: 86_400 * 365,
+  });
+  return {
+    vendor,
+    fleet,
+    ceremony,
+    keyset,
+    keysetBytes,
+    publisher,
+    countersigner,
+    vendorKey: parseVerifierKey(vendor.vkey),
+  };
 }
 
 export function clientFor(fleet: SimFleet, trust: FleetTrustSource, userId = 'alice'): BackupClient {
-  return new BackupClient({ userId, fleetId: fleet.fleetId, endpoints: fleet.endpoints(), trust, keyStretching: FAST_KEY_STRETCHING });
+  return new BackupClient({
+    userId,
+    fleetId: fleet.fleetId,
+    endpoints: fleet.endpoints(),
+    trust,
+    keyStretching: FAST_KEY_STRETCHING,
+  });
 }
 
 export function embeddedClient(f: Awaited<ReturnType<typeof ceremoniedFleet>>, userId = 'alice'): BackupClient {

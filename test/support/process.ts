@@ -45,9 +45,16 @@ export interface RunResult {
 }
 
 /** Runs `fleetlog <args>` to completion. */
-export function runFleetlog(args: string[], options: { input?: string | Uint8Array; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function runFleetlog(
+  args: string[],
+  options: { input?: string | Uint8Array; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [FLEETLOG_BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [FLEETLOG_BIN, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -74,15 +81,24 @@ export interface ServerProcess {
 }
 
 /** Starts a long-running `fleetlog` server and waits until `readyPath` answers (any HTTP status). */
-export async function startFleetlogServer(args: string[], url: string, options: { readyPath?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [FLEETLOG_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startFleetlogServer(
+  args: string[],
+  url: string,
+  options: { readyPath?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [FLEETLOG_BIN, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited early (${child.exitCode ?? child.signalCode}):\n${out}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`server exited early (${child.exitCode ?? child.signalCode}):\n${out}`);
     try {
       await fetch(url + (options.readyPath ?? '/health'), { signal: AbortSignal.timeout(1000) });
       break;

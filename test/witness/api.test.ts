@@ -22,13 +22,23 @@ describe('witness API', () => {
     const fx = await WitnessFixture.create();
     const log = new TestLog();
     const dataDir = fx.dataDir;
-    expect(codeOf(() => addLog({ dataDir, origin: log.origin, vkey: generateKey(log.origin, KEY_TYPE_COSIGNATURE).vkey }))).toBe('bad_key');
+    expect(
+      codeOf(() => addLog({ dataDir, origin: log.origin, vkey: generateKey(log.origin, KEY_TYPE_COSIGNATURE).vkey })),
+    ).toBe('bad_key');
     expect(codeOf(() => addLog({ dataDir, origin: log.origin, vkey: 'not a vkey' }))).toBe('bad_key');
     expect(codeOf(() => addLog({ dataDir, origin: '', vkey: log.vkey }))).toBe('usage');
     expect(codeOf(() => addLog({ dataDir, origin: 'a\nb', vkey: log.vkey }))).toBe('usage');
     addLog({ dataDir, origin: log.origin, vkey: log.vkey });
     addLog({ dataDir, origin: log.origin, vkey: ` ${log.vkey}\n` });
-    expect(listLogs({ dataDir })).toEqual([{ origin: log.origin, originHash: expect.stringMatching(/^[0-9a-f]{64}$/), vkeys: [log.vkey], treeSize: undefined, lastTimestamp: undefined }]);
+    expect(listLogs({ dataDir })).toEqual([
+      {
+        origin: log.origin,
+        originHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        vkeys: [log.vkey],
+        treeSize: undefined,
+        lastTimestamp: undefined,
+      },
+    ]);
     expect(codeOf(() => removeLog({ dataDir, origin: 'nobody.example/log' }))).toBe('not_found');
     await fx.close();
   });

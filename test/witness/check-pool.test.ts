@@ -33,14 +33,27 @@ describe('worker-thread checking', () => {
     bodies.push(
       () => formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: flipSignatureBit(at5, 0) }), // 403 bad_signature
       () => formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: signNote(text5, [ed25519NoteSigner(stranger)]) }), // 403 none trusted
-      () => formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: signNote(text5, [ed25519NoteSigner(stranger), ed25519NoteSigner(log.key)]) }), // 200
+      () =>
+        formatAddCheckpoint({
+          oldSize: 0,
+          proof: [],
+          checkpoint: signNote(text5, [ed25519NoteSigner(stranger), ed25519NoteSigner(log.key)]),
+        }), // 200
       () => log.body(5, 5), // 200 (a re-cosignature)
     );
     log.grow(7);
-    const twice = signNote(formatCheckpointText({ origin: log.origin, size: 12, rootHash: log.root() }), [ed25519NoteSigner(log.key), ed25519NoteSigner(log.key)]);
+    const twice = signNote(formatCheckpointText({ origin: log.origin, size: 12, rootHash: log.root() }), [
+      ed25519NoteSigner(log.key),
+      ed25519NoteSigner(log.key),
+    ]);
     bodies.push(
       () => formatAddCheckpoint({ oldSize: 5, proof: log.proof(5), checkpoint: flipSignatureBit(twice, 1) }), // one good, one bad: 403
-      () => formatAddCheckpoint({ oldSize: 5, proof: log.proof(5), checkpoint: twice + formatSignatureLine('other.example/k', 7, randomBytes(64)) }), // 200
+      () =>
+        formatAddCheckpoint({
+          oldSize: 5,
+          proof: log.proof(5),
+          checkpoint: twice + formatSignatureLine('other.example/k', 7, randomBytes(64)),
+        }), // 200
     );
     const statuses: number[] = [];
     for (const body of bodies) {
@@ -51,7 +64,9 @@ describe('worker-thread checking', () => {
       statuses.push(a.status);
     }
     expect(statuses).toEqual([403, 403, 200, 200, 403, 200]);
-    expect((await pooled.cosigned(log.origin)).text.split('\n— ')[0]).toBe((await inline.cosigned(log.origin)).text.split('\n— ')[0]);
+    expect((await pooled.cosigned(log.origin)).text.split('\n— ')[0]).toBe(
+      (await inline.cosigned(log.origin)).text.split('\n— ')[0],
+    );
     expect(pooled.dump().checkpoints.map((r) => (r as { note: string }).note.split('\n').slice(0, 5))).toEqual(
       inline.dump().checkpoints.map((r) => (r as { note: string }).note.split('\n').slice(0, 5)),
     );
@@ -76,11 +91,15 @@ describe('worker-thread checking', () => {
       const [a, p] = await Promise.all([inline.post(b), pooled.post(b)]);
       expect(p.status).toBe(a.status);
       // Refusals must match exactly (code, or the 409 size body); 200s carry each witness's own key.
-      if (a.status !== 200) expect(p.text.startsWith('{') ? JSON.parse(p.text).code : p.text).toBe(a.text.startsWith('{') ? JSON.parse(a.text).code : a.text);
+      if (a.status !== 200)
+        expect(p.text.startsWith('{') ? JSON.parse(p.text).code : p.text).toBe(
+          a.text.startsWith('{') ? JSON.parse(a.text).code : a.text,
+        );
       statuses.push(a.status);
     }
     expect(statuses).toEqual([400, 404, 409, 422, 422, 200, 409]);
-    const evidence = async (fx: WitnessFixture) => JSON.parse((await fx.get('/evidence')).text).evidence.map((d: { presented: string }) => d.presented);
+    const evidence = async (fx: WitnessFixture) =>
+      JSON.parse((await fx.get('/evidence')).text).evidence.map((d: { presented: string }) => d.presented);
     expect(await evidence(pooled)).toEqual(await evidence(inline));
     expect(await evidence(pooled)).toHaveLength(3);
   });

@@ -19,12 +19,18 @@ const running: ServerProcess[] = [];
 
 async function serve(): Promise<ServerProcess> {
   const port = await freePort();
-  const server = await startFleetlogServer(['witness', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`], `http://127.0.0.1:${port}`);
+  const server = await startFleetlogServer(
+    ['witness', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`],
+    `http://127.0.0.1:${port}`,
+  );
   running.push(server);
   return server;
 }
 
-async function post(server: ServerProcess, body: string): Promise<{ status: number; type: string | null; text: string }> {
+async function post(
+  server: ServerProcess,
+  body: string,
+): Promise<{ status: number; type: string | null; text: string }> {
   const res = await fetch(`${server.url}/add-checkpoint`, { method: 'POST', body });
   return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
 }
@@ -69,7 +75,9 @@ describe('fleetlog witness commands', () => {
     expect([added.code, addedOther.code]).toEqual([0, 0]);
     expect((await runFleetlog(['witness', 'remove-log', '--data', dataDir, '--origin', other.origin])).code).toBe(0);
     const listed = await runFleetlog(['witness', 'list-logs', '--data', dataDir, '--json']);
-    expect(JSON.parse(listed.stdout)).toEqual([{ origin: log.origin, originHash: originHash(log.origin), vkeys: [log.vkey] }]);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      { origin: log.origin, originHash: originHash(log.origin), vkeys: [log.vkey] },
+    ]);
   });
 });
 
@@ -104,7 +112,11 @@ describe('a served witness', () => {
         controller.close();
       },
     });
-    const chunked = await fetch(`${server.url}/add-checkpoint`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    const chunked = await fetch(`${server.url}/add-checkpoint`, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
     expect(chunked.status).toBe(400);
     expect(await cosignedSize(server)).toBe(last + 1);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
@@ -123,7 +135,8 @@ describe('a served witness', () => {
     expect(replies.filter((r) => r.status === 200)).toHaveLength(1);
     const winner = await cosignedSize(b);
     expect(winner).toBeGreaterThan(held);
-    for (const r of replies.filter((x) => x.status !== 200)) expect(r).toEqual({ status: 409, type: 'text/x.tlog.size', text: `${winner}\n` });
+    for (const r of replies.filter((x) => x.status !== 200))
+      expect(r).toEqual({ status: 409, type: 'text/x.tlog.size', text: `${winner}\n` });
     expect(await a.stop('SIGTERM')).toBe(0);
     expect(await b.stop('SIGTERM')).toBe(0);
   });

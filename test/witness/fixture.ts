@@ -61,7 +61,12 @@ export class WitnessFixture {
   }
 
   async post(body: string | Uint8Array, witness: OpenWitness = this.witness): Promise<Reply> {
-    return replyOf(await witness.app.request('/add-checkpoint', { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body) }));
+    return replyOf(
+      await witness.app.request('/add-checkpoint', {
+        method: 'POST',
+        body: typeof body === 'string' ? body : new Uint8Array(body),
+      }),
+    );
   }
 
   /** Submits `log`'s checkpoint at `size` with a proof from `oldSize`, and expects it cosigned (200). */
@@ -89,7 +94,11 @@ export class WitnessFixture {
     const db = new Database(join(this.dataDir, 'witness.db'), { readonly: true });
     try {
       return {
-        checkpoints: db.prepare('SELECT origin, tree_size, hex(root_hash) AS root, note, last_timestamp FROM checkpoints ORDER BY origin').all(),
+        checkpoints: db
+          .prepare(
+            'SELECT origin, tree_size, hex(root_hash) AS root, note, last_timestamp FROM checkpoints ORDER BY origin',
+          )
+          .all(),
         evidence: (db.prepare('SELECT count(*) AS n FROM evidence').get() as { n: number }).n,
       };
     } finally {

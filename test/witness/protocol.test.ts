@@ -97,7 +97,11 @@ describe('refusals carry the spec status and never change state', () => {
   });
 
   const cp = (): string => log.checkpoint();
-  const proofLines = (): string => log.proof(10).map((h) => `${toBase64(h)}\n`).join('');
+  const proofLines = (): string =>
+    log
+      .proof(10)
+      .map((h) => `${toBase64(h)}\n`)
+      .join('');
   const hash = (): string => toBase64(randomBytes(32));
 
   const cases: Array<[string, () => string | Uint8Array, number, string]> = [
@@ -110,32 +114,88 @@ describe('refusals carry the spec status and never change state', () => {
     ['two spaces after old', () => `old  10\n${proofLines()}\n${cp()}`, 400, 'bad_witness_request'],
     ['an old size above 2^64', () => `old 18446744073709551616\n\n${cp()}`, 400, 'bad_witness_request'],
     ['an old size of 30 digits', () => `old ${'9'.repeat(30)}\n\n${cp()}`, 400, 'bad_witness_request'],
-    ['a checkpoint size of 30 digits', () => `old 10\n\n${log.origin}\n${'9'.repeat(30)}\n${hash()}\n\n— x AAAAAAAA\n`, 400, 'bad_witness_request'],
+    [
+      'a checkpoint size of 30 digits',
+      () => `old 10\n\n${log.origin}\n${'9'.repeat(30)}\n${hash()}\n\n— x AAAAAAAA\n`,
+      400,
+      'bad_witness_request',
+    ],
     ['64 proof lines', () => `old 10\n${`${hash()}\n`.repeat(64)}\n${cp()}`, 400, 'bad_witness_request'],
     ['a proof line that is not base64', () => `old 10\nnot*base64\n\n${cp()}`, 400, 'bad_witness_request'],
     ['a 31-byte proof hash', () => `old 10\n${toBase64(randomBytes(31))}\n\n${cp()}`, 400, 'bad_witness_request'],
-    ['unpadded base64 in the proof', () => `old 10\n${hash().replace(/=$/, '')}\n\n${cp()}`, 400, 'bad_witness_request'],
-    ['CRLF line endings', () => `old 10\r\n${proofLines().replace(/\n/g, '\r\n')}\r\n${cp().replace(/\n/g, '\r\n')}`, 400, 'bad_witness_request'],
-    ['bytes that are not UTF-8', () => new Uint8Array([...new TextEncoder().encode('old 10\n\n'), 0xff, 0xfe, 0x0a]), 400, 'bad_witness_request'],
+    [
+      'unpadded base64 in the proof',
+      () => `old 10\n${hash().replace(/=$/, '')}\n\n${cp()}`,
+      400,
+      'bad_witness_request',
+    ],
+    [
+      'CRLF line endings',
+      () => `old 10\r\n${proofLines().replace(/\n/g, '\r\n')}\r\n${cp().replace(/\n/g, '\r\n')}`,
+      400,
+      'bad_witness_request',
+    ],
+    [
+      'bytes that are not UTF-8',
+      () => new Uint8Array([...new TextEncoder().encode('old 10\n\n'), 0xff, 0xfe, 0x0a]),
+      400,
+      'bad_witness_request',
+    ],
     ['a body over the size cap', () => `old 10\n\n${cp()}${'x'.repeat(MAX_ADD_CHECKPOINT_BYTES)}`, 400, 'too_large'],
-    ['a checkpoint with no signature', () => `old 10\n${proofLines()}\n${formatCheckpointText({ origin: log.origin, size: 16, rootHash: log.root() })}`, 400, 'bad_witness_request'],
-    ['a 31-byte root hash', () => `old 10\n${proofLines()}\n${signNote(`${log.origin}\n16\n${toBase64(randomBytes(31))}\n`, [ed25519NoteSigner(log.key)])}`, 400, 'bad_witness_request'],
+    [
+      'a checkpoint with no signature',
+      () => `old 10\n${proofLines()}\n${formatCheckpointText({ origin: log.origin, size: 16, rootHash: log.root() })}`,
+      400,
+      'bad_witness_request',
+    ],
+    [
+      'a 31-byte root hash',
+      () =>
+        `old 10\n${proofLines()}\n${signNote(`${log.origin}\n16\n${toBase64(randomBytes(31))}\n`, [ed25519NoteSigner(log.key)])}`,
+      400,
+      'bad_witness_request',
+    ],
     ['old larger than the checkpoint size', () => log.body(16, 10, { proof: [] }), 400, 'bad_witness_request'],
     ['an unknown origin', () => new TestLog().grow(3).body(0), 404, 'not_found'],
-    ['a checkpoint signed only by another key with the log name', () => log.body(10, 16, { key: parseSignerKey(generateKey(log.origin, KEY_TYPE_ED25519).skey) }), 403, 'no_trusted_signature'],
-    ['a log signature that fails to verify', () => `old 10\n${proofLines()}\n${flipSignatureBit(cp())}`, 403, 'bad_signature'],
-    ['a checkpoint signed by a cosigner key with the log name', () => {
-      const cosigner = parseSignerKey(generateKey(log.origin, KEY_TYPE_COSIGNATURE).skey);
-      const text = formatCheckpointText({ origin: log.origin, size: 16, rootHash: log.root() });
-      return `old 10\n${proofLines()}\n${text}\n${formatSignatureLine(log.origin, cosigner.keyId, cosigner.signer.sign(new TextEncoder().encode(text)))}`;
-    }, 403, 'no_trusted_signature'],
+    [
+      'a checkpoint signed only by another key with the log name',
+      () => log.body(10, 16, { key: parseSignerKey(generateKey(log.origin, KEY_TYPE_ED25519).skey) }),
+      403,
+      'no_trusted_signature',
+    ],
+    [
+      'a log signature that fails to verify',
+      () => `old 10\n${proofLines()}\n${flipSignatureBit(cp())}`,
+      403,
+      'bad_signature',
+    ],
+    [
+      'a checkpoint signed by a cosigner key with the log name',
+      () => {
+        const cosigner = parseSignerKey(generateKey(log.origin, KEY_TYPE_COSIGNATURE).skey);
+        const text = formatCheckpointText({ origin: log.origin, size: 16, rootHash: log.root() });
+        return `old 10\n${proofLines()}\n${text}\n${formatSignatureLine(log.origin, cosigner.keyId, cosigner.signer.sign(new TextEncoder().encode(text)))}`;
+      },
+      403,
+      'no_trusted_signature',
+    ],
     ['an old size that is not the witness size', () => log.body(12), 409, ''],
     ['an old-0 probe', () => log.body(0), 409, ''],
     ['a rollback to a smaller tree', () => log.body(5, 5), 409, ''],
     ['a non-empty proof with old = size', () => log.body(10, 10, { proof: [randomBytes(32)] }), 422, 'bad_proof'],
-    ['a proof that does not verify', () => log.body(10, 16, { proof: log.proof(10).map((h, i) => (i === 0 ? randomBytes(32) : h)) }), 422, 'bad_proof'],
+    [
+      'a proof that does not verify',
+      () => log.body(10, 16, { proof: log.proof(10).map((h, i) => (i === 0 ? randomBytes(32) : h)) }),
+      422,
+      'bad_proof',
+    ],
     ['a proof that is too short', () => log.body(10, 16, { proof: log.proof(10).slice(1) }), 422, 'bad_proof'],
-    ['a proof that is too long', () => log.body(10, 16, { proof: [...log.proof(10), randomBytes(32)] }), 422, 'bad_proof'],
+    [
+      'a proof that is too long',
+      () => log.body(10, 16, { proof: [...log.proof(10), randomBytes(32)] }),
+      422,
+      'bad_proof',
+    ],
   ];
 
   it.each(cases)('%s', async (_name, body, status, code) => {
@@ -160,7 +220,9 @@ describe('refusals carry the spec status and never change state', () => {
 
 describe('special sizes', () => {
   it('rejects a size-0 checkpoint whose root is not the empty-tree hash with 422', async () => {
-    const bogus = signNote(formatCheckpointText({ origin: log.origin, size: 0, rootHash: randomBytes(32) }), [ed25519NoteSigner(log.key)]);
+    const bogus = signNote(formatCheckpointText({ origin: log.origin, size: 0, rootHash: randomBytes(32) }), [
+      ed25519NoteSigner(log.key),
+    ]);
     const reply = await fx.post(formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: bogus }));
     expect(reply.status).toBe(422);
     expect(fx.dump().checkpoints).toEqual([]);

@@ -113,7 +113,8 @@ describe('races', () => {
     const wins = replies.filter((r) => r.status === 200);
     expect(wins).toHaveLength(1);
     const winner = await cosignedSize(fx, log);
-    for (const r of replies.filter((x) => x.status !== 200)) expect(r).toEqual({ status: 409, contentType: 'text/x.tlog.size', text: `${winner}\n` });
+    for (const r of replies.filter((x) => x.status !== 200))
+      expect(r).toEqual({ status: 409, contentType: 'text/x.tlog.size', text: `${winner}\n` });
   });
 
   it('the store refuses a swap from a state that has moved on', async () => {

@@ -71,7 +71,7 @@ describe('the witness records split views', () => {
     expect(verifySplitViewEvidence(doc!, log.vkey).proven).toBe(true);
   });
 
-  it("a fork whose own honest proof rebuilds its root proves the fork (non-power-of-two size)", async () => {
+  it('a fork whose own honest proof rebuilds its root proves the fork (non-power-of-two size)', async () => {
     log.grow(17);
     await fx.cosign(log, 0, 17);
     const fork = log.fork(12).grow(5, 'b').grow(3, 'b');
@@ -123,10 +123,14 @@ describe('the witness records split views', () => {
   it('serves, parses and verifies evidence that JSON escaping made larger than its two notes', async () => {
     // A log may sign extension lines of quotes: each one doubles when the witness stores the note as JSON.
     const extensions = Array.from({ length: 15 }, () => '"'.repeat(3000)).join('\n');
-    const signed = (from: TestLog): string => signNote(`${log.origin}\n4\n${toBase64(from.root(4))}\n${extensions}\n`, [ed25519NoteSigner(log.key)]);
+    const signed = (from: TestLog): string =>
+      signNote(`${log.origin}\n4\n${toBase64(from.root(4))}\n${extensions}\n`, [ed25519NoteSigner(log.key)]);
     log.grow(4);
     expect((await fx.post(formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: signed(log) }))).status).toBe(200);
-    expect((await fx.post(formatAddCheckpoint({ oldSize: 4, proof: [], checkpoint: signed(log.fork(2).grow(2, 'b')) }))).status).toBe(409);
+    expect(
+      (await fx.post(formatAddCheckpoint({ oldSize: 4, proof: [], checkpoint: signed(log.fork(2).grow(2, 'b')) })))
+        .status,
+    ).toBe(409);
     const [doc, ...rest] = await evidenceFor(log.origin);
     expect(rest).toEqual([]);
     const text = formatSplitViewEvidence(doc!);
@@ -134,7 +138,10 @@ describe('the witness records split views', () => {
     expect(text.length).toBeGreaterThan(128 * 1024);
     expect(text.length).toBeLessThanOrEqual(MAX_SPLIT_VIEW_EVIDENCE_BYTES);
     expect(parseSplitViewEvidence(text)).toEqual(doc);
-    expect(verifySplitViewEvidence(doc!, log.vkey)).toMatchObject({ proven: true, reason: 'same-size-different-roots' });
+    expect(verifySplitViewEvidence(doc!, log.vkey)).toMatchObject({
+      proven: true,
+      reason: 'same-size-different-roots',
+    });
   });
 
   it('serves an empty list for a known log, 404 for an unknown origin hash, 400 for a malformed one', async () => {
@@ -160,28 +167,40 @@ describe('verifySplitViewEvidence rejects what is not evidence', () => {
   });
 
   it('needs signatures by the given log key', () => {
-    expect(codeOf(() => verifySplitViewEvidence(doc, generateKey(log.origin, KEY_TYPE_ED25519).vkey))).toBe('no_trusted_signature');
+    expect(codeOf(() => verifySplitViewEvidence(doc, generateKey(log.origin, KEY_TYPE_ED25519).vkey))).toBe(
+      'no_trusted_signature',
+    );
     expect(codeOf(() => verifySplitViewEvidence(doc, fx.vkey))).toBe('bad_key'); // a cosigner key is not a log key
   });
 
   it('rejects a presented note whose text was altered after signing', () => {
     const lines = doc.presented.split('\n');
     lines[2] = Buffer.from(randomBytes(32)).toString('base64');
-    expect(codeOf(() => verifySplitViewEvidence({ ...doc, presented: lines.join('\n') }, log.vkey))).toBe('bad_signature');
+    expect(codeOf(() => verifySplitViewEvidence({ ...doc, presented: lines.join('\n') }, log.vkey))).toBe(
+      'bad_signature',
+    );
   });
 
   it('rejects two identical heads, mismatched origins, unknown fields and proofs on same-size evidence', () => {
     expect(codeOf(() => verifySplitViewEvidence({ ...doc, presented: doc.cosigned }, log.vkey))).toBe('bad_evidence');
-    expect(codeOf(() => verifySplitViewEvidence({ ...doc, origin: 'elsewhere.example' }, log.vkey))).toBe('bad_evidence');
+    expect(codeOf(() => verifySplitViewEvidence({ ...doc, origin: 'elsewhere.example' }, log.vkey))).toBe(
+      'bad_evidence',
+    );
     expect(codeOf(() => verifySplitViewEvidence(JSON.stringify({ ...doc, extra: 1 }), log.vkey))).toBe('bad_evidence');
-    expect(codeOf(() => verifySplitViewEvidence({ ...doc, proof: [Buffer.from(randomBytes(32)).toString('base64')] }, log.vkey))).toBe('bad_evidence');
+    expect(
+      codeOf(() =>
+        verifySplitViewEvidence({ ...doc, proof: [Buffer.from(randomBytes(32)).toString('base64')] }, log.vkey),
+      ),
+    ).toBe('bad_evidence');
     expect(codeOf(() => verifySplitViewEvidence('{not json', log.vkey))).toBe('bad_evidence');
   });
 
   it('checks the witness cosignature only when asked, and then strictly', () => {
     const otherWitness = generateKey('witness.example/w1', KEY_TYPE_COSIGNATURE).vkey;
     expect(verifySplitViewEvidence(doc, log.vkey).proven).toBe(true);
-    expect(codeOf(() => verifySplitViewEvidence(doc, log.vkey, { witnessVkey: otherWitness }))).toBe('no_trusted_signature');
+    expect(codeOf(() => verifySplitViewEvidence(doc, log.vkey, { witnessVkey: otherWitness }))).toBe(
+      'no_trusted_signature',
+    );
   });
 });
 
@@ -192,7 +211,11 @@ describe('the example in specs/witness-evidence.md', () => {
     const logVkey = /^Log vkey `([^`]+)`/m.exec(spec)![1]!;
     const witnessVkey = /witness vkey\n?\s*`([^`]+)`/.exec(spec)![1]!;
     const verdict = verifySplitViewEvidence(json, logVkey, { witnessVkey });
-    expect(verdict).toMatchObject({ proven: true, reason: 'same-size-different-roots', origin: 'example.com/fleetlog' });
+    expect(verdict).toMatchObject({
+      proven: true,
+      reason: 'same-size-different-roots',
+      origin: 'example.com/fleetlog',
+    });
   });
 });
 

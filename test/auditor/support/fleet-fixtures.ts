@@ -4,7 +4,12 @@
  */
 import { toHex } from '../../../core/bytes.ts';
 import { sha256 } from '../../../core/crypto/sha256.ts';
-import { DEPLOYMENT_EVIDENCE_TYPE, signAttestation, type DeploymentEvidence, type HsmKey } from '../../../core/entries/deployment-evidence.ts';
+import {
+  DEPLOYMENT_EVIDENCE_TYPE,
+  signAttestation,
+  type DeploymentEvidence,
+  type HsmKey,
+} from '../../../core/entries/deployment-evidence.ts';
 import { encodeEntry, entryLeafHashHex } from '../../../core/entries/entry.ts';
 import { FLEET_KEYSET_TYPE, signFleetKeyset, type FleetKey } from '../../../core/entries/fleet-keyset.ts';
 import { generateKey, KEY_TYPE_ED25519, parseSignerKey, type SignerKey } from '../../../core/note/keys.ts';
@@ -30,7 +35,10 @@ let keyCounter = 0;
 /** A fresh fake HSM public key (32 random-looking bytes, hex). */
 export function hsmKey(): HsmKey {
   keyCounter += 1;
-  return { alg: 'ed25519', publicKey: toHex(sha256(new TextEncoder().encode(`hsm key ${keyCounter} ${Math.random()}`))) };
+  return {
+    alg: 'ed25519',
+    publicKey: toHex(sha256(new TextEncoder().encode(`hsm key ${keyCounter} ${Math.random()}`))),
+  };
 }
 
 export interface Deployment {
@@ -39,12 +47,22 @@ export interface Deployment {
   readonly fleetKeys: FleetKey[];
 }
 
-export function deployment(keys: FleetKeys, fleetId: string, options: { hsms?: number; vendor?: SignerKey; measurement?: string } = {}): Deployment {
+export function deployment(
+  keys: FleetKeys,
+  fleetId: string,
+  options: { hsms?: number; vendor?: SignerKey; measurement?: string } = {},
+): Deployment {
   const hsms = Array.from({ length: options.hsms ?? 3 }, (_, i) => {
     const key = hsmKey();
     const id = `${fleetId}-hsm${i}`;
     const measurement = options.measurement ?? FIRMWARE;
-    return { id, region: i % 2 ? 'eu-west-1' : 'us-east-1', keys: [key], measurement, attestation: signAttestation(options.vendor ?? keys.vendor, { hsmId: id, keys: [key], measurement }) };
+    return {
+      id,
+      region: i % 2 ? 'eu-west-1' : 'us-east-1',
+      keys: [key],
+      measurement,
+      attestation: signAttestation(options.vendor ?? keys.vendor, { hsmId: id, keys: [key], measurement }),
+    };
   });
   const evidence: DeploymentEvidence = {
     type: DEPLOYMENT_EVIDENCE_TYPE,
@@ -52,10 +70,19 @@ export function deployment(keys: FleetKeys, fleetId: string, options: { hsms?: n
     specVersion: 'fleetlog-spec/1',
     firmware: { release: 'hsm-fw 1.0', sha256: FIRMWARE },
     hsms,
-    ceremony: { id: `${fleetId}-ceremony`, time: 1_700_000_000, participants: ['alice', 'bob'], transcriptSha256: FIRMWARE },
+    ceremony: {
+      id: `${fleetId}-ceremony`,
+      time: 1_700_000_000,
+      participants: ['alice', 'bob'],
+      transcriptSha256: FIRMWARE,
+    },
   };
   const bytes = encodeEntry(evidence);
-  return { bytes, leafHash: entryLeafHashHex(bytes), fleetKeys: hsms.map((h) => ({ hsmId: h.id, alg: h.keys[0]!.alg, publicKey: h.keys[0]!.publicKey })) };
+  return {
+    bytes,
+    leafHash: entryLeafHashHex(bytes),
+    fleetKeys: hsms.map((h) => ({ hsmId: h.id, alg: h.keys[0]!.alg, publicKey: h.keys[0]!.publicKey })),
+  };
 }
 
 export function keyset(
@@ -63,7 +90,13 @@ export function keyset(
   fleetId: string,
   version: number,
   dep: Deployment,
-  options: { notBefore?: number; notAfter?: number; keys?: FleetKey[]; publisher?: SignerKey; countersigner?: SignerKey } = {},
+  options: {
+    notBefore?: number;
+    notAfter?: number;
+    keys?: FleetKey[];
+    publisher?: SignerKey;
+    countersigner?: SignerKey;
+  } = {},
 ): Uint8Array {
   const body = {
     type: FLEET_KEYSET_TYPE,
@@ -74,7 +107,9 @@ export function keyset(
     notAfter: options.notAfter ?? 1_700_000_000 + version + 365 * 86400,
     evidence: dep.leafHash,
   } as const;
-  return encodeEntry(signFleetKeyset(body, options.publisher ?? keys.publisher, options.countersigner ?? keys.countersigner));
+  return encodeEntry(
+    signFleetKeyset(body, options.publisher ?? keys.publisher, options.countersigner ?? keys.countersigner),
+  );
 }
 
 /** A policy text pinning the log, its witnesses (quorum: `quorum` of them) and, optionally, fleet keys. */
@@ -88,7 +123,11 @@ export function policyText(log: LogKeys, options: { quorum?: number | 'none'; fl
     lines.push('quorum g');
   }
   if (options.fleet) {
-    lines.push(`fleetlog publisher ${options.fleet.publisher.vkey}`, `fleetlog countersigner ${options.fleet.countersigner.vkey}`, `fleetlog hsm-vendor ${options.fleet.vendor.vkey}`);
+    lines.push(
+      `fleetlog publisher ${options.fleet.publisher.vkey}`,
+      `fleetlog countersigner ${options.fleet.countersigner.vkey}`,
+      `fleetlog hsm-vendor ${options.fleet.vendor.vkey}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

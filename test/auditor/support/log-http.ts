@@ -76,8 +76,14 @@ export async function serve(handler: Handler): Promise<Served> {
       setTimeout(() => res.destroy(), 10);
       return;
     }
-    const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.length);
-    res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/octet-stream', 'content-length': String(body.length) });
+    const body =
+      typeof reply.body === 'string'
+        ? Buffer.from(reply.body)
+        : Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.length);
+    res.writeHead(reply.status, {
+      'content-type': reply.contentType ?? 'application/octet-stream',
+      'content-length': String(body.length),
+    });
     res.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -105,9 +111,13 @@ export function serveLog(log: SyntheticLog | (() => SyntheticLog), extra?: Handl
 }
 
 /** A tamper that rewrites the body of one path (a 200 reply); other paths pass through. */
-export function rewrite(target: string | ((path: string) => boolean), f: (body: Uint8Array) => Uint8Array | string): Tamper {
+export function rewrite(
+  target: string | ((path: string) => boolean),
+  f: (body: Uint8Array) => Uint8Array | string,
+): Tamper {
   return (path, reply) => {
-    if (!(typeof target === 'string' ? path === target : target(path)) || !('status' in reply) || reply.status !== 200) return undefined;
+    if (!(typeof target === 'string' ? path === target : target(path)) || !('status' in reply) || reply.status !== 200)
+      return undefined;
     const body = typeof reply.body === 'string' ? new TextEncoder().encode(reply.body) : reply.body;
     return { status: 200, body: f(body), ...(reply.contentType ? { contentType: reply.contentType } : {}) };
   };

@@ -27,7 +27,10 @@ export function genericScenario(size: number, keys: LogKeys = makeLogKeys('examp
 }
 
 /** Two fleets: fleet-a (evidence, v1, v2) and fleet-b (evidence, v1), with generic padding between. */
-export function fleetScenario(keys: LogKeys = makeLogKeys('example.test/fleetlog'), fleet: FleetKeys = makeFleetKeys()): Scenario & { fleet: FleetKeys } {
+export function fleetScenario(
+  keys: LogKeys = makeLogKeys('example.test/fleetlog'),
+  fleet: FleetKeys = makeFleetKeys(),
+): Scenario & { fleet: FleetKeys } {
   const log = new SyntheticLog(keys);
   const a = deployment(fleet, 'fleet-a');
   log.append(a.bytes);
@@ -42,17 +45,24 @@ export function fleetScenario(keys: LogKeys = makeLogKeys('example.test/fleetlog
 }
 
 /** Serves a scenario's log (switchable with `current`), with fleetlog's /fleet-bundle/<id>. */
-export async function serveScenario(get: () => SyntheticLog, options: { fleetBundles?: boolean } = {}): Promise<Served> {
+export async function serveScenario(
+  get: () => SyntheticLog,
+  options: { fleetBundles?: boolean } = {},
+): Promise<Served> {
   const extra: Handler = (path) => {
     if (!options.fleetBundles || !path.startsWith('fleet-bundle/')) return undefined;
     const text = fleetBundleFor(get(), path.slice('fleet-bundle/'.length));
-    return text === undefined ? { status: 404, body: '{"code":"not_found"}' } : { status: 200, body: text, contentType: 'text/plain; charset=utf-8' };
+    return text === undefined
+      ? { status: 404, body: '{"code":"not_found"}' }
+      : { status: 200, body: text, contentType: 'text/plain; charset=utf-8' };
   };
   return serveLog(get, extra);
 }
 
 /** Where a result first failed: the step of its first failing check (the title when it has no step). */
-export function failedAt(r: { readonly checks: ReadonlyArray<{ readonly step?: number; readonly title: string; readonly status: string }> }): number | string | undefined {
+export function failedAt(r: {
+  readonly checks: ReadonlyArray<{ readonly step?: number; readonly title: string; readonly status: string }>;
+}): number | string | undefined {
   const f = r.checks.find((c) => c.status === 'fail');
   return f?.step ?? f?.title;
 }

@@ -13,7 +13,14 @@ import { encodeEntryBundle, decodeEntryBundle } from '../../../core/entry-bundle
 import { HASH_SIZE, leafHash, type Hash } from '../../../core/merkle/hash.ts';
 import { inclusionProof, type SyncHashReader } from '../../../core/merkle/proof-plan.ts';
 import type { NodeId } from '../../../core/merkle/subtree.ts';
-import { nodeHashFromTile, tileHashes, tileSpanForNode, treeCoversTile, TILE_WIDTH, type TileId } from '../../../core/merkle/tiles.ts';
+import {
+  nodeHashFromTile,
+  tileHashes,
+  tileSpanForNode,
+  treeCoversTile,
+  TILE_WIDTH,
+  type TileId,
+} from '../../../core/merkle/tiles.ts';
 import { foldRight, rootOfLeafHashes } from '../../../core/merkle/tree.ts';
 import { rangeNodes } from '../../../core/merkle/subtree.ts';
 import { generateKey, KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519, parseSignerKey } from '../../../core/note/keys.ts';
@@ -47,7 +54,10 @@ export function makeLogKeys(origin: string, witnessNames: readonly string[] = ['
     origin,
     logSkey: log.skey,
     logVkey: log.vkey,
-    witnesses: witnessNames.map((name) => ({ name: `witness.test/${name}`, ...generateKey(`witness.test/${name}`, KEY_TYPE_COSIGNATURE) })),
+    witnesses: witnessNames.map((name) => ({
+      name: `witness.test/${name}`,
+      ...generateKey(`witness.test/${name}`, KEY_TYPE_COSIGNATURE),
+    })),
   };
 }
 
@@ -147,10 +157,15 @@ export class SyntheticLog {
    */
   checkpoint(options: { size?: number; cosignWith?: readonly number[]; time?: number } = {}): string {
     const size = options.size ?? this.size;
-    const note = signCheckpoint({ origin: this.keys.origin, size, rootHash: size === this.size ? this.#currentRoot() : this.root(size) }, [this.signer]);
+    const note = signCheckpoint(
+      { origin: this.keys.origin, size, rootHash: size === this.size ? this.#currentRoot() : this.root(size) },
+      [this.signer],
+    );
     const text = new TextEncoder().encode(note.slice(0, note.indexOf('\n\n') + 1));
     const time = options.time ?? Math.floor(Date.now() / 1000);
-    const lines = (options.cosignWith ?? this.cosigners.map((_, i) => i)).map((i) => this.cosigners[i]!.cosign(text, time));
+    const lines = (options.cosignWith ?? this.cosigners.map((_, i) => i)).map((i) =>
+      this.cosigners[i]!.cosign(text, time),
+    );
     return note + lines.join('');
   }
 
@@ -181,7 +196,6 @@ export class SyntheticLog {
     return this.published;
   }
 }
-
 
 /** 64 bytes, distinct per index: the generic benchmark entry. */
 export function genericEntry(i: number): Uint8Array {

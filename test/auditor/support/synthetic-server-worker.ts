@@ -16,7 +16,10 @@ export interface SyntheticServerInfo {
   readonly bytes: number;
 }
 
-export async function startSyntheticServer(kind: 'generic' | 'fleet', entries: number): Promise<SyntheticServerInfo & { close(): Promise<void> }> {
+export async function startSyntheticServer(
+  kind: 'generic' | 'fleet',
+  entries: number,
+): Promise<SyntheticServerInfo & { close(): Promise<void> }> {
   const keys = makeLogKeys(`bench.test/${kind}`, ['w1', 'w2']);
   const log = new SyntheticLog(keys);
   let verifies = 0;
@@ -49,7 +52,10 @@ export async function startSyntheticServer(kind: 'generic' | 'fleet', entries: n
 }
 
 if (process.argv[1]?.endsWith('synthetic-server-worker.ts') && process.argv[2]) {
-  const { close, ...info } = await startSyntheticServer(process.argv[2] as 'generic' | 'fleet', Number(process.argv[3]));
+  const { close, ...info } = await startSyntheticServer(
+    process.argv[2] as 'generic' | 'fleet',
+    Number(process.argv[3]),
+  );
   process.stdout.write(`${JSON.stringify(info)}\n`);
   process.on('SIGTERM', () => void close().then(() => process.exit(0)));
 }
