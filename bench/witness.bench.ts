@@ -47,8 +47,7 @@ class FlatHashStore implements SyncHashReader {
   readonly frontier = Frontier.empty();
 
   constructor(readonly capacity: number) {
-    for (let level = 0, n = capacity; n >= 1; level++, n = Math.floor(n / 2))
-      this.levels.push(Buffer.alloc(n * HASH_SIZE));
+    for (let n = capacity; n >= 1; n = Math.floor(n / 2)) this.levels.push(Buffer.alloc(n * HASH_SIZE));
   }
 
   append(leaf: Hash): void {

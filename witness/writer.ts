@@ -7,7 +7,6 @@
  * never blocks the event loop: requests keep being read and judged while the disk works, and
  * they form the next batch.
  */
-import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../service/worker.ts';
 import { FleetlogError } from '../core/errors.ts';
 import type { Logger } from '../service/logger.ts';
@@ -40,7 +39,7 @@ function batchingWriter(
 ): Writer {
   let queue: Queued[] = [];
   let busy = false;
-  let idle: Array<() => void> = [];
+  const idle: Array<() => void> = [];
 
   const flush = async (): Promise<void> => {
     const batch = queue;

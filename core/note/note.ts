@@ -74,7 +74,7 @@ export function parseSignatureLine(body: string): NoteSignature {
   let raw: Uint8Array;
   try {
     raw = fromBase64(rest.slice(space + 1), undefined, 'signature');
-  } catch (e) {
+  } catch {
     bad(`signature by ${name} is not canonical base64`);
   }
   if (raw.length < 5) bad(`signature by ${name} is too short`);

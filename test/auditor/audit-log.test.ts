@@ -47,7 +47,7 @@ async function run(s: Scenario, served: Served, extra: Partial<AuditLogOptions> 
 
 describe('audit log on an honest generic log', () => {
   const s = genericScenario(1000);
-  let current = s.log;
+  const current = s.log;
   let served: Served;
   beforeAll(async () => {
     served = await serveScenario(() => current);

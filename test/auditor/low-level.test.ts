@@ -22,7 +22,7 @@ import { SyntheticLog } from './support/synthetic-log.ts';
 
 describe('audit checkpoint, inclusion, consistency', () => {
   const s = genericScenario(900);
-  let current = s.log;
+  const current = s.log;
   let served: Served;
   beforeAll(async () => {
     served = await serveScenario(() => current);
@@ -57,7 +57,7 @@ describe('audit checkpoint, inclusion, consistency', () => {
     const r = await auditInclusion({ ...o(), index: 300 });
     expect(r.ok).toBe(true);
     expect(r.leafHash).toBe(toHex(s.log.leafHash(300)));
-    expect(r.proof.map((p) => p.nodes.map((n) => n.tile)).flat()).toContain('tile/0/001');
+    expect(r.proof.flatMap((p) => p.nodes.map((n) => n.tile))).toContain('tile/0/001');
     const given = await auditInclusion({ ...o(), index: 300, entry: enc('entry number 300') });
     expect(given.ok).toBe(true);
     const wrong = await auditInclusion({ ...o(), index: 300, entry: enc('entry number 301') });

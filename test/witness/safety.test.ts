@@ -6,7 +6,7 @@ import type { OpenWitness, WitnessHooks } from '../../witness/index.ts';
 import { WitnessStore } from '../../witness/store.ts';
 import { join } from 'node:path';
 import { WitnessFixture, type FixtureOptions, type Reply } from './fixture.ts';
-import { TestLog } from './test-log.ts';
+import type { TestLog } from './test-log.ts';
 
 const fixtures: WitnessFixture[] = [];
 const extra: OpenWitness[] = [];
