@@ -1,14 +1,23 @@
 /**
+ * The log server's worker threads when one dies (policies of service/worker-pool.ts).
+ *
  * Issue 12 item 8: a validation worker that dies must not hang `validate()`. Before the shared
  * WorkerPool, ValidationPool kept a worker that had raised 'error' and ignored 'exit', so every
  * later call sent to it never settled. Here the worker really dies (killed from outside, or by an
  * uncaught error inside it); the next call must settle at once, and a replacement must take over.
  */
+import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { utf8 } from '../../core/bytes.ts';
 import { isFleetlogError } from '../../core/errors.ts';
+import { signCheckpoint } from '../../core/checkpoint.ts';
+import { EMPTY_ROOT } from '../../core/merkle/hash.ts';
+import { generateKey, KEY_TYPE_ED25519, parseSignerKey } from '../../core/note/keys.ts';
+import { ed25519NoteSigner } from '../../core/note/verifiers.ts';
+import { SqliteLogStorage } from '../../log-server/storage/sqlite-storage.ts';
 import { ValidationPool } from '../../log-server/validation/pool.ts';
+import { tempDir } from '../support/process.ts';
 
 const spawned: Worker[] = [];
 vi.mock('../../service/worker.ts', async (importOriginal) => {
@@ -75,4 +84,34 @@ describe('ValidationPool with a worker that dies', () => {
       expect(spawned.length).toBe(2);
     });
   }
+});
+
+describe('the storage writer thread when it dies', () => {
+  it('refuses the write in flight and every later write with unavailable, and never hangs', async () => {
+    const origin = 'dead-writer.test/log';
+    const { skey, vkey } = generateKey(origin, KEY_TYPE_ED25519);
+    const path = join(tempDir('fleetlog-dead-writer-'), 'log.db');
+    const note = signCheckpoint({ origin, size: 0, rootHash: EMPTY_ROOT }, [ed25519NoteSigner(parseSignerKey(skey))]);
+    const created = SqliteLogStorage.create(path, {
+      origin,
+      vkey,
+      checkpoint: { size: 0, rootHash: EMPTY_ROOT, note, signedAtMs: 1 },
+    });
+    await created.close();
+    const storage = await SqliteLogStorage.openWithWriterThread(path);
+    try {
+      expect(await settle(storage.recordWitness('w1', 0, undefined))).toBe('resolved');
+      const worker = spawned.at(-1)!;
+      const exited = waitForExit(worker);
+      worker.postMessage(null); // an uncaught error in the writer thread
+      await exited;
+      expect(await settle(storage.recordWitness('w1', 0, undefined), 2000)).toEqual({ code: 'unavailable' });
+      // 'fail-pool': no replacement; every later write is refused too.
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await settle(storage.setPublishedSize(0), 2000)).toEqual({ code: 'unavailable' });
+      expect(spawned.length).toBe(1);
+    } finally {
+      await storage.close();
+    }
+  });
 });
