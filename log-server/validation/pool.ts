@@ -49,8 +49,9 @@ export class ValidationPool {
 
   async validate(bytes: Uint8Array): Promise<ValidatedEntry> {
     if (!this.#workers) return validateEntry(bytes, this.#keys);
-    // Copy the view and move the copy: cloning a Buffer slice would copy its whole (possibly pooled) ArrayBuffer.
-    const copy = bytes.slice();
+    // Move a copy that owns its buffer: `bytes` may be a Buffer view into a shared (pooled)
+    // ArrayBuffer, which must be neither cloned whole nor detached. (Buffer#slice would not copy.)
+    const copy = new Uint8Array(bytes);
     const answer = await this.#workers.call(copy, [copy.buffer as ArrayBuffer]);
     return { data: bytes, leafHash: answer.leafHash, facts: answer.facts };
   }

@@ -86,6 +86,20 @@ describe('ValidationPool with a worker that dies', () => {
   }
 });
 
+describe('ValidationPool on a worker', () => {
+  it("leaves the caller's bytes intact when they are a Buffer view into a larger buffer", async () => {
+    const pool = await ValidationPool.start({ publishers: [], countersigners: [] }, 1);
+    pools.push(pool);
+    // As a request body read from a socket: a Buffer over part of a larger ArrayBuffer.
+    const backing = new ArrayBuffer(64);
+    const body = Buffer.from(backing, 8, GARBAGE.length);
+    body.set(GARBAGE);
+    expect(await settle(pool.validate(body))).toEqual({ code: 'bad_entry' });
+    expect(backing.byteLength).toBe(64); // not detached by a transfer
+    expect(body.toString()).toBe('not an entry');
+  });
+});
+
 describe('the storage writer thread when it dies', () => {
   it('refuses the write in flight and every later write with unavailable, and never hangs', async () => {
     const origin = 'dead-writer.test/log';
