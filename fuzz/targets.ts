@@ -19,6 +19,13 @@ import { decodeEntryBundle, encodeEntryBundle } from '../core/entry-bundle.ts';
 import { formatFleetBundle, parseFleetBundle } from '../core/audit/fleet-bundle.ts';
 import { parseState, serializeState, type ClientState } from '../core/audit/client-state.ts';
 import { parseTilePath, tileHashes, tilePath } from '../core/merkle/tiles.ts';
+import { emptyHistory } from '../auditor-cli/log-audit/fleet-history.ts';
+import {
+  parseLogAuditState,
+  parsePartialAudit,
+  serializeLogAuditState,
+  serializePartialAudit,
+} from '../auditor-cli/log-audit/log-state.ts';
 import { formatSignatureLine, parseNote, parseSignatureLine } from '../core/note/note.ts';
 import { formatVerifierKey, parseVerifierKey } from '../core/note/keys.ts';
 import { parsePolicy } from '../core/policy/policy.ts';
@@ -279,6 +286,28 @@ function loadTargets(): FuzzTarget[] {
       },
     },
     {
+      name: 'audit log state file',
+      shape: 'json',
+      samples: bytesOf(logAuditStates()),
+      codes: ['io'],
+      roundTrip: 'stable',
+      check(input) {
+        const first = serializeLogAuditState(parseLogAuditState(text(input)));
+        same(utf8(first), utf8(serializeLogAuditState(parseLogAuditState(first))), 'audit state file');
+      },
+    },
+    {
+      name: 'audit log progress file',
+      shape: 'json',
+      samples: bytesOf(logAuditStates().map((s) => partialOf(s))),
+      codes: ['io'],
+      roundTrip: 'stable',
+      check(input) {
+        const first = serializePartialAudit(parsePartialAudit(text(input)));
+        same(utf8(first), utf8(serializePartialAudit(parsePartialAudit(first))), 'audit progress file');
+      },
+    },
+    {
       name: 'split-view evidence list',
       shape: 'json',
       samples: [utf8(formatSplitViewEvidenceList([])), ...splitViewSamples()],
@@ -303,6 +332,39 @@ function splitViewSamples(): Uint8Array[] {
     proof: [new Uint8Array(32).fill(0x11)],
   });
   return [utf8(formatSplitViewEvidenceList([doc])), utf8(formatSplitViewEvidenceList([doc, doc]))];
+}
+
+/** `audit log --state` files: empty, small and with a fleet history (the shape audit-log.ts writes). */
+function logAuditStates(): string[] {
+  const hash = (n: number): string => toHex(new Uint8Array(32).fill(n));
+  const base = { fleetRules: false, runs: 1, lastRun: '2026-12-01T00:00:00.000Z' };
+  return [
+    serializeLogAuditState({ checkpoint: { origin: 'o', size: 0, rootHash: hash(0) }, frontier: [], ...base }),
+    serializeLogAuditState({
+      checkpoint: { origin: 'log.example/a', size: 5, rootHash: hash(1) },
+      frontier: [hash(2), hash(3)],
+      ...base,
+      headSeenAt: 1_700_000_000,
+    }),
+    serializeLogAuditState({
+      checkpoint: { origin: 'log.example/b', size: 7, rootHash: hash(4) },
+      frontier: [hash(5), hash(6), hash(7)],
+      ...base,
+      fleetRules: true,
+      history: emptyHistory(),
+    }),
+  ];
+}
+
+function partialOf(stateText: string): string {
+  const s = parseLogAuditState(stateText);
+  return serializePartialAudit({
+    origin: s.checkpoint.origin,
+    size: s.checkpoint.size,
+    frontier: s.frontier,
+    fleetRules: s.fleetRules,
+    ...(s.history ? { history: s.history } : {}),
+  });
 }
 
 let loaded: FuzzTarget[] | undefined;

@@ -3,6 +3,7 @@
  * FleetlogError. Each stays here so the crash cannot come back.
  */
 import { describe, expect, it } from 'vitest';
+import { parsePartialAudit } from '../../auditor-cli/log-audit/log-state.ts';
 import { parseState } from '../../core/audit/client-state.ts';
 import { codeOf } from '../support/error-code.ts';
 
@@ -23,5 +24,13 @@ describe('fuzz regressions', () => {
     ['a state that is null', 'null'],
   ])('client state file: %s is refused as io', (_, text) => {
     expect(codeOf(() => parseState(text))).toBe('io');
+  });
+
+  it.each([
+    // TypeError: Cannot read properties of null (reading 'size')
+    ['null', 'null'],
+    ['a number', '7'],
+  ])('audit log progress file: %s is refused as io', (_, text) => {
+    expect(codeOf(() => parsePartialAudit(text))).toBe('io');
   });
 });
