@@ -14,9 +14,12 @@ function optionDescription(this: Help, option: Option): string {
   return option.mandatory ? `${text} (required)` : text;
 }
 
-/** Commander's message without its "error: " prefix and trailing newline. */
+/** Commander's message on one line: without its "error: " prefix, with its suggestion appended. */
 function usageMessage(text: string): string {
-  return text.replace(/^error: /, '').trimEnd();
+  return text
+    .replace(/^error: /, '')
+    .trimEnd()
+    .replace(/\n\(Did you mean (.*)\)$/, ' (did you mean $1)');
 }
 
 export function applyCliConventions(cmd: CommandUnknownOpts): void {
