@@ -23,6 +23,13 @@ describe.concurrent('fleetlog CLI conventions', () => {
       error: { code: 'usage', message: "required option '--policy <file>' not specified" },
     });
 
+    // A mistyped option is the error, not the required option it was meant to be.
+    const typo = await runFleetlog(['audit', 'fleet', '--polcy', 'p']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe(
+      "fleetlog: usage: unknown option '--polcy' (did you mean --policy?)\nrun 'fleetlog audit fleet --help' for its options\n",
+    );
+
     const unknown = await runFleetlog(['audit', 'fleat']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trimEnd().split('\n')).toHaveLength(2);
