@@ -14,7 +14,11 @@ import { KEY_TYPE_ED25519, parseVerifierKey, type PublicKeyInfo } from '../note/
 import { ed25519NoteVerifier, type Ed25519NoteVerifier } from '../note/verifiers.ts';
 import { bytesEqual } from '../bytes.ts';
 
-export const MAX_POLICY_BYTES = 256 * 1024;
+/**
+ * The longest policy text parsePolicy accepts, in UTF-16 code units (JavaScript string length).
+ * A file of at most this many bytes is never longer, so it doubles as the file-size cap.
+ */
+export const MAX_POLICY_CHARS = 256 * 1024;
 /** C2SP recommends supporting at least 32 of each; we allow more. */
 const MAX_ITEMS = 256;
 
@@ -73,8 +77,8 @@ function disallowedCharacter(text: string, offset: number): FleetlogError {
 }
 
 export function parsePolicy(text: string): Policy {
-  if (text.length > MAX_POLICY_BYTES)
-    throw new FleetlogError('too_large', `policy is larger than ${MAX_POLICY_BYTES} bytes`);
+  if (text.length > MAX_POLICY_CHARS)
+    throw new FleetlogError('too_large', `policy is longer than ${MAX_POLICY_CHARS} characters`);
   for (let i = 0; i < text.length; i++) {
     if (!isPolicyByte(text.charCodeAt(i))) throw disallowedCharacter(text, i);
   }
