@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 import { SOURCE_DIRS } from '../bin/sources.js';
+import { buildClient } from './build-client.mjs';
+import { buildPages } from './build-pages.mjs';
 
 function tsFiles(dir) {
   const out = [];
@@ -49,6 +51,9 @@ await build({
   plugins: [rewriteImports],
 });
 writeFileSync(join(root, 'dist', 'package.json'), '{"type":"module"}\n');
+// The fleetlog/client library entry and the explorer pages the servers serve at /.
+await buildClient();
+await buildPages();
 writeFileSync(join(root, 'dist', 'BUILT'), `${new Date().toISOString()}\n`);
 process.stderr.write(
   `build: ${entryPoints.length} files -> ${relative(process.cwd(), join(root, 'dist')) || 'dist'} in ${Date.now() - started} ms\n`,
