@@ -19,7 +19,7 @@ import { parsePolicy, type Policy } from '../../core/policy/policy.ts';
 import { formatTlogProof } from '../../core/tlog-proof.ts';
 import { LogReader } from '../../client/log-reader.ts';
 import { type FleetTrustResult, verifyFleetBundle } from '../../client/trust.ts';
-import { badge, banner, downloadButton, errorText, h, mono, replace, section, time } from '../shared/dom.ts';
+import { badge, banner, downloadButton, errorText, h, mono, replace, section, table, time } from '../shared/dom.ts';
 import { checkSignatures } from '../shared/signatures.ts';
 import { bundleFromTiles, type FleetRef, type KeysetRef, listFleets } from './fleets.ts';
 import { forgetState, loadReaderPolicy, loadState, saveReaderPolicy, saveState } from './memory.ts';
@@ -157,48 +157,20 @@ function checkpointSection(
       h('dt', {}, 'Quorum'),
       h('dd', {}, policy.quorum),
     ),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        {},
-        h('caption', {}, 'Signatures on the checkpoint, each verified in this browser'),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'col' }, 'Signer'),
-            h('th', { scope: 'col' }, 'Role in the policy'),
-            h('th', { scope: 'col' }, 'Cosigned at'),
-            h('th', { scope: 'col' }, 'Verification'),
-          ),
-        ),
-        h(
-          'tbody',
-          {},
-          ...rows.map((r) =>
-            h(
-              'tr',
-              { class: 'signature-row', 'data-status': r.status },
-              h('td', {}, r.name, h('br'), h('small', {}, `key ${r.keyId}`)),
-              h('td', {}, r.role),
-              h('td', {}, r.timestamp !== undefined ? time(r.timestamp) : '—'),
-              h(
-                'td',
-                {},
-                r.status === 'verified'
-                  ? badge('pass', 'VERIFIED')
-                  : r.status === 'failed'
-                    ? badge('fail', 'SIGNATURE INVALID')
-                    : badge('skip', 'NOT IN POLICY'),
-              ),
-            ),
-          ),
-        ),
-      ),
+    table(
+      'Signatures on the checkpoint, each verified in this browser',
+      ['Signer', 'Role in the policy', 'Cosigned at', 'Verification'],
+      rows.map((r) => [
+        h('span', {}, r.name, h('br'), h('small', {}, `key ${r.keyId}`)),
+        r.role,
+        r.timestamp !== undefined ? time(r.timestamp) : '—',
+        r.status === 'verified'
+          ? badge('pass', 'VERIFIED')
+          : r.status === 'failed'
+            ? badge('fail', 'SIGNATURE INVALID')
+            : badge('skip', 'NOT IN POLICY'),
+      ]),
+      (i) => ({ class: 'signature-row', 'data-status': rows[i]!.status }),
     ),
     h('details', {}, h('summary', {}, 'Show the signed note'), h('pre', { class: 'wrap' }, note)),
   );
@@ -255,56 +227,29 @@ function evidenceView(bundle: FleetBundle, policy: Policy): HTMLElement {
       h('dt', {}, 'Transcript'),
       h('dd', {}, mono(evidence.ceremony.transcriptSha256)),
     ),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        {},
-        h('caption', {}, 'HSMs and their vendor attestations, verified in this browser'),
-        h(
-          'thead',
-          {},
+    table(
+      'HSMs and their vendor attestations, verified in this browser',
+      ['HSM', 'Region', 'Firmware measurement', 'Vendor attestation'],
+      evidence.hsms.map((hsm) => {
+        const ok = verifySignatureRef(
+          hsm.attestation,
+          policy.hsmVendors,
+          attestationMessage({ hsmId: hsm.id, keys: hsm.keys, measurement: hsm.measurement }),
+        );
+        const fw = hsm.measurement === evidence.firmware.sha256;
+        return [
+          hsm.id,
+          hsm.region,
           h(
-            'tr',
+            'span',
             {},
-            h('th', { scope: 'col' }, 'HSM'),
-            h('th', { scope: 'col' }, 'Region'),
-            h('th', { scope: 'col' }, 'Firmware measurement'),
-            h('th', { scope: 'col' }, 'Vendor attestation'),
+            fw ? badge('pass', 'MATCHES RELEASE') : badge('fail', 'DIFFERS FROM RELEASE'),
+            ' ',
+            mono(hsm.measurement, 8),
           ),
-        ),
-        h(
-          'tbody',
-          {},
-          ...evidence.hsms.map((hsm) => {
-            const ok = verifySignatureRef(
-              hsm.attestation,
-              policy.hsmVendors,
-              attestationMessage({ hsmId: hsm.id, keys: hsm.keys, measurement: hsm.measurement }),
-            );
-            const fw = hsm.measurement === evidence.firmware.sha256;
-            return h(
-              'tr',
-              {},
-              h('td', {}, hsm.id),
-              h('td', {}, hsm.region),
-              h(
-                'td',
-                {},
-                fw ? badge('pass', 'MATCHES RELEASE') : badge('fail', 'DIFFERS FROM RELEASE'),
-                ' ',
-                mono(hsm.measurement, 8),
-              ),
-              h(
-                'td',
-                {},
-                ok ? badge('pass', `SIGNED BY ${hsm.attestation.name}`) : badge('fail', 'NOT BY A PINNED VENDOR KEY'),
-              ),
-            );
-          }),
-        ),
-      ),
+          ok ? badge('pass', `SIGNED BY ${hsm.attestation.name}`) : badge('fail', 'NOT BY A PINNED VENDOR KEY'),
+        ];
+      }),
     ),
   );
 }
@@ -316,36 +261,17 @@ function keysView(result: FleetTrustResult): HTMLElement | null {
     'div',
     {},
     h('h4', {}, `Keys of version ${k.version} (entry ${k.index}), valid ${time(k.notBefore)} to ${time(k.notAfter)}`),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        {},
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'col' }, 'HSM'),
-            h('th', { scope: 'col' }, 'Algorithm'),
-            h('th', { scope: 'col' }, 'Public key'),
-          ),
-        ),
-        h(
-          'tbody',
-          {},
-          ...k.keys.map((key) =>
-            h('tr', {}, h('td', {}, key.hsmId), h('td', {}, key.alg), h('td', {}, mono(key.publicKey))),
-          ),
-        ),
-      ),
+    table(
+      null,
+      ['HSM', 'Algorithm', 'Public key'],
+      k.keys.map((key) => [key.hsmId, key.alg, mono(key.publicKey)]),
     ),
   );
 }
 
 interface AuditContext {
+  /** Set when the log went back or forked since this browser's last visit (monitor.ts). */
+  readonly logProblem: string | undefined;
   readonly policy: Policy;
   readonly note: string;
   readonly size: number;
@@ -385,14 +311,23 @@ async function auditKeyset(
   });
   const ms = performance.now() - started;
   timings.push(ms);
-  const headline = result.trusted
+  // The library accepts a stale view that is a prefix of the last one seen (step 5); a page that
+  // has just reported a rollback or fork of this log calls nothing on it trusted.
+  const trusted = result.trusted && ctx.logProblem === undefined;
+  const headline = trusted
     ? banner('pass', 'TRUSTED', `All eight audit steps passed in this browser (decided in ${ms.toFixed(1)} ms).`)
-    : banner(
-        'fail',
-        'NOT TRUSTED',
-        `Step ${result.failure?.step} (${result.failure?.title}) failed: ${result.failure?.reason}`,
-      );
-  headline.dataset.trusted = String(result.trusted);
+    : result.trusted
+      ? banner(
+          'fail',
+          'NOT TRUSTED: THE LOG WENT BACK',
+          `The eight steps pass for this view (step 5 accepts a view older than the last one seen if it is a prefix of it), but since your last visit this log showed a ${ctx.logProblem}: see "Consistency with your last visit".`,
+        )
+      : banner(
+          'fail',
+          'NOT TRUSTED',
+          `Step ${result.failure?.step} (${result.failure?.title}) failed: ${result.failure?.reason}`,
+        );
+  headline.dataset.trusted = String(trusted);
   headline.dataset.decisionMs = ms.toFixed(3);
   replace(
     out,
@@ -432,22 +367,25 @@ function fleetArticle(
   fleet: FleetRef,
 ): { el: HTMLElement; run: () => Promise<FleetTrustResult | undefined> } {
   const versions = [...fleet.keysets].sort((a, b) => b.version - a.version);
-  const newest = versions[0]!;
   const out = h('div', { class: 'audit', 'aria-live': 'polite' });
+  const marks = versions.map(() => h('span', { class: 'shown' }));
+  const show = (i: number): Promise<FleetTrustResult | undefined> => {
+    marks.forEach((m, j) => {
+      replace(m, j === i ? ' ◀ shown below' : '');
+    });
+    return auditKeyset(ctx, fleet.fleetId, versions[i]!, out, i === 0);
+  };
   const timeline = h(
     'ol',
     { class: 'timeline', 'aria-label': `Versions of fleet ${fleet.fleetId}, newest first` },
-    ...versions.map((v) =>
+    ...versions.map((v, i) =>
       h(
         'li',
         {},
-        h(
-          'button',
-          { type: 'button', class: 'link', onclick: () => void auditKeyset(ctx, fleet.fleetId, v, out, v === newest) },
-          `Version ${v.version}`,
-        ),
+        h('button', { type: 'button', class: 'link', onclick: () => void show(i) }, `Version ${v.version}`),
         ` entry ${v.index}, valid ${time(v.notBefore).slice(0, 10)} to ${time(v.notAfter).slice(0, 10)}`,
-        v === newest ? h('em', {}, ' (current)') : null,
+        i === 0 ? h('em', {}, ' (current)') : null,
+        marks[i]!,
       ),
     ),
   );
@@ -459,7 +397,7 @@ function fleetArticle(
     timeline,
     out,
   );
-  return { el, run: () => auditKeyset(ctx, fleet.fleetId, newest, out, true) };
+  return { el, run: () => show(0) };
 }
 
 function lookupSection(note: string, size: number): HTMLElement {
@@ -612,6 +550,7 @@ async function main(): Promise<void> {
   const fleetsBox = h('div', { id: 'fleets-list' }, h('p', { class: 'loading' }, 'Listing fleets…'));
   replace(
     app,
+    policySection(choice),
     checkpointSection(note, policy, cp, trusted, why),
     section(
       'monitor',
@@ -636,20 +575,34 @@ async function main(): Promise<void> {
     ),
     section('fleets', 'Fleets', fleetsBox),
     lookupSection(note, cp.size),
-    policySection(choice),
   );
 
   const cpOk = trusted?.quorumMet === true;
-  const monitor = await compareWithSeen(reader, remembered.state.checkpoint, remembered.seenAt, cp);
+  const monitor = cpOk
+    ? await compareWithSeen(reader, remembered.state.checkpoint, remembered.seenAt, cp)
+    : {
+        verdict: 'skip' as const,
+        title: 'NOT COMPARED',
+        detail:
+          'The checkpoint did not verify under the policy, so it is neither compared with your last visit nor remembered.',
+        advance: false,
+        proof: undefined,
+      };
   replace(
     monitorBox,
     banner(monitor.verdict, monitor.title, monitor.detail),
     remembered.problem ? h('p', {}, remembered.problem) : null,
-    cpOk ? null : h('p', {}, 'The checkpoint did not verify, so this browser does not remember it.'),
   );
   monitorBox.dataset.verdict = monitor.title;
 
-  const ctx: AuditContext = { policy, note, size: cp.size, state: remembered.state, proof: monitor.proof };
+  const ctx: AuditContext = {
+    logProblem: monitor.verdict === 'fail' ? monitor.title.toLowerCase() : undefined,
+    policy,
+    note,
+    size: cp.size,
+    state: remembered.state,
+    proof: monitor.proof,
+  };
   let list: Awaited<ReturnType<typeof listFleets>>;
   try {
     list = await listFleets(reader, cp.size);

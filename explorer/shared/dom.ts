@@ -93,3 +93,32 @@ export function errorText(e: unknown): string {
 export function section(id: string, title: string, ...children: Child[]): HTMLElement {
   return h('section', { id, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), ...children);
 }
+
+/**
+ * A table whose cells carry their column name, so that on a phone each row can be shown as a
+ * small card (style.css) instead of a table wider than the screen.
+ */
+export function table(
+  caption: string | null,
+  headers: readonly string[],
+  rows: readonly Child[][],
+  rowAttrs?: (i: number) => Attrs,
+): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'cards' },
+      caption ? h('caption', {}, caption) : null,
+      h('thead', {}, h('tr', {}, ...headers.map((t) => h('th', { scope: 'col' }, t)))),
+      h(
+        'tbody',
+        {},
+        ...rows.map((cells, i) =>
+          h('tr', rowAttrs?.(i) ?? {}, ...cells.map((c, j) => h('td', { 'data-label': headers[j] ?? '' }, c))),
+        ),
+      ),
+    ),
+  );
+}
