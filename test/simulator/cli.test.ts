@@ -44,6 +44,7 @@ describe('fleetlog sim', () => {
       'minority-down',
       'majority-down',
       'partition-guess-limit',
+      'hsm-rejoin',
     ]) {
       expect(r.stdout).toContain(name);
     }
