@@ -54,6 +54,12 @@ export function registerSimCommands(program: Command): void {
       (v) => list(v),
       [] as string[],
     )
+    .option(
+      '--restart <list>',
+      'HSMs to bring back after the wrong guesses (restarted, they catch up before answering)',
+      (v) => list(v),
+      [] as string[],
+    )
     .option('--partition <groups>', 'partition regions after registration, groups separated by |', parsePartition)
     .option(
       '--wrong <n>',
@@ -81,6 +87,7 @@ export function registerSimCommands(program: Command): void {
           hsms: number;
           regions: string[];
           stop: string[];
+          restart: string[];
           partition?: string[][];
           wrong: number;
           guessLimit: number;
@@ -90,6 +97,7 @@ export function registerSimCommands(program: Command): void {
             size: o.hsms,
             regions: o.regions,
             stop: o.stop,
+            restart: o.restart,
             ...(o.partition ? { partition: o.partition } : {}),
             wrongGuesses: o.wrong,
             guessLimit: o.guessLimit,
@@ -144,6 +152,8 @@ export function registerSimCommands(program: Command): void {
     .requiredOption('--admin-token-file <file>', 'bearer token for the admin API (mode 0600)')
     .option('--db <file>', 'SQLite file for the acceptor state (default: memory)')
     .option('--guess-limit <n>', 'guess limit', positiveInt('--guess-limit', 1000))
+    .option('--latency <file>', 'delay HSM-to-HSM messages by this latency matrix (JSON, see simulator/net/latency.ts)')
+    .option('--peer-regions <list>', 'every fleet member as id=region, comma-separated (with --latency)')
     .option('--exit-with-parent', 'exit when standard input closes (set by the process that spawns the fleet)')
     .action(
       action(
@@ -157,9 +167,12 @@ export function registerSimCommands(program: Command): void {
           adminTokenFile: string;
           db?: string;
           guessLimit?: number;
+          latency?: string;
+          peerRegions?: string;
           exitWithParent?: boolean;
         }) => {
           await serveHsmProcess({
+            ...(o.latency ? { latencyFile: o.latency, peerRegions: o.peerRegions ?? '' } : {}),
             id: o.id,
             region: o.region,
             index: o.index,

@@ -22,6 +22,8 @@ export interface SimRunOptions {
   readonly regions: readonly string[];
   /** HSM numbers (1-based) or ids to stop after registration. */
   readonly stop: readonly string[];
+  /** HSM numbers or ids to bring back (restart, catch up) after the wrong guesses. */
+  readonly restart?: readonly string[];
   /** Region groups to partition into after registration. */
   readonly partition?: readonly (readonly string[])[];
   readonly wrongGuesses: number;
@@ -35,6 +37,8 @@ interface Driver {
   ceremonyHsms(): CeremonyHsm[];
   endpoints(): HsmEndpoint[];
   stop(ids: string[]): Promise<void>;
+  /** Brings HSMs back and waits until they have caught up (specs/consensus.md §2.1). */
+  restart(ids: string[]): Promise<void>;
   partition(groups: readonly (readonly string[])[]): Promise<void>;
   status(userId: string): Promise<(ReplicaStatus | { hsmId: string; kind: 'down' })[]>;
   describe(): string[];
@@ -55,6 +59,11 @@ async function inProcess(vendor: HsmVendor, o: SimRunOptions): Promise<Driver> {
     ceremonyHsms: () => [...fleet.hsms],
     endpoints: () => fleet.endpoints(),
     stop: async (ids) => fleet.stop(...ids),
+    restart: async (ids) => {
+      const back = await fleet.rejoin(...ids);
+      if (back.length < ids.length)
+        throw new FleetlogError('unavailable', `only ${back.join(', ') || 'none'} of ${ids.join(', ')} caught up`);
+    },
     partition: async (groups) => fleet.partition(groups),
     status: async (userId) =>
       fleet.hsms.map((h) =>
@@ -79,6 +88,7 @@ async function processes(skey: string, o: SimRunOptions): Promise<Driver> {
     ceremonyHsms: () => fleet.ceremonyHsms(),
     endpoints: () => fleet.endpoints(),
     stop: (ids) => fleet.stop(...ids),
+    restart: (ids) => fleet.restart(...ids),
     partition: (groups) => fleet.partition(groups),
     status: (userId) => fleet.status(userId),
     describe: () => fleet.describe().map((d) => `${d.hsmId} (${d.region}) pid ${d.pid} at ${d.url}`),
@@ -98,6 +108,7 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
       return id;
     };
     const stop = o.stop.map(toId);
+    const restart = (o.restart ?? []).map(toId);
     r.section(
       `Fleet of ${fleet.ids.length} HSMs (${o.processes ? 'processes on localhost' : 'in-process'}), guess limit ${o.guessLimit}`,
     );
@@ -152,6 +163,24 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
       } catch (e) {
         if (!isFleetlogError(e)) throw e;
         r.info(`guess ${i}: ${e.code}: ${e.message.split('\n')[0]}`);
+      }
+    }
+
+    if (restart.length) {
+      r.section('Bring HSMs back');
+      try {
+        await fleet.restart(restart);
+        r.ok(
+          `${restart.join(', ')} ${o.processes ? 'restarted, enrolled again by a live HSM, and' : 'back and'} caught up on every register`,
+        );
+        for (const s of await fleet.status('user'))
+          if (restart.includes(s.hsmId) && s.kind !== 'down')
+            r.info(
+              `${s.hsmId} after catching up: ${s.kind}${s.remaining !== undefined ? `, ${s.remaining} guesses` : ''}`,
+            );
+      } catch (e) {
+        if (!isFleetlogError(e)) throw e;
+        r.fail(`${e.code}: ${e.message}`);
       }
     }
 

@@ -18,6 +18,8 @@ export interface SimNetworkOptions {
    * CLIENT sits next to the HSM it calls.
    */
   readonly latency?: LatencyModel;
+  /** Let delays pass on this clock instead of real timers (net/virtual-clock.ts). */
+  readonly clock?: { sleep(ms: number): Promise<void> };
   /** Sees every message sent (tests use it to play an eavesdropper who replays messages). */
   readonly tap?: (from: string, to: string, request: unknown) => void;
 }
@@ -42,12 +44,14 @@ export class SimNetwork {
   readonly #delay: () => number;
   readonly #tap: SimNetworkOptions['tap'];
   readonly latency: LatencyModel | undefined;
+  readonly #clock: SimNetworkOptions['clock'];
 
   constructor(options: SimNetworkOptions = {}) {
     const d = options.delayMs ?? 0;
     this.#delay = typeof d === 'function' ? d : () => d;
     this.#tap = options.tap;
     this.latency = options.latency;
+    this.#clock = options.clock;
   }
 
   attach(node: string, region: string, handler: Handler): void {
@@ -110,7 +114,8 @@ export class SimNetwork {
 
   async #wait(from: string, to: string): Promise<void> {
     const ms = this.latency ? this.latency.oneWayMs(this.#region(from, to), this.#region(to, from)) : this.#delay();
-    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+    if (ms > 0 && this.#clock) await this.#clock.sleep(ms);
+    else if (ms > 0) await new Promise((r) => setTimeout(r, ms));
     else await Promise.resolve();
   }
 }
