@@ -139,6 +139,33 @@ export function registerSimCommands(program: Command): void {
     );
 
   sim
+    .command('study')
+    .description(
+      'measure recovery latency against the round-trip limit, throughput and availability; write JSON, SVG plots and a page',
+    )
+    .option('--out <dir>', 'where to write study.json, the SVG figures and README.md', 'docs/study')
+    .option('--full', 'more samples and trials (several minutes; the default run takes about two)')
+    .option('--latency <file>', 'a latency matrix file (JSON, see simulator/net/latency.ts) instead of the default')
+    .option('--seed <n>', 'seed for jitter and fault choices', positiveInt('--seed', 1_000_000), 1)
+    .option('--no-processes', 'skip the measurement with real HSM processes')
+    .action(
+      action(async (o: { out: string; full?: boolean; latency?: string; seed: number; processes: boolean }) => {
+        const { runStudy } = await import('./study/study.ts');
+        const r = await runStudy({
+          out: o.out,
+          full: o.full === true,
+          seed: o.seed,
+          processes: o.processes,
+          ...(o.latency ? { latencyFile: o.latency } : {}),
+        });
+        process.stdout.write(
+          `study written to ${o.out} (${r.latency.cells.length} latency cells, ${r.machine.wallSeconds} s)\n`,
+        );
+        return EXIT_OK;
+      }),
+    );
+
+  sim
     .command('hsm')
     .description('one simulated HSM as a process (used by sim run --processes)')
     .command('serve')
