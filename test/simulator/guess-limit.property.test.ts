@@ -64,7 +64,10 @@ describe('guess limit under partitions (property)', () => {
         fc.boolean(),
         async (ops, seed, regional) => {
           let rng = seed;
-          const random = (): number => (rng = (rng * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+          const random = (): number => {
+            rng = (rng * 1103515245 + 12345) % 2 ** 31;
+            return rng / 2 ** 31;
+          };
           // 1/50 of the published RTTs: 1.6-4.2 ms between regions, the same shape and jitter.
           const network = regional
             ? new SimNetwork({ latency: new LatencyModel(DEFAULT_LATENCY_MATRIX, seededRandom(seed)).scaled(0.02) })
