@@ -31,7 +31,7 @@ export async function measureAvailability(o: {
 }): Promise<AvailabilityCell[]> {
   const out: AvailabilityCell[] = [];
   for (const size of o.sizes)
-    for (let r = 1; r <= o.maxRegions; r++) {
+    for (let r = 1; r <= Math.min(o.maxRegions, size); r++) {
       const regions = o.regions.slice(0, r);
       const places = placement(size, regions);
       const f = await deployStudyFleet({ fleetId: `avail-${size}-${r}`, size, regions, network: new SimNetwork() });

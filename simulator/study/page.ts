@@ -102,7 +102,7 @@ export function renderStudyPage(r: StudyResults, files: readonly string[]): stri
   L.push('## How close recovery comes to the limit');
   L.push('');
   L.push(
-    `In the in-process model (${plural(cells.length, 'combination')} of fleet size, placement and client region, ${r.latency.samplesPerCell} recoveries each): p50 / limit has median ${ratio(median(p50Ratios))} and maximum ${ratio(Math.max(...p50Ratios))}; ${within} of ${cells.length} are within 1.2×. p99 / limit: median ${ratio(median(p99Ratios))}, maximum ${ratio(Math.max(...p99Ratios))}. The gap is the model's jitter: every message leg is at least half the RTT, and each phase waits for the slowest member of the nearest majority. This model counts CPU as zero, so it checks the protocol's round trips, not the machine.`,
+    `In the in-process model (${plural(cells.length, 'combination')} of fleet size, placement and client region, ${r.latency.samplesPerCell} recoveries each${r.latency.samplesPerCell < 100 ? `, so p99 is the largest of the ${r.latency.samplesPerCell}` : ''}): p50 / limit has median ${ratio(median(p50Ratios))} and maximum ${ratio(Math.max(...p50Ratios))}; ${within} of ${cells.length} are within 1.2×. p99 / limit: median ${ratio(median(p99Ratios))}, maximum ${ratio(Math.max(...p99Ratios))}. The gap is the model's jitter: every message leg is at least half the RTT, and each phase waits for the slowest member of the nearest majority. This model counts CPU as zero, so it checks the protocol's round trips, not the machine.`,
   );
   L.push('');
   if (r.processes) {
@@ -145,44 +145,48 @@ export function renderStudyPage(r: StudyResults, files: readonly string[]): stri
     );
   L.push('');
   L.push(
-    `Throughput here is what one Node process running the client and every HSM manages; it falls as N grows because every HSM verifies a MAC and writes its vote for each message. Real HSMs work in parallel, so a fleet's throughput is set by one HSM's crypto rate and the coordinator's message count (${p.quorumRoundTrips} × (N − 1) peer messages per recovery).`,
+    `Throughput here is what one Node process running the client and every HSM manages; on this shared machine it measures the simulator's CPU cost, not HSMs. Real HSMs work in parallel, so a fleet's throughput is set by one HSM's crypto rate and the coordinator's message count (${p.quorumRoundTrips} × (N − 1) peer messages per recovery).`,
   );
   L.push('');
 
   L.push('## What to choose: guidance');
   L.push('');
-  const guidance: string[] = [];
-  for (const a of r.availability.cells) {
-    if (!survivesAnyRegionLoss(a)) continue;
-    const lat = cellsOf(r, a.size, a.regions);
-    if (lat.length === 0) continue;
-    const by = lat.map((c) => `${ms(c.p50Ms)} for clients in ${c.clientRegion}`).join(', ');
-    guidance.push(
-      `- ${a.size} HSMs over ${a.regions} regions survive any one region's loss (and any ${toleratedDown(a)} HSMs down) at p50 ${by}.`,
+  const worst = (a: AvailabilityCell): number => Math.max(...cellsOf(r, a.size, a.regions).map((c) => c.p50Ms));
+  const measured = r.availability.cells.filter((a) => cellsOf(r, a.size, a.regions).length > 0);
+  for (const size of sizes) {
+    const options = measured.filter((a) => a.size === size && survivesAnyRegionLoss(a));
+    const best = [...options].sort((x, y) => worst(x) - worst(y) || x.regions - y.regions)[0];
+    if (!best) {
+      L.push(`- ${size} HSMs: no measured placement survives the loss of any one region.`);
+      continue;
+    }
+    const lat = cellsOf(r, best.size, best.regions).sort((x, y) => x.p50Ms - y.p50Ms);
+    const fastest = lat[0]!;
+    const slowest = lat[lat.length - 1]!;
+    L.push(
+      `- **${size} HSMs over ${best.regions} regions** survive any one region's loss and any ${plural(toleratedDown(best), 'HSM')} down, at p50 ${ms(fastest.p50Ms)} for clients in ${fastest.clientRegion} up to ${ms(slowest.p50Ms)} for clients in ${slowest.clientRegion} (limits ${ms(fastest.bound.boundMs)} and ${ms(slowest.bound.boundMs)}); of the placements of ${size} HSMs that survive a region's loss, this one has the lowest worst-client p50.`,
     );
-  }
-  if (guidance.length > 0) {
-    L.push(...guidance);
-  } else {
-    L.push('- No measured placement survives the loss of any one region.');
   }
   L.push('');
-  const surviving = r.availability.cells.filter(survivesAnyRegionLoss);
-  const worst = (a: AvailabilityCell): number => Math.max(...cellsOf(r, a.size, a.regions).map((c) => c.p50Ms));
-  const best = [...surviving]
-    .filter((a) => cellsOf(r, a.size, a.regions).length > 0)
-    .sort((x, y) => worst(x) - worst(y) || x.size - y.size)[0];
-  if (best)
+  const surviving = measured.filter(survivesAnyRegionLoss);
+  const overall = [...surviving].sort((x, y) => worst(x) - worst(y) || x.size - y.size)[0];
+  if (overall) {
+    const same = surviving
+      .filter((a) => a.regions === overall.regions && a.size !== overall.size)
+      .map((a) => `${a.size} HSMs ${ms(worst(a))}`);
     L.push(
-      `Of the placements that survive any one region's loss, ${best.size} HSMs over ${best.regions} regions has the lowest worst-client p50 (${ms(worst(best))}). More HSMs in the same regions add tolerance of single HSM failures but no speed: a recovery waits for the nearest majority, and a larger majority reaches farther.`,
+      `Overall, ${overall.size} HSMs over ${overall.regions} regions give the lowest worst-client p50 that survives a region's loss (${ms(worst(overall))})${same.length ? `; over the same ${overall.regions} regions: ${same.join(', ')}` : ''}. More HSMs over the same regions buy tolerance of single HSM failures, not speed: a recovery waits for the nearest majority, and a larger majority reaches as far or farther. Where the regions are matters more than how many HSMs there are: a client far from every majority pays for it in each of the ${p.quorumRoundTrips + p.clientRoundTrips} round trips.`,
       '',
     );
-  const single = r.availability.cells.filter((a) => a.regions === 1);
-  if (single.length > 0)
+  }
+  const single = measured.filter((a) => a.regions === 1);
+  if (single.length > 0) {
+    const local = cellsOf(r, single[0]!.size, 1).find((c) => c.clientRegion === single[0]!.placement[0]);
     L.push(
-      `A fleet in one region (${single.map((a) => `${a.size} HSMs tolerate ${toleratedDown(a)} down`).join(', ')}) is fastest for clients in that region but is lost with its region.`,
+      `A fleet in one region (${single.map((a) => `${a.size} HSMs tolerate ${toleratedDown(a)} down`).join(', ')}) answers clients in that region fastest${local ? ` (p50 ${ms(local.p50Ms)} for ${single[0]!.size} HSMs)` : ''} but is lost with its region; so is a fleet over 2 regions when the region that holds most of its HSMs is lost.`,
       '',
     );
+  }
   L.push(
     'Every measured placement, with the HSMs it may lose and the p50 for clients in each region (limit in brackets):',
   );
