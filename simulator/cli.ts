@@ -6,6 +6,7 @@
  *   fleetlog sim hsm serve …                            one HSM process (used by sim run --processes)
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { FleetlogError } from '../core/errors.ts';
 import { action, EXIT_OK, EXIT_VERIFY_FAILED } from '../cli/run.ts';
 import { FAST_KEY_STRETCHING } from './client/backup-client.ts';
@@ -13,6 +14,8 @@ import { runDemo } from './demo.ts';
 import { DEFAULT_FLEET_SIZE, DEFAULT_REGIONS } from './fleet-members.ts';
 import { DEFAULT_GUESS_LIMIT } from './hsm/hsm.ts';
 import { serveHsmProcess } from './hsm-process.ts';
+import { DEFAULT_LATENCY_MATRIX } from './net/default-latency.ts';
+import { LatencyModel, parseLatencyMatrix, type LatencyMatrix } from './net/latency.ts';
 import { findScenario, runScenarios, SCENARIOS } from './scenarios/index.ts';
 import { runSimulation } from './sim-run.ts';
 
@@ -29,6 +32,19 @@ function list(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+/** A matrix file, or "default"; every region of the fleet must be in it. */
+function loadLatencyMatrix(file: string, regions: readonly string[]): LatencyMatrix {
+  const matrix = file === 'default' ? DEFAULT_LATENCY_MATRIX : parseLatencyMatrix(readFileSync(file, 'utf8'));
+  const known = new LatencyModel(matrix).regions;
+  const missing = regions.filter((r) => !known.includes(r));
+  if (missing.length)
+    throw new FleetlogError(
+      'usage',
+      `--latency: the matrix has no region ${missing.join(', ')}; pass --regions from ${known.join(',')}`,
+    );
+  return matrix;
 }
 
 /** "eu-west|us-east,ap-south" -> [["eu-west"], ["us-east", "ap-south"]] */
@@ -62,6 +78,10 @@ export function registerSimCommands(program: Command): void {
     )
     .option('--partition <groups>', 'partition regions after registration, groups separated by |', parsePartition)
     .option(
+      '--latency <file>',
+      'delay messages by a latency matrix (JSON, simulator/net/latency.ts; "default" = published AWS figures); regions must be in it, the client sits in the first',
+    )
+    .option(
       '--wrong <n>',
       'wrong guesses before the real recovery',
       (v) => {
@@ -89,6 +109,7 @@ export function registerSimCommands(program: Command): void {
           stop: string[];
           restart: string[];
           partition?: string[][];
+          latency?: string;
           wrong: number;
           guessLimit: number;
         }) => {
@@ -98,6 +119,7 @@ export function registerSimCommands(program: Command): void {
             regions: o.regions,
             stop: o.stop,
             restart: o.restart,
+            ...(o.latency ? { latency: loadLatencyMatrix(o.latency, o.regions) } : {}),
             ...(o.partition ? { partition: o.partition } : {}),
             wrongGuesses: o.wrong,
             guessLimit: o.guessLimit,

@@ -14,7 +14,11 @@ import { firmwareImage } from './hsm/firmware.ts';
 import type { ReplicaStatus } from './hsm/messages.ts';
 import { HsmVendor } from './hsm/vendor.ts';
 import { ProcessFleet } from './process-fleet.ts';
+import { delayedEndpoint } from './net/delayed-endpoint.ts';
+import { LatencyModel, type LatencyMatrix } from './net/latency.ts';
+import { SimNetwork } from './net/sim-network.ts';
 import { Report } from './report.ts';
+import { coordinatorOrder, recoveryBound } from './study/round-trip-bound.ts';
 
 export interface SimRunOptions {
   readonly processes: boolean;
@@ -27,6 +31,8 @@ export interface SimRunOptions {
   /** Region groups to partition into after registration. */
   readonly partition?: readonly (readonly string[])[];
   readonly wrongGuesses: number;
+  /** Delay messages by this latency model (the client sits in the first region). */
+  readonly latency?: LatencyMatrix;
   readonly guessLimit: number;
   readonly write?: (line: string) => void;
 }
@@ -52,12 +58,13 @@ async function inProcess(vendor: HsmVendor, o: SimRunOptions): Promise<Driver> {
     size: o.size,
     regions: o.regions,
     guessLimit: o.guessLimit,
+    ...(o.latency ? { network: new SimNetwork({ latency: new LatencyModel(o.latency) }) } : {}),
   });
   return {
     ids: fleet.hsms.map((h) => h.id),
     regions: fleet.regions(),
     ceremonyHsms: () => [...fleet.hsms],
-    endpoints: () => fleet.endpoints(),
+    endpoints: () => fleet.endpoints(o.latency ? o.regions[0] : undefined),
     stop: async (ids) => fleet.stop(...ids),
     restart: async (ids) => {
       const back = await fleet.rejoin(...ids);
@@ -81,12 +88,16 @@ async function processes(skey: string, o: SimRunOptions): Promise<Driver> {
     size: o.size,
     regions: o.regions,
     guessLimit: o.guessLimit,
+    ...(o.latency ? { latency: o.latency } : {}),
   });
+  const model = o.latency ? new LatencyModel(o.latency) : undefined;
+  const places = fleet.describe().map((d) => d.region);
   return {
     ids: fleet.hsmIds,
     regions: fleet.regions(),
     ceremonyHsms: () => fleet.ceremonyHsms(),
-    endpoints: () => fleet.endpoints(),
+    endpoints: () =>
+      fleet.endpoints().map((e, i) => (model ? delayedEndpoint(e, model, o.regions[0]!, places[i]!) : e)),
     stop: (ids) => fleet.stop(...ids),
     restart: (ids) => fleet.restart(...ids),
     partition: (groups) => fleet.partition(groups),
@@ -133,10 +144,15 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
       `ceremony done: fleet OPAQUE key ${ceremony.opaquePublicKey.slice(0, 16)}…; ${keyset.keys.length} keys pinned in the client (embedded mode)`,
     );
 
+    // With a latency model the client (in the first region) tries the best coordinator first.
+    const model = o.latency ? new LatencyModel(o.latency) : undefined;
+    const places = fleet.ids.map((_, i) => o.regions[i % o.regions.length]!);
+    const endpoints = fleet.endpoints();
+    const ordered = model ? coordinatorOrder(model, places, o.regions[0]!).map((i) => endpoints[i]!) : endpoints;
     const client = new BackupClient({
       userId: 'user',
       fleetId: 'sim-fleet',
-      endpoints: fleet.endpoints(),
+      endpoints: ordered,
       trust: new EmbeddedTrust('sim-fleet', keyset.keys),
       keyStretching: FAST_KEY_STRETCHING,
     });
@@ -187,9 +203,15 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
     r.section('Recover with the right password');
     let recovered = false;
     try {
+      const t0 = performance.now();
       const rec = await client.recover('the password');
+      const took = performance.now() - t0;
       recovered = true;
       r.ok(`recovered via ${rec.hsmId}; counter reset to ${rec.remaining}`);
+      if (model)
+        r.info(
+          `took ${Math.round(took)} ms for a client in ${o.regions[0]}; round-trip limit ${Math.round(recoveryBound(model, places, o.regions[0]!).boundMs)} ms (${model.matrix.date} matrix; jitter, CPU and I/O come on top)`,
+        );
     } catch (e) {
       if (!isFleetlogError(e)) throw e;
       r.fail(`${e.code}: ${e.message}`);

@@ -5,8 +5,8 @@
  * and the machine's load all count. Recoveries run one at a time.
  */
 import { KEY_TYPE_ED25519, generateKey } from '../../core/note/keys.ts';
-import type { HsmEndpoint } from '../hsm/endpoint.ts';
 import { HsmVendor } from '../hsm/vendor.ts';
+import { delayedEndpoint } from '../net/delayed-endpoint.ts';
 import { seededRandom, type LatencyModel } from '../net/latency.ts';
 import { ProcessFleet } from '../process-fleet.ts';
 import { percentile } from './measure.ts';
@@ -26,21 +26,6 @@ export interface ProcessCell {
   readonly ratioP99: number;
   /** The same recoveries through a fleet of processes without injected delay: CPU and I/O alone. */
   readonly noDelayP50Ms: number;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** An HTTP endpoint whose request and reply each wait one leg of the model. */
-function delayed(e: HsmEndpoint, model: LatencyModel, client: string, hsm: string): HsmEndpoint {
-  return {
-    hsmId: e.hsmId,
-    call: async <T>(request: Parameters<HsmEndpoint['call']>[0]) => {
-      await sleep(model.oneWayMs(client, hsm));
-      const reply = await e.call<T>(request);
-      await sleep(model.oneWayMs(hsm, client));
-      return reply;
-    },
-  };
 }
 
 /** p50/p99 of `samples` sequential recoveries per client region of a process fleet. */
@@ -72,7 +57,7 @@ async function timeRecoveries(o: {
         'study-procs',
         keys,
         `p-${clientRegion}`,
-        order.map((i) => (o.delay ? delayed(endpoints[i]!, model, clientRegion, o.places[i]!) : endpoints[i]!)),
+        order.map((i) => (o.delay ? delayedEndpoint(endpoints[i]!, model, clientRegion, o.places[i]!) : endpoints[i]!)),
       );
       await client.register('the password');
       const times: number[] = [];

@@ -152,10 +152,13 @@ export function renderStudyPage(r: StudyResults, files: readonly string[]): stri
   L.push('## What to choose: guidance');
   L.push('');
   const worst = (a: AvailabilityCell): number => Math.max(...cellsOf(r, a.size, a.regions).map((c) => c.p50Ms));
+  // Choices go by the limit (deterministic), not by measured p50s that differ by jitter alone.
+  const worstLimit = (a: AvailabilityCell): number =>
+    Math.max(...cellsOf(r, a.size, a.regions).map((c) => c.bound.boundMs));
   const measured = r.availability.cells.filter((a) => cellsOf(r, a.size, a.regions).length > 0);
   for (const size of sizes) {
     const options = measured.filter((a) => a.size === size && survivesAnyRegionLoss(a));
-    const best = [...options].sort((x, y) => worst(x) - worst(y) || x.regions - y.regions)[0];
+    const best = [...options].sort((x, y) => worstLimit(x) - worstLimit(y) || x.regions - y.regions)[0];
     if (!best) {
       L.push(`- ${size} HSMs: no measured placement survives the loss of any one region.`);
       continue;
@@ -164,18 +167,18 @@ export function renderStudyPage(r: StudyResults, files: readonly string[]): stri
     const fastest = lat[0]!;
     const slowest = lat[lat.length - 1]!;
     L.push(
-      `- **${size} HSMs over ${best.regions} regions** survive any one region's loss and any ${plural(toleratedDown(best), 'HSM')} down, at p50 ${ms(fastest.p50Ms)} for clients in ${fastest.clientRegion} up to ${ms(slowest.p50Ms)} for clients in ${slowest.clientRegion} (limits ${ms(fastest.bound.boundMs)} and ${ms(slowest.bound.boundMs)}); of the placements of ${size} HSMs that survive a region's loss, this one has the lowest worst-client p50.`,
+      `- **${size} HSMs over ${best.regions} regions** survive any one region's loss and any ${plural(toleratedDown(best), 'HSM')} down, at p50 ${ms(fastest.p50Ms)} for clients in ${fastest.clientRegion} up to ${ms(slowest.p50Ms)} for clients in ${slowest.clientRegion} (limits ${ms(fastest.bound.boundMs)} and ${ms(slowest.bound.boundMs)}); of the placements of ${size} HSMs that survive a region's loss, this one has the lowest limit for its farthest client (ties: fewer regions).`,
     );
   }
   L.push('');
   const surviving = measured.filter(survivesAnyRegionLoss);
-  const overall = [...surviving].sort((x, y) => worst(x) - worst(y) || x.size - y.size)[0];
+  const overall = [...surviving].sort((x, y) => worstLimit(x) - worstLimit(y) || x.size - y.size)[0];
   if (overall) {
     const same = surviving
       .filter((a) => a.regions === overall.regions && a.size !== overall.size)
       .map((a) => `${a.size} HSMs ${ms(worst(a))}`);
     L.push(
-      `Overall, ${overall.size} HSMs over ${overall.regions} regions give the lowest worst-client p50 that survives a region's loss (${ms(worst(overall))})${same.length ? `; over the same ${overall.regions} regions: ${same.join(', ')}` : ''}. More HSMs over the same regions buy tolerance of single HSM failures, not speed: a recovery waits for the nearest majority, and a larger majority reaches as far or farther. Where the regions are matters more than how many HSMs there are: a client far from every majority pays for it in each of the ${p.quorumRoundTrips + p.clientRoundTrips} round trips.`,
+      `Overall, ${overall.size} HSMs over ${overall.regions} regions are the smallest fleet with the lowest limit for its farthest client among those that survive a region's loss (limit ${ms(worstLimit(overall))}, measured p50 ${ms(worst(overall))})${same.length ? `; over the same ${overall.regions} regions the farthest client's p50 is ${same.join(', ')}` : ''}. More HSMs over the same regions buy tolerance of single HSM failures, not speed: a recovery waits for the nearest majority, and a larger majority reaches as far or farther. Where the regions are matters more than how many HSMs there are: a client far from every majority pays for it in each of the ${p.quorumRoundTrips + p.clientRoundTrips} round trips.`,
       '',
     );
   }
@@ -198,6 +201,7 @@ export function renderStudyPage(r: StudyResults, files: readonly string[]): stri
   for (const size of sizes)
     for (const regions of placements) {
       const a = r.availability.cells.find((x) => x.size === size && x.regions === regions);
+      if (!a && cellsOf(r, size, regions).length === 0) continue; // more regions than HSMs: not a new placement
       const lat = cellsOf(r, size, regions)
         .map((c) => `${c.clientRegion} ${ms(c.p50Ms)} [${ms(c.bound.boundMs)}]`)
         .join('; ');
