@@ -7,11 +7,12 @@
  *   README.md                         the operator's page, generated from study.json (page.ts)
  * The default run is sized for a couple of minutes on 2 cores; --full takes more samples.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LATENCY_MATRIX, DEFAULT_STUDY_REGIONS } from '../net/default-latency.ts';
-import { LatencyModel, parseLatencyMatrix, type LatencyMatrix } from '../net/latency.ts';
+import { LatencyModel, type LatencyMatrix } from '../net/latency.ts';
+import { loadLatencyMatrix } from '../net/latency-file.ts';
 import { VirtualClock } from '../net/virtual-clock.ts';
 import { measureAvailability, type AvailabilityCell } from './availability.ts';
 import { measureComputeFloor, measureLatency, type ComputeFloor, type LatencyCell } from './measure.ts';
@@ -90,7 +91,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   const cpu0 = process.cpuUsage();
   const load0 = loadavg()[0]!;
   const seed = o.seed ?? 1;
-  const matrix = o.latencyFile ? parseLatencyMatrix(readFileSync(o.latencyFile, 'utf8')) : DEFAULT_LATENCY_MATRIX;
+  const matrix = o.latencyFile ? loadLatencyMatrix(o.latencyFile) : DEFAULT_LATENCY_MATRIX;
   const model = new LatencyModel(matrix);
   const regions = o.latencyFile ? model.regions : DEFAULT_STUDY_REGIONS;
   const sizes = o.sizes ?? [3, 5, 7, 9];
