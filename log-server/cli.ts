@@ -67,6 +67,10 @@ export function registerLogCommands(program: Command): void {
     )
     .option('--writer-thread', 'commit batches on a worker thread so fsync never pauses serving (costs ~10-15 MB RSS)')
     .option(
+      '--publish-dir <dir>',
+      'also keep DIR a static copy of the read API (checkpoint, tiles, fleet bundles) for nginx or a CDN',
+    )
+    .option(
       '--witness-timeout-ms <ms>',
       'timeout of one add-checkpoint request',
       positive('--witness-timeout-ms'),
@@ -83,6 +87,7 @@ export function registerLogCommands(program: Command): void {
           witnessTimeoutMs: number;
           validationWorkers: number;
           writerThread?: boolean;
+          publishDir?: string;
         }) => {
           const logger = createLogger('log-server');
           const { host, port } = parseListen(opts.listen);
@@ -99,6 +104,7 @@ export function registerLogCommands(program: Command): void {
             writerThread: opts.writerThread ?? false,
             benchRoutes: process.env.FLEETLOG_BENCH_ROUTES === '1',
             ...(policyText !== undefined ? { policyText } : {}),
+            ...(opts.publishDir !== undefined ? { publishDir: opts.publishDir } : {}),
           });
           logger.info('listening', { url: server.url });
           exitOnSignals(server, logger);
