@@ -23,6 +23,11 @@
  * from another process): the checkpoint on disk says what is complete, it must be one this log
  * signed, and the first round writes everything after it. The checkpoint never moves backwards.
  *
+ * Fleet bundles: a fleet's bundle is re-proved against the new checkpoint in the round that
+ * publishes a new key set for it, and every bundle at most every `bundleRefreshMs` (default 60 s)
+ * otherwise, so the cost of a round does not grow with the number of fleets. A bundle against an
+ * older checkpoint stays valid: a client that saw a newer one checks it is a prefix (audit step 5).
+ *
  * Obsolete partial tiles: a partial tile is deleted once the full tile at its position has existed
  * for `partialGraceMs` (default 10 minutes). Until then a reader holding an older checkpoint finds
  * its partial tile; after that it finds the full tile, which C2SP tlog-tiles clients fall back to.
@@ -111,6 +116,9 @@ export class StaticPublisher {
   #lastError: string | undefined;
   #warnedBehind = false;
   #bundlesRefreshedAtMs = 0;
+  /** Every fleet bundle is against a checkpoint at least this large. */
+  #bundlesAtSize = 0;
+  readonly #bundleRefreshMs: number;
   /** Set by close(): no new rounds start on their own. */
   #closing = false;
 
@@ -119,6 +127,7 @@ export class StaticPublisher {
     this.#tmp = join(options.dir, '.tmp');
     this.#grace = options.partialGraceMs ?? 10 * 60_000;
     this.#write = options.writeFile ?? writeFileAtomic;
+    this.#bundleRefreshMs = options.bundleRefreshMs ?? 60_000;
     this.#disk = disk;
   }
 
@@ -139,7 +148,9 @@ export class StaticPublisher {
     const disk = await readOnDisk(options);
     const publisher = new StaticPublisher(options, disk);
     if (disk) await publisher.#seedSweep(disk.size);
-    publisher.#sweepTimer = setInterval(() => publisher.notify(), Math.min(publisher.#grace, 60_000));
+    // Wakes an idle publisher to sweep partial tiles and refresh stale fleet bundles.
+    const tick = Math.max(1000, Math.min(publisher.#grace, publisher.#bundleRefreshMs, 60_000));
+    publisher.#sweepTimer = setInterval(() => publisher.notify(), tick);
     publisher.#sweepTimer.unref();
     options.logger.info('publishing static tiles', { dir, size: disk?.size ?? null });
     return publisher;
@@ -220,7 +231,10 @@ export class StaticPublisher {
       this.#warnedBehind = true;
       return;
     }
-    if (disk && target.size === disk.size && target.note === disk.note) return;
+    if (disk && target.size === disk.size && target.note === disk.note) {
+      await this.#refreshStaleBundles(disk);
+      return;
+    }
     const { checkpoint } = openCheckpoint(target.note, [ed25519NoteVerifier(this.#o.vkey)]);
     if (disk && checkpoint.size === disk.size && !bytesEqual(checkpoint.rootHash, disk.rootHash))
       throw new FleetlogError('inconsistent', `two checkpoints of size ${disk.size} with different roots`);
@@ -229,9 +243,9 @@ export class StaticPublisher {
     if (target.size > (disk?.size ?? 0)) await this.#writeTiles(disk?.size ?? 0, target.size, sync);
     // A fleet bundle may be read before the checkpoint: the tiles of its tree are durable first.
     await sync.flush();
-    const refreshAll = Date.now() - this.#bundlesRefreshedAtMs >= (this.#o.bundleRefreshMs ?? 60_000);
+    const refreshAll = this.#bundleRefreshDue();
     await this.#writeFleetBundles(target, refreshAll ? 0 : (disk?.size ?? 0), sync);
-    if (refreshAll) this.#bundlesRefreshedAtMs = Date.now();
+    if (refreshAll) this.#bundlesRefreshed(target.size);
     // Everything the checkpoint names is durable before the checkpoint appears.
     await sync.flush();
     await this.#write(join(this.#o.dir, 'checkpoint'), target.note, { tmpDir: this.#tmp, sync });
@@ -272,6 +286,24 @@ export class StaticPublisher {
     if (kind === 'entries' && !(await exists(`${path}.gz`)))
       await this.#write(`${path}.gz`, await this.#o.tiles.readGzippedBundle(tile), options);
     if (tile.width === TILE_WIDTH) this.#scheduleSweep(path, Date.now() + this.#grace);
+  }
+
+  #bundleRefreshDue(): boolean {
+    return Date.now() - this.#bundlesRefreshedAtMs >= this.#bundleRefreshMs;
+  }
+
+  #bundlesRefreshed(size: number): void {
+    this.#bundlesRefreshedAtMs = Date.now();
+    this.#bundlesAtSize = size;
+  }
+
+  /** An idle log: re-prove bundles left against older checkpoints once the refresh is due. */
+  async #refreshStaleBundles(disk: OnDisk): Promise<void> {
+    if (this.#bundlesAtSize >= disk.size || !this.#bundleRefreshDue()) return;
+    const sync = new DirectorySync();
+    await this.#writeFleetBundles(disk, 0, sync);
+    await sync.flush();
+    this.#bundlesRefreshed(disk.size);
   }
 
   /**
