@@ -16,8 +16,8 @@ import { silentLogger } from '../../service/logger.ts';
 import { MemoryStateStore, OverTheAirTrust } from '../../simulator/client/fleet-trust-source.ts';
 import { TilesLogReader } from '../../simulator/client/tiles-log-reader.ts';
 import { addLog, initWitness, startWitness } from '../../witness/index.ts';
-import { startNginx } from '../support/nginx.ts';
-import { freePort, runFleetlog, startFleetlogServer, tempDir } from '../support/process.ts';
+import { startNginx, TILES_CONF } from '../support/nginx.ts';
+import { freePort, REPO_ROOT, runFleetlog, startFleetlogServer, tempDir } from '../support/process.ts';
 import { KEYS } from './helpers.ts';
 import { checkPublishDir } from './publish-dir-check.ts';
 
@@ -45,6 +45,11 @@ async function publishedAt(url: string, size: number): Promise<string> {
 }
 
 describe('static tiles through nginx', () => {
+  it('the README shows exactly the configuration the tests run', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`\`\`\`nginx\n${readFileSync(TILES_CONF, 'utf8')}\`\`\`\n`);
+  });
+
   it('audit log, audit fleet and the client verify the log from nginx alone', { timeout: 120_000 }, async () => {
     const dir = tempDir('fleetlog-static-nginx-');
     const dataDir = join(dir, 'log');
