@@ -101,6 +101,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
         proofs,
         published: () => witnessing.published(),
         logger: logger.child('publisher'),
+        metrics,
         ...(options.publishPartialGraceMs !== undefined ? { partialGraceMs: options.publishPartialGraceMs } : {}),
       });
     const staticCopy = publisher;

@@ -49,6 +49,7 @@ import {
 import { ed25519NoteVerifier } from '../../core/note/verifiers.ts';
 import { DirectorySync, ensureDirectory, writeFileAtomic } from '../../service/durable-files.ts';
 import type { Logger } from '../../service/logger.ts';
+import type { LogMetrics } from '../metrics.ts';
 import type { ProofService } from '../proofs.ts';
 import type { LogStorage } from '../storage/storage.ts';
 import type { TileReader } from '../tile-reader.ts';
@@ -69,6 +70,8 @@ export interface StaticPublisherOptions {
   /** The checkpoint to publish now (the quorum-met one), or undefined before there is one. */
   readonly published: () => PublishTarget | undefined;
   readonly logger: Logger;
+  /** Where the directory's size and failed rounds are counted (optional). */
+  readonly metrics?: Pick<LogMetrics, 'staticSize' | 'staticFailures'>;
   /** How often every fleet bundle is re-proved against the newest checkpoint (default 60 s). */
   readonly bundleRefreshMs?: number;
   /** How long partial tiles stay after their full tile exists (default 10 minutes). */
@@ -147,7 +150,10 @@ export class StaticPublisher {
     }
     const disk = await readOnDisk(options);
     const publisher = new StaticPublisher(options, disk);
-    if (disk) await publisher.#seedSweep(disk.size);
+    if (disk) {
+      options.metrics?.staticSize.set(disk.size);
+      await publisher.#seedSweep(disk.size);
+    }
     // Wakes an idle publisher to sweep partial tiles and refresh stale fleet bundles.
     const tick = Math.max(1000, Math.min(publisher.#grace, publisher.#bundleRefreshMs, 60_000));
     publisher.#sweepTimer = setInterval(() => publisher.notify(), tick);
@@ -196,6 +202,7 @@ export class StaticPublisher {
         this.#lastError = undefined;
       } catch (e) {
         this.#failures += 1;
+        this.#o.metrics?.staticFailures.inc();
         this.#lastError = (e as Error).message ?? String(e);
         this.#o.logger.error('static publication failed; the directory still serves its previous checkpoint', {
           dir: this.#o.dir,
@@ -251,6 +258,7 @@ export class StaticPublisher {
     await this.#write(join(this.#o.dir, 'checkpoint'), target.note, { tmpDir: this.#tmp, sync });
     await sync.flush();
     this.#disk = { size: checkpoint.size, rootHash: checkpoint.rootHash, note: target.note };
+    this.#o.metrics?.staticSize.set(checkpoint.size);
     this.#warnedBehind = false;
     this.#o.logger.debug('static checkpoint published', { size: checkpoint.size });
   }
