@@ -25,15 +25,23 @@ import { rootOfLeafHashes } from '../../core/merkle/tree.ts';
 import { verifyInclusion } from '../../core/merkle/verify.ts';
 import { ed25519NoteVerifier } from '../../core/note/verifiers.ts';
 
-function readTile(dir: string, kind: TileKind, tile: TileId): Uint8Array {
-  const path = join(dir, tilePath(tile, kind));
-  if (existsSync(path)) return new Uint8Array(readFileSync(path));
-  const full = join(dir, tilePath({ ...tile, width: TILE_WIDTH }, kind));
-  if (tile.width < TILE_WIDTH && existsSync(full)) {
-    const data = new Uint8Array(readFileSync(full));
-    return kind === 'hashes' ? data.subarray(0, 32 * tile.width) : entryBundlePrefix(data, tile.width);
+function readIfPresent(path: string): Uint8Array | undefined {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
-  throw new Error(`${tilePath(tile, kind)} is missing (and no full tile either)`);
+}
+
+/** A tile, or the prefix of its full tile when the partial is gone (swept while we read). */
+function readTile(dir: string, kind: TileKind, tile: TileId): Uint8Array {
+  const data = readIfPresent(join(dir, tilePath(tile, kind)));
+  if (data) return data;
+  const full =
+    tile.width < TILE_WIDTH ? readIfPresent(join(dir, tilePath({ ...tile, width: TILE_WIDTH }, kind))) : undefined;
+  if (!full) throw new Error(`${tilePath(tile, kind)} is missing (and no full tile either)`);
+  return kind === 'hashes' ? full.subarray(0, 32 * tile.width) : entryBundlePrefix(full, tile.width);
 }
 
 export function checkPublishDir(dir: string, vkey: string): number {
@@ -45,9 +53,9 @@ export function checkPublishDir(dir: string, vkey: string): number {
   for (const tile of tilesAtLevel(size, 0)) {
     const bundle = readTile(dir, 'entries', tile);
     const entries = decodeEntryBundle(bundle, tile.width);
-    const gz = join(dir, `${tilePath(tile, 'entries')}.gz`);
-    if (existsSync(gz) && !bytesEqual(new Uint8Array(gunzipSync(readFileSync(gz))), bundle))
-      throw new Error(`${gz} does not decompress to its entry bundle`);
+    const gz = readIfPresent(join(dir, `${tilePath(tile, 'entries')}.gz`));
+    if (gz && !bytesEqual(new Uint8Array(gunzipSync(gz)), bundle))
+      throw new Error(`the gzip copy of ${tilePath(tile, 'entries')} does not decompress to its bundle`);
     const hashes = entries.map((e) => leafHash(e));
     if (!bytesEqual(readTile(dir, 'hashes', tile), concatBytes(...hashes)))
       throw new Error(`${tilePath(tile)} does not hold the leaf hashes of its entries`);
