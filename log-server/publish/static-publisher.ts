@@ -19,6 +19,12 @@
  * Rounds run one at a time and coalesce: `notify()` while a round runs just means "run again with
  * whatever is newest then". A failed round is logged, shown in `status()`, and retried with backoff.
  *
+ * Several processes on one database: only the sequencing leader should own a publisher (open it on
+ * taking the lease, close it on losing it). Tile bytes are the same whoever writes them, and a
+ * round re-reads the directory's checkpoint just before replacing it, so a deposed leader that is
+ * still finishing a round does not move it back (short of losing a race of a few microseconds
+ * between that read and its rename, which needs two writers at once).
+ *
  * Any state of the directory is a valid start (a restart after kill -9, or a new leader taking over
  * from another process): the checkpoint on disk says what is complete, it must be one this log
  * signed, and the first round writes everything after it. The checkpoint never moves backwards.
@@ -255,6 +261,14 @@ export class StaticPublisher {
     if (refreshAll) this.#bundlesRefreshed(target.size);
     // Everything the checkpoint names is durable before the checkpoint appears.
     await sync.flush();
+    // Another process (a new leader, while this one has not yet heard it lost the lease) may have
+    // published further meanwhile: never put an older checkpoint over it.
+    const current = await readOnDisk(this.#o);
+    if (current && current.size > checkpoint.size) {
+      this.#disk = current;
+      this.#o.logger.info('the directory already holds a newer checkpoint', { directory: current.size });
+      return;
+    }
     await this.#write(join(this.#o.dir, 'checkpoint'), target.note, { tmpDir: this.#tmp, sync });
     await sync.flush();
     this.#disk = { size: checkpoint.size, rootHash: checkpoint.rootHash, note: target.note };

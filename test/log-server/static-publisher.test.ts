@@ -182,6 +182,17 @@ describe('static publisher', () => {
         expect(checkPublishDir(crashed, vkey)).toBe(300);
       }
 
+      // Two writers: one opened while the directory was at 40 finishes its round to 260 after
+      // another published 300; the checkpoint stays at 300.
+      const twoWriters = join(scratch, 'two-writers');
+      cpSync(base, twoWriters, { recursive: true });
+      const stale = await publisherAt(dataDir, vkey, twoWriters, 260);
+      const fresh = await publisherAt(dataDir, vkey, twoWriters, 300);
+      await fresh.close();
+      await stale.close();
+      expect(stale.publisher.status()).toMatchObject({ size: 300, lastError: undefined });
+      expect(checkPublishDir(twoWriters, vkey)).toBe(300);
+
       // The checkpoint never moves back: a publisher asked for 40 over a directory at 300 waits.
       const back = await publisherAt(dataDir, vkey, counting, 40);
       await back.close();
