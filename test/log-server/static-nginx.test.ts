@@ -150,8 +150,11 @@ describe('static tiles through nginx', () => {
       const bundle = await get(`/fleet-bundle/${fleetId}`);
       expect(bundle.headers.get('content-type')).toBe('text/plain; charset=utf-8');
       expect(await bundle.text()).toContain(last);
-      for (const hidden of ['/tile/entries/000.gz', '/.tmp/', '/', '/tile/0/', '/tile/0/999'])
-        expect((await get(hidden)).status, hidden).toBe(404);
+      for (const hidden of ['/tile/entries/000.gz', '/.tmp/', '/', '/tile/0/', '/tile/0/999', '/fleet-bundle/none']) {
+        const res = await get(hidden);
+        expect(res.status, hidden).toBe(404);
+        expect(res.headers.get('cache-control'), hidden).toBe('no-store');
+      }
 
       // A client state that saw the early checkpoint: step 5 needs a proof from 4 to 264.
       const seen = parseCheckpointNote(early).checkpoint;
