@@ -9,6 +9,7 @@ import { logForOrigin, parsePolicy, type Policy } from '../core/policy/policy.ts
 import { ed25519NoteSigner } from '../core/note/verifiers.ts';
 import { createLogger, type Logger } from '../service/logger.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
+import { defaultPagesDir, loadPage } from '../service/static-pages.ts';
 import { acquireWriterLock, dbPath, loadSigningKey, requireLogDir } from './data-dir.ts';
 import { createLogApp } from './http/app.ts';
 import { createLogMetrics } from './metrics.ts';
@@ -46,6 +47,8 @@ export interface LogServerOptions {
   /** Adds the benchmark's baseline routes (/bench/noop, /bench/static). */
   readonly benchRoutes?: boolean;
   readonly fetch?: typeof fetch;
+  /** The built explorer page served at / (default: dist/pages/log if built; false: none). */
+  readonly pagesDir?: string | false;
 }
 
 export interface OpenLog {
@@ -131,8 +134,10 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       metrics,
       logger,
       validator,
+      ...(options.policyText !== undefined ? { policyText: options.policyText } : {}),
     };
-    const app = createLogApp(service, { benchRoutes: options.benchRoutes ?? false });
+    const page = options.pagesDir === false ? undefined : loadPage(options.pagesDir ?? defaultPagesDir('log'));
+    const app = createLogApp(service, { benchRoutes: options.benchRoutes ?? false, ...(page ? { page } : {}) });
     logger.info('log opened', {
       origin: head.origin,
       size: head.checkpoint.size,

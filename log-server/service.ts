@@ -21,4 +21,6 @@ export interface LogService {
   readonly metrics: LogMetrics;
   readonly logger: Logger;
   readonly validator: ValidationPool;
+  /** The policy text the log was started with, served at /policy. */
+  readonly policyText?: string;
 }

@@ -3,6 +3,7 @@
  * with embedded (pinned) fleet keys, inject faults, make wrong guesses, try to recover, and print
  * what every replica holds. No log is involved: this is the fleet on its own.
  */
+import { count as plural } from '../cli/plural.ts';
 import { KEY_TYPE_ED25519, generateKey, parseSignerKey } from '../core/note/keys.ts';
 import { FleetlogError, isFleetlogError } from '../core/errors.ts';
 import { ceremonyWithKeyset, type CeremonyHsm } from './ceremony.ts';
@@ -121,7 +122,7 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
     const stop = o.stop.map(toId);
     const restart = (o.restart ?? []).map(toId);
     r.section(
-      `Fleet of ${fleet.ids.length} HSMs (${o.processes ? 'processes on localhost' : 'in-process'}), guess limit ${o.guessLimit}`,
+      `Fleet of ${plural(fleet.ids.length, 'HSM')} (${o.processes ? 'processes on localhost' : 'in-process'}), guess limit ${o.guessLimit}`,
     );
     for (const d of fleet.describe()) r.info(d);
 
@@ -141,7 +142,7 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
       validitySeconds: 86_400,
     });
     r.ok(
-      `ceremony done: fleet OPAQUE key ${ceremony.opaquePublicKey.slice(0, 16)}…; ${keyset.keys.length} keys pinned in the client (embedded mode)`,
+      `ceremony done: fleet OPAQUE key ${ceremony.opaquePublicKey.slice(0, 16)}…; ${plural(keyset.keys.length, 'key')} pinned in the client (embedded mode)`,
     );
 
     // With a latency model the client (in the first region) tries the best coordinator first.
