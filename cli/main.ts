@@ -7,8 +7,11 @@ import { registerAuditCommands } from '../auditor-cli/cli.ts';
 import { registerLogCommands } from '../log-server/cli.ts';
 import { registerDemoCommand, registerSimCommands } from '../simulator/cli.ts';
 import { registerWitnessCommands } from '../witness/cli.ts';
+import { fleetCommand } from '../publisher/cli.ts';
 import { registerKeygen } from './keygen.ts';
+import { keyCommand } from './key.ts';
 import { registerNote } from './note.ts';
+import { policyCommand } from './policy/index.ts';
 import { EXIT_ERROR } from './run.ts';
 
 export function buildProgram(): Command {
@@ -22,11 +25,27 @@ export function buildProgram(): Command {
   registerLogCommands(program);
   registerWitnessCommands(program);
   registerAuditCommands(program);
+  adopt(program, fleetCommand() as unknown as Command);
   registerSimCommands(program);
   registerDemoCommand(program);
   registerKeygen(program);
+  adopt(program, keyCommand() as unknown as Command);
+  adopt(program, policyCommand() as unknown as Command);
   registerNote(program);
   return program;
+}
+
+/**
+ * Adds a command built on its own (one module per command) with the program's settings (exit
+ * override, help after errors), which commander copies only to commands made with .command().
+ */
+function adopt(program: Command, command: Command): void {
+  const inherit = (c: Command, parent: Command): void => {
+    c.copyInheritedSettings(parent);
+    for (const sub of c.commands) inherit(sub, c);
+  };
+  inherit(command, program);
+  program.addCommand(command);
 }
 
 try {

@@ -8,7 +8,7 @@ import { FleetlogError } from '../core/errors.ts';
 import { createLogger } from '../service/logger.ts';
 import { exitOnSignals, parseListen } from '../service/serve.ts';
 import { addToken, initLog, listTokens, revokeToken, startLogServer } from './index.ts';
-import { loadKeys, loadPolicyText } from './load/keys.ts';
+import { loadKeys, loadPolicyLines } from './load/keys.ts';
 import { generatePairs, runLoad } from './load/run-load.ts';
 
 const positive =
@@ -50,8 +50,9 @@ export function registerLogCommands(program: Command): void {
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
     .option(
       '--policy <file>',
-      'trust policy: witnesses (with URLs) and quorum, fleetlog publisher and countersigner keys',
+      'trust policy: witnesses (with URLs) and quorum, fleetlog publisher and countersigner keys; its log line must be this log',
     )
+    .option('--no-witnesses', 'serve without a policy: no witness, every checkpoint published at once (fail-open)')
     .option('--batch-max-size <n>', 'most entries per batch and checkpoint', positive('--batch-max-size'), 1024)
     .option(
       '--batch-max-wait-ms <ms>',
@@ -83,7 +84,15 @@ export function registerLogCommands(program: Command): void {
           witnessTimeoutMs: number;
           validationWorkers: number;
           writerThread?: boolean;
+          witnesses: boolean;
         }) => {
+          if (opts.policy === undefined && opts.witnesses)
+            throw new FleetlogError(
+              'usage',
+              'no --policy: a log without witnesses publishes checkpoints nobody cosigned; pass --policy FILE, or --no-witnesses to run it unwitnessed on purpose',
+            );
+          if (opts.policy !== undefined && !opts.witnesses)
+            throw new FleetlogError('usage', 'give --policy or --no-witnesses, not both');
           const logger = createLogger('log-server');
           const { host, port } = parseListen(opts.listen);
           const policyText = readPolicy(opts.policy);
@@ -160,7 +169,10 @@ export function registerLogCommands(program: Command): void {
     .option('--count <n>', 'number of evidence + key set pairs (2n entries)', positive('--count'), 1000)
     .option('--concurrency <c>', 'concurrent clients', positive('--concurrency'), 16)
     .option('--seed <seed>', 'derive the test keys from this seed (default: random)')
-    .option('--print-policy', "print the policy lines that accept this seed's keys, and exit")
+    .option(
+      '--print-policy',
+      "print the fleetlog lines that pin this seed's keys (no quorum line: append them to the log's policy), and exit",
+    )
     .option('--json', 'machine-readable report')
     .action(
       action(
@@ -176,7 +188,7 @@ export function registerLogCommands(program: Command): void {
           const seed = opts.seed ?? randomBytes(8).toString('hex');
           const keys = loadKeys(seed);
           if (opts.printPolicy) {
-            process.stdout.write(loadPolicyText(keys, seed));
+            process.stdout.write(loadPolicyLines(keys, seed));
             return;
           }
           if (!opts.url || !opts.token)

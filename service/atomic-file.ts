@@ -7,12 +7,12 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { basename, dirname, join } from 'node:path';
 import { FleetlogError } from '../core/errors.ts';
 
-/** Replaces `path` with `data`; `what` names the file in the error ("state file", "bundle"). */
-export function writeFileAtomic(path: string, data: string | Uint8Array, what = 'file'): void {
+/** Replaces `path` with `data` (created with `mode`, default 0600); `what` names the file in errors. */
+export function writeFileAtomic(path: string, data: string | Uint8Array, what = 'file', mode = 0o600): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', 0o600);
+    fd = openSync(tmp, 'wx', mode);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
     fsyncSync(fd);

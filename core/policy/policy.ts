@@ -55,7 +55,11 @@ function isPolicyByte(code: number): boolean {
   return code === 0x09 || code === 0x0a || (code >= 0x20 && code <= 0x7e) || code >= 0x80;
 }
 
-export function parsePolicy(text: string): Policy {
+/**
+ * Parses a policy file. `partial` accepts a policy that is still being built (no quorum line yet,
+ * a publisher without a countersigner); everything else is checked as usual.
+ */
+export function parsePolicy(text: string, options: { partial?: boolean } = {}): Policy {
   if (text.length > MAX_POLICY_BYTES)
     throw new FleetlogError('too_large', `policy is larger than ${MAX_POLICY_BYTES} bytes`);
   for (let i = 0; i < text.length; i++) {
@@ -160,6 +164,7 @@ export function parsePolicy(text: string): Policy {
       fail(`unknown keyword ${JSON.stringify(keyword)}`);
     }
   });
+  if (options.partial) return { logs, witnesses, groups, quorum: quorum ?? 'none', publishers, countersigners, hsmVendors, fleetlog };
   if (quorum === undefined)
     throw new FleetlogError('bad_policy', 'policy has no quorum line (use "quorum none" to require no witnesses)');
   if (fleetlog && (publishers.length === 0 || countersigners.length === 0)) {
