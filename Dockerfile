@@ -24,6 +24,7 @@ COPY cli ./cli
 COPY log-server ./log-server
 COPY witness ./witness
 COPY auditor-cli ./auditor-cli
+COPY publisher ./publisher
 COPY simulator ./simulator
 RUN npm ci --omit=dev && npm cache clean --force
 

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SOURCE_DIRS = ['core', 'service', 'cli', 'log-server', 'witness', 'auditor-cli', 'simulator'];
+export const SOURCE_DIRS = ['core', 'service', 'cli', 'log-server', 'witness', 'auditor-cli', 'publisher', 'simulator'];
 
 function newestSource(dir, newest) {
   let n = newest;

@@ -23,11 +23,16 @@ export function registerKeygen(program: Command): void {
       action((opts: { name: string; type: string; out: string }) => {
         if (!(KEY_ROLES as readonly string[]).includes(opts.type))
           throw new FleetlogError('usage', `--type must be one of ${KEY_ROLES.join(', ')}`);
-        const { skey, vkey } = generateKey(opts.name, opts.type === 'witness' ? KEY_TYPE_COSIGNATURE : KEY_TYPE_ED25519);
+        const { skey, vkey } = generateKey(
+          opts.name,
+          opts.type === 'witness' ? KEY_TYPE_COSIGNATURE : KEY_TYPE_ED25519,
+        );
         writeKeyFile(opts.out, skey);
         process.stdout.write(`${vkey}\n`);
         if (opts.type === 'publisher' || opts.type === 'countersigner' || opts.type === 'hsm-vendor')
-          process.stderr.write(`pin it with: fleetlog policy add-role --policy FILE --role ${opts.type} --vkey '${vkey}'\n`);
+          process.stderr.write(
+            `pin it with: fleetlog policy add-role --policy FILE --role ${opts.type} --vkey '${vkey}'\n`,
+          );
       }),
     );
 }

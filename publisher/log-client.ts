@@ -106,8 +106,9 @@ export class PublishLogClient {
     try {
       return await fetch(`${this.url}${path}`, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-      throw new FleetlogError('unavailable', `the log at ${this.url} did not answer: ${cause}`);
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (e as Error).message;
+      throw new FleetlogError('unavailable', `the log at ${this.url} did not answer: ${why}`);
     }
   }
 

@@ -4,12 +4,14 @@
  *   fleetlog sim run [--processes] [--stop 1,2] [--partition "a|b,c"] [--wrong N] …
  *   fleetlog sim scenario --list | --all | NAME…        attack and fault scenarios
  *   fleetlog sim hsm serve …                            one HSM process (used by sim run --processes)
+ *   fleetlog sim ceremony --fleet ID --vendor-key F …   a simulated deployment description
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { FleetlogError } from '../core/errors.ts';
 import { action, EXIT_OK, EXIT_VERIFY_FAILED } from '../cli/run.ts';
 import { FAST_KEY_STRETCHING } from './client/backup-client.ts';
 import { runDemo } from './demo.ts';
+import { ceremonyCommand } from './deployment-description.ts';
 import { DEFAULT_FLEET_SIZE, DEFAULT_REGIONS } from './fleet-members.ts';
 import { DEFAULT_GUESS_LIMIT } from './hsm/hsm.ts';
 import { serveHsmProcess } from './hsm-process.ts';
@@ -98,6 +100,10 @@ export function registerSimCommands(program: Command): void {
         },
       ),
     );
+
+  const ceremony = ceremonyCommand() as unknown as Command;
+  ceremony.copyInheritedSettings(sim);
+  sim.addCommand(ceremony);
 
   sim
     .command('scenario')

@@ -18,9 +18,12 @@ export function addWitnessCommand() {
         const text = readPolicyText(opts.policy);
         let vkey = opts.vkey;
         if (vkey === undefined) {
-          if (opts.url === undefined) throw new FleetlogError('usage', 'give --vkey, or --url of a running witness to read it from');
+          if (opts.url === undefined)
+            throw new FleetlogError('usage', 'give --vkey, or --url of a running witness to read it from');
           vkey = await witnessKeyFromServer(opts.url);
-          process.stderr.write(`read the witness's vkey from ${opts.url}/health: ${vkey} (confirm it with the witness's operator)\n`);
+          process.stderr.write(
+            `read the witness's vkey from ${opts.url}/health: ${vkey} (confirm it with the witness's operator)\n`,
+          );
         }
         writePolicyText(opts.policy, addWitness(text, opts.name, vkey, opts.url));
         process.stdout.write(`added witness ${opts.name} (${vkey.split('+')[0]}) to ${opts.policy}\n`);

@@ -30,13 +30,18 @@ async function onlineFindings(policy: Policy): Promise<{ findings: PolicyFinding
     await attempt(`log ${log.verifier.name}`, async () => {
       const served = await logKeyFromServer(url);
       if (served.vkey !== log.verifier.key.vkey) {
-        findings.push({ level: 'error', message: `log at ${url} uses key ${served.vkey}, the policy pins ${log.verifier.key.vkey}` });
+        findings.push({
+          level: 'error',
+          message: `log at ${url} uses key ${served.vkey}, the policy pins ${log.verifier.key.vkey}`,
+        });
         return;
       }
       ok.push(`log ${log.verifier.name} at ${url} uses the pinned key`);
-      const r = await fetch(`${url.replace(/\/+$/, '')}/checkpoint`, { signal: AbortSignal.timeout(10_000) }).catch((e) => {
-        throw new FleetlogError('unavailable', `no answer to /checkpoint: ${(e as Error).message}`);
-      });
+      const r = await fetch(`${url.replace(/\/+$/, '')}/checkpoint`, { signal: AbortSignal.timeout(10_000) }).catch(
+        (e) => {
+          throw new FleetlogError('unavailable', `no answer to /checkpoint: ${(e as Error).message}`);
+        },
+      );
       const body = r.body ? await readStreamCapped(r.body, 64 * 1024) : undefined;
       if (r.status === 503 || body === undefined) {
         findings.push({ level: 'warning', message: `log at ${url} has not published a checkpoint yet` });
@@ -44,8 +49,13 @@ async function onlineFindings(policy: Policy): Promise<{ findings: PolicyFinding
       }
       const trusted = openCheckpointWithPolicy(policy, new TextDecoder().decode(body));
       const who = [...trusted.cosigners.keys()].join(', ') || 'no witness';
-      if (trusted.quorumMet) ok.push(`log's published checkpoint (size ${trusted.checkpoint.size}) is cosigned by ${who}: quorum met`);
-      else findings.push({ level: 'error', message: `log's published checkpoint (size ${trusted.checkpoint.size}) is cosigned by ${who}: the quorum is NOT met` });
+      if (trusted.quorumMet)
+        ok.push(`log's published checkpoint (size ${trusted.checkpoint.size}) is cosigned by ${who}: quorum met`);
+      else
+        findings.push({
+          level: 'error',
+          message: `log's published checkpoint (size ${trusted.checkpoint.size}) is cosigned by ${who}: the quorum is NOT met`,
+        });
     });
   }
   for (const w of policy.witnesses.values()) {
@@ -54,7 +64,10 @@ async function onlineFindings(policy: Policy): Promise<{ findings: PolicyFinding
     await attempt(`witness ${w.name}`, async () => {
       const served = await witnessKeyFromServer(url);
       if (served !== w.verifier.key.vkey)
-        findings.push({ level: 'error', message: `witness ${w.name} at ${url} uses key ${served}, the policy pins ${w.verifier.key.vkey}` });
+        findings.push({
+          level: 'error',
+          message: `witness ${w.name} at ${url} uses key ${served}, the policy pins ${w.verifier.key.vkey}`,
+        });
       else ok.push(`witness ${w.name} at ${url} uses the pinned key`);
     });
   }
@@ -63,15 +76,19 @@ async function onlineFindings(policy: Policy): Promise<{ findings: PolicyFinding
 
 export function checkCommand() {
   return new Command('check')
-    .description('check a policy: it parses, the quorum can be met, publishing has its keys; --online asks the servers too')
+    .description(
+      'check a policy: it parses, the quorum can be met, publishing has its keys; --online asks the servers too',
+    )
     .requiredOption('--policy <file>', 'the policy file')
-    .option('--online', "also check that the log and every witness answer with the keys the policy pins")
+    .option('--online', 'also check that the log and every witness answer with the keys the policy pins')
     .option('--json', 'machine-readable output')
     .action(
       action(async (opts) => {
         const policy = parsePolicy(readPolicyText(opts.policy));
         const findings = policyFindings(policy);
-        const ok = [`${opts.policy} parses: ${policy.logs.length} log, ${policy.witnesses.size} witnesses, quorum ${policy.quorum}, ${policy.publishers.length} publisher, ${policy.countersigners.length} countersigner, ${policy.hsmVendors.length} HSM vendor keys`];
+        const ok = [
+          `${opts.policy} parses: ${policy.logs.length} log, ${policy.witnesses.size} witnesses, quorum ${policy.quorum}, ${policy.publishers.length} publisher, ${policy.countersigners.length} countersigner, ${policy.hsmVendors.length} HSM vendor keys`,
+        ];
         if (opts.online) {
           const online = await onlineFindings(policy);
           findings.push(...online.findings);
@@ -82,10 +99,15 @@ export function checkCommand() {
         else {
           for (const line of ok) process.stdout.write(`ok       ${line}\n`);
           for (const f of findings)
-            (f.level === 'error' ? process.stdout : process.stderr).write(`${f.level === 'error' ? 'ERROR  ' : 'WARNING'}  ${f.message}\n`);
+            (f.level === 'error' ? process.stdout : process.stderr).write(
+              `${f.level === 'error' ? 'ERROR  ' : 'WARNING'}  ${f.message}\n`,
+            );
         }
         if (errors.length > 0)
-          throw new FleetlogError('bad_policy', `${opts.policy}: ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors[0]!.message}`);
+          throw new FleetlogError(
+            'bad_policy',
+            `${opts.policy}: ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors[0]!.message}`,
+          );
       }),
     );
 }

@@ -11,14 +11,18 @@ async function health(url: string, who: string): Promise<Record<string, unknown>
   try {
     response = await fetch(`${url.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(10_000) });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new FleetlogError('unavailable', `the ${who} at ${url} did not answer: ${cause}`);
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (e as Error).message;
+    throw new FleetlogError('unavailable', `the ${who} at ${url} did not answer: ${why}`);
   }
   const body = response.body ? await readStreamCapped(response.body, 256 * 1024) : undefined;
   try {
     return JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
   } catch {
-    throw new FleetlogError('unavailable', `the ${who} at ${url} did not answer /health with JSON (is it a fleetlog ${who}?)`);
+    throw new FleetlogError(
+      'unavailable',
+      `the ${who} at ${url} did not answer /health with JSON (is it a fleetlog ${who}?)`,
+    );
   }
 }
 
@@ -32,6 +36,9 @@ export async function logKeyFromServer(url: string): Promise<{ origin: string; v
 export async function witnessKeyFromServer(url: string): Promise<string> {
   const h = await health(url, 'witness');
   if (typeof h.witness !== 'string')
-    throw new FleetlogError('unavailable', `the witness at ${url} did not report its vkey in /health (status ${String(h.status)})`);
+    throw new FleetlogError(
+      'unavailable',
+      `the witness at ${url} did not report its vkey in /health (status ${String(h.status)})`,
+    );
   return h.witness;
 }

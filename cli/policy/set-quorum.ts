@@ -15,7 +15,9 @@ export function setQuorumCommand() {
         const text = setQuorum(readPolicyText(opts.policy), opts.threshold, opts.witnesses);
         writePolicyText(opts.policy, text);
         const line = text.split('\n').find((l) => l.startsWith(`group ${QUORUM_GROUP} `));
-        process.stdout.write(`${opts.threshold === 'none' ? 'quorum none' : `quorum: ${line?.slice(6)}`} in ${opts.policy}\n`);
+        process.stdout.write(
+          `${opts.threshold === 'none' ? 'quorum none' : `quorum: ${line?.slice(6)}`} in ${opts.policy}\n`,
+        );
       }),
     );
 }

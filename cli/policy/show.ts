@@ -19,12 +19,15 @@ export function showCommand() {
         }
         const out: string[] = [];
         for (const l of policy.logs) out.push(`log            ${l.verifier.key.vkey}${l.url ? `  ${l.url}` : ''}`);
-        for (const w of policy.witnesses.values()) out.push(`witness ${w.name.padEnd(7)}${w.verifier.key.vkey}${w.url ? `  ${w.url}` : ''}`);
+        for (const w of policy.witnesses.values())
+          out.push(`witness ${w.name.padEnd(7)}${w.verifier.key.vkey}${w.url ? `  ${w.url}` : ''}`);
         const describe = (name: string): string => {
           const g = policy.groups.get(name);
           return g ? `${g.threshold} of (${g.members.map(describe).join(', ')})` : name;
         };
-        out.push(`quorum         ${policy.quorum === 'none' ? 'none (no witness needed: fail-open)' : describe(policy.quorum)}`);
+        out.push(
+          `quorum         ${policy.quorum === 'none' ? 'none (no witness needed: fail-open)' : describe(policy.quorum)}`,
+        );
         for (const k of policy.publishers) out.push(`publisher      ${k.vkey}`);
         for (const k of policy.countersigners) out.push(`countersigner  ${k.vkey}`);
         for (const k of policy.hsmVendors) out.push(`hsm-vendor     ${k.vkey}`);

@@ -11,6 +11,9 @@ import { parsePolicy, type Policy } from './policy.ts';
 
 export type PolicyRole = 'publisher' | 'countersigner' | 'hsm-vendor';
 export const POLICY_ROLES: readonly PolicyRole[] = ['publisher', 'countersigner', 'hsm-vendor'];
+/** Written by init above `quorum none`; set-quorum removes it. */
+const NO_WITNESSES_COMMENT =
+  '# no witnesses yet: add them with fleetlog policy add-witness, then fleetlog policy set-quorum';
 /** The group `set-quorum` writes and points the quorum at. */
 export const QUORUM_GROUP = 'quorum-witnesses';
 
@@ -65,13 +68,14 @@ export function initPolicy(logVkey: string, logUrl: string | undefined): string 
   return validated([
     '# fleetlog trust policy (C2SP tlog-policy with fleetlog lines); see specs/formats.md section 9',
     `log ${logVkey}${logUrl ? ` ${logUrl}` : ''}`,
-    '# no witnesses yet: add them with fleetlog policy add-witness, then fleetlog policy set-quorum',
+    NO_WITNESSES_COMMENT,
     'quorum none',
   ]);
 }
 
 export function addWitness(text: string, name: string, vkey: string, url: string | undefined): string {
-  if (!/^[\x21-\x7e]{1,64}$/.test(name)) throw new FleetlogError('usage', 'a witness name is 1-64 printable characters without spaces');
+  if (!/^[\x21-\x7e]{1,64}$/.test(name))
+    throw new FleetlogError('usage', 'a witness name is 1-64 printable characters without spaces');
   requireType(vkey, KEY_TYPE_COSIGNATURE, `witness ${name}'s key`);
   if (url !== undefined) checkUrl(url, `witness ${name}`);
   return validated(insertAfter(text, `witness ${name} ${vkey}${url ? ` ${url}` : ''}`, ['log', 'witness']));
@@ -86,20 +90,36 @@ export function setQuorum(text: string, threshold: string, members: readonly str
   const lines = text
     .replace(/\n+$/, '')
     .split('\n')
-    .filter((l) => keywordOf(l) !== 'quorum' && !(keywordOf(l) === 'group' && l.trim().split(/[ \t]+/)[1] === QUORUM_GROUP));
+    .filter((l) => l !== NO_WITNESSES_COMMENT)
+    .filter(
+      (l) => keywordOf(l) !== 'quorum' && !(keywordOf(l) === 'group' && l.trim().split(/[ \t]+/)[1] === QUORUM_GROUP),
+    );
   if (threshold === 'none') return validated(insertAfter(lines.join('\n'), 'quorum none', ['log', 'witness', 'group']));
   const names = members && members.length > 0 ? [...members] : [...policy.witnesses.keys()];
-  if (names.length === 0) throw new FleetlogError('usage', 'the policy has no witnesses yet: add them with fleetlog policy add-witness first');
+  if (names.length === 0)
+    throw new FleetlogError(
+      'usage',
+      'the policy has no witnesses yet: add them with fleetlog policy add-witness first',
+    );
   for (const n of names)
-    if (!policy.witnesses.has(n) && !policy.groups.has(n)) throw new FleetlogError('usage', `no witness or group named ${n} in the policy`);
-  if (!/^(all|any|[1-9][0-9]{0,2})$/.test(threshold) || (/^[0-9]+$/.test(threshold) && Number(threshold) > names.length))
+    if (!policy.witnesses.has(n) && !policy.groups.has(n))
+      throw new FleetlogError('usage', `no witness or group named ${n} in the policy`);
+  if (
+    !/^(all|any|[1-9][0-9]{0,2})$/.test(threshold) ||
+    (/^[0-9]+$/.test(threshold) && Number(threshold) > names.length)
+  )
     throw new FleetlogError('usage', `the threshold must be all, any, or a number from 1 to ${names.length}`);
-  const withGroup = insertAfter(lines.join('\n'), `group ${QUORUM_GROUP} ${threshold} ${names.join(' ')}`, ['log', 'witness', 'group']);
+  const withGroup = insertAfter(lines.join('\n'), `group ${QUORUM_GROUP} ${threshold} ${names.join(' ')}`, [
+    'log',
+    'witness',
+    'group',
+  ]);
   return validated(insertAfter(withGroup.join('\n'), `quorum ${QUORUM_GROUP}`, ['log', 'witness', 'group']));
 }
 
 export function addRole(text: string, role: PolicyRole, vkey: string): string {
-  if (!POLICY_ROLES.includes(role)) throw new FleetlogError('usage', `the role must be one of ${POLICY_ROLES.join(', ')}`);
+  if (!POLICY_ROLES.includes(role))
+    throw new FleetlogError('usage', `the role must be one of ${POLICY_ROLES.join(', ')}`);
   requireType(vkey, KEY_TYPE_ED25519, `a ${role} key`);
   const lines = text.replace(/\n+$/, '').split('\n');
   lines.push(`fleetlog ${role} ${vkey}`);
@@ -122,7 +142,9 @@ export function policyFindings(policy: Policy): PolicyFinding[] {
   if (policy.logs.length === 0) err('no log line: clients would trust no log');
   for (const l of policy.logs) if (l.url === undefined) warn(`log ${l.verifier.name} has no URL`);
   if (policy.quorum === 'none')
-    warn('QUORUM NONE: checkpoints need no witness cosignature, so nothing stops the log from showing different clients different trees (split view). Add witnesses and run fleetlog policy set-quorum.');
+    warn(
+      'QUORUM NONE: checkpoints need no witness cosignature, so nothing stops the log from showing different clients different trees (split view). Add witnesses and run fleetlog policy set-quorum.',
+    );
   else {
     const reachable = new Set([...policy.witnesses.values()].filter((w) => w.url !== undefined).map((w) => w.name));
     const memo = new Map<string, boolean>();
@@ -134,10 +156,14 @@ export function policyFindings(policy: Policy): PolicyFinding[] {
       return r;
     };
     if (!met(policy.quorum))
-      err(`the quorum ${policy.quorum} can never be met: not enough of its witnesses have a URL the log can send checkpoints to`);
+      err(
+        `the quorum ${policy.quorum} can never be met: not enough of its witnesses have a URL the log can send checkpoints to`,
+      );
   }
-  for (const w of policy.witnesses.values()) if (w.url === undefined) warn(`witness ${w.name} has no URL: the log cannot ask it to cosign`);
-  if (!policy.fleetlog) warn('no fleetlog lines: this policy cannot check fleet key sets (add-role publisher, countersigner, hsm-vendor)');
+  for (const w of policy.witnesses.values())
+    if (w.url === undefined) warn(`witness ${w.name} has no URL: the log cannot ask it to cosign`);
+  if (!policy.fleetlog)
+    warn('no fleetlog lines: this policy cannot check fleet key sets (add-role publisher, countersigner, hsm-vendor)');
   else if (policy.hsmVendors.length === 0) err('no fleetlog hsm-vendor key: every deployment evidence fails rule E1');
   return out;
 }

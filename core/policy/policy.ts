@@ -164,7 +164,8 @@ export function parsePolicy(text: string, options: { partial?: boolean } = {}): 
       fail(`unknown keyword ${JSON.stringify(keyword)}`);
     }
   });
-  if (options.partial) return { logs, witnesses, groups, quorum: quorum ?? 'none', publishers, countersigners, hsmVendors, fleetlog };
+  if (options.partial)
+    return { logs, witnesses, groups, quorum: quorum ?? 'none', publishers, countersigners, hsmVendors, fleetlog };
   if (quorum === undefined)
     throw new FleetlogError('bad_policy', 'policy has no quorum line (use "quorum none" to require no witnesses)');
   if (fleetlog && (publishers.length === 0 || countersigners.length === 0)) {

@@ -6,7 +6,9 @@ import { readPolicyFile, writeOutput } from '../files.ts';
 
 export function bundleCommand() {
   return new Command('bundle')
-    .description("fetch the fleet's current validation bundle from the log, verify it as a client would (steps 1-8), and write it")
+    .description(
+      "fetch the fleet's current validation bundle from the log, verify it as a client would (steps 1-8), and write it",
+    )
     .requiredOption('--log <url>', 'log URL')
     .requiredOption('--fleet <id>', 'fleet id')
     .requiredOption('--policy <file>', 'trust policy the clients pin')

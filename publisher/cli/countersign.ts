@@ -22,13 +22,16 @@ import { confirm } from './options.ts';
 export function countersignCommand() {
   return new Command('countersign')
     .description(
-      "review a publisher-signed key set (publisher signature, evidence E1-E4, keys K1/K2, window, version against the log) and counter-sign it on confirmation",
+      'review a publisher-signed key set (publisher signature, evidence E1-E4, keys K1/K2, window, version against the log) and counter-sign it on confirmation',
     )
     .requiredOption('--key <file>', 'countersigner skey file (from fleetlog keygen --type countersigner)')
     .requiredOption('--draft <file>', 'the publisher-signed key set (from fleet sign)')
     .requiredOption('--evidence <file>', 'the deployment-evidence entry the key set references')
     .requiredOption('--policy <file>', 'trust policy: the pinned publisher, countersigner and HSM vendor keys')
-    .requiredOption('--log <url>', "log URL: its current key set for the fleet (version, changes) and whether the evidence is logged")
+    .requiredOption(
+      '--log <url>',
+      'log URL: its current key set for the fleet (version, changes) and whether the evidence is logged',
+    )
     .requiredOption('--out <file>', 'where to write the complete key-set entry')
     .option('--yes', 'counter-sign without asking, if every check passes (automation)')
     .option('--json', 'machine-readable output (implies no prompt: use with --yes)')
@@ -49,7 +52,10 @@ export function countersignCommand() {
         if (!opts.yes) {
           if (opts.json) throw new FleetlogError('usage', '--json gives no prompt: pass --yes to counter-sign');
           if (!(await confirm(`Counter-sign fleet ${b.fleetId} key set version ${b.version} as ${key.name}? [y/N] `)))
-            throw new FleetlogError('usage', 'not counter-signed: the review was not confirmed (answer yes, or pass --yes)');
+            throw new FleetlogError(
+              'usage',
+              'not counter-signed: the review was not confirmed (answer yes, or pass --yes)',
+            );
         }
         const { bytes } = countersign(review, key);
         writeOutput(opts.out, bytes, 'key set');

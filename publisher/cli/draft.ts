@@ -13,7 +13,11 @@ export function draftCommand() {
     )
     .requiredOption('--evidence <file>', 'deployment-evidence entry (from fleet evidence)')
     .requiredOption('--out <file>', 'where to write the draft')
-    .option('--version <n>', 'key set version (default with --log: one more than the log has for the fleet)', parseVersion)
+    .option(
+      '--keyset-version <n>',
+      'key set version (default with --log: one more than the log has for the fleet)',
+      parseVersion,
+    )
     .option('--log <url>', 'log URL: take the next version from its current key set for the fleet')
     .option('--policy <file>', 'trust policy (needed with --log: the current key set is verified before use)')
     .option('--not-before <time>', 'start of validity: now, seconds since the epoch, or ISO 8601 UTC', 'now')
@@ -26,20 +30,30 @@ export function draftCommand() {
         const evidence = decodeEvidence(evidenceBytes);
         const notBefore = parseTimeSeconds(opts.notBefore, '--not-before');
         const notAfter = notBefore + Math.floor(parseDurationMs(opts.validFor, '--valid-for') / 1000);
-        let version = opts.version;
+        let version = opts.keysetVersion;
         if (opts.log !== undefined) {
-          if (opts.policy === undefined) throw new FleetlogError('usage', '--log needs --policy to verify the current key set');
+          if (opts.policy === undefined)
+            throw new FleetlogError('usage', '--log needs --policy to verify the current key set');
           const { policy } = readPolicyFile(opts.policy);
-          const current = await currentKeyset(new PublishLogClient(opts.log), policy, evidence.fleetId, Math.floor(Date.now() / 1000));
+          const current = await currentKeyset(
+            new PublishLogClient(opts.log),
+            policy,
+            evidence.fleetId,
+            Math.floor(Date.now() / 1000),
+          );
           const next = (current?.keyset.version ?? 0) + 1;
           if (version !== undefined && version < next)
             throw new FleetlogError(
               'rollback',
-              `--version ${version} does not increase over the log's current version ${next - 1} of fleet ${evidence.fleetId}`,
+              `--keyset-version ${version} does not increase over the log's current version ${next - 1} of fleet ${evidence.fleetId}`,
             );
           version ??= next;
         }
-        if (version === undefined) throw new FleetlogError('usage', 'give --version N, or --log URL --policy FILE to take the next version from the log');
+        if (version === undefined)
+          throw new FleetlogError(
+            'usage',
+            'give --keyset-version N, or --log URL --policy FILE to take the next version from the log',
+          );
         const draft = draftKeyset({
           evidence,
           evidenceBytes,
@@ -50,7 +64,10 @@ export function draftCommand() {
         });
         writeOutput(opts.out, formatKeysetDraft(draft), 'draft');
         const b = draft.body;
-        if (opts.json) process.stdout.write(`${JSON.stringify({ out: opts.out, fleetId: b.fleetId, version: b.version, keys: b.keys.length, notBefore: b.notBefore, notAfter: b.notAfter })}\n`);
+        if (opts.json)
+          process.stdout.write(
+            `${JSON.stringify({ out: opts.out, fleetId: b.fleetId, version: b.version, keys: b.keys.length, notBefore: b.notBefore, notAfter: b.notAfter })}\n`,
+          );
         else
           process.stdout.write(
             `wrote ${opts.out}: fleet ${b.fleetId} key set version ${b.version}, ${b.keys.length} keys, valid ${new Date(b.notBefore * 1000).toISOString()} to ${new Date(b.notAfter * 1000).toISOString()} (unsigned: next, fleet sign)\n`,

@@ -10,18 +10,26 @@ export function evidenceCommand() {
     .description(
       'build a deployment-evidence entry from a JSON description of the deployment and check it (rules E1-E4) before writing it',
     )
-    .requiredOption('--description <file>', 'the deployment: fleetId, specVersion, firmware, hsms (keys, measurement, vendor attestation), ceremony')
+    .requiredOption(
+      '--description <file>',
+      'the deployment: fleetId, specVersion, firmware, hsms (keys, measurement, vendor attestation), ceremony',
+    )
     .requiredOption('--policy <file>', 'trust policy: its fleetlog hsm-vendor keys check the attestations')
     .requiredOption('--out <file>', 'where to write the entry (its exact canonical bytes)')
     .option('--json', 'machine-readable output')
     .action(
       action((opts) => {
         const { policy } = readPolicyFile(opts.policy);
-        const { evidence, bytes } = evidenceFromDescription(readJsonFile(opts.description, 'deployment description'), policy);
+        const { evidence, bytes } = evidenceFromDescription(
+          readJsonFile(opts.description, 'deployment description'),
+          policy,
+        );
         writeOutput(opts.out, bytes, 'evidence');
         const leaf = entryLeafHashHex(bytes);
         if (opts.json)
-          process.stdout.write(`${JSON.stringify({ out: opts.out, fleetId: evidence.fleetId, hsms: evidence.hsms.length, leafHash: leaf })}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ out: opts.out, fleetId: evidence.fleetId, hsms: evidence.hsms.length, leafHash: leaf })}\n`,
+          );
         else
           process.stdout.write(
             `wrote ${opts.out}: deployment evidence for fleet ${evidence.fleetId}, ${evidence.hsms.length} HSMs attested, firmware ${evidence.firmware.release}, leaf hash ${leaf}\n`,

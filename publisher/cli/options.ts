@@ -13,7 +13,10 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 export function parseDurationMs(text: string, what = 'duration'): number {
   const m = /^([1-9][0-9]{0,9})(ms|s|m|h|d)$/.exec(text);
   if (!m)
-    throw new FleetlogError('usage', `${what} ${JSON.stringify(text)} is not a duration like 90d, 12h, 30m, 45s or 500ms`);
+    throw new FleetlogError(
+      'usage',
+      `${what} ${JSON.stringify(text)} is not a duration like 90d, 12h, 30m, 45s or 500ms`,
+    );
   return Number(m[1]) * UNITS[m[2]!]!;
 }
 
@@ -25,12 +28,15 @@ export function parseTimeSeconds(text: string, what = 'time'): number {
     const ms = Date.parse(/T| /.test(text) && !/Z|[+-][0-9]{2}:[0-9]{2}$/.test(text) ? `${text}Z` : text);
     if (Number.isFinite(ms) && ms >= 0) return Math.floor(ms / 1000);
   }
-  throw new FleetlogError('usage', `${what} ${JSON.stringify(text)} is not "now", seconds since the epoch, or an ISO 8601 UTC date`);
+  throw new FleetlogError(
+    'usage',
+    `${what} ${JSON.stringify(text)} is not "now", seconds since the epoch, or an ISO 8601 UTC date`,
+  );
 }
 
 export function parseVersion(text: string): number {
   if (!/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(Number(text)))
-    throw new FleetlogError('usage', `--version ${JSON.stringify(text)} must be an integer of at least 1`);
+    throw new FleetlogError('usage', `--keyset-version ${JSON.stringify(text)} must be an integer of at least 1`);
   return Number(text);
 }
 

@@ -17,11 +17,15 @@ export function signCommand() {
     .action(
       action((opts) => {
         const key = parseSignerKey(readKeyFile(opts.key));
-        if (opts.policy !== undefined) requirePinnedKey('publisher', key, readPolicyFile(opts.policy).policy.publishers);
+        if (opts.policy !== undefined)
+          requirePinnedKey('publisher', key, readPolicyFile(opts.policy).policy.publishers);
         const signed = signAsPublisher(parseKeysetDraft(readJsonFile(opts.draft, 'draft')), key);
         writeOutput(opts.out, formatKeysetDraft(signed), 'signed key set');
         const b = signed.body;
-        if (opts.json) process.stdout.write(`${JSON.stringify({ out: opts.out, fleetId: b.fleetId, version: b.version, publisher: key.name })}\n`);
+        if (opts.json)
+          process.stdout.write(
+            `${JSON.stringify({ out: opts.out, fleetId: b.fleetId, version: b.version, publisher: key.name })}\n`,
+          );
         else
           process.stdout.write(
             `wrote ${opts.out}: fleet ${b.fleetId} key set version ${b.version} signed by ${key.name}; send it with the evidence to the countersigner (fleet countersign)\n`,

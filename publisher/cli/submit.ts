@@ -22,7 +22,8 @@ export function submitCommand() {
     .option('--json', 'machine-readable output')
     .action(
       action(async (opts) => {
-        if (opts.wait && opts.out === undefined) throw new FleetlogError('usage', '--wait needs --out FILE for the bundle');
+        if (opts.wait && opts.out === undefined)
+          throw new FleetlogError('usage', '--wait needs --out FILE for the bundle');
         if (!opts.wait && opts.out !== undefined) throw new FleetlogError('usage', '--out is written only with --wait');
         const timeoutMs = parseDurationMs(opts.timeout, '--timeout');
         const { policy } = readPolicyFile(opts.policy);
