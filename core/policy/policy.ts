@@ -122,7 +122,8 @@ export function parsePolicy(text: string, options: { partial?: boolean } = {}): 
       try {
         verifier = cosignatureVerifier(key);
       } catch (e) {
-        return fail((e as Error).message);
+        fail((e as Error).message);
+        return;
       }
       witnesses.set(name, { name, verifier, url: words[3] });
     } else if (keyword === 'group') {
@@ -142,7 +143,10 @@ export function parsePolicy(text: string, options: { partial?: boolean } = {}): 
       if (k === 'all') threshold = members.length;
       else if (k === 'any') threshold = 1;
       else if (/^[1-9][0-9]{0,2}$/.test(k) && Number(k) <= members.length) threshold = Number(k);
-      else return fail(`threshold must be all, any, or a decimal k with 1 <= k <= ${members.length}`);
+      else {
+        fail(`threshold must be all, any, or a decimal k with 1 <= k <= ${members.length}`);
+        return;
+      }
       groups.set(name, { name, threshold, members });
     } else if (keyword === 'quorum') {
       if (words.length !== 2) fail('expected "quorum <name|none>"');
