@@ -113,8 +113,14 @@ async function timeoutError(o: WaitOptions, cosigned: readonly string[]): Promis
   } catch (e) {
     if (!isFleetlogError(e)) throw e;
   }
+  // A witness cosigned if the published checkpoint says so, or if the log reports a cosignature on a
+  // tree that covers the key set (the quorum as a whole was not met, so nothing was published).
+  const covered = (n: string): boolean => {
+    const size = statuses.find((x) => x.name === n)?.lastCosignedSize;
+    return cosigned.includes(n) || (typeof size === 'number' && size > o.keysetIndex);
+  };
   const missing = names
-    .filter((n) => !cosigned.includes(n))
+    .filter((n) => !covered(n))
     .map((n) => {
       const s = statuses.find((x) => x.name === n);
       if (!s) return n;
@@ -122,6 +128,6 @@ async function timeoutError(o: WaitOptions, cosigned: readonly string[]): Promis
     });
   return new FleetlogError(
     'unavailable',
-    `no published checkpoint covering entry ${o.keysetIndex} met the policy's quorum (${o.policy.quorum}) within ${Math.round(o.timeoutMs / 1000)} s; not cosigned by: ${missing.join(', ') || 'none (the log has not published yet)'}; the entries are logged, run fleet submit --wait again or fleet bundle later`,
+    `no published checkpoint covering entry ${o.keysetIndex} met the policy's quorum (${o.policy.quorum}) within ${Math.round(o.timeoutMs / 1000)} s; not cosigned by: ${missing.join(', ') || 'none (the log has not published yet)'}${names.some(covered) ? ` (cosigned by ${names.filter(covered).join(', ')})` : ''}; the entries are logged, run fleet submit --wait again or fleet bundle later`,
   );
 }

@@ -72,6 +72,8 @@ export async function confirm(question: string): Promise<boolean> {
       rl.question(question),
       new Promise<string>((resolve) => rl.once('close', () => resolve(''))),
     ]);
+    // A piped answer is not echoed: end the prompt's line so the next message starts on its own.
+    if (process.stdin.isTTY !== true) process.stderr.write('\n');
     return /^(y|yes)$/i.test(answer.trim());
   } finally {
     rl.close();
