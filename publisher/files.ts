@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { FleetlogError } from '../core/errors.ts';
 import { MAX_ENTRY_BYTES } from '../core/entry-bundle.ts';
 import type { Json } from '../core/entries/canonical-json.ts';
-import { MAX_POLICY_BYTES, parsePolicy, type Policy } from '../core/policy/policy.ts';
+import { MAX_POLICY_CHARS, parsePolicy, type Policy } from '../core/policy/policy.ts';
 import { writeFileAtomic } from '../service/atomic-file.ts';
 
 const MAX_DESCRIPTION_BYTES = 1024 * 1024;
@@ -40,7 +40,7 @@ export function readJsonFile(path: string, what: string): Json {
 }
 
 export function readPolicyFile(path: string): { policy: Policy; text: string } {
-  const text = readCapped(path, MAX_POLICY_BYTES, 'policy file').toString('utf8');
+  const text = readCapped(path, MAX_POLICY_CHARS, 'policy file').toString('utf8');
   return { policy: parsePolicy(text), text };
 }
 

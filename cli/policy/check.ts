@@ -9,6 +9,7 @@ import { openCheckpointWithPolicy } from '../../core/policy/checkpoint-trust.ts'
 import { policyFindings, type PolicyFinding } from '../../core/policy/policy-edit.ts';
 import { parsePolicy, type Policy } from '../../core/policy/policy.ts';
 import { readStreamCapped } from '../../service/body.ts';
+import { jsonOption } from '../options.ts';
 import { action } from '../run.ts';
 import { readPolicyText } from './policy-file.ts';
 import { logKeyFromServer, witnessKeyFromServer } from './server-keys.ts';
@@ -81,7 +82,7 @@ export function checkCommand() {
     )
     .requiredOption('--policy <file>', 'the policy file')
     .option('--online', 'also check that the log and every witness answer with the keys the policy pins')
-    .option('--json', 'machine-readable output')
+    .addOption(jsonOption())
     .action(
       action(async (opts) => {
         const policy = parsePolicy(readPolicyText(opts.policy));

@@ -1,13 +1,13 @@
 /** Reading and replacing the policy file the `policy` commands edit (capped read, atomic write, mode 0644: it is public). */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { FleetlogError } from '../../core/errors.ts';
-import { MAX_POLICY_BYTES } from '../../core/policy/policy.ts';
+import { MAX_POLICY_CHARS } from '../../core/policy/policy.ts';
 import { writeFileAtomic } from '../../service/atomic-file.ts';
 
 export function readPolicyText(path: string): string {
   try {
-    if (statSync(path).size > MAX_POLICY_BYTES)
-      throw new FleetlogError('too_large', `policy ${path} is larger than ${MAX_POLICY_BYTES} bytes`);
+    if (statSync(path).size > MAX_POLICY_CHARS)
+      throw new FleetlogError('too_large', `policy ${path} is larger than ${MAX_POLICY_CHARS} bytes`);
     return readFileSync(path, 'utf8');
   } catch (e) {
     if (e instanceof FleetlogError) throw e;

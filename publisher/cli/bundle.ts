@@ -1,5 +1,6 @@
 /** `fleetlog fleet bundle`: fetch, verify and write a fleet's current offline validation bundle (the file for the CDN). */
 import { Command } from '@commander-js/extra-typings';
+import { jsonOption } from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import { fetchBundle, PublishLogClient } from '../index.ts';
 import { readPolicyFile, writeOutput } from '../files.ts';
@@ -13,7 +14,7 @@ export function bundleCommand() {
     .requiredOption('--fleet <id>', 'fleet id')
     .requiredOption('--policy <file>', 'trust policy the clients pin')
     .requiredOption('--out <file>', 'where to write the bundle (written only if it verifies)')
-    .option('--json', 'machine-readable output')
+    .addOption(jsonOption())
     .action(
       action(async (opts) => {
         const { policy } = readPolicyFile(opts.policy);

@@ -1,5 +1,6 @@
 /** `fleetlog fleet draft`: the key set body from the evidence, chosen keys, window and version (publisher, unsigned). */
 import { Command } from '@commander-js/extra-typings';
+import { jsonOption } from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { currentKeyset, decodeEvidence, draftKeyset, formatKeysetDraft, PublishLogClient } from '../index.ts';
@@ -23,7 +24,7 @@ export function draftCommand() {
     .option('--not-before <time>', 'start of validity: now, seconds since the epoch, or ISO 8601 UTC', 'now')
     .option('--valid-for <duration>', 'length of the validity window, e.g. 365d or 12h', '365d')
     .option('--alg <alg...>', "publish only these key algorithms of each HSM (default: all the evidence's keys)")
-    .option('--json', 'machine-readable output')
+    .addOption(jsonOption())
     .action(
       action(async (opts) => {
         const evidenceBytes = readEntryFile(opts.evidence, 'evidence');

@@ -1,5 +1,6 @@
 /** `fleetlog fleet evidence`: the deployment-evidence entry from the operator's description, checked against rules E1-E4. */
 import { Command } from '@commander-js/extra-typings';
+import { jsonOption } from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import { entryLeafHashHex } from '../../core/entries/entry.ts';
 import { evidenceFromDescription } from '../index.ts';
@@ -16,7 +17,7 @@ export function evidenceCommand() {
     )
     .requiredOption('--policy <file>', 'trust policy: its fleetlog hsm-vendor keys check the attestations')
     .requiredOption('--out <file>', 'where to write the entry (its exact canonical bytes)')
-    .option('--json', 'machine-readable output')
+    .addOption(jsonOption())
     .action(
       action((opts) => {
         const { policy } = readPolicyFile(opts.policy);

@@ -1,5 +1,6 @@
 /** `fleetlog fleet sign`: the publisher signs a draft key set. */
 import { Command } from '@commander-js/extra-typings';
+import { jsonOption } from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import { parseSignerKey } from '../../core/note/keys.ts';
 import { readKeyFile } from '../../service/key-file.ts';
@@ -13,7 +14,7 @@ export function signCommand() {
     .requiredOption('--draft <file>', 'draft key set (from fleet draft)')
     .requiredOption('--out <file>', 'where to write the signed key set for the countersigner')
     .option('--policy <file>', 'trust policy: refuse to sign with a key it does not pin as a publisher')
-    .option('--json', 'machine-readable output')
+    .addOption(jsonOption())
     .action(
       action((opts) => {
         const key = parseSignerKey(readKeyFile(opts.key));

@@ -1,10 +1,12 @@
 /** `fleetlog fleet submit`: log the evidence, then the key set; with --wait, also write the verified offline bundle. */
 import { Command } from '@commander-js/extra-typings';
+import { jsonOption } from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { PublishLogClient, submitKeyset } from '../index.ts';
 import { readEntryFile, readPolicyFile, writeOutput } from '../files.ts';
-import { parseDurationMs, readToken } from './options.ts';
+import { durationOption } from '../../cli/options.ts';
+import { readToken } from './options.ts';
 
 export function submitCommand() {
   return new Command('submit')
@@ -17,15 +19,15 @@ export function submitCommand() {
     .requiredOption('--keyset <file>', 'complete key-set entry (from fleet countersign)')
     .option('--token-file <file>', 'file holding the submitter bearer token (mode 0600); default: $FLEETLOG_TOKEN')
     .option('--wait', 'wait until a published checkpoint covering both meets the quorum, then write --out')
-    .option('--timeout <duration>', 'how long --wait waits, e.g. 2m', '2m')
+    .addOption(durationOption('--timeout <duration>', 'how long --wait waits, e.g. 2m', 120_000, 1))
     .option('--out <file>', 'with --wait: where to write the offline validation bundle')
-    .option('--json', 'machine-readable output')
+    .addOption(jsonOption())
     .action(
       action(async (opts) => {
         if (opts.wait && opts.out === undefined)
           throw new FleetlogError('usage', '--wait needs --out FILE for the bundle');
         if (!opts.wait && opts.out !== undefined) throw new FleetlogError('usage', '--out is written only with --wait');
-        const timeoutMs = parseDurationMs(opts.timeout, '--timeout');
+        const timeoutMs = opts.timeout;
         const { policy } = readPolicyFile(opts.policy);
         const token = readToken(opts.tokenFile);
         const evidenceBytes = readEntryFile(opts.evidence, 'evidence');
