@@ -8,12 +8,12 @@
  *   anyone:         fleet bundle                                          (current bundle for the CDN)
  */
 import { Command } from '@commander-js/extra-typings';
-import { bundleCommand } from './cli/bundle.ts';
-import { countersignCommand } from './cli/countersign.ts';
-import { draftCommand } from './cli/draft.ts';
-import { evidenceCommand } from './cli/evidence.ts';
-import { signCommand } from './cli/sign.ts';
-import { submitCommand } from './cli/submit.ts';
+import { bundleCommand } from './commands/bundle.ts';
+import { countersignCommand } from './commands/countersign.ts';
+import { draftCommand } from './commands/draft.ts';
+import { evidenceCommand } from './commands/evidence.ts';
+import { signCommand } from './commands/sign.ts';
+import { submitCommand } from './commands/submit.ts';
 
 export function fleetCommand() {
   return new Command('fleet')
