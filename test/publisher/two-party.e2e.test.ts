@@ -164,7 +164,7 @@ async function publish(v: number, hsms: number): Promise<string> {
 
 describe('fleet publishing as two parties (processes)', () => {
   it('builds the policy with the tools, publishes v1, rotates to v2, and the bundles verify', {
-    timeout: 180_000,
+    timeout: 400_000,
   }, async () => {
     const policy = join(dir, 'policy.txt');
     writeFileSync(join(dir, 'token'), `${net.token}\n`, { mode: 0o600 });
