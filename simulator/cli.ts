@@ -4,6 +4,7 @@
  *   fleetlog demo [--data DIR]                          the README's main job
  *   fleetlog sim run [--processes] [--stop 1,2] [--partition "a|b,c"] [--wrong N] …
  *   fleetlog sim scenario --list | --all | NAME…        attack and fault scenarios
+ *   fleetlog sim study [--full] [--out DIR]             latency vs the round-trip limit, availability
  *   fleetlog sim hsm serve …                            one HSM process (used by sim run --processes)
  *   fleetlog sim ceremony --fleet ID --vendor-key F …   a simulated deployment description
  */
@@ -12,6 +13,7 @@ import { hsmCommands } from './commands/hsm-serve.ts';
 import { ceremonyCommand } from './deployment-description.ts';
 import { runCommand } from './commands/run.ts';
 import { scenarioCommand } from './commands/scenario.ts';
+import { studyCommand } from './commands/study.ts';
 
 export { demoCommand } from './commands/demo.ts';
 
@@ -21,5 +23,6 @@ export function simCommands() {
     .addCommand(runCommand())
     .addCommand(scenarioCommand())
     .addCommand(ceremonyCommand())
+    .addCommand(studyCommand())
     .addCommand(hsmCommands());
 }

@@ -9,6 +9,7 @@
  *   5. the auditor audits the whole log and both fleets;
  *   6. a readable report of each step; exit 0 only if everything held.
  */
+import { count as plural } from '../cli/plural.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,7 +194,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       r.info(`${c.status.toUpperCase()} ${c.step !== undefined ? `step ${c.step} ` : ''}${c.title}: ${c.reason}`);
     if (audit.ok)
       r.ok(
-        `log audit passed: ${audit.newEntries} entries re-hashed, tree ${audit.origin}@${audit.size} rebuilt, ${audit.newKeysets.length} key sets, ${audit.newViolations.length} violations`,
+        `log audit passed: ${plural(audit.newEntries, 'entry', 'entries')} re-hashed, tree ${audit.origin}@${audit.size} rebuilt, ${plural(audit.newKeysets.length, 'key set')}, ${plural(audit.newViolations.length, 'violation')}`,
       );
     else fail(`log audit failed`);
     for (const fleetId of ['fleet-a', 'fleet-b']) {
@@ -247,11 +248,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
 function reportDeployment(r: Report, d: TwoPartyDeployment, policy: Policy): void {
   const e = d.ceremony.evidence;
   r.ok(
-    `ceremony: ${e.hsms.length} HSMs attested by the vendor, firmware ${e.firmware.release} (${e.firmware.sha256.slice(0, 12)}…), fleet secrets created inside ${e.hsms[0]!.id} and sealed to the others`,
+    `ceremony: ${plural(e.hsms.length, 'HSM')} attested by the vendor, firmware ${e.firmware.release} (${e.firmware.sha256.slice(0, 12)}…), fleet secrets created inside ${e.hsms[0]!.id} and sealed to the others`,
   );
   r.info(`fleet OPAQUE server key ${d.ceremony.opaquePublicKey.slice(0, 16)}… (the private part never left the HSMs)`);
   r.ok(
-    `publisher: wrote ${d.files.publisher[0]}, drafted key set v${d.keyset.keyset.version} (${d.keyset.keyset.keys.length} keys) and signed it as ${d.keyset.keyset.publisherSignature.name}: ${d.files.publisher[1]}`,
+    `publisher: wrote ${d.files.publisher[0]}, drafted key set v${d.keyset.keyset.version} (${plural(d.keyset.keyset.keys.length, 'key')}) and signed it as ${d.keyset.keyset.publisherSignature.name}: ${d.files.publisher[1]}`,
   );
   r.ok(
     `countersigner: reviewed ${d.files.countersigner[1]} (${d.review.checks.map((c) => c.name).join(', ')}: all passed${d.review.diff ? `; changes against v${d.review.diff.previousVersion} shown` : ''}) and counter-signed as ${d.keyset.keyset.countersignature.name}: ${d.files.countersigner[2]}`,

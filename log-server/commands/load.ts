@@ -30,7 +30,7 @@ export function loadCommand() {
       "print the fleetlog lines that pin this seed's keys (no quorum line: append them to the log's policy), and exit",
     )
     .addOption(jsonOption('machine-readable report'));
-  hiddenAlias(cmd, '--url <url>', 'log', '--log URL');
+  hiddenAlias(cmd, '--url <url>', 'log', 'use --log URL');
   return cmd.action(
     action(async (opts) => {
       const seed = opts.seed ?? randomBytes(8).toString('hex');

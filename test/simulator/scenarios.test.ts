@@ -34,6 +34,7 @@ describe('scenarios', () => {
       'minority-down',
       'majority-down',
       'partition-guess-limit',
+      'hsm-rejoin',
     ]);
   });
 
