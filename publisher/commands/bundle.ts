@@ -7,6 +7,10 @@ import { readPolicyFile, writeOutput } from '../files.ts';
 
 export function bundleCommand() {
   return new Command('bundle')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 written, 1 the bundle does not verify as a client would verify it, 2 usage, network or I/O error.',
+    )
     .description(
       "fetch the fleet's current validation bundle from the log, verify it as a client would (steps 1-8), and write it",
     )

@@ -17,10 +17,14 @@ import {
   reviewForCountersign,
 } from '../index.ts';
 import { readEntryFile, readJsonFile, readPolicyFile, writeOutput } from '../files.ts';
-import { confirm } from './options.ts';
+import { confirm } from '../command-options.ts';
 
 export function countersignCommand() {
   return new Command('countersign')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 counter-signed, 1 a check failed (signature, evidence, keys, window, version), 2 a key the policy does not pin, the review not confirmed, usage, network or I/O error.',
+    )
     .description(
       'review a publisher-signed key set (publisher signature, evidence E1-E4, keys K1/K2, window, version against the log) and counter-sign it on confirmation',
     )

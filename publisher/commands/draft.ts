@@ -5,10 +5,14 @@ import { action } from '../../cli/run.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { currentKeyset, decodeEvidence, draftKeyset, formatKeysetDraft, PublishLogClient } from '../index.ts';
 import { readEntryFile, readPolicyFile, writeOutput } from '../files.ts';
-import { parseDurationMs, parseTimeSeconds, parseVersion } from './options.ts';
+import { parseDurationMs, parseTimeSeconds, parseVersion } from '../command-options.ts';
 
 export function draftCommand() {
   return new Command('draft')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 written, 1 the version does not increase or the current key set does not verify, 2 usage, network or I/O error.',
+    )
     .description(
       "draft the fleet key set (unsigned) from the deployment evidence; with --log the version is the log's current one plus 1",
     )

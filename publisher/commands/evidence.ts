@@ -8,6 +8,10 @@ import { readJsonFile, readPolicyFile, writeOutput } from '../files.ts';
 
 export function evidenceCommand() {
   return new Command('evidence')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 written, 1 the evidence fails its schema or rules E1-E4, 2 usage or I/O error.',
+    )
     .description(
       'build a deployment-evidence entry from a JSON description of the deployment and check it (rules E1-E4) before writing it',
     )

@@ -9,6 +9,10 @@ import { readJsonFile, readPolicyFile, writeOutput } from '../files.ts';
 
 export function signCommand() {
   return new Command('sign')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 written, 1 the draft is not valid, 2 a key the policy does not pin, usage or I/O error.',
+    )
     .description('sign a draft key set as the publisher (the countersigner then reviews it)')
     .requiredOption('--key <file>', 'publisher skey file (from fleetlog keygen --type publisher)')
     .requiredOption('--draft <file>', 'draft key set (from fleet draft)')

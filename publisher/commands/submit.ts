@@ -6,10 +6,14 @@ import { FleetlogError } from '../../core/errors.ts';
 import { PublishLogClient, submitKeyset } from '../index.ts';
 import { readEntryFile, readPolicyFile, writeOutput } from '../files.ts';
 import { durationOption } from '../../cli/options.ts';
-import { readToken } from './options.ts';
+import { readToken } from '../command-options.ts';
 
 export function submitCommand() {
   return new Command('submit')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 logged (with --wait: the bundle written), 1 a check failed and nothing was logged, 2 usage, network or I/O error, or the quorum did not cosign in time.',
+    )
     .description(
       'submit the deployment evidence and then the key set to the log (a resubmission succeeds); with --wait, wait for a published checkpoint that meets the quorum and write the verified offline bundle',
     )

@@ -5,7 +5,7 @@
  */
 import { statSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { FleetlogError } from '../../core/errors.ts';
+import { FleetlogError } from '../core/errors.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
