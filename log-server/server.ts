@@ -63,6 +63,11 @@ export interface OpenLog {
   close(): Promise<void>;
 }
 
+/**
+ * The policy a log serves under must be about this log: if it has `log` lines, one of them must be
+ * this log's origin with this log's key. A policy for another log (a copy-paste slip) would make
+ * the log ask witnesses to cosign under a trust root no client holds.
+ */
 function loadPolicy(text: string | undefined, origin: string, vkey: string): Policy | undefined {
   if (text === undefined) return undefined;
   const policy = parsePolicy(text);
@@ -71,6 +76,12 @@ function loadPolicy(text: string | undefined, origin: string, vkey: string): Pol
     throw new FleetlogError(
       'bad_policy',
       `the policy pins a different key for log ${origin} (${named.verifier.key.vkey}) than this log's ${vkey}`,
+    );
+  }
+  if (!named && policy.logs.length > 0) {
+    throw new FleetlogError(
+      'bad_policy',
+      `the policy's log line names ${policy.logs.map((l) => l.verifier.name).join(', ')}, not this log (${origin}, ${vkey})`,
     );
   }
   return policy;
