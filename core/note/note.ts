@@ -5,7 +5,7 @@
  * "— <name> <base64(4-byte key ID || signature)>\n". Text and signatures split at the LAST blank
  * line. Verification: a signature counts only if name AND key ID match a known key; unknown
  * signatures are ignored; a known key whose signature fails rejects the whole note; at least one
- * known key must verify.
+ * known key must verify; a known key may sign only once per note.
  */
 import { concatBytes, decodeUtf8, fromBase64, readUint32BE, toBase64, utf8, writeUint32BE } from '../bytes.ts';
 import { FleetlogError } from '../errors.ts';
@@ -108,14 +108,37 @@ export interface VerifiedNote extends ParsedNote {
 
 /**
  * Verifies a parsed note against known keys, per the rules above.
+ *
+ * Each known key is verified at most once per note: a note in which one known key (name and key
+ * ID) signs on more than one line is refused as malformed (`bad_note`) before any signature is
+ * checked. C2SP signed-note requires every signature from a known key to be verified; refusing
+ * the repeat keeps that rule without letting a sender make us verify one key 256 times (Go's
+ * sumdb/note drops the repeats unverified instead). Repeats from unknown keys cost nothing and are
+ * ignored like any unknown signature.
  * Throws `bad_signature` if a known key's signature fails, `no_trusted_signature` if none verified.
  */
 export function verifyNote(note: ParsedNote, verifiers: readonly NoteVerifier[]): VerifiedNote {
+  const byId = new Map<string, NoteVerifier[]>();
+  for (const v of verifiers) {
+    const id = `${v.name} ${v.keyId}`;
+    byId.set(id, [...(byId.get(id) ?? []), v]);
+  }
+  // Match every line first, so a repeat is refused before anything is verified.
+  const matched: Array<{ sig: NoteSignature; known: NoteVerifier[] }> = [];
+  const signedBy = new Set<string>();
+  for (const sig of note.signatures) {
+    const id = `${sig.name} ${sig.keyId}`;
+    const known = byId.get(id);
+    if (!known) continue;
+    if (signedBy.has(id))
+      bad(`the note carries more than one signature by ${sig.name} (key ${formatKeyId(sig.keyId)})`);
+    signedBy.add(id);
+    matched.push({ sig, known });
+  }
   const verified: Array<{ verifier: NoteVerifier; signature: NoteSignature }> = [];
   const seen = new Set<NoteVerifier>();
-  for (const sig of note.signatures) {
-    for (const v of verifiers) {
-      if (v.name !== sig.name || v.keyId !== sig.keyId) continue;
+  for (const { sig, known } of matched) {
+    for (const v of known) {
       if (!v.verify(note.textBytes, sig.signature)) {
         throw new FleetlogError(
           'bad_signature',
