@@ -5,6 +5,7 @@ import { parseDecimal } from '../core/decimal.ts';
 import { parseVerifierKey } from '../core/note/keys.ts';
 import { createLogger } from '../service/logger.ts';
 import { exitOnSignals, parseListen } from '../service/serve.ts';
+import { FLEETLOG_VERSION } from '../service/version.ts';
 import { addLog, initWitness, listLogs, removeLog, startWitness } from './index.ts';
 
 export function registerWitnessCommands(program: Command): void {
@@ -79,7 +80,7 @@ export function registerWitnessCommands(program: Command): void {
         const logger = createLogger('witness');
         const threads = opts.threads === undefined ? undefined : parseDecimal(opts.threads, '--threads', 64);
         const server = await startWitness({ dataDir: opts.data, ...parseListen(opts.listen), logger, threads });
-        logger.info('listening', { url: server.url, vkey: server.vkey });
+        logger.info('listening', { url: server.url, vkey: server.vkey, version: FLEETLOG_VERSION });
         exitOnSignals(server, logger);
       }),
     );
