@@ -568,6 +568,8 @@ export function registerAuditCommands(program: Command): void {
               signal: stop.signal,
               saveState: (s) => saveLogState(o.state, s),
               onError: (e) => printError(e),
+              onHookFailure: (a, outcome) =>
+                process.stderr.write(`fleetlog: error: the --hook for alert ${a.rule} ${a.kind} failed: ${outcome}\n`),
               onRound: (round, fresh) => printRound(round, fresh, o.json === true),
             },
           );
