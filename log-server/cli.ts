@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { FLEETLOG_VERSION } from '../service/version.ts';
 import { action } from '../cli/run.ts';
 import { parseDecimal } from '../core/decimal.ts';
 import { FleetlogError } from '../core/errors.ts';
@@ -100,7 +101,7 @@ export function registerLogCommands(program: Command): void {
             benchRoutes: process.env.FLEETLOG_BENCH_ROUTES === '1',
             ...(policyText !== undefined ? { policyText } : {}),
           });
-          logger.info('listening', { url: server.url });
+          logger.info('listening', { url: server.url, version: FLEETLOG_VERSION });
           exitOnSignals(server, logger);
           await new Promise(() => {}); // serve until a signal
         },

@@ -10,6 +10,8 @@ import { ed25519NoteSigner } from '../core/note/verifiers.ts';
 import { createLogger, type Logger } from '../service/logger.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
 import { acquireWriterLock, dbPath, loadSigningKey } from './data-dir.ts';
+import { registerHealthMetrics } from './health-metrics.ts';
+import { FLEETLOG_VERSION } from '../service/version.ts';
 import { createLogApp } from './http/app.ts';
 import { createLogMetrics } from './metrics.ts';
 import { ProofService } from './proofs.ts';
@@ -131,8 +133,10 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       logger,
       validator,
     };
+    registerHealthMetrics(service);
     const app = createLogApp(service, { benchRoutes: options.benchRoutes ?? false });
     logger.info('log opened', {
+      version: FLEETLOG_VERSION,
       origin: head.origin,
       size: head.checkpoint.size,
       publishedSize: witnessing.published()?.size ?? null,
