@@ -128,7 +128,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       sequencer,
       witnessing,
       proofs,
-      tiles: new TileReader(storage),
+      tiles: new TileReader(storage, { treeSize: () => sequencer.latest.size }),
       metrics,
       logger,
       validator,
