@@ -19,7 +19,7 @@ import { auditCheckpoint, auditConsistency, auditInclusion, type LiveResult } fr
 import { auditFleet } from './fleet-audit.ts';
 import { auditProof } from './proof-audit.ts';
 import { exportProof } from './export-proof.ts';
-import { auditLog, type AuditLogResult } from './log-audit/audit-log.ts';
+import { AuditInterrupted, auditLog, type AuditLogResult } from './log-audit/audit-log.ts';
 import {
   parseLogAuditState,
   parsePartialAudit,
@@ -464,6 +464,11 @@ export function registerAuditCommands(program: Command): void {
         const partialText = partialPath ? readStateFile(partialPath) : undefined;
         const partial = partialText ? parsePartialAudit(partialText) : undefined;
         const progress = progressReporter();
+        // Ctrl-C or SIGTERM: stop, and save the progress up to the last full tile at once.
+        const stop = new AbortController();
+        const onSignal = (): void => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
         let r: AuditLogResult;
         try {
           r = await auditLog({
@@ -477,9 +482,23 @@ export function registerAuditCommands(program: Command): void {
             ...(partialPath
               ? { onPartial: (p: PartialAudit) => writeFileAtomic(partialPath, serializePartialAudit(p)) }
               : {}),
+            signal: stop.signal,
           });
+        } catch (e) {
+          if (!(e instanceof AuditInterrupted)) throw e;
+          progress.stop();
+          process.stderr.write(
+            e.savedAt !== undefined && partialPath
+              ? `fleetlog: interrupted; progress up to entry ${e.savedAt} saved in ${partialPath}: run the same command to continue\n`
+              : `fleetlog: interrupted${partialPath ? ' before the first 256 entries were audited; nothing to save' : ' (no --state: nothing saved)'}\n`,
+          );
+          // Requests still in flight (a stalled log) would keep the process alive until they time out.
+          setTimeout(() => process.exit(130), 200).unref();
+          return 130;
         } finally {
           progress.stop();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
         }
         if (r.state) saveLogState(o.state, r.state);
         // Done (or the tree failed, so its progress is worth nothing): no partial run to continue.
