@@ -20,6 +20,18 @@ export function keyPath(dataDir: string): string {
   return join(dataDir, 'log.key');
 }
 
+/**
+ * Refuses a data directory that holds no log, with the command that makes one. The signing key is
+ * the mark of a log (whichever database backend holds its entries), so its absence is checked.
+ */
+export function requireLogDir(dataDir: string): void {
+  if (!existsSync(keyPath(dataDir)))
+    throw new FleetlogError(
+      'not_found',
+      `${dataDir} holds no log (no ${keyPath(dataDir)}); create one first with: fleetlog log init --data ${dataDir} --origin <origin>`,
+    );
+}
+
 /** Creates the database and signing key; signs the empty tree. Refuses to touch an existing log. */
 export function initLogDir(dataDir: string, origin: string): { vkey: string } {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

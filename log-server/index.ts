@@ -7,7 +7,7 @@
  */
 import { FleetlogError } from '../core/errors.ts';
 import { assertKeyName } from '../core/note/keys.ts';
-import { dbPath, initLogDir } from './data-dir.ts';
+import { dbPath, initLogDir, requireLogDir } from './data-dir.ts';
 import { SqliteLogStorage } from './storage/sqlite-storage.ts';
 import type { TokenRecord } from './storage/storage.ts';
 import { assertTokenName, newToken, tokenHash } from './tokens.ts';
@@ -26,6 +26,7 @@ export async function initLog(options: { dataDir: string; origin: string }): Pro
 }
 
 async function withStorage<T>(dataDir: string, body: (s: SqliteLogStorage) => Promise<T>): Promise<T> {
+  requireLogDir(dataDir);
   const storage = SqliteLogStorage.open(dbPath(dataDir));
   try {
     return await body(storage);

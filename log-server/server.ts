@@ -9,7 +9,7 @@ import { logForOrigin, parsePolicy, type Policy } from '../core/policy/policy.ts
 import { ed25519NoteSigner } from '../core/note/verifiers.ts';
 import { createLogger, type Logger } from '../service/logger.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
-import { acquireWriterLock, dbPath, loadSigningKey } from './data-dir.ts';
+import { acquireWriterLock, dbPath, loadSigningKey, requireLogDir } from './data-dir.ts';
 import { registerHealthMetrics } from './health-metrics.ts';
 import { FLEETLOG_VERSION } from '../service/version.ts';
 import { createLogApp } from './http/app.ts';
@@ -73,6 +73,7 @@ function loadPolicy(text: string | undefined, origin: string, vkey: string): Pol
 /** Opens a log for serving without listening on a socket (tests use `app.request`). */
 export async function openLog(options: LogServerOptions): Promise<OpenLog> {
   const logger = options.logger ?? createLogger('log-server');
+  requireLogDir(options.dataDir);
   const release = acquireWriterLock(options.dataDir);
   let storage: SqliteLogStorage | undefined;
   let validator: ValidationPool | undefined;

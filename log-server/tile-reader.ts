@@ -94,7 +94,10 @@ export class TileReader {
       const entries = await this.#storage.readEntries(start, tile.width);
       const ends: number[] = [];
       let at = 0;
-      for (const e of entries) ends.push((at += 2 + e.length));
+      for (const e of entries) {
+        at += 2 + e.length;
+        ends.push(at);
+      }
       const data = encodeEntryBundle(entries);
       prefix = { width: tile.width, data, ends, bytes: data.length + 8 * ends.length };
     }

@@ -57,7 +57,7 @@ function bad(message: string): never {
  * bytes that were signed or verified (with U+FFFD substituted) would differ.
  */
 export function assertNoteCharacters(text: string, what = 'note'): void {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: signed-note forbids them.
   if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(text)) bad(`${what} contains a control character other than newline`);
   if (/\p{Cs}/u.test(text)) bad(`${what} contains a lone surrogate (not encodable as UTF-8)`);
 }
@@ -151,8 +151,13 @@ export function verifyNote(note: ParsedNote, verifiers: readonly NoteVerifier[])
       }
     }
   }
-  if (verified.length === 0)
-    throw new FleetlogError('no_trusted_signature', 'the note has no signature from a trusted key');
+  if (verified.length === 0) {
+    const found = note.signatures.slice(0, 5).map((s) => `${s.name} key ID ${formatKeyId(s.keyId)}`);
+    throw new FleetlogError(
+      'no_trusted_signature',
+      `the note has no signature from a trusted key (it is signed by ${found.length ? found.join(', ') : 'no one'}${note.signatures.length > 5 ? ', …' : ''})`,
+    );
+  }
   return { ...note, verified };
 }
 

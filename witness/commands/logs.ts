@@ -1,0 +1,56 @@
+/** `fleetlog witness add-log|list-logs|remove-log`: the logs a witness cosigns for. */
+import { Command } from '@commander-js/extra-typings';
+import { jsonOption } from '../../cli/options.ts';
+import { action } from '../../cli/run.ts';
+import { parseVerifierKey } from '../../core/note/keys.ts';
+import { addLog, listLogs, removeLog } from '../index.ts';
+
+export function addLogCommand() {
+  return new Command('add-log')
+    .description("trust a log's Ed25519 key (vkey type 0x01) for checkpoints with this origin")
+    .requiredOption('--data <dir>', 'data directory')
+    .requiredOption('--origin <origin>', 'the checkpoint origin line')
+    .requiredOption('--vkey <vkey>', "the log's verifier key")
+    .action(
+      action((opts) => {
+        addLog({ dataDir: opts.data, origin: opts.origin, vkey: opts.vkey });
+        const name = parseVerifierKey(opts.vkey.trim()).name;
+        if (name !== opts.origin)
+          process.stderr.write(
+            `fleetlog: note: the key name ${name} differs from the origin (allowed, but C2SP says it SHOULD match)\n`,
+          );
+      }),
+    );
+}
+
+type LogRow = ReturnType<typeof listLogs>[number];
+
+function logLines(logs: readonly LogRow[]): string {
+  return logs
+    .map(
+      (log) =>
+        `${log.origin}\tsize=${log.treeSize ?? 'none'}\t${log.originHash}\n${log.vkeys.map((v) => `  ${v}\n`).join('')}`,
+    )
+    .join('');
+}
+
+export function listLogsCommand() {
+  return new Command('list-logs')
+    .description('list the logs this witness cosigns for, with the latest size it cosigned')
+    .requiredOption('--data <dir>', 'data directory')
+    .addOption(jsonOption())
+    .action(
+      action((opts) => {
+        const logs = listLogs({ dataDir: opts.data });
+        process.stdout.write(opts.json ? `${JSON.stringify(logs, null, 2)}\n` : logLines(logs));
+      }),
+    );
+}
+
+export function removeLogCommand() {
+  return new Command('remove-log')
+    .description('stop cosigning for a log (its last cosigned state is kept, so re-adding it cannot roll back)')
+    .requiredOption('--data <dir>', 'data directory')
+    .requiredOption('--origin <origin>', 'the checkpoint origin line')
+    .action(action((opts) => removeLog({ dataDir: opts.data, origin: opts.origin })));
+}
