@@ -66,6 +66,10 @@ describe('bounded cost per read', () => {
     expect(page!.fleets.every((f) => f.keysets.length === 1)).toBe(true);
     expect(page!.next).toBeNull();
     expect(queries).toBe(1);
+    // A page is at most 200 fleets whatever the limit: here 150 exist, so a limit of 120 shows paging.
+    const capped = (await (await log.app.request('/fleets?limit=120')).json()) as NonNullable<typeof page>;
+    expect(capped.fleets).toHaveLength(120);
+    expect(capped.next).toBe(capped.fleets[119]!.fleetId);
     const first = (await (await log.app.request('/fleets?limit=100')).json()) as NonNullable<typeof page>;
     expect(first.fleets).toHaveLength(100);
     const rest = (await (await log.app.request(`/fleets?limit=100&after=${first.next}`)).json()) as NonNullable<
