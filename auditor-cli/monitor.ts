@@ -16,6 +16,7 @@
  *      is an alert, not a warning: an attacker who can make a witness unreadable must not thereby
  *      hide a split view.
  */
+import { count as plural } from '../cli/plural.ts';
 import { spawn } from 'node:child_process';
 import { bytesEqual, decodeUtf8, fromHex, toHex, utf8 } from '../core/bytes.ts';
 import { MAX_CHECKPOINT_NOTE_BYTES } from '../core/checkpoint.ts';
@@ -66,6 +67,8 @@ export interface Alert {
 
 export interface WitnessView {
   readonly url: string;
+  /** The witness's name in the policy, when the URL or NAME=URL matched one. */
+  readonly name?: string;
   readonly size?: number;
   readonly relation?: 'same' | 'behind' | 'ahead';
   readonly note?: string;
@@ -119,7 +122,7 @@ function auditAlerts(audit: AuditLogResult): Alert[] {
     alerts.push(
       alert(
         'new_keyset',
-        `new key set for fleet ${k.fleetId}: version ${k.version}, ${k.keys} keys, at index ${k.index}${k.ok ? '' : ' (it breaks a fleet rule)'}`,
+        `new key set for fleet ${k.fleetId}: version ${k.version}, ${plural(k.keys, 'key')}, at index ${k.index}${k.ok ? '' : ' (it breaks a fleet rule)'}`,
         `keyset:${k.index}`,
       ),
     );
@@ -174,13 +177,13 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
   const client = new TilesClient(o.log, { timeoutMs: o.timeoutMs, retries: o.retries });
   const originHash = toHex(sha256(utf8(origin)));
   const logKey = logForOrigin(o.policy, origin)?.verifier.key;
-  const unreadable = (url: string, what: string, e: unknown): void => {
+  const unreadable = (url: string, name: string | undefined, label: string, what: string, e: unknown): void => {
     const message = `${isFleetlogError(e) ? `${e.code}: ` : ''}${(e as Error).message}`;
-    views.push({ url, note: `not consulted: ${message}` });
+    views.push({ url, ...(name ? { name } : {}), note: `not consulted: ${message}` });
     alerts.push(
       alert(
         'witness_unreadable',
-        `witness ${url} could not be read (${what}), so it was not compared: ${message}`,
+        `witness ${label} could not be read (${what}), so it was not compared: ${message}`,
         `unreadable:${url}:${what}`,
       ),
     );
@@ -197,6 +200,8 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
       );
       continue;
     }
+    // Named as in the policy (with its URL), so an alert says which witness of the quorum it is.
+    const label = name !== undefined ? `${name} (${url})` : url;
     const prefix = url.endsWith('/') ? url : `${url}/`;
     const fetchOpts = { timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, retries: o.retries ?? DEFAULT_RETRIES };
     // What the witness last cosigned for this log: signed by the log, and cosigned by the witness.
@@ -214,14 +219,14 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
         warnings.push(
           `witness ${url} is not in the policy (give NAME=URL or a policy witness URL), so its cosignature was not checked`,
         );
-      views.push(await compareWithWitness(client, audit, seen, url, alerts));
+      views.push({ ...(await compareWithWitness(client, audit, seen, url, label, alerts)), ...(name ? { name } : {}) });
     } catch (e) {
       if (isFleetlogError(e, 'not_found')) {
         // It has cosigned nothing for this log yet (a new witness): nothing to compare, nothing hidden.
-        views.push({ url, note: 'not consulted: it has no checkpoint for this log' });
-        warnings.push(`witness ${url} has no cosigned checkpoint for this log`);
+        views.push({ url, ...(name ? { name } : {}), note: 'not consulted: it has no checkpoint for this log' });
+        warnings.push(`witness ${label} has no cosigned checkpoint for this log`);
       } else {
-        unreadable(url, 'checkpoint', e);
+        unreadable(url, name, label, 'checkpoint', e);
         continue; // its evidence would fail the same way: one alert per witness
       }
     }
@@ -240,19 +245,19 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
             alerts.push(
               alert(
                 'split_view',
-                `witness ${url} holds proof of a split view: ${verdict.explanation}`,
+                `witness ${label} holds proof of a split view: ${verdict.explanation}`,
                 `evidence:${toHex(sha256(utf8(doc.cosigned + doc.presented)))}`,
               ),
             );
           } else {
-            warnings.push(`witness ${url} published evidence that proves no split view: ${verdict.explanation}`);
+            warnings.push(`witness ${label} published evidence that proves no split view: ${verdict.explanation}`);
           }
         } catch (e) {
-          warnings.push(`witness ${url} published evidence that does not verify: ${(e as Error).message}`);
+          warnings.push(`witness ${label} published evidence that does not verify: ${(e as Error).message}`);
         }
       }
     } catch (e) {
-      if (!isFleetlogError(e, 'not_found')) unreadable(url, 'evidence', e);
+      if (!isFleetlogError(e, 'not_found')) unreadable(url, name, label, 'evidence', e);
     }
   }
   return { alerts, warnings, audit, witnesses: views, ...(audit.state ? { state: audit.state } : {}) };
@@ -281,6 +286,7 @@ async function compareWithWitness(
   audit: AuditLogResult,
   seen: { size: number; rootHash: Uint8Array },
   url: string,
+  label: string,
   alerts: Alert[],
 ): Promise<WitnessView> {
   if (audit.size === undefined || audit.rootHash === undefined)
@@ -292,7 +298,7 @@ async function compareWithWitness(
       alerts.push(
         alert(
           'split_view',
-          `split view: witness ${url} cosigned root ${toHex(seen.rootHash)} for size ${seen.size}, the log serves us ${audit.rootHash}`,
+          `split view: witness ${label} cosigned root ${toHex(seen.rootHash)} for size ${seen.size}, the log serves us ${audit.rootHash}`,
           key,
         ),
       );
@@ -314,7 +320,7 @@ async function compareWithWitness(
     alerts.push(
       alert(
         'split_view',
-        `split view: witness ${url} cosigned tree ${seen.size}, which is not one history with the tree ${audit.size} the log serves us`,
+        `split view: witness ${label} cosigned tree ${seen.size}, which is not one history with the tree ${audit.size} the log serves us`,
         key,
       ),
     );
@@ -322,7 +328,7 @@ async function compareWithWitness(
     alerts.push(
       alert(
         'verification_failed',
-        `the log's tiles do not prove its tree ${newer.size} consistent with witness ${url}'s tree ${older.size}: they do not reach the signed root`,
+        `the log's tiles do not prove its tree ${newer.size} consistent with witness ${label}'s tree ${older.size}: they do not reach the signed root`,
         key,
         'L3',
       ),

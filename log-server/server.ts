@@ -9,6 +9,7 @@ import { logForOrigin, parsePolicy, type Policy } from '../core/policy/policy.ts
 import { ed25519NoteSigner } from '../core/note/verifiers.ts';
 import { createLogger, type Logger } from '../service/logger.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
+import { defaultPagesDir, loadPage } from '../service/static-pages.ts';
 import { acquireWriterLock, dbPath, loadSigningKey, requireLogDir } from './data-dir.ts';
 import { registerHealthMetrics } from './health-metrics.ts';
 import { FLEETLOG_VERSION } from '../service/version.ts';
@@ -16,6 +17,7 @@ import { createLogApp } from './http/app.ts';
 import { createLogMetrics } from './metrics.ts';
 import { ProofService } from './proofs.ts';
 import { recoverFrontier } from './recover.ts';
+import { StaticPublisher } from './publish/static-publisher.ts';
 import { Sequencer } from './sequencer.ts';
 import type { LogService } from './service.ts';
 import { SqliteLogStorage } from './storage/sqlite-storage.ts';
@@ -48,6 +50,12 @@ export interface LogServerOptions {
   /** Adds the benchmark's baseline routes (/bench/noop, /bench/static). */
   readonly benchRoutes?: boolean;
   readonly fetch?: typeof fetch;
+  /** Keep this directory a static copy of the read API (log-server/publish/static-publisher.ts). */
+  readonly publishDir?: string;
+  /** How long obsolete partial tiles stay in `publishDir` (default 10 minutes). */
+  readonly publishPartialGraceMs?: number;
+  /** The built explorer page served at / (default: dist/pages/log if built; false: none). */
+  readonly pagesDir?: string | false;
 }
 
 export interface OpenLog {
@@ -77,6 +85,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
   const release = acquireWriterLock(options.dataDir);
   let storage: SqliteLogStorage | undefined;
   let validator: ValidationPool | undefined;
+  let publisher: StaticPublisher | undefined;
   try {
     storage = options.writerThread
       ? await SqliteLogStorage.openWithWriterThread(dbPath(options.dataDir))
@@ -87,6 +96,22 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
     const frontier = await recoverFrontier(storage, head);
     const metrics = createLogMetrics();
     const proofs = new ProofService(storage);
+    // The tree size, for which partial bundle is worth gzipping (the sequencer is made below).
+    const tiles = new TileReader(storage, { treeSize: () => sequencer.latest.size });
+    if (options.publishDir !== undefined)
+      publisher = await StaticPublisher.open({
+        dir: options.publishDir,
+        origin: head.origin,
+        vkey: head.vkey,
+        storage,
+        tiles,
+        proofs,
+        published: () => witnessing.published(),
+        logger: logger.child('publisher'),
+        metrics,
+        ...(options.publishPartialGraceMs !== undefined ? { partialGraceMs: options.publishPartialGraceMs } : {}),
+      });
+    const staticCopy = publisher;
     const witnessing = new Witnessing({
       storage,
       proofs,
@@ -100,6 +125,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
         ? { refreshIntervalMs: options.witnessRefreshIntervalMs }
         : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(staticCopy ? { onPublish: () => staticCopy.notify() } : {}),
     });
     const sequencer = new Sequencer({
       storage,
@@ -116,6 +142,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       onCheckpoint: (cp) => witnessing.onCheckpoint(cp),
     });
     await witnessing.start(head.checkpoint, head.publishedSize);
+    staticCopy?.notify(); // catch up with the checkpoint published before this start
     const keys = { publishers: policy?.publishers ?? [], countersigners: policy?.countersigners ?? [] };
     if (keys.publishers.length === 0)
       logger.warn(
@@ -129,13 +156,16 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       sequencer,
       witnessing,
       proofs,
-      tiles: new TileReader(storage, { treeSize: () => sequencer.latest.size }),
+      tiles,
+      publisher: staticCopy,
       metrics,
       logger,
       validator,
+      ...(options.policyText !== undefined ? { policyText: options.policyText } : {}),
     };
     registerHealthMetrics(service);
-    const app = createLogApp(service, { benchRoutes: options.benchRoutes ?? false });
+    const page = options.pagesDir === false ? undefined : loadPage(options.pagesDir ?? defaultPagesDir('log'));
+    const app = createLogApp(service, { benchRoutes: options.benchRoutes ?? false, ...(page ? { page } : {}) });
     logger.info('log opened', {
       version: FLEETLOG_VERSION,
       origin: head.origin,
@@ -153,6 +183,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
           try {
             await sequencer.close();
             await witnessing.close();
+            await staticCopy?.close();
             await pool.close();
           } finally {
             await opened.close();
@@ -163,6 +194,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       },
     };
   } catch (e) {
+    await publisher?.close();
     await validator?.close();
     await storage?.close();
     release();

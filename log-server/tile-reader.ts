@@ -106,21 +106,31 @@ export class TileReader {
   }
 
   /**
-   * The entry bundle gzip-compressed (tlog-tiles: bundles SHOULD be compressed at the HTTP layer),
-   * or undefined when this width is not worth compressing (a partial width the tree has moved
-   * past: serve it uncompressed). Compressed on the libuv thread pool, once while it stays cached.
+   * The entry bundle gzip-compressed (tlog-tiles: bundles SHOULD be compressed at the HTTP layer).
+   * Compressed on the libuv thread pool, once while it stays cached.
    */
-  async readGzippedBundle(tile: TileId): Promise<Uint8Array | undefined> {
+  async readGzippedBundle(tile: TileId): Promise<Uint8Array> {
     const key = `${tile.index}/${tile.width}`;
     const hit = this.#gzipped.get(key);
     if (hit) return hit.data;
+    const data = new Uint8Array(await gzipAsync(await this.read('entries', tile)));
+    this.#gzipped.set(key, { data, bytes: data.length });
+    return data;
+  }
+
+  /**
+   * For an HTTP request: the gzipped bundle, or undefined when this width is not worth compressing
+   * (a partial width the tree has moved past, which anyone can ask for at random: serve it
+   * uncompressed, a slice of the cached prefix).
+   */
+  async gzippedBundleForRequest(tile: TileId): Promise<Uint8Array | undefined> {
     if (tile.width < TILE_WIDTH && this.#treeSize !== undefined) {
+      const hit = this.#gzipped.get(`${tile.index}/${tile.width}`);
+      if (hit) return hit.data;
       const size = this.#treeSize();
       const current = Math.floor(size / TILE_WIDTH) === tile.index ? size % TILE_WIDTH : undefined;
       if (current !== tile.width) return undefined;
     }
-    const data = new Uint8Array(await gzipAsync(await this.read('entries', tile)));
-    this.#gzipped.set(key, { data, bytes: data.length });
-    return data;
+    return this.readGzippedBundle(tile);
   }
 }

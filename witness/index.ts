@@ -14,6 +14,7 @@ import { readKeyFile, writeKeyFile } from '../service/key-file.ts';
 import { createLogThrottle } from '../service/log-throttle.ts';
 import { createLogger, type Logger } from '../service/logger.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
+import { defaultPagesDir, loadPage } from '../service/static-pages.ts';
 import { openDatabase } from '../service/sqlite.ts';
 import type { WitnessHooks } from './add-checkpoint.ts';
 import { inlineWriter, workerWriter } from './writer.ts';
@@ -101,6 +102,8 @@ export interface OpenWitnessOptions {
    * defaults to 0 (cheap to start, for tests); startWitness to one checker per core.
    */
   readonly threads?: number;
+  /** The built page served at / (default: dist/pages/witness if built; false: none). */
+  readonly pagesDir?: string | false;
 }
 
 export interface OpenWitness {
@@ -155,7 +158,8 @@ export function openWitness(options: OpenWitnessOptions): OpenWitness {
       casLost: () => metrics.casLost.inc(),
     },
   };
-  const app = createWitnessApp(core, metrics, logger);
+  const page = options.pagesDir === false ? undefined : loadPage(options.pagesDir ?? defaultPagesDir('witness'));
+  const app = createWitnessApp(core, metrics, logger, page);
   let closed: Promise<void> | undefined;
   return {
     app,

@@ -19,7 +19,9 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
     const latest = s.sequencer.latest;
     const published = s.witnessing.published();
     const w = s.witnessing.health();
-    const healthy = published !== undefined && w.witnesses.every((x) => HEALTHY.has(x.status));
+    const publish = s.publisher?.status();
+    const healthy =
+      published !== undefined && w.witnesses.every((x) => HEALTHY.has(x.status)) && publish?.lastError === undefined;
     // 503 while batches fail to commit (a full disk, I/O errors): nothing new is being stored.
     const writing = !s.sequencer.writesFailing;
     const body = {
@@ -37,6 +39,7 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
       quorum: w.quorum,
       failOpen: w.failOpen,
       witnesses: w.witnesses,
+      staticTiles: publish ?? null,
     };
     return jsonResponse(body, writing ? 200 : 503);
   });

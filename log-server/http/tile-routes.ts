@@ -21,7 +21,7 @@ export function registerTileRoutes(app: Hono, s: LogService): void {
     const size = s.sequencer.latest.size;
     if (!treeCoversTile(tile, size)) return errorJson('not_found', `${c.req.path} is beyond the tree of size ${size}`);
     if (kind === 'entries' && acceptsGzip(c.req.header('accept-encoding'))) {
-      const gzipped = await s.tiles.readGzippedBundle(tile);
+      const gzipped = await s.tiles.gzippedBundleForRequest(tile);
       if (gzipped)
         return bytesResponse(gzipped, OCTET_STREAM, IMMUTABLE, { 'content-encoding': 'gzip', vary: 'accept-encoding' });
     }

@@ -95,7 +95,7 @@ describe('audit monitor fails closed on witnesses it cannot read', () => {
     const r = await monitorOnce(options([`w1=${witnessUrl}`]));
     const alerts = m7(r.alerts);
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatch(/^M7 witness http/);
+    expect(alerts[0]).toMatch(/^M7 witness w1 \(http/);
     expect(alerts[0]).toMatch(reason);
   });
 
