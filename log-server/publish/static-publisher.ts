@@ -187,14 +187,18 @@ export class StaticPublisher {
     };
   }
 
-  /** Waits for the running round, publishes once more what is newest, and stops. */
-  async close(): Promise<void> {
+  /**
+   * Waits for the running round, publishes once more what is newest (unless `finalRound` is false:
+   * a leader that lost its lease must stop writing), and stops.
+   */
+  async close(options: { finalRound?: boolean } = {}): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     await this.#running;
+    if (options.finalRound === false) return;
     this.#dirty = true;
     await this.#loop();
   }
