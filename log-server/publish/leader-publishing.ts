@@ -14,7 +14,10 @@ export class LeaderStaticPublishing {
   /** The newest checkpoint this process published (the one the directory should hold). */
   #latest: PublishTarget | undefined;
   #publisher: Promise<StaticPublisher | undefined> | undefined;
+  /** The publisher once open, while this process leads. */
+  #open: StaticPublisher | undefined;
   #status: PublisherStatus | undefined;
+  #stopped: Promise<void> = Promise.resolve();
 
   /** `published` is the checkpoint already published when leadership starts (restored from storage). */
   constructor(
@@ -27,8 +30,9 @@ export class LeaderStaticPublishing {
   becameLeader(): void {
     if (this.#publisher) return;
     this.#latest ??= this.published();
-    this.#publisher = StaticPublisher.open({ ...this.#options, published: () => this.#latest }).then(
+    const opening = StaticPublisher.open({ ...this.#options, published: () => this.#latest }).then(
       (p) => {
+        if (this.#publisher === opening) this.#open = p;
         p.notify();
         return p;
       },
@@ -40,6 +44,7 @@ export class LeaderStaticPublishing {
         return undefined;
       },
     );
+    this.#publisher = opening;
   }
 
   checkpointPublished(cp: PublishTarget): void {
@@ -56,17 +61,22 @@ export class LeaderStaticPublishing {
   }
 
   /** Stops publishing; `finalRound` writes what is newest first (a clean shutdown of the leader). */
-  async stop(finalRound = true): Promise<void> {
+  stop(finalRound = true): Promise<void> {
     const opened = this.#publisher;
     this.#publisher = undefined;
-    const p = await opened;
-    if (!p) return;
-    await p.close({ finalRound });
-    this.#status = p.status();
+    this.#open = undefined;
+    // Stops run one after another, so a later stop() returns once every earlier one is done.
+    this.#stopped = this.#stopped.then(async () => {
+      const p = await opened;
+      if (!p) return;
+      await p.close({ finalRound });
+      this.#status = p.status();
+    });
+    return this.#stopped;
   }
 
-  /** Null while this process is not leading and never was. */
-  async status(): Promise<PublisherStatus | null> {
-    return (await this.#publisher)?.status() ?? this.#status ?? null;
+  /** Null while this process has not led (or is still opening the directory). */
+  status(): PublisherStatus | null {
+    return this.#open?.status() ?? this.#status ?? null;
   }
 }

@@ -264,14 +264,14 @@ describe('static publisher', () => {
         });
       const settled = async (p: LeaderStaticPublishing, size: number): Promise<void> => {
         const deadline = Date.now() + 10_000;
-        while ((await p.status())?.size !== size) {
+        while (p.status()?.size !== size) {
           if (Date.now() > deadline) throw new Error(`the directory did not reach ${size}`);
           await new Promise((r) => setTimeout(r, 10));
         }
       };
       const a = processOf();
       const b = processOf();
-      expect(await a.status()).toBeNull();
+      expect(a.status()).toBeNull();
       a.becameLeader();
       a.checkpointPublished(first);
       await settled(a, sizes[0]!);
@@ -283,8 +283,8 @@ describe('static publisher', () => {
       await a.stop();
       await b.stop();
       expect(checkPublishDir(publishDir, vkey)).toBe(sizes[1]);
-      expect(await a.status()).toMatchObject({ size: sizes[0] });
-      expect(await b.status()).toMatchObject({ size: sizes[1], lastError: undefined });
+      expect(a.status()).toMatchObject({ size: sizes[0] });
+      expect(b.status()).toMatchObject({ size: sizes[1], lastError: undefined });
     } finally {
       await storage.close();
     }
