@@ -11,6 +11,8 @@ import { createLogger, type Logger } from '../service/logger.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
 import { defaultPagesDir, loadPage } from '../service/static-pages.ts';
 import { acquireWriterLock, dbPath, loadSigningKey, requireLogDir } from './data-dir.ts';
+import { registerHealthMetrics } from './health-metrics.ts';
+import { FLEETLOG_VERSION } from '../service/version.ts';
 import { createLogApp } from './http/app.ts';
 import { createLogMetrics } from './metrics.ts';
 import { ProofService } from './proofs.ts';
@@ -105,7 +107,8 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
     const frontier = await recoverFrontier(storage, head);
     const metrics = createLogMetrics();
     const proofs = new ProofService(storage);
-    const tiles = new TileReader(storage);
+    // The tree size, for which partial bundle is worth gzipping (the sequencer is made below).
+    const tiles = new TileReader(storage, { treeSize: () => sequencer.latest.size });
     if (options.publishDir !== undefined)
       publisher = await StaticPublisher.open({
         dir: options.publishDir,
@@ -171,9 +174,11 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       validator,
       ...(options.policyText !== undefined ? { policyText: options.policyText } : {}),
     };
+    registerHealthMetrics(service);
     const page = options.pagesDir === false ? undefined : loadPage(options.pagesDir ?? defaultPagesDir('log'));
     const app = createLogApp(service, { benchRoutes: options.benchRoutes ?? false, ...(page ? { page } : {}) });
     logger.info('log opened', {
+      version: FLEETLOG_VERSION,
       origin: head.origin,
       size: head.checkpoint.size,
       publishedSize: witnessing.published()?.size ?? null,

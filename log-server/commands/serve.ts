@@ -10,6 +10,7 @@ import { action } from '../../cli/run.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { createLogger } from '../../service/logger.ts';
 import { exitOnSignals, parseListen } from '../../service/serve.ts';
+import { FLEETLOG_VERSION } from '../../service/version.ts';
 import { startLogServer } from '../index.ts';
 
 function readPolicy(path: string | undefined): string | undefined {
@@ -77,7 +78,7 @@ export function serveCommand() {
         ...(policyText !== undefined ? { policyText } : {}),
         ...(opts.publishDir !== undefined ? { publishDir: opts.publishDir } : {}),
       });
-      logger.info('listening', { url: server.url });
+      logger.info('listening', { url: server.url, version: FLEETLOG_VERSION });
       exitOnSignals(server, logger);
       await new Promise(() => {}); // serve until a signal
     }),
