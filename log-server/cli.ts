@@ -6,6 +6,7 @@ import { action } from '../cli/run.ts';
 import { parseDecimal } from '../core/decimal.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { createLogger } from '../service/logger.ts';
+import { isPostgresUrl } from '../service/postgres.ts';
 import { exitOnSignals, parseListen } from '../service/serve.ts';
 import { addToken, initLog, listTokens, revokeToken, startLogServer } from './index.ts';
 import { loadKeys, loadPolicyText } from './load/keys.ts';
@@ -28,6 +29,17 @@ function readPolicy(path: string | undefined): string | undefined {
   }
 }
 
+/** `--database`: a postgres:// URL; anything else is refused (SQLite needs no option: it lives in --data). */
+function dbOption(database: string | undefined): { database?: string } {
+  if (database === undefined) return {};
+  if (!isPostgresUrl(database))
+    throw new FleetlogError(
+      'usage',
+      '--database must be a postgres:// or postgresql:// URL (SQLite is the default, in --data)',
+    );
+  return { database };
+}
+
 export function registerLogCommands(program: Command): void {
   const log = program.command('log').description('run the append-only log server (init, serve, token, load)');
 
@@ -36,9 +48,10 @@ export function registerLogCommands(program: Command): void {
     .description("create the log database and its signing key (0600) in DIR; prints the log's vkey")
     .requiredOption('--data <dir>', 'data directory (created if missing; an existing log is never overwritten)')
     .requiredOption('--origin <origin>', 'checkpoint origin, also the key name, e.g. log.example.com/fleetlog')
+    .option('--database <url>', 'postgres://… URL of the log database (default: SQLite in --data)')
     .action(
-      action(async (opts: { data: string; origin: string }) => {
-        const { vkey } = await initLog({ dataDir: opts.data, origin: opts.origin });
+      action(async (opts: { data: string; origin: string; database?: string }) => {
+        const { vkey } = await initLog({ dataDir: opts.data, origin: opts.origin, ...dbOption(opts.database) });
         process.stdout.write(`${vkey}\n`);
       }),
     );
@@ -46,7 +59,18 @@ export function registerLogCommands(program: Command): void {
   log
     .command('serve')
     .description('serve the log (C2SP tlog-tiles read API, POST /add-entry); SIGTERM drains and exits 0')
-    .requiredOption('--data <dir>', 'data directory')
+    .requiredOption('--data <dir>', 'data directory (with --database: holds only the signing key log.key)')
+    .option('--database <url>', 'postgres://… URL of the log database (default: SQLite in --data)')
+    .option(
+      '--lease-ms <ms>',
+      'PostgreSQL: leader lease duration, the longest a dead leader stalls appends',
+      positive('--lease-ms'),
+      3000,
+    )
+    .option(
+      '--advertise-url <url>',
+      'PostgreSQL: URL the other processes forward submissions to (default: the listening URL)',
+    )
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
     .option(
       '--policy <file>',
@@ -76,6 +100,9 @@ export function registerLogCommands(program: Command): void {
       action(
         async (opts: {
           data: string;
+          database?: string;
+          leaseMs: number;
+          advertiseUrl?: string;
           listen: string;
           policy?: string;
           batchMaxSize: number;
@@ -89,6 +116,9 @@ export function registerLogCommands(program: Command): void {
           const policyText = readPolicy(opts.policy);
           const server = await startLogServer({
             dataDir: opts.data,
+            ...dbOption(opts.database),
+            leaseMs: opts.leaseMs,
+            ...(opts.advertiseUrl !== undefined ? { advertiseUrl: opts.advertiseUrl } : {}),
             host,
             port,
             logger,
@@ -113,19 +143,23 @@ export function registerLogCommands(program: Command): void {
     .description('create a token; it is printed once and only its SHA-256 is stored')
     .requiredOption('--data <dir>', 'data directory')
     .requiredOption('--name <name>', 'who the token is for')
+    .option('--database <url>', 'postgres://… URL of the log database (default: SQLite in --data)')
     .action(
-      action(async (opts: { data: string; name: string }) => {
-        process.stdout.write(`${await addToken({ dataDir: opts.data, name: opts.name })}\n`);
+      action(async (opts: { data: string; name: string; database?: string }) => {
+        process.stdout.write(
+          `${await addToken({ dataDir: opts.data, name: opts.name, ...dbOption(opts.database) })}\n`,
+        );
       }),
     );
   token
     .command('list')
     .description('list tokens (names and dates, never the tokens)')
     .requiredOption('--data <dir>', 'data directory')
+    .option('--database <url>', 'postgres://… URL of the log database (default: SQLite in --data)')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (opts: { data: string; json?: boolean }) => {
-        const tokens = await listTokens({ dataDir: opts.data });
+      action(async (opts: { data: string; json?: boolean; database?: string }) => {
+        const tokens = await listTokens({ dataDir: opts.data, ...dbOption(opts.database) });
         if (opts.json) {
           process.stdout.write(
             `${JSON.stringify(tokens.map((t) => ({ name: t.name, createdAt: new Date(t.createdAtMs).toISOString(), revokedAt: t.revokedAtMs ? new Date(t.revokedAtMs).toISOString() : null })))}\n`,
@@ -144,9 +178,10 @@ export function registerLogCommands(program: Command): void {
     .description('revoke the active token with this name (takes effect on the next request)')
     .requiredOption('--data <dir>', 'data directory')
     .requiredOption('--name <name>', 'token name')
+    .option('--database <url>', 'postgres://… URL of the log database (default: SQLite in --data)')
     .action(
-      action(async (opts: { data: string; name: string }) => {
-        if (!(await revokeToken({ dataDir: opts.data, name: opts.name })))
+      action(async (opts: { data: string; name: string; database?: string }) => {
+        if (!(await revokeToken({ dataDir: opts.data, name: opts.name, ...dbOption(opts.database) })))
           throw new FleetlogError('not_found', `no active token named ${JSON.stringify(opts.name)}`);
         process.stdout.write(`revoked ${opts.name}\n`);
       }),

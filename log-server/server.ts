@@ -1,28 +1,45 @@
 /**
- * Opening a log for serving: take the writer lock, open storage, check the key, parse the policy,
- * recover the frontier, then wire the sequencer, witnessing and HTTP app together. `close()` drains
- * in order: HTTP (in-flight requests finish), sequencer (queued batches commit), witnessing, storage.
+ * Opening a log for serving: take the writer lock (SQLite) or join the processes on the database
+ * (PostgreSQL), open storage, check the key, parse the policy, recover the frontier, then wire the
+ * sequencer, witnessing and HTTP app together. `close()` drains in order: HTTP (in-flight requests
+ * finish), sequencer (queued batches commit), witnessing, storage.
  */
 import type { Hono } from 'hono';
 import { FleetlogError } from '../core/errors.ts';
 import { logForOrigin, parsePolicy, type Policy } from '../core/policy/policy.ts';
-import { ed25519NoteSigner } from '../core/note/verifiers.ts';
 import { createLogger, type Logger } from '../service/logger.ts';
+import { isPostgresUrl } from '../service/postgres.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
 import { acquireWriterLock, dbPath, loadSigningKey } from './data-dir.ts';
 import { createLogApp } from './http/app.ts';
 import { createLogMetrics } from './metrics.ts';
 import { ProofService } from './proofs.ts';
-import { recoverFrontier } from './recover.ts';
-import { Sequencer } from './sequencer.ts';
-import type { LogService } from './service.ts';
+import { ClusterNode } from './cluster/cluster-node.ts';
+import {
+  startLeading,
+  type LeaderContext,
+  type LeaderTuning,
+  type Leading,
+  type LeadershipListener,
+} from './leadership.ts';
+import type { Appender, ClusterStatus, LogService, Publication } from './service.ts';
+import { PgLogStorage } from './storage/pg-storage.ts';
 import { SqliteLogStorage } from './storage/sqlite-storage.ts';
+import type { LogHead, LogStorage } from './storage/storage.ts';
 import { TileReader } from './tile-reader.ts';
 import { ValidationPool } from './validation/pool.ts';
-import { Witnessing } from './witnessing/witnessing.ts';
 
 export interface LogServerOptions {
+  /** Holds the signing key `log.key` and, without `database`, the SQLite database. */
   readonly dataDir: string;
+  /** A postgres:// URL: the log lives there and several processes may serve it (default: SQLite in dataDir). */
+  readonly database?: string;
+  /** PostgreSQL: the leader lease's duration in ms (default 3000). */
+  readonly leaseMs?: number;
+  /** PostgreSQL: the URL other processes forward submissions to while this one leads (default: the listening URL). */
+  readonly advertiseUrl?: string;
+  /** Hears when this process starts and stops leading and of every checkpoint it commits or publishes. */
+  readonly leadership?: LeadershipListener;
   readonly host?: string;
   readonly port?: number;
   /** Trust policy text: witnesses (with URLs) and quorum, publisher and countersigner keys. */
@@ -51,6 +68,8 @@ export interface LogServerOptions {
 export interface OpenLog {
   readonly app: Hono;
   readonly service: LogService;
+  /** On PostgreSQL: this process's place among the servers; call `start(url)` to compete for the lease. */
+  readonly cluster?: ClusterNode;
   /** Drains the sequencer and witnessing and closes storage (not the HTTP server). */
   close(): Promise<void>;
 }
@@ -70,75 +89,91 @@ function loadPolicy(text: string | undefined, origin: string, vkey: string): Pol
 
 /** Opens a log for serving without listening on a socket (tests use `app.request`). */
 export async function openLog(options: LogServerOptions): Promise<OpenLog> {
+  return isPostgresUrl(options.database) ? openClusterLog(options, options.database) : openSqliteLog(options);
+}
+
+function tuning(o: LogServerOptions): LeaderTuning {
+  return {
+    ...(o.batchMaxSize !== undefined ? { batchMaxSize: o.batchMaxSize } : {}),
+    ...(o.batchMaxWaitMs !== undefined ? { batchMaxWaitMs: o.batchMaxWaitMs } : {}),
+    ...(o.maxPending !== undefined ? { maxPending: o.maxPending } : {}),
+    ...(o.witnessTimeoutMs !== undefined ? { witnessTimeoutMs: o.witnessTimeoutMs } : {}),
+    ...(o.witnessRetryBaseMs !== undefined ? { witnessRetryBaseMs: o.witnessRetryBaseMs } : {}),
+    ...(o.witnessRetryMaxMs !== undefined ? { witnessRetryMaxMs: o.witnessRetryMaxMs } : {}),
+    ...(o.witnessRefreshIntervalMs !== undefined ? { witnessRefreshIntervalMs: o.witnessRefreshIntervalMs } : {}),
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+  };
+}
+
+/** The parts every process has, leader or not: validation, proofs, tiles, the HTTP app. */
+async function serveParts(
+  options: LogServerOptions,
+  logger: Logger,
+  head: LogHead,
+  storage: LogStorage,
+  policy: Policy | undefined,
+  writer: (
+    ctx: LeaderContext,
+  ) => Promise<{ sequencer: Appender; witnessing: Publication; cluster?: () => ClusterStatus }>,
+): Promise<{ app: Hono; service: LogService; validator: ValidationPool }> {
+  const key = loadSigningKey(options.dataDir, head.vkey);
+  const metrics = createLogMetrics();
+  const proofs = new ProofService(storage);
+  const ctx: LeaderContext = {
+    storage,
+    proofs,
+    policy,
+    key,
+    logger,
+    metrics,
+    tuning: tuning(options),
+    ...(options.leadership ? { listener: options.leadership } : {}),
+  };
+  const parts = await writer(ctx);
+  const keys = { publishers: policy?.publishers ?? [], countersigners: policy?.countersigners ?? [] };
+  if (keys.publishers.length === 0)
+    logger.warn(
+      'no fleetlog publisher/countersigner keys configured: fleet-keyset entries will be refused (pass --policy)',
+    );
+  const validator = await ValidationPool.start(keys, options.validationWorkers ?? 0);
+  const service: LogService = {
+    origin: head.origin,
+    vkey: head.vkey,
+    storage,
+    sequencer: parts.sequencer,
+    witnessing: parts.witnessing,
+    proofs,
+    tiles: new TileReader(storage),
+    metrics,
+    logger,
+    validator,
+    ...(parts.cluster ? { cluster: parts.cluster } : {}),
+  };
+  return { app: createLogApp(service, { benchRoutes: options.benchRoutes ?? false }), service, validator };
+}
+
+async function openSqliteLog(options: LogServerOptions): Promise<OpenLog> {
   const logger = options.logger ?? createLogger('log-server');
   const release = acquireWriterLock(options.dataDir);
   let storage: SqliteLogStorage | undefined;
-  let validator: ValidationPool | undefined;
+  let leading: Leading | undefined;
   try {
     storage = options.writerThread
       ? await SqliteLogStorage.openWithWriterThread(dbPath(options.dataDir))
       : SqliteLogStorage.open(dbPath(options.dataDir));
     const head = await storage.head();
-    const key = loadSigningKey(options.dataDir, head.vkey);
     const policy = loadPolicy(options.policyText, head.origin, head.vkey);
-    const frontier = await recoverFrontier(storage, head);
-    const metrics = createLogMetrics();
-    const proofs = new ProofService(storage);
-    const witnessing = new Witnessing({
-      storage,
-      proofs,
-      policy,
-      logger: logger.child('witnessing'),
-      metrics,
-      ...(options.witnessTimeoutMs !== undefined ? { timeoutMs: options.witnessTimeoutMs } : {}),
-      ...(options.witnessRetryBaseMs !== undefined ? { retryBaseMs: options.witnessRetryBaseMs } : {}),
-      ...(options.witnessRetryMaxMs !== undefined ? { retryMaxMs: options.witnessRetryMaxMs } : {}),
-      ...(options.witnessRefreshIntervalMs !== undefined
-        ? { refreshIntervalMs: options.witnessRefreshIntervalMs }
-        : {}),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+    const { app, service, validator } = await serveParts(options, logger, head, storage, policy, async (ctx) => {
+      leading = await startLeading(ctx, head);
+      return { sequencer: leading.sequencer, witnessing: leading.witnessing };
     });
-    const sequencer = new Sequencer({
-      storage,
-      proofs,
-      origin: head.origin,
-      signer: ed25519NoteSigner(key),
-      frontier,
-      latest: head.checkpoint,
-      maxBatchSize: options.batchMaxSize ?? 1024,
-      maxWaitMs: options.batchMaxWaitMs ?? 2,
-      maxPending: options.maxPending ?? 16384,
-      logger: logger.child('sequencer'),
-      metrics,
-      onCheckpoint: (cp) => witnessing.onCheckpoint(cp),
-    });
-    await witnessing.start(head.checkpoint, head.publishedSize);
-    const keys = { publishers: policy?.publishers ?? [], countersigners: policy?.countersigners ?? [] };
-    if (keys.publishers.length === 0)
-      logger.warn(
-        'no fleetlog publisher/countersigner keys configured: fleet-keyset entries will be refused (pass --policy)',
-      );
-    validator = await ValidationPool.start(keys, options.validationWorkers ?? 0);
-    const service: LogService = {
-      origin: head.origin,
-      vkey: head.vkey,
-      storage,
-      sequencer,
-      witnessing,
-      proofs,
-      tiles: new TileReader(storage),
-      metrics,
-      logger,
-      validator,
-    };
-    const app = createLogApp(service, { benchRoutes: options.benchRoutes ?? false });
     logger.info('log opened', {
       origin: head.origin,
       size: head.checkpoint.size,
-      publishedSize: witnessing.published()?.size ?? null,
+      publishedSize: service.witnessing.published()?.size ?? null,
     });
     const opened = storage;
-    const pool = validator;
+    const lead = leading!;
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -146,9 +181,8 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       close() {
         closing ??= (async () => {
           try {
-            await sequencer.close();
-            await witnessing.close();
-            await pool.close();
+            await lead.stop();
+            await validator.close();
           } finally {
             await opened.close();
             release();
@@ -158,9 +192,61 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       },
     };
   } catch (e) {
-    await validator?.close();
+    await leading?.stop().catch(() => {});
     await storage?.close();
     release();
+    throw e;
+  }
+}
+
+/**
+ * One of several processes on a PostgreSQL database (cluster/cluster-node.ts). It competes for the
+ * leader lease once `start(url)` gives it the URL followers forward submissions to; startLogServer
+ * does that right after listening.
+ */
+async function openClusterLog(options: LogServerOptions, url: string): Promise<OpenLog> {
+  const logger = options.logger ?? createLogger('log-server');
+  const storage = await PgLogStorage.open(url, { applicationName: 'fleetlog log serve' });
+  let node: ClusterNode | undefined;
+  try {
+    const head = await storage.head();
+    const policy = loadPolicy(options.policyText, head.origin, head.vkey);
+    const { app, service, validator } = await serveParts(options, logger, head, storage, policy, async (leader) => {
+      node = new ClusterNode(
+        {
+          storage,
+          leader,
+          policy,
+          logger: logger.child('cluster'),
+          ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+        },
+        head.checkpoint,
+      );
+      const n = node;
+      return { sequencer: n, witnessing: n, cluster: () => n.status() };
+    });
+    logger.info('log opened on PostgreSQL', { origin: head.origin, size: head.checkpoint.size });
+    const cluster = node!;
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      service,
+      cluster,
+      close() {
+        closing ??= (async () => {
+          try {
+            await cluster.close();
+            await validator.close();
+          } finally {
+            await storage.close();
+          }
+        })();
+        return closing;
+      },
+    };
+  } catch (e) {
+    await node?.close().catch(() => {});
+    await storage.close();
     throw e;
   }
 }
@@ -169,9 +255,11 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
 export async function startLogServer(options: LogServerOptions): Promise<RunningServer> {
   const log = await openLog(options);
   try {
-    return await startHttpServer(log.app, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, () =>
+    const server = await startHttpServer(log.app, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, () =>
       log.close(),
     );
+    await log.cluster?.start(options.advertiseUrl ?? server.url);
+    return server;
   } catch (e) {
     await log.close();
     throw e;

@@ -32,6 +32,7 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
       quorum: w.quorum,
       failOpen: w.failOpen,
       witnesses: w.witnesses,
+      ...(s.cluster ? { cluster: s.cluster() } : {}),
     });
   });
 
