@@ -13,7 +13,7 @@ import { parseFleetBundle, type FleetBundle } from '../core/audit/fleet-bundle.t
 import type { ClientState } from '../core/audit/client-state.ts';
 import type { StepNumber } from '../core/audit/steps.ts';
 import { parseCheckpointNote, type Checkpoint } from '../core/checkpoint.ts';
-import { decodeEntry } from '../core/entries/entry.ts';
+import { decodeEntry, type Entry } from '../core/entries/entry.ts';
 import type { FleetKey } from '../core/entries/fleet-keyset.ts';
 import { FLEET_KEYSET_TYPE } from '../core/entries/fleet-keyset.ts';
 import { DEPLOYMENT_EVIDENCE_TYPE } from '../core/entries/deployment-evidence.ts';
@@ -260,7 +260,7 @@ async function scanForFleet(client: TilesClient, policy: Policy, fleetId: string
     pending.delete(i);
     entries.forEach((bytes, k) => {
       if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf(needle) < 0) return;
-      let entry;
+      let entry: Entry;
       try {
         entry = decodeEntry(bytes);
       } catch {

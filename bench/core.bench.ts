@@ -45,7 +45,10 @@ function cpuMs(fn: () => void): number {
 function medianInterleaved(rounds: number, sides: Record<string, () => void>): Record<string, number> {
   const times: Record<string, number[]> = {};
   for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries(sides)) (times[name] ??= []).push(cpuMs(fn));
+    for (const [name, fn] of Object.entries(sides)) {
+      times[name] ??= [];
+      times[name].push(cpuMs(fn));
+    }
   }
   const median: Record<string, number> = {};
   for (const [name, list] of Object.entries(times))

@@ -40,6 +40,7 @@ export function printError(error: unknown): void {
 
 /** Runs a command body, mapping thrown errors to the exit codes above. */
 export function action<A extends unknown[]>(
+  // biome-ignore lint/suspicious/noConfusingVoidType: a body may return an exit code or nothing; void lets plain `async () => {}` bodies through.
   body: (...args: A) => Promise<number | void> | number | void,
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {

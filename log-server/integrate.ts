@@ -28,7 +28,9 @@ export function integrateLeaves(frontier: Frontier, leaves: readonly Hash[]): In
 export function nodeLookup(frontier: Frontier, extra: readonly NewNode[]): Map<string, Hash> {
   const known = new Map<string, Hash>();
   const ids = Frontier.nodes(frontier.size);
-  ids.forEach((id, i) => known.set(nodeKey(id.level, id.index), frontier.hashes[i]!));
+  ids.forEach((id, i) => {
+    known.set(nodeKey(id.level, id.index), frontier.hashes[i]!);
+  });
   for (const n of extra) known.set(nodeKey(n.level, n.index), n.hash);
   return known;
 }

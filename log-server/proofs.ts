@@ -46,7 +46,9 @@ export class ProofService {
     });
     if (missing.length > 0) {
       const read = await this.#storage.readNodes(missing);
-      missingAt.forEach((at, j) => (hashes[at] = read[j]!));
+      missingAt.forEach((at, j) => {
+        hashes[at] = read[j]!;
+      });
     }
     return assembleProof(plan, hashes as Hash[]);
   }

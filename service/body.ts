@@ -80,7 +80,10 @@ function readIncomingCapped(incoming: IncomingMessage, maxBytes: number): Promis
       reject(new FleetlogError('usage', `the request body could not be read: ${e.message}`));
     };
     const onClose = (): void => {
-      if (incoming.readableEnded) return onEnd();
+      if (incoming.readableEnded) {
+        onEnd();
+        return;
+      }
       cleanup();
       reject(new FleetlogError('usage', 'the client closed the connection before sending the whole body'));
     };

@@ -429,7 +429,9 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
       low = result.lowNodes ?? [];
     }
     if (history && result.entries)
-      result.entries.forEach((summary, i) => history.apply(t * TILE_WIDTH + firstNew + i, summary));
+      result.entries.forEach((summary, i) => {
+        history.apply(t * TILE_WIDTH + firstNew + i, summary);
+      });
     done += (tileInTree(0, t, size)?.width ?? 0) - firstNew;
     input.onProgress?.({ done, total: input.total, bytes: client.stats.bytes });
     if (result.root) input.onTile?.((t + 1) * TILE_WIDTH, tileFrontier.hashes);

@@ -6,7 +6,7 @@
  */
 import { toHex } from '../../core/bytes.ts';
 import { DEPLOYMENT_EVIDENCE_TYPE, evidenceProblems, type HsmRecord } from '../../core/entries/deployment-evidence.ts';
-import { decodeEntry } from '../../core/entries/entry.ts';
+import { decodeEntry, type Entry } from '../../core/entries/entry.ts';
 import { checkKeysetSignatures, type FleetKeysetBody } from '../../core/entries/fleet-keyset.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import type { Policy } from '../../core/policy/policy.ts';
@@ -35,7 +35,7 @@ export type EntrySummary =
 
 export function summarizeEntry(bytes: Uint8Array, leafHash: Hash, policy: Policy): EntrySummary {
   const hash = toHex(leafHash);
-  let entry;
+  let entry: Entry;
   try {
     entry = decodeEntry(bytes);
   } catch (e) {

@@ -4,13 +4,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parsePolicy, type Policy } from '../../core/policy/policy.ts';
-import { runTileJob, type TileJob } from './tile-job.ts';
+import { runTileJob, type TileJob, type TileJobResult } from './tile-job.ts';
 
 const data = workerData as { policyText?: string };
 const policy: Policy | undefined = data.policyText ? parsePolicy(data.policyText) : undefined;
 
 parentPort!.on('message', (message: { id: number; job: TileJob }) => {
-  let result;
+  let result: TileJobResult;
   try {
     result = runTileJob(message.job, policy);
   } catch (e) {

@@ -23,7 +23,7 @@ export const ED25519_SEED_LENGTH = 32;
 /** Returns why `publicKey` is unusable under rule 1, or undefined if it is acceptable. */
 export function publicKeyProblem(publicKey: Uint8Array): string | undefined {
   if (publicKey.length !== ED25519_PUBLIC_KEY_LENGTH) return `must be 32 bytes, got ${publicKey.length}`;
-  let point;
+  let point: ReturnType<typeof decodeStrictPoint>;
   try {
     point = decodeStrictPoint(publicKey);
   } catch {

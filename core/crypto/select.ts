@@ -11,6 +11,7 @@ async function loadNative(): Promise<CryptoBackend | undefined> {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   if (env?.FLEETLOG_CRYPTO === 'noble') return undefined;
   try {
+    // biome-ignore lint/correctness/noNodejsModules: the one sanctioned exception: a guarded dynamic import that browser bundles leave external and that fails there (test/core/browser-purity.test.ts).
     const nodeCrypto = await import('node:crypto');
     if (typeof nodeCrypto.hash !== 'function') return undefined; // Node < 20.12
     return createNativeBackend(nodeCrypto);

@@ -23,7 +23,8 @@ export class MemoryHashStore implements SyncHashReader {
 
   append(leaf: Hash): void {
     this.frontier.append(leaf, (node, hash) => {
-      (this.levels[node.level] ??= [])[node.index] = hash;
+      this.levels[node.level] ??= [];
+      this.levels[node.level]![node.index] = hash;
     });
   }
 

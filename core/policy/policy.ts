@@ -118,7 +118,8 @@ export function parsePolicy(text: string): Policy {
       try {
         verifier = cosignatureVerifier(key);
       } catch (e) {
-        return fail((e as Error).message);
+        fail((e as Error).message);
+        return;
       }
       witnesses.set(name, { name, verifier, url: words[3] });
     } else if (keyword === 'group') {
@@ -138,7 +139,10 @@ export function parsePolicy(text: string): Policy {
       if (k === 'all') threshold = members.length;
       else if (k === 'any') threshold = 1;
       else if (/^[1-9][0-9]{0,2}$/.test(k) && Number(k) <= members.length) threshold = Number(k);
-      else return fail(`threshold must be all, any, or a decimal k with 1 <= k <= ${members.length}`);
+      else {
+        fail(`threshold must be all, any, or a decimal k with 1 <= k <= ${members.length}`);
+        return;
+      }
       groups.set(name, { name, threshold, members });
     } else if (keyword === 'quorum') {
       if (words.length !== 2) fail('expected "quorum <name|none>"');

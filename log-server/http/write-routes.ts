@@ -10,6 +10,7 @@ import { isFleetlogError } from '../../core/errors.ts';
 import { formatTlogProof } from '../../core/tlog-proof.ts';
 import { readBodyCapped } from '../../service/body.ts';
 import { FORWARDED_HEADER, type LogService } from '../service.ts';
+import type { ValidatedEntry } from '../validation/validate.ts';
 import { bearerToken, isWellFormedToken, tokenHash } from '../tokens.ts';
 import { errorJson, jsonResponse } from './responses.ts';
 
@@ -28,7 +29,7 @@ export function registerWriteRoutes(app: Hono, s: LogService): void {
       return errorJson('unauthorized', 'the bearer token is unknown or revoked', challenge);
     }
     const body = await readBodyCapped(c, MAX_ENTRY_BYTES);
-    let entry;
+    let entry: ValidatedEntry;
     try {
       entry = await s.validator.validate(body);
     } catch (e) {

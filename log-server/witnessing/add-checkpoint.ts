@@ -5,7 +5,7 @@
 import { utf8 } from '../../core/bytes.ts';
 import { parseDecimal } from '../../core/decimal.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
-import { parseSignatureLine } from '../../core/note/note.ts';
+import { type NoteSignature, parseSignatureLine } from '../../core/note/note.ts';
 import type { PolicyWitness } from '../../core/policy/policy.ts';
 import { formatAddCheckpoint } from '../../core/witness-request.ts';
 import { readStreamCapped } from '../../service/body.ts';
@@ -85,7 +85,7 @@ function readCosignature(call: AddCheckpointCall, text: string): WitnessAnswer {
   const v = call.witness.verifier;
   const textBytes = utf8(call.text);
   for (const raw of text.slice(0, -1).split('\n')) {
-    let sig;
+    let sig: NoteSignature;
     try {
       sig = parseSignatureLine(raw);
     } catch (e) {

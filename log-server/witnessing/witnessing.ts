@@ -262,7 +262,10 @@ export class Witnessing {
       }
     };
     // Fail-open logs publish every checkpoint and re-publish the newest on restart: nothing to store.
-    if ((previous && previous.size === cp.size) || this.failOpen) return show();
+    if ((previous && previous.size === cp.size) || this.failOpen) {
+      show();
+      return;
+    }
     // Store the published size before serving it, so /checkpoint never moves back after a crash
     // (the write may be asynchronous, on the writer thread).
     this.#o.storage.setPublishedSize(cp.size).then(

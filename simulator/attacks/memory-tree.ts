@@ -17,7 +17,8 @@ export class MemoryTree implements SyncHashReader {
 
   append(entry: Uint8Array): void {
     this.#frontier.append(leafHash(entry), (node, hash) => {
-      (this.#levels[node.level] ??= [])[node.index] = hash;
+      this.#levels[node.level] ??= [];
+      this.#levels[node.level]![node.index] = hash;
     });
   }
 

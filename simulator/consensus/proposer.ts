@@ -72,7 +72,7 @@ export class Proposer {
         replicas.map((r) => this.#link.prepare(r, key, ballot)),
         need,
       );
-      const promises = prepared.filter((p): p is Extract<PrepareReply, { ok: true }> => p !== undefined && p.ok);
+      const promises = prepared.filter((p): p is Extract<PrepareReply, { ok: true }> => p?.ok === true);
       const higher = highestRejection(prepared);
       if (higher) this.#observe(higher);
       if (promises.length < need) {
@@ -90,7 +90,7 @@ export class Proposer {
         replicas.map((r) => this.#link.accept(r, key, ballot, value)),
         need,
       );
-      const acks = accepted.filter((a) => a !== undefined && a.ok).length;
+      const acks = accepted.filter((a) => a?.ok === true).length;
       const higherAccept = highestRejection(accepted);
       if (higherAccept) this.#observe(higherAccept);
       if (acks >= need) return { result, ballot, acks };

@@ -57,7 +57,10 @@ export function hsmApp(o: HsmServerOptions): Hono {
     if (o.transport?.isBlocked(from)) throw new FleetlogError('unavailable', `partitioned from ${from}`);
     return c.json(o.hsm.handlePeer(await json<PeerRequest>(c)));
   });
-  app.post('/admin/describe', (c) => (admin(c), c.json(o.hsm.describe())));
+  app.post('/admin/describe', (c) => {
+    admin(c);
+    return c.json(o.hsm.describe());
+  });
   app.post('/admin/create-fleet', async (c) => {
     admin(c);
     await o.hsm.createFleet((await json<{ fleetId: string }>(c)).fleetId);
@@ -73,7 +76,10 @@ export function hsmApp(o: HsmServerOptions): Hono {
     await o.hsm.importFleetSecrets(sealed, sender);
     return c.json({ ok: true });
   });
-  app.post('/admin/fleet-record', (c) => (admin(c), c.json(o.hsm.fleetRecord())));
+  app.post('/admin/fleet-record', (c) => {
+    admin(c);
+    return c.json(o.hsm.fleetRecord());
+  });
   app.post('/admin/install-bundle', async (c) => {
     admin(c);
     o.hsm.installBundle((await json<{ bundle: string }>(c)).bundle);

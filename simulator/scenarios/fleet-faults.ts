@@ -158,7 +158,10 @@ export const partitionGuessLimit: Scenario = {
     const { f, client } = await fleetWithBackup(world, 'partition-fleet', 'erin', 'erin-pw');
     await opaque.ready;
     let seed = 20251129;
-    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
     const regions = f.fleet.regions();
     const endpoints = f.fleet.endpoints();
     let answered = 0;

@@ -65,7 +65,9 @@ export class ScenarioWorld {
       hsms: fleet.hsms,
       firmware: firmwareImage(),
       now: this.now(),
-      installBundle: (b) => fleet.hsms.forEach((h) => h.installBundle(b)),
+      installBundle: (b) => {
+        for (const h of fleet.hsms) h.installBundle(b);
+      },
     });
     return { fleet, deployment };
   }

@@ -170,7 +170,9 @@ describe('tlog-tiles read API', () => {
         expect(bundle.status).toBe(200);
         expect(bundle.headers.get('content-type')).toBe('application/octet-stream');
         const entries = decodeEntryBundle(await bytes(bundle), tile.width);
-        entries.forEach((e, i) => expect(toHex(leafHash(e))).toBe(toHex(hashes[i]!)));
+        entries.forEach((e, i) => {
+          expect(toHex(leafHash(e))).toBe(toHex(hashes[i]!));
+        });
       }
     }
     expect(leaves.length).toBe(300);

@@ -138,7 +138,10 @@ describe('CASPaxos proposer', () => {
         ),
     );
     let applied = 0;
-    const counted = (cur: Uint8Array | null) => (applied++, increment(cur));
+    const counted = (cur: Uint8Array | null) => {
+      applied++;
+      return increment(cur);
+    };
     const results = await Promise.allSettled(
       proposers.flatMap((p) => [p.propose('k', counted), p.propose('k', counted), p.propose('k', counted)]),
     );

@@ -49,7 +49,10 @@ describe('guess limit under partitions (property)', () => {
         fc.integer({ min: 0, max: 2 ** 31 }),
         async (ops, seed) => {
           let rng = seed;
-          const random = (): number => (rng = (rng * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+          const random = (): number => {
+            rng = (rng * 1103515245 + 12345) % 2 ** 31;
+            return rng / 2 ** 31;
+          };
           const network = new SimNetwork({ delayMs: () => (random() < 0.7 ? 0 : 1) });
           const f = await ceremoniedFleet({ network, guessLimit: LIMIT, regions: REGIONS });
           const owner = embeddedClient(f, 'victim');

@@ -15,7 +15,7 @@ import { FLEET_KEYSET_TYPE, signFleetKeyset, type FleetKey } from '../../../core
 import { generateKey, KEY_TYPE_ED25519, parseSignerKey, type SignerKey } from '../../../core/note/keys.ts';
 import { formatFleetBundle } from '../../../core/audit/fleet-bundle.ts';
 import { parseCheckpointNote } from '../../../core/checkpoint.ts';
-import { decodeEntry } from '../../../core/entries/entry.ts';
+import { decodeEntry, type Entry } from '../../../core/entries/entry.ts';
 import type { LogKeys, SyntheticLog } from './synthetic-log.ts';
 
 export interface FleetKeys {
@@ -115,7 +115,9 @@ export function keyset(
 /** A policy text pinning the log, its witnesses (quorum: `quorum` of them) and, optionally, fleet keys. */
 export function policyText(log: LogKeys, options: { quorum?: number | 'none'; fleet?: FleetKeys } = {}): string {
   const lines = [`log ${log.logVkey}`];
-  log.witnesses.forEach((w, i) => lines.push(`witness w${i + 1} ${w.vkey}`));
+  log.witnesses.forEach((w, i) => {
+    lines.push(`witness w${i + 1} ${w.vkey}`);
+  });
   const q = options.quorum ?? 2;
   if (q === 'none' || log.witnesses.length === 0) lines.push('quorum none');
   else {
@@ -140,7 +142,7 @@ export function fleetBundleFor(log: SyntheticLog, fleetId: string): string | und
   let ks: { index: number; evidence: string } | undefined;
   const evidence = new Map<string, number>();
   for (let i = 0; i < log.size; i++) {
-    let entry;
+    let entry: Entry;
     try {
       entry = decodeEntry(log.entry(i));
     } catch {

@@ -36,7 +36,7 @@ export function logHandler(log: () => SyntheticLog, extra?: Handler): Handler {
     if (fromExtra) return fromExtra;
     if (path === 'checkpoint') return { status: 200, body: log().published, contentType: 'text/plain; charset=utf-8' };
     if (path.startsWith('tile/')) {
-      let parsed;
+      let parsed: ReturnType<typeof parseTilePath>;
       try {
         parsed = parseTilePath(path);
       } catch (e) {

@@ -96,7 +96,8 @@ export class SyntheticLog {
   }
 
   #addHash(level: number, hash: Hash): void {
-    const store = (this.levels[level] ??= new GrowableBytes());
+    this.levels[level] ??= new GrowableBytes();
+    const store = this.levels[level]!;
     store.push(hash);
     const count = store.length / HASH_SIZE;
     if (count % TILE_WIDTH === 0) {
