@@ -251,7 +251,12 @@ export class ClusterNode implements Appender, Publication {
   }
 
   async #forward(entry: ValidatedEntry, authorization: string | undefined): Promise<AppendResult> {
-    const url = this.#leaderUrl;
+    let url = this.#leaderUrl;
+    if (!url) {
+      // Just stepped down, or the poll has not seen the new leader yet: ask the database now.
+      const lease = await this.#lease.current();
+      if (lease.remainingMs > 0 && lease.holder !== this.#lease.holder) url = this.#leaderUrl = lease.url;
+    }
     if (!url) throw new FleetlogError('unavailable', 'no leader holds the lease right now (failover); retry shortly');
     let response: Response;
     try {
