@@ -4,8 +4,9 @@ import { action } from '../cli/run.ts';
 import { parseDecimal } from '../core/decimal.ts';
 import { parseVerifierKey } from '../core/note/keys.ts';
 import { createLogger } from '../service/logger.ts';
+import { databaseOption as dbOption } from '../service/postgres.ts';
 import { exitOnSignals, parseListen } from '../service/serve.ts';
-import { addLog, initWitness, listLogs, removeLog, startWitness } from './index.ts';
+import { addLog, addLogAt, initWitness, listLogs, listLogsAt, removeLog, removeLogAt, startWitness } from './index.ts';
 
 export function registerWitnessCommands(program: Command): void {
   const witness = program.command('witness').description('run an independent C2SP witness (init, add-log, serve)');
@@ -15,9 +16,13 @@ export function registerWitnessCommands(program: Command): void {
     .description('create the witness database and its Ed25519 cosigning key (0600) in DIR; prints the vkey (type 0x04)')
     .requiredOption('--data <dir>', 'data directory')
     .requiredOption('--name <name>', 'the witness key name, e.g. witness.example/w1')
+    .option(
+      '--database <url>',
+      'postgres://… URL of the witness database shared by its processes (default: SQLite in --data)',
+    )
     .action(
-      action(async (opts: { data: string; name: string }) => {
-        const { vkey } = await initWitness({ dataDir: opts.data, name: opts.name });
+      action(async (opts: { data: string; name: string; database?: string }) => {
+        const { vkey } = await initWitness({ dataDir: opts.data, name: opts.name, ...dbOption(opts.database) });
         process.stdout.write(`${vkey}\n`);
       }),
     );
@@ -28,9 +33,15 @@ export function registerWitnessCommands(program: Command): void {
     .requiredOption('--data <dir>', 'data directory')
     .requiredOption('--origin <origin>', 'the checkpoint origin line')
     .requiredOption('--vkey <vkey>', "the log's verifier key")
+    .option(
+      '--database <url>',
+      'postgres://… URL of the witness database shared by its processes (default: SQLite in --data)',
+    )
     .action(
-      action((opts: { data: string; origin: string; vkey: string }) => {
-        addLog({ dataDir: opts.data, origin: opts.origin, vkey: opts.vkey });
+      action(async (opts: { data: string; origin: string; vkey: string; database?: string }) => {
+        const { database } = dbOption(opts.database);
+        if (database) await addLogAt({ database, origin: opts.origin, vkey: opts.vkey });
+        else addLog({ dataDir: opts.data, origin: opts.origin, vkey: opts.vkey });
         const name = parseVerifierKey(opts.vkey.trim()).name;
         if (name !== opts.origin)
           process.stderr.write(
@@ -44,9 +55,14 @@ export function registerWitnessCommands(program: Command): void {
     .description('list the logs this witness cosigns for, with the latest size it cosigned')
     .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'print JSON')
+    .option(
+      '--database <url>',
+      'postgres://… URL of the witness database shared by its processes (default: SQLite in --data)',
+    )
     .action(
-      action((opts: { data: string; json?: boolean }) => {
-        const logs = listLogs({ dataDir: opts.data });
+      action(async (opts: { data: string; json?: boolean; database?: string }) => {
+        const { database } = dbOption(opts.database);
+        const logs = database ? await listLogsAt({ database }) : listLogs({ dataDir: opts.data });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(logs, null, 2)}\n`);
           return;
@@ -63,22 +79,42 @@ export function registerWitnessCommands(program: Command): void {
     .description('stop cosigning for a log (its last cosigned state is kept, so re-adding it cannot roll back)')
     .requiredOption('--data <dir>', 'data directory')
     .requiredOption('--origin <origin>', 'the checkpoint origin line')
-    .action(action((opts: { data: string; origin: string }) => removeLog({ dataDir: opts.data, origin: opts.origin })));
+    .option(
+      '--database <url>',
+      'postgres://… URL of the witness database shared by its processes (default: SQLite in --data)',
+    )
+    .action(
+      action(async (opts: { data: string; origin: string; database?: string }) => {
+        const { database } = dbOption(opts.database);
+        if (database) await removeLogAt({ database, origin: opts.origin });
+        else removeLog({ dataDir: opts.data, origin: opts.origin });
+      }),
+    );
 
   witness
     .command('serve')
     .description('serve POST /add-checkpoint, GET /<hex sha256(origin)>/checkpoint, /evidence, /health, /metrics')
-    .requiredOption('--data <dir>', 'data directory')
+    .requiredOption('--data <dir>', 'data directory (with --database: holds only the key witness.key)')
+    .option(
+      '--database <url>',
+      'postgres://… URL of the witness database shared by its processes (default: SQLite in --data)',
+    )
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7380')
     .option(
       '--threads <n>',
       'worker threads judging requests, plus one writer thread (0 = all on the main thread; default one per core)',
     )
     .action(
-      action(async (opts: { data: string; listen: string; threads?: string }) => {
+      action(async (opts: { data: string; listen: string; threads?: string; database?: string }) => {
         const logger = createLogger('witness');
         const threads = opts.threads === undefined ? undefined : parseDecimal(opts.threads, '--threads', 64);
-        const server = await startWitness({ dataDir: opts.data, ...parseListen(opts.listen), logger, threads });
+        const server = await startWitness({
+          dataDir: opts.data,
+          ...dbOption(opts.database),
+          ...parseListen(opts.listen),
+          logger,
+          threads,
+        });
         logger.info('listening', { url: server.url, vkey: server.vkey });
         exitOnSignals(server, logger);
       }),

@@ -59,27 +59,27 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   });
 
   app.get('/evidence', (c) => evidenceList(c, undefined));
-  app.get('/evidence/:hash', (c) => {
+  app.get('/evidence/:hash', async (c) => {
     const hash = c.req.param('hash');
     if (!ORIGIN_HASH.test(hash))
       return errorResponse(c, 'usage', 'expected /evidence/<lowercase hex SHA-256 of the origin>', 400);
-    if (!store.knowsOriginHash(hash))
+    if (!(await store.knowsOriginHash(hash)))
       return errorResponse(c, 'not_found', 'this witness knows no log with that origin hash', 404);
     return evidenceList(c, hash);
   });
 
-  app.get('/:hash/checkpoint', (c) => {
+  app.get('/:hash/checkpoint', async (c) => {
     const hash = c.req.param('hash');
     if (!ORIGIN_HASH.test(hash)) return errorResponse(c, 'not_found', 'not found', 404);
-    const note = store.cosignedNote(hash);
+    const note = await store.cosignedNote(hash);
     if (note === undefined)
       return errorResponse(c, 'not_found', 'this witness has not cosigned a checkpoint for that origin', 404);
     return c.body(note, 200, { 'Content-Type': TEXT, 'Cache-Control': 'no-cache' });
   });
 
-  app.get('/health', (c) => {
+  app.get('/health', async (c) => {
     try {
-      if (store.healthy() && core.writer.healthy()) return c.json({ status: 'ok', witness: core.vkey });
+      if ((await store.healthy()) && core.writer.healthy()) return c.json({ status: 'ok', witness: core.vkey });
     } catch (e) {
       logger.error('health check failed', { error: String(e) });
     }
@@ -94,8 +94,8 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   // The stored documents are the witness's own formatSplitViewEvidence output: served as they are.
   // (Parsing them again would also refuse a legitimate one that JSON escaping took over the
   // single-document cap, and with it the whole list.)
-  function evidenceList(c: Context, hash: string | undefined): Response {
-    const documents = store.evidence(hash).map((row) => row.document);
+  async function evidenceList(c: Context, hash: string | undefined): Promise<Response> {
+    const documents = (await store.evidence(hash)).map((row) => row.document);
     return c.body(joinSplitViewEvidenceList(documents), 200, {
       'Content-Type': 'application/json',
       'Cache-Control': 'no-cache',

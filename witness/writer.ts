@@ -11,6 +11,7 @@ import { startWorker } from '../service/worker.ts';
 import { FleetlogError } from '../core/errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { commitBatch, type WriteJob, type WriteResult } from './commit-batch.ts';
+import type { PgWitnessStore } from './pg-store.ts';
 import type { WitnessStore } from './store.ts';
 import type { WriterReply } from './writer-worker.ts';
 
@@ -88,6 +89,11 @@ function batchingWriter(
 
 export function inlineWriter(store: WitnessStore, onBatch?: (size: number) => void): Writer {
   return batchingWriter(async (jobs) => commitBatch(store, jobs), onBatch);
+}
+
+/** Group commit on PostgreSQL: the same batching, each batch one transaction (pg-store.ts). */
+export function pgWriter(store: PgWitnessStore, onBatch?: (size: number) => void): Writer {
+  return batchingWriter((jobs) => store.commitBatch(jobs), onBatch);
 }
 
 export function workerWriter(databasePath: string, logger: Logger, onBatch?: (size: number) => void): Writer {

@@ -1,0 +1,25 @@
+/**
+ * What the witness's HTTP reads need of its database, whichever it is: on SQLite the synchronous
+ * WitnessStore (wrapped here), on PostgreSQL the PgWitnessStore itself.
+ */
+import type { StoredEvidence, WitnessStore } from './store.ts';
+
+export interface WitnessReads {
+  /** The latest cosigned checkpoint for the log whose origin hashes to `hash`. */
+  cosignedNote(hash: string): Promise<string | undefined>;
+  knowsOriginHash(hash: string): Promise<boolean>;
+  evidence(hash?: string): Promise<StoredEvidence[]>;
+  healthy(): Promise<boolean>;
+  /** The number of configured logs, synchronously (a metrics gauge reads it); may lag a little. */
+  logCount(): number;
+}
+
+export function sqliteReads(store: WitnessStore): WitnessReads {
+  return {
+    cosignedNote: async (hash) => store.cosignedNote(hash),
+    knowsOriginHash: async (hash) => store.knowsOriginHash(hash),
+    evidence: async (hash) => store.evidence(hash),
+    healthy: async () => store.healthy(),
+    logCount: () => store.logCount(),
+  };
+}
