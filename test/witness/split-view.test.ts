@@ -117,7 +117,7 @@ describe('the witness records split views', () => {
       expect((await fx.post(other.body(4, 4, { proof: [] }))).status).toBe(409);
     }
     expect(await evidenceFor(log.origin)).toHaveLength(MAX_EVIDENCE_PER_LOG);
-    expect(fx.dump().checkpoints).toHaveLength(1);
+    expect((await fx.dump()).checkpoints).toHaveLength(1);
   });
 
   it('serves, parses and verifies evidence that JSON escaping made larger than its two notes', async () => {
