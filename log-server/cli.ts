@@ -6,7 +6,7 @@ import { action } from '../cli/run.ts';
 import { parseDecimal } from '../core/decimal.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { createLogger } from '../service/logger.ts';
-import { isPostgresUrl } from '../service/postgres.ts';
+import { databaseOption as dbOption } from '../service/postgres.ts';
 import { exitOnSignals, parseListen } from '../service/serve.ts';
 import { addToken, initLog, listTokens, revokeToken, startLogServer } from './index.ts';
 import { loadKeys, loadPolicyText } from './load/keys.ts';
@@ -27,17 +27,6 @@ function readPolicy(path: string | undefined): string | undefined {
   } catch (e) {
     throw new FleetlogError('io', `cannot read policy ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
-}
-
-/** `--database`: a postgres:// URL; anything else is refused (SQLite needs no option: it lives in --data). */
-function dbOption(database: string | undefined): { database?: string } {
-  if (database === undefined) return {};
-  if (!isPostgresUrl(database))
-    throw new FleetlogError(
-      'usage',
-      '--database must be a postgres:// or postgresql:// URL (SQLite is the default, in --data)',
-    );
-  return { database };
 }
 
 export function registerLogCommands(program: Command): void {
