@@ -8,29 +8,21 @@
 #   docker run -d -p 8080:8080 -v fleetlog-log:/data -v $PWD/policy.txt:/etc/fleetlog/policy.txt:ro \
 #     fleetlog log serve --data /data --listen 0.0.0.0:8080 --policy /etc/fleetlog/policy.txt
 
-# Stage 1: install production dependencies and compile. better-sqlite3 is a native addon; if no
-# prebuilt binary matches, it compiles, which needs python3, make and g++ (kept out of the final
-# image). `npm ci` runs the prepare script, which compiles the TypeScript sources to dist/.
+# Stage 1: install dependencies and compile. better-sqlite3 is a native addon; if no prebuilt
+# binary matches, it compiles, which needs python3, make and g++ (kept out of the final image).
+# `npm ci` runs the prepare script, which compiles what the CLI reaches to dist/ (esbuild, a dev
+# dependency); then the dev dependencies are pruned. .dockerignore keeps tests and benches out.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-COPY bin ./bin
-COPY scripts ./scripts
-COPY core ./core
-COPY service ./service
-COPY cli ./cli
-COPY log-server ./log-server
-COPY witness ./witness
-COPY auditor-cli ./auditor-cli
-COPY simulator ./simulator
-RUN npm ci --omit=dev && npm cache clean --force
+COPY . .
+RUN npm ci && npm prune --omit=dev && npm cache clean --force
 
 # Stage 2: the runtime image: Node, the production dependencies and the compiled JavaScript only.
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+ENV NODE_ENV=production FLEETLOG_RUN=dist
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

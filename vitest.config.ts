@@ -15,5 +15,8 @@ export default defineConfig({
     // Two cores: keep the pool small so end-to-end tests that spawn servers are not starved.
     maxWorkers: 2,
     setupFiles: ['test/support/cleanup.ts'],
+    // Processes the tests start run the TypeScript sources (bin/fleetlog.js), unless the caller
+    // says otherwise: `npm run test:dist` runs the end-to-end tests against the built dist/.
+    env: { FLEETLOG_RUN: process.env.FLEETLOG_RUN ?? 'sources' },
   },
 });

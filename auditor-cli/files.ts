@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FleetlogError } from '../core/errors.ts';
-import { MAX_POLICY_BYTES, parsePolicy, type Policy } from '../core/policy/policy.ts';
+import { MAX_POLICY_CHARS, parsePolicy, type Policy } from '../core/policy/policy.ts';
 
 const MAX_STATE_BYTES = 64 * 1024 * 1024;
 
@@ -42,7 +42,7 @@ export function readCappedFile(path: string, maxBytes: number, what: string, opt
 }
 
 export function loadPolicyFile(path: string): { policy: Policy; text: string } {
-  const text = readCappedFile(path, MAX_POLICY_BYTES, 'policy file')!.toString('utf8');
+  const text = readCappedFile(path, MAX_POLICY_CHARS, 'policy file')!.toString('utf8');
   return { policy: parsePolicy(text), text };
 }
 

@@ -29,6 +29,7 @@ import { check, fromStepResult, skip, type CheckResult } from './report.ts';
 import { inclusionProofFromTiles, proofHashes, TileNodeReader, type ProofStep } from './tile-proofs.ts';
 import { TilesClient } from './tiles-client.ts';
 import { fetchAndVerifyCheckpoint } from './verify-checkpoint.ts';
+import { listFleets, readFleetIndex } from './fleet-index.ts';
 
 export interface AuditFleetOptions {
   readonly policy: Policy;
@@ -108,6 +109,16 @@ export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleet
         return { ...base, trusted: false, source: 'fleet-bundle', checks };
       }
       if (!isFleetlogError(e, 'not_found')) throw e;
+      // A fleetlog log has a fleet index: a fleet it does not list is named at once, without a scan.
+      const index = await readFleetIndex(client);
+      if (index) {
+        const known = index.fleetIds.includes(options.fleetId);
+        const reason = known
+          ? `the log has fleet ${options.fleetId} but serves no bundle for it: ${e.message}`
+          : `the log has no fleet ${JSON.stringify(options.fleetId)}; ${listFleets(index)}`;
+        const checks = failedBefore([check(1, undefined, false, reason)], 2, 'an earlier step failed');
+        return { ...base, trusted: false, source: 'fleet-bundle', checks };
+      }
       source = 'scan';
       let scan: ScanResult;
       try {

@@ -1,15 +1,17 @@
 /**
- * The `fleetlog` executable: one subcommand group per role. Each role registers its own commands
- * from its folder, so this file only wires them together.
+ * The `fleetlog` executable: one subcommand group per role. Each role declares its commands in its
+ * own `commands/` folder (one module per command) and exports the group from its `cli.ts`; this
+ * file only wires the groups together and turns what commander throws into exit codes.
  */
-import { Command, CommanderError } from 'commander';
-import { registerAuditCommands } from '../auditor-cli/cli.ts';
-import { registerLogCommands } from '../log-server/cli.ts';
-import { registerDemoCommand, registerSimCommands } from '../simulator/cli.ts';
-import { registerWitnessCommands } from '../witness/cli.ts';
-import { registerKeygen } from './keygen.ts';
-import { registerNote } from './note.ts';
-import { EXIT_ERROR } from './run.ts';
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { auditCommands } from '../auditor-cli/cli.ts';
+import { logCommands } from '../log-server/cli.ts';
+import { demoCommand, simCommands } from '../simulator/cli.ts';
+import { witnessCommands } from '../witness/cli.ts';
+import { keygenCommand } from './keygen.ts';
+import { noteCommands } from './note.ts';
+import { EXIT_ERROR, exitCodeFor, printError, wantsJson } from './run.ts';
+import { applyCliConventions } from './usage.ts';
 
 export function buildProgram(): Command {
   const program = new Command('fleetlog')
@@ -17,15 +19,18 @@ export function buildProgram(): Command {
       'Transparency log, witness and auditor for HSM fleet keys (RFC 9162, C2SP tlog-tiles/witness/checkpoint)',
     )
     .version('0.1.0')
-    .showHelpAfterError()
-    .exitOverride();
-  registerLogCommands(program);
-  registerWitnessCommands(program);
-  registerAuditCommands(program);
-  registerSimCommands(program);
-  registerDemoCommand(program);
-  registerKeygen(program);
-  registerNote(program);
+    .addHelpText(
+      'after',
+      '\nExit status: 0 success (verified, trusted), 1 verification failed, 2 usage, network or I/O error.',
+    )
+    .addCommand(logCommands())
+    .addCommand(witnessCommands())
+    .addCommand(auditCommands())
+    .addCommand(simCommands())
+    .addCommand(demoCommand())
+    .addCommand(keygenCommand())
+    .addCommand(noteCommands());
+  applyCliConventions(program);
   return program;
 }
 
@@ -33,9 +38,11 @@ try {
   await buildProgram().parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
-    // --help and --version exit 0; every other commander failure is a usage error.
+    // --help and --version exit 0; every other commander failure is a usage error, already printed.
     process.exitCode = e.exitCode === 0 ? 0 : EXIT_ERROR;
   } else {
-    throw e;
+    // An error while commander parsed (e.g. an unreadable --config file), before any action ran.
+    printError(e, { json: wantsJson() });
+    process.exitCode = exitCodeFor(e);
   }
 }

@@ -4,8 +4,9 @@
  */
 import { bytesEqual, fromBase64, toBase64 } from './bytes.ts';
 import { parseDecimal } from './decimal.ts';
-import { FleetlogError } from './errors.ts';
+import { FleetlogError, isFleetlogError } from './errors.ts';
 import { HASH_SIZE, type Hash } from './merkle/hash.ts';
+import { formatKeyId } from './note/keys.ts';
 import {
   parseNote,
   verifyNote,
@@ -100,11 +101,19 @@ export function openCheckpoint(
       `no trusted log key is named for origin ${JSON.stringify(checkpoint.origin)}`,
     );
   }
-  const verified = verifyNote(note, [...forOrigin, ...otherVerifiers]);
-  if (!verified.verified.some((v) => forOrigin.includes(v.verifier))) {
+  let verified: VerifiedNote | undefined;
+  try {
+    verified = verifyNote(note, [...forOrigin, ...otherVerifiers]);
+  } catch (e) {
+    if (!isFleetlogError(e, 'no_trusted_signature')) throw e; // say below which key was missing
+  }
+  if (!verified?.verified.some((v) => forOrigin.includes(v.verifier))) {
+    // Name both sides: the key IDs the policy trusts for this origin and those the note was signed with.
+    const expected = forOrigin.map((v) => formatKeyId(v.keyId)).join(', ');
+    const found = note.signatures.filter((s) => s.name === checkpoint.origin).map((s) => formatKeyId(s.keyId));
     throw new FleetlogError(
       'no_trusted_signature',
-      `checkpoint for ${checkpoint.origin} carries no signature from the log's key`,
+      `checkpoint for ${checkpoint.origin} carries no signature from the log's key: expected key ID ${expected}, found ${found.length ? `key ID ${found.join(', ')}` : 'no signature by that name'}`,
     );
   }
   return { checkpoint, note: verified };

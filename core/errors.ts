@@ -60,8 +60,3 @@ export class FleetlogError extends Error {
 export function isFleetlogError(e: unknown, code?: ErrorCode): e is FleetlogError {
   return e instanceof FleetlogError && (code === undefined || e.code === code);
 }
-
-/** Throws a FleetlogError unless `condition` holds. */
-export function ensure(condition: unknown, code: ErrorCode, message: string): asserts condition {
-  if (!condition) throw new FleetlogError(code, message);
-}

@@ -28,6 +28,18 @@ function lockPath(dataDir: string): string {
 }
 
 /**
+ * Refuses a data directory that holds no log, with the command that makes one. The signing key is
+ * the mark of a log (whichever database backend holds its entries), so its absence is checked.
+ */
+export function requireLogDir(dataDir: string): void {
+  if (!existsSync(keyPath(dataDir)))
+    throw new FleetlogError(
+      'not_found',
+      `${dataDir} holds no log (no ${keyPath(dataDir)}); create one first with: fleetlog log init --data ${dataDir} --origin <origin>`,
+    );
+}
+
+/**
  * Creates the database (SQLite in the directory, or the PostgreSQL database `database` names) and
  * the signing key; signs the empty tree. Refuses to touch an existing log. On PostgreSQL the key
  * file is written only once the database accepted the new log.

@@ -7,7 +7,7 @@
  */
 import { FleetlogError } from '../core/errors.ts';
 import { assertKeyName } from '../core/note/keys.ts';
-import { dbPath, initLogDir } from './data-dir.ts';
+import { dbPath, initLogDir, requireLogDir } from './data-dir.ts';
 import { SqliteLogStorage } from './storage/sqlite-storage.ts';
 import { isPostgresUrl } from '../service/postgres.ts';
 import { PgLogStorage } from './storage/pg-storage.ts';
@@ -40,6 +40,7 @@ interface Where {
 }
 
 async function withStorage<T>(where: Where, body: (s: LogStorage) => Promise<T>): Promise<T> {
+  requireLogDir(where.dataDir);
   const storage = isPostgresUrl(where.database)
     ? await PgLogStorage.open(where.database, { max: 1 })
     : SqliteLogStorage.open(dbPath(where.dataDir));

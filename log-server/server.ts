@@ -10,7 +10,7 @@ import { logForOrigin, parsePolicy, type Policy } from '../core/policy/policy.ts
 import { createLogger, type Logger } from '../service/logger.ts';
 import { isPostgresUrl } from '../service/postgres.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
-import { acquireWriterLock, dbPath, loadSigningKey } from './data-dir.ts';
+import { acquireWriterLock, dbPath, loadSigningKey, requireLogDir } from './data-dir.ts';
 import { createLogApp } from './http/app.ts';
 import { createLogMetrics } from './metrics.ts';
 import { ProofService } from './proofs.ts';
@@ -154,6 +154,7 @@ async function serveParts(
 
 async function openSqliteLog(options: LogServerOptions): Promise<OpenLog> {
   const logger = options.logger ?? createLogger('log-server');
+  requireLogDir(options.dataDir);
   const release = acquireWriterLock(options.dataDir);
   let storage: SqliteLogStorage | undefined;
   let leading: Leading | undefined;

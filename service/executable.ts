@@ -1,16 +1,12 @@
 /**
  * The path of the `fleetlog` executable, for components that start copies of themselves as child
- * processes. This module sits at service/ in the sources and at dist/service/ when compiled.
+ * processes. This module sits at service/ in the sources and at dist/service/ when compiled; the
+ * children run the same mode, since bin/fleetlog.js passes FLEETLOG_RUN on in the environment.
  */
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-function locate(): string {
-  for (const candidate of ['../bin/fleetlog.js', '../../bin/fleetlog.js']) {
-    const path = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(path)) return path;
-  }
-  throw new Error('cannot find bin/fleetlog.js next to the fleetlog sources');
-}
+const COMPILED = import.meta.url.endsWith('.js');
 
-export const FLEETLOG_EXECUTABLE = locate();
+export const FLEETLOG_EXECUTABLE = fileURLToPath(
+  new URL(COMPILED ? '../../bin/fleetlog.js' : '../bin/fleetlog.js', import.meta.url),
+);

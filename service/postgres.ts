@@ -20,22 +20,6 @@ export function isPostgresUrl(value: string | undefined): value is string {
   return value !== undefined && /^postgres(ql)?:\/\//.test(value);
 }
 
-/** The `--database` option: a postgres:// URL, or absent (SQLite, in the data directory). */
-export function databaseOption(value: string | undefined): { database?: string } {
-  if (value === undefined) return {};
-  if (!isPostgresUrl(value))
-    throw new FleetlogError(
-      'usage',
-      '--database must be a postgres:// or postgresql:// URL (SQLite is the default, in --data)',
-    );
-  try {
-    new URL(value);
-  } catch {
-    throw new FleetlogError('usage', '--database is not a valid URL');
-  }
-  return { database: value };
-}
-
 const INT8 = 20;
 const NUMERIC = 1700;
 

@@ -5,12 +5,12 @@
  * the same function; the pool only moves it.
  */
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../service/worker.ts';
+import { isFleetlogError } from '../core/errors.ts';
+import { WorkerPool } from '../service/worker-pool.ts';
 import type { Cosigner } from '../core/cosignature.ts';
 import type { Logger } from '../service/logger.ts';
 import { checkAddCheckpoint, checkAddCheckpointAsync, type CheckOutcome } from './check.ts';
-import type { CheckReplies, CheckRequest, CheckWorkerData } from './check-worker.ts';
+import type { CheckRequest, CheckWorkerData } from './check-worker.ts';
 import { LogKeyCache } from './log-keys.ts';
 import type { PgWitnessStore } from './pg-store.ts';
 import type { WitnessStore } from './store.ts';
@@ -49,89 +49,38 @@ export function defaultCheckThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-/** A worker that died is replaced after this long, so one that cannot start does not spin. */
-const RESTART_DELAY_MS = 1000;
-
-interface Slot {
-  worker: Worker;
-  alive: boolean;
-  readonly pending: Map<number, (outcome: CheckOutcome) => void>;
-  /** Requests dispatched this turn, sent together at the end of it. */
-  outbox: CheckRequest[];
-}
-
 const UNAVAILABLE: CheckOutcome = {
   kind: 'refuse',
   refusal: { code: 'unavailable', message: 'a checking worker stopped; retry' },
 };
 
+/**
+ * Checking on worker threads (service/worker-pool.ts, 'replace'): a worker that dies is replaced
+ * after a second; the requests it held are answered 503 'unavailable' and their clients retry.
+ * Checking is a pure judgement (the main thread commits), so a retry is safe.
+ */
 export function workerPoolChecker(threads: number, data: CheckWorkerData, logger: Logger): Checker {
-  let nextId = 1;
-  let closing = false;
-  const slots: Slot[] = [];
-
-  const start = (slot: Slot): Promise<void> => {
-    const worker = startWorker(new URL('./check-worker.ts', import.meta.url), { workerData: data });
-    slot.worker = worker;
-    slot.alive = true;
-    let loaded!: () => void;
-    const ready = new Promise<void>((resolve) => (loaded = resolve));
-    worker.on('message', (replies: CheckReplies | 'ready') => {
-      if (replies === 'ready') return loaded();
-      for (const reply of replies) {
-        const resolve = slot.pending.get(reply.id);
-        slot.pending.delete(reply.id);
-        resolve?.(reply.outcome);
-      }
-    });
-    worker.on('error', (e) => logger.error('checking worker failed', { error: String(e) }));
-    worker.on('exit', () => {
-      // Fail what it held (those clients get a 503 and retry) and replace it, unless shutting down.
-      loaded();
-      slot.alive = false;
-      for (const resolve of slot.pending.values()) resolve(UNAVAILABLE);
-      slot.pending.clear();
-      slot.outbox = [];
-      if (!closing) {
-        logger.error('a checking worker stopped; restarting it', { delayMs: RESTART_DELAY_MS });
-        setTimeout(() => {
-          if (!closing) void start(slot);
-        }, RESTART_DELAY_MS).unref();
-      }
-    });
-    return ready;
-  };
-  const started: Array<Promise<void>> = [];
-  for (let i = 0; i < Math.max(1, threads); i++) {
-    const slot: Slot = { worker: undefined as unknown as Worker, alive: false, pending: new Map(), outbox: [] };
-    started.push(start(slot));
-    slots.push(slot);
-  }
-  const ready = Promise.all(started).then(() => undefined);
-
+  const pool = new WorkerPool<CheckRequest, CheckOutcome>({
+    name: 'checking',
+    entry: new URL('./check-worker.ts', import.meta.url),
+    size: Math.max(1, threads),
+    workerData: data,
+    onDeath: 'replace',
+    onEvent: (e) => {
+      if (e.kind === 'stopped')
+        logger.error(e.replaced ? 'a checking worker stopped; restarting it' : 'a checking worker could not start', {
+          reason: e.reason,
+        });
+    },
+  });
   return {
-    check(body, now) {
-      let slot: Slot | undefined; // the least busy live worker
-      for (const s of slots) if (s.alive && (slot === undefined || s.pending.size < slot.pending.size)) slot = s;
-      if (slot === undefined) return Promise.resolve(UNAVAILABLE);
-      const target = slot;
-      const id = nextId++;
-      return new Promise<CheckOutcome>((resolve) => {
-        target.pending.set(id, resolve);
-        target.outbox.push({ id, body, now });
-        if (target.outbox.length === 1) {
-          setImmediate(() => {
-            const batch = target.outbox;
-            target.outbox = [];
-            if (batch.length > 0) target.worker.postMessage(batch);
-          });
-        }
-      });
-    },
-    ready,
-    async close() {
-      closing = true;
-      await Promise.all(slots.map((s) => s.worker.terminate()));
-    },
+    check: (body, now) =>
+      pool.call({ body, now }).catch((e: unknown) => {
+        if (isFleetlogError(e, 'unavailable')) return UNAVAILABLE;
+        throw e; // a bug in checking: the same as inline
+      }),
+    // A pool whose workers cannot start still serves: every check answers 'unavailable'.
+    ready: pool.ready.catch(() => {}),
+    close: () => pool.close(),
   };
 }

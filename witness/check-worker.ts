@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { cosignerFromKey } from '../core/cosignature.ts';
 import { parseSignerKey } from '../core/note/keys.ts';
 import { readKeyFile } from '../service/key-file.ts';
+import { serveCalls } from '../service/worker-calls.ts';
 import { checkAddCheckpoint, type CheckOutcome } from './check.ts';
 import { LogKeyCache } from './log-keys.ts';
 import { WitnessStore } from './store.ts';
@@ -18,20 +19,10 @@ export interface CheckWorkerData {
 }
 
 export interface CheckRequest {
-  readonly id: number;
   readonly body: Uint8Array;
   /** The witness's clock, seconds since the epoch (the main thread's clock is the one that counts). */
   readonly now: number;
 }
-
-export interface CheckReply {
-  readonly id: number;
-  readonly outcome: CheckOutcome;
-}
-
-/** Requests travel in batches (all those dispatched in one event-loop turn): fewer thread wake-ups. */
-export type CheckBatch = readonly CheckRequest[];
-export type CheckReplies = readonly CheckReply[];
 
 const data = workerData as CheckWorkerData;
 const context = {
@@ -40,12 +31,5 @@ const context = {
   cosigner: cosignerFromKey(parseSignerKey(readKeyFile(data.keyPath))),
 };
 
-parentPort!.postMessage('ready');
-parentPort!.on('message', (batch: CheckBatch) => {
-  const replies: CheckReplies = batch.map((req) => ({
-    id: req.id,
-    outcome: checkAddCheckpoint(context, req.body, req.now),
-  }));
-  parentPort!.postMessage(replies);
-});
+serveCalls((req: CheckRequest): CheckOutcome => checkAddCheckpoint(context, req.body, req.now));
 parentPort!.once('close', () => context.store.close());

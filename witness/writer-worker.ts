@@ -3,21 +3,18 @@
  * each batch it receives in one transaction (commit-batch.ts). It replies after COMMIT returns.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { FleetlogError } from '../core/errors.ts';
+import { serveCalls } from '../service/worker-calls.ts';
 import { commitBatch, type WriteJob, type WriteResult } from './commit-batch.ts';
 import { WitnessStore } from './store.ts';
 
-export type WriterReply = { readonly results: WriteResult[] } | { readonly error: string };
-
 const store = WitnessStore.open((workerData as { databasePath: string }).databasePath);
 
-parentPort!.postMessage('ready');
-parentPort!.on('message', (jobs: WriteJob[]) => {
-  let reply: WriterReply;
+serveCalls((jobs: WriteJob[]): WriteResult[] => {
   try {
-    reply = { results: commitBatch(store, jobs) };
+    return commitBatch(store, jobs);
   } catch (e) {
-    reply = { error: String(e) };
+    throw new FleetlogError('io', `commit failed: ${String(e)}`);
   }
-  parentPort!.postMessage(reply);
 });
 parentPort!.once('close', () => store.close());

@@ -7,13 +7,12 @@
  * never blocks the event loop: requests keep being read and judged while the disk works, and
  * they form the next batch.
  */
-import { startWorker } from '../service/worker.ts';
+import { WorkerPool } from '../service/worker-pool.ts';
 import { FleetlogError } from '../core/errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { commitBatch, type WriteJob, type WriteResult } from './commit-batch.ts';
 import type { PgWitnessStore } from './pg-store.ts';
 import type { WitnessStore } from './store.ts';
-import type { WriterReply } from './writer-worker.ts';
 
 export interface Writer {
   /** Resolves once the write is committed: true if it took effect (CAS won, evidence new). */
@@ -96,50 +95,34 @@ export function pgWriter(store: PgWitnessStore, onBatch?: (size: number) => void
   return batchingWriter((jobs) => store.commitBatch(jobs), onBatch);
 }
 
+/**
+ * Commits on a writer thread (service/worker-pool.ts, 'fail-pool'). Without its writer the witness
+ * cannot persist anything: if the thread dies, the batch in flight and every later write are
+ * refused with 'unavailable' (503) and `healthy()` turns false, so /health says so and a
+ * supervisor restarts the process. Nothing is acknowledged that was not committed.
+ */
 export function workerWriter(databasePath: string, logger: Logger, onBatch?: (size: number) => void): Writer {
-  const worker = startWorker(new URL('./writer-worker.ts', import.meta.url), { workerData: { databasePath } });
-  let pending: { resolve: (r: WriteResult[]) => void; reject: (e: unknown) => void } | undefined;
-  let stopped: Error | undefined;
-  let loaded!: () => void;
-  const ready = new Promise<void>((resolve) => (loaded = resolve));
-  worker.on('message', (reply: WriterReply | 'ready') => {
-    if (reply === 'ready') return loaded();
-    const p = pending;
-    pending = undefined;
-    if (!p) return;
-    if ('results' in reply) p.resolve(reply.results);
-    else p.reject(new FleetlogError('io', `commit failed: ${reply.error}`));
+  const pool = new WorkerPool<WriteJob[], WriteResult[]>({
+    name: 'the writer thread',
+    entry: new URL('./writer-worker.ts', import.meta.url),
+    size: 1,
+    workerData: { databasePath },
+    onDeath: 'fail-pool',
+    onEvent: (e) => {
+      if (e.kind === 'stopped')
+        logger.error('the writer thread stopped; the witness refuses writes until restarted', { reason: e.reason });
+    },
   });
-  worker.on('error', (e) => logger.error('writer thread failed', { error: String(e) }));
-  worker.on('exit', () => {
-    // Without its writer the witness cannot persist anything: refuse every write from now on
-    // (503, and /health says so, so a supervisor restarts the process).
-    loaded();
-    if (!closing) logger.error('the writer thread stopped; the witness refuses writes until restarted');
-    stopped = new Error('the writer thread stopped');
-    pending?.reject(new FleetlogError('unavailable', stopped.message));
-    pending = undefined;
-  });
-
-  let closing = false;
-  const writer = batchingWriter(
-    (jobs) =>
-      new Promise<WriteResult[]>((resolve, reject) => {
-        if (stopped) return reject(new FleetlogError('unavailable', stopped.message));
-        pending = { resolve, reject };
-        worker.postMessage(jobs);
-      }),
-    onBatch,
-  );
+  const writer = batchingWriter((jobs) => pool.call(jobs), onBatch);
   return {
     write: (job) => writer.write(job),
     drain: () => writer.drain(),
-    healthy: () => stopped === undefined,
-    ready,
+    healthy: () => pool.failure === undefined,
+    // A writer that cannot start leaves the witness unhealthy, not unstarted: /health reports it.
+    ready: pool.ready.catch(() => {}),
     async close() {
-      closing = true;
       await writer.drain();
-      await worker.terminate();
+      await pool.close();
     },
   };
 }

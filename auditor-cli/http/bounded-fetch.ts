@@ -9,6 +9,7 @@
  *
  * Error codes say who is at fault, which decides the exit code:
  *   not_found  404: the server does not have it (exit 2: we could not check)
+ *   Both 404 and other refusals (400, 403, …) carry the server's own reason when its body gives one.
  *   too_large  the body passed its cap (callers turn this into bad_tile / bad_checkpoint: the server
  *              sent something no honest server sends)
  *   network    connection failure, timeout, truncated body, 5xx or other status after retries (exit 2)
@@ -90,10 +91,21 @@ function attempt(url: URL, limits: FetchOptions): Promise<FetchedBody | Redirect
         done(() => resolve(new Redirect(new URL(res.headers.location!, url).href)));
         return;
       }
-      if (status === 404) return fail(new FleetlogError('not_found', `${url.href} answered 404 Not Found`));
       if (status === 429 || status >= 500) return fail(new Transient(`HTTP ${status}`));
-      if (status !== 200)
-        return fail(new FleetlogError('network', `${url.href} answered HTTP ${status}`, { detail: { status } }));
+      if (status !== 200) {
+        // A refusal: read the start of the body, so the error can carry the server's own reason.
+        readErrorReason(res, (reason) => {
+          const said = reason ? `: ${reason}` : '';
+          done(() =>
+            reject(
+              status === 404
+                ? new FleetlogError('not_found', `${url.href} answered 404 Not Found${said}`, { detail: { status } })
+                : new FleetlogError('network', `${url.href} answered HTTP ${status}${said}`, { detail: { status } }),
+            ),
+          );
+        });
+        return;
+      }
       const declared = res.headers['content-length'];
       if (
         declared !== undefined &&
@@ -147,6 +159,48 @@ function attempt(url: URL, limits: FetchOptions): Promise<FetchedBody | Redirect
     );
     req.end();
   });
+}
+
+/** The most of an error body we read, and the most of its reason we repeat. */
+const MAX_ERROR_BODY_BYTES = 2048;
+const MAX_REASON_CHARS = 200;
+
+/**
+ * The reason a server gave with a refusal: the `message` of a JSON error body (fleetlog's
+ * `{"code","message"}`), else the first line of a text body. It comes from the server, so control
+ * characters are dropped and it is cut short; calls back with undefined when there is none.
+ */
+function readErrorReason(res: IncomingMessage, callback: (reason: string | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let called = false;
+  const finish = (): void => {
+    if (called) return;
+    called = true;
+    res.destroy();
+    const text = Buffer.concat(chunks).toString('utf8');
+    let reason: string | undefined;
+    try {
+      const message = (JSON.parse(text) as { message?: unknown }).message;
+      if (typeof message === 'string') reason = message;
+    } catch {
+      if (/^text\/plain/.test(res.headers['content-type'] ?? '')) reason = text.split('\n')[0];
+    }
+    const printable = [...(reason ?? '')].filter((c) => {
+      const n = c.codePointAt(0)!;
+      return n >= 0x20 && (n < 0x7f || n > 0x9f);
+    });
+    const clean = printable.join('').trim().slice(0, MAX_REASON_CHARS);
+    callback(clean ? clean : undefined);
+  };
+  res.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    total += chunk.length;
+    if (total >= MAX_ERROR_BODY_BYTES) finish();
+  });
+  res.on('end', finish);
+  res.on('error', finish);
+  res.on('close', finish);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -6,8 +6,7 @@
  * slower, same answers.
  */
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../../service/worker.ts';
+import { WorkerPool } from '../../service/worker-pool.ts';
 import { parsePolicy, type Policy } from '../../core/policy/policy.ts';
 import { runTileJob, type TileJob, type TileJobResult } from './tile-job.ts';
 
@@ -17,15 +16,8 @@ interface Pending {
   readonly reject: (e: Error) => void;
 }
 
-interface Slot {
-  readonly worker: Worker;
-  readonly inFlight: Map<number, Pending>;
-  ready: boolean;
-}
-
 /** Jobs a worker holds at once, so it never waits for the main thread between two. */
 const PER_WORKER = 3;
-const ENTRY = new URL('./tile-worker.ts', import.meta.url);
 
 function transferable(bytes: Uint8Array): { view: Uint8Array; buffer: ArrayBuffer } {
   // Only a view that owns its whole buffer may be transferred; anything else is copied first.
@@ -35,12 +27,17 @@ function transferable(bytes: Uint8Array): { view: Uint8Array; buffer: ArrayBuffe
   return { view, buffer: view.buffer as ArrayBuffer };
 }
 
+/**
+ * Worker threads come from service/worker-pool.ts ('replace'): a worker that dies fails the jobs
+ * it held (their bytes were transferred to it, so they cannot be rerun), queued jobs go to the
+ * others or to the main thread, and a new worker joins a second later. Workers that cannot start
+ * are not retried: the main thread does all the work.
+ */
 export class TilePool {
-  readonly #slots: Slot[] = [];
+  readonly #workers: WorkerPool<TileJob, TileJobResult> | undefined;
   readonly #queue: Pending[] = [];
   readonly #policy: Policy | undefined;
   #inlineBusy = false;
-  #nextId = 0;
   #closed = false;
   /** Jobs run per thread, for reporting: main thread first. */
   readonly ran = { inline: 0, workers: 0 };
@@ -52,12 +49,24 @@ export class TilePool {
   constructor(workers: number | 'auto', policyText: string | undefined) {
     this.#policy = policyText ? parsePolicy(policyText) : undefined;
     const count = workers === 'auto' ? Math.max(1, availableParallelism() - 1) : workers;
-    for (let i = 0; i < count; i++) this.#start(policyText);
+    this.#workers =
+      count > 0
+        ? new WorkerPool<TileJob, TileJobResult>({
+            name: 'tile hashing',
+            entry: new URL('./tile-worker.ts', import.meta.url),
+            size: count,
+            workerData: { policyText },
+            onDeath: 'replace',
+            onEvent: (e) => {
+              if (e.kind === 'ready') this.#pump();
+            },
+          })
+        : undefined;
   }
 
-  /** Worker threads started (some may still be loading). */
+  /** Worker threads running or starting. */
   get workers(): number {
-    return this.#slots.length;
+    return this.#workers?.live ?? 0;
   }
 
   run(job: TileJob): Promise<TileJobResult> {
@@ -71,14 +80,12 @@ export class TilePool {
   async close(): Promise<void> {
     this.#closed = true;
     for (const p of this.#queue.splice(0)) p.reject(new Error('tile pool closed'));
-    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    await this.#workers?.close();
   }
 
   #pump(): void {
-    for (const slot of this.#slots) {
-      while (slot.ready && slot.inFlight.size < PER_WORKER && this.#queue.length > 0)
-        this.#dispatch(slot, this.#queue.shift()!);
-    }
+    if (this.#closed) return;
+    while (this.#queue.length > 0 && this.#workers?.hasSpare(PER_WORKER)) this.#dispatch(this.#queue.shift()!);
     if (!this.#inlineBusy && this.#queue.length > 0) {
       // Every worker is busy or loading: the main thread takes one job itself, after letting
       // pending I/O callbacks run.
@@ -99,51 +106,20 @@ export class TilePool {
     }
   }
 
-  #dispatch(slot: Slot, pending: Pending): void {
-    const id = this.#nextId++;
-    slot.inFlight.set(id, pending);
+  #dispatch(pending: Pending): void {
     const tile = transferable(pending.job.tile);
     const bundle = transferable(pending.job.bundle);
     const job = { ...pending.job, tile: tile.view, bundle: bundle.view };
-    slot.worker.postMessage({ id, job }, tile.buffer === bundle.buffer ? [tile.buffer] : [tile.buffer, bundle.buffer]);
-  }
-
-  #start(policyText: string | undefined): void {
-    let worker: Worker;
-    try {
-      worker = startWorker(ENTRY, { workerData: { policyText } });
-    } catch {
-      return; // no threads here: the main thread does the work
-    }
-    const slot: Slot = { worker, inFlight: new Map(), ready: false };
-    this.#slots.push(slot);
-    worker.on('message', (m: { ready?: boolean; id?: number; result?: TileJobResult }) => {
-      if (m.ready) {
-        slot.ready = true;
-      } else if (m.id !== undefined) {
-        const pending = slot.inFlight.get(m.id);
-        slot.inFlight.delete(m.id);
-        if (pending) {
-          this.ran.workers += 1;
-          pending.resolve(m.result!);
-        }
-      }
-      this.#pump();
-    });
-    worker.on('error', () => this.#retire(slot));
-    worker.on('exit', () => this.#retire(slot));
-  }
-
-  /**
-   * A worker that failed to load or died. Jobs it held cannot be rerun (their bytes were
-   * transferred to it), so they fail; queued jobs go to the others or the main thread.
-   */
-  #retire(slot: Slot): void {
-    const at = this.#slots.indexOf(slot);
-    if (at < 0) return;
-    this.#slots.splice(at, 1);
-    for (const p of slot.inFlight.values()) p.reject(new Error('a hashing worker thread stopped'));
-    slot.inFlight.clear();
-    if (!this.#closed) this.#pump();
+    this.#workers!.call(job, tile.buffer === bundle.buffer ? [tile.buffer] : [tile.buffer, bundle.buffer]).then(
+      (result) => {
+        this.ran.workers += 1;
+        pending.resolve(result);
+        this.#pump();
+      },
+      (e: Error) => {
+        pending.reject(e);
+        this.#pump();
+      },
+    );
   }
 }

@@ -10,7 +10,7 @@ import { checkKeysetSignatures, keysetEvidenceProblems, type FleetKeyset } from 
 import { isFleetlogError } from '../errors.ts';
 import { leafHash, type Hash } from '../merkle/hash.ts';
 import { verifyConsistency, verifyInclusion } from '../merkle/verify.ts';
-import { openCheckpointWithPolicy, type TrustedCheckpoint } from '../policy/checkpoint-trust.ts';
+import { describeUntrusted, openCheckpointWithPolicy, type TrustedCheckpoint } from '../policy/checkpoint-trust.ts';
 import type { Policy } from '../policy/policy.ts';
 
 export type StepNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
@@ -98,7 +98,10 @@ export function step3CheckpointSignature(
 export function step4Quorum(trusted: TrustedCheckpoint): StepResult {
   const who = [...trusted.cosigners.keys()];
   if (!trusted.quorumMet)
-    return failStep(4, `cosigned by ${who.length ? who.join(', ') : 'no trusted witness'}: quorum not met`);
+    return failStep(
+      4,
+      `cosigned by ${who.length ? who.join(', ') : 'no trusted witness'}: quorum not met${trusted.untrusted.length ? ` (${describeUntrusted(trusted.untrusted)})` : ''}`,
+    );
   return pass(4, who.length ? `quorum met by ${who.join(', ')}` : 'the policy requires no witnesses (quorum none)');
 }
 

@@ -128,8 +128,13 @@ export function verifyNote(note: ParsedNote, verifiers: readonly NoteVerifier[])
       }
     }
   }
-  if (verified.length === 0)
-    throw new FleetlogError('no_trusted_signature', 'the note has no signature from a trusted key');
+  if (verified.length === 0) {
+    const found = note.signatures.slice(0, 5).map((s) => `${s.name} key ID ${formatKeyId(s.keyId)}`);
+    throw new FleetlogError(
+      'no_trusted_signature',
+      `the note has no signature from a trusted key (it is signed by ${found.length ? found.join(', ') : 'no one'}${note.signatures.length > 5 ? ', …' : ''})`,
+    );
+  }
   return { ...note, verified };
 }
 

@@ -6,6 +6,7 @@ import { decodeUtf8 } from '../bytes.ts';
 import { openCheckpoint, type Checkpoint } from '../checkpoint.ts';
 import { cosignatureTimestamp } from '../cosignature.ts';
 import { FleetlogError } from '../errors.ts';
+import { formatKeyId } from '../note/keys.ts';
 import type { NoteVerifier } from '../note/note.ts';
 import { quorumSatisfied, type Policy } from './policy.ts';
 
@@ -16,6 +17,34 @@ export interface TrustedCheckpoint {
   /** Policy names of the witnesses whose cosignatures verified, with their timestamps. */
   readonly cosigners: ReadonlyMap<string, bigint>;
   readonly quorumMet: boolean;
+  /** Signatures by keys the policy does not trust, so a quorum failure can say who signed with what. */
+  readonly untrusted: readonly UntrustedSignature[];
+}
+
+export interface UntrustedSignature {
+  /** The key name on the signature line. */
+  readonly name: string;
+  readonly keyId: number;
+  /** The policy witness whose key has this name (signed with another key), if any. */
+  readonly witness?: string;
+  /** The key ID the policy pins for that witness. */
+  readonly expectedKeyId?: number;
+}
+
+/** Most untrusted signatures named in a message; a note may carry up to 256. */
+const MAX_NAMED = 5;
+
+/** "witness w1 signed with key ID 0a1b2c3d, but the policy pins 4e5f6a7b; …" for a quorum failure. */
+export function describeUntrusted(untrusted: readonly UntrustedSignature[]): string {
+  const parts = untrusted
+    .slice(0, MAX_NAMED)
+    .map((u) =>
+      u.witness !== undefined
+        ? `witness ${u.witness} signed with key ID ${formatKeyId(u.keyId)}, but the policy pins key ID ${formatKeyId(u.expectedKeyId!)}`
+        : `${u.name} (not in the policy) signed with key ID ${formatKeyId(u.keyId)}`,
+    );
+  if (untrusted.length > MAX_NAMED) parts.push(`${untrusted.length - MAX_NAMED} more untrusted signatures`);
+  return parts.join('; ');
 }
 
 /**
@@ -33,11 +62,23 @@ export function openCheckpointWithPolicy(policy: Policy, note: string | Uint8Arr
     if (name !== undefined) cosigners.set(name, cosignatureTimestamp(signature.signature)!);
   }
   const text = typeof note === 'string' ? note : decodeUtf8(note, 'checkpoint'); // valid: openCheckpoint decoded it
+  const verified = new Set(opened.note.verified.map((v) => v.signature));
+  const untrusted: UntrustedSignature[] = [];
+  for (const sig of opened.note.signatures) {
+    if (verified.has(sig) || sig.name === opened.checkpoint.origin) continue;
+    const w = [...policy.witnesses.values()].find((x) => x.verifier.name === sig.name);
+    untrusted.push(
+      w
+        ? { name: sig.name, keyId: sig.keyId, witness: w.name, expectedKeyId: w.verifier.keyId }
+        : { name: sig.name, keyId: sig.keyId },
+    );
+  }
   return {
     checkpoint: opened.checkpoint,
     note: text,
     cosigners,
     quorumMet: quorumSatisfied(policy, new Set(cosigners.keys())),
+    untrusted,
   };
 }
 
@@ -46,7 +87,7 @@ export function requireQuorum(trusted: TrustedCheckpoint): TrustedCheckpoint {
     const who = [...trusted.cosigners.keys()];
     throw new FleetlogError(
       'quorum_not_met',
-      `checkpoint ${trusted.checkpoint.origin}@${trusted.checkpoint.size} is cosigned by ${who.length ? who.join(', ') : 'no trusted witness'}, which does not meet the policy's quorum`,
+      `checkpoint ${trusted.checkpoint.origin}@${trusted.checkpoint.size} is cosigned by ${who.length ? who.join(', ') : 'no trusted witness'}, which does not meet the policy's quorum${trusted.untrusted.length ? `; ${describeUntrusted(trusted.untrusted)}` : ''}`,
     );
   }
   return trusted;

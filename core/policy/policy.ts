@@ -14,7 +14,11 @@ import { KEY_TYPE_ED25519, parseVerifierKey, type PublicKeyInfo } from '../note/
 import { ed25519NoteVerifier, type Ed25519NoteVerifier } from '../note/verifiers.ts';
 import { bytesEqual } from '../bytes.ts';
 
-export const MAX_POLICY_BYTES = 256 * 1024;
+/**
+ * The longest policy text parsePolicy accepts, in UTF-16 code units (JavaScript string length).
+ * A file of at most this many bytes is never longer, so it doubles as the file-size cap.
+ */
+export const MAX_POLICY_CHARS = 256 * 1024;
 /** C2SP recommends supporting at least 32 of each; we allow more. */
 const MAX_ITEMS = 256;
 
@@ -55,12 +59,28 @@ function isPolicyByte(code: number): boolean {
   return code === 0x09 || code === 0x0a || (code >= 0x20 && code <= 0x7e) || code >= 0x80;
 }
 
+/** The error for a character the policy format does not allow, with its line (and a word on CR LF). */
+function disallowedCharacter(text: string, offset: number): FleetlogError {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  if (text[offset] === '\r' && (offset + 1 === text.length || text[offset + 1] === '\n'))
+    return new FleetlogError(
+      'bad_policy',
+      `policy line ${line} ends with a Windows line ending (CR LF); policies use LF line endings (e.g. dos2unix FILE)`,
+    );
+  const hex = text.charCodeAt(offset).toString(16).toUpperCase().padStart(4, '0');
+  return new FleetlogError(
+    'bad_policy',
+    `policy line ${line}, column ${column}: disallowed control character U+${hex}`,
+  );
+}
+
 export function parsePolicy(text: string): Policy {
-  if (text.length > MAX_POLICY_BYTES)
-    throw new FleetlogError('too_large', `policy is larger than ${MAX_POLICY_BYTES} bytes`);
+  if (text.length > MAX_POLICY_CHARS)
+    throw new FleetlogError('too_large', `policy is longer than ${MAX_POLICY_CHARS} characters`);
   for (let i = 0; i < text.length; i++) {
-    if (!isPolicyByte(text.charCodeAt(i)))
-      throw new FleetlogError('bad_policy', `policy contains a disallowed control character at offset ${i}`);
+    if (!isPolicyByte(text.charCodeAt(i))) throw disallowedCharacter(text, i);
   }
   const logs: PolicyLog[] = [];
   const witnesses = new Map<string, PolicyWitness>();

@@ -6,6 +6,7 @@ import { utf8 } from '../../core/bytes.ts';
 import { parseDecimal } from '../../core/decimal.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import { type NoteSignature, parseSignatureLine } from '../../core/note/note.ts';
+import { formatKeyId } from '../../core/note/keys.ts';
 import type { PolicyWitness } from '../../core/policy/policy.ts';
 import { formatAddCheckpoint } from '../../core/witness-request.ts';
 import { readStreamCapped } from '../../service/body.ts';
@@ -84,6 +85,7 @@ function readCosignature(call: AddCheckpointCall, text: string): WitnessAnswer {
   if (!text.endsWith('\n')) return { kind: 'bad_response', message: 'response does not end in a newline' };
   const v = call.witness.verifier;
   const textBytes = utf8(call.text);
+  const otherKeys: string[] = [];
   for (const raw of text.slice(0, -1).split('\n')) {
     let sig: NoteSignature;
     try {
@@ -91,12 +93,20 @@ function readCosignature(call: AddCheckpointCall, text: string): WitnessAnswer {
     } catch (e) {
       return { kind: 'bad_response', message: `malformed signature line: ${(e as Error).message}` };
     }
-    if (sig.name !== v.name || sig.keyId !== v.keyId) continue; // other keys are ignored (tlog-witness)
+    if (sig.name !== v.name || sig.keyId !== v.keyId) {
+      otherKeys.push(`${sig.name} key ID ${formatKeyId(sig.keyId)}`);
+      continue; // other keys are ignored (tlog-witness)
+    }
     if (!v.verify(textBytes, sig.signature))
       return { kind: 'bad_response', message: `cosignature by ${v.name} does not verify` };
     return { kind: 'cosigned', line: sig.line };
   }
-  return { kind: 'bad_response', message: `response carries no cosignature by ${v.name}` };
+  // Name what the witness did sign with: usually a witness key rotated without updating the policy.
+  const signed = otherKeys.length ? `; it signed with ${otherKeys.slice(0, 5).join(', ')}` : '';
+  return {
+    kind: 'bad_response',
+    message: `response carries no cosignature by ${v.name} key ID ${formatKeyId(v.keyId)} (the policy's key for witness ${call.witness.name})${signed}`,
+  };
 }
 
 async function readCapped(response: Response): Promise<string> {

@@ -1,6 +1,6 @@
 /**
- * merkle.json and tiles.json: RFC 9162 roots, inclusion and consistency proofs (the wire-formats
- * known answers, proofs from a 300-leaf tree, and deliberately broken variants), and C2SP
+ * merkle.json and tiles.json: RFC 9162 roots, inclusion and consistency proofs (the published
+ * known answers of RFC 9162 / transparency-dev, proofs from a 300-leaf tree, and deliberately broken variants), and C2SP
  * tlog-tiles paths and tile sets. Expected outcomes are stated, not computed by the verifier.
  */
 import { fromHex, toHex, utf8 } from '../../core/bytes.ts';
@@ -83,7 +83,7 @@ export function buildMerkleVectors(): VectorFile<MerkleVector> {
   for (let n = 1; n <= 8; n++)
     v.push({
       kind: 'root',
-      description: `wire-formats known answer: root of the first ${n} leaves`,
+      description: `published known answer: root of the first ${n} leaves`,
       tree: 'kat',
       size: n,
       root: root('kat', n),
@@ -109,11 +109,11 @@ export function buildMerkleVectors(): VectorFile<MerkleVector> {
     root: root(tree, size),
     valid: true,
   });
-  const k05 = inc('wire-formats known answer: index 5 in size 8', 'kat', 5, 8);
+  const k05 = inc('published known answer: index 5 in size 8', 'kat', 5, 8);
   v.push(
-    inc('wire-formats known answer: index 0 in size 8', 'kat', 0, 8),
+    inc('published known answer: index 0 in size 8', 'kat', 0, 8),
     k05,
-    inc('wire-formats known answer: index 2 in size 3', 'kat', 2, 3),
+    inc('published known answer: index 2 in size 3', 'kat', 2, 3),
   );
   v.push(inc('single-leaf tree: empty proof, the root is the leaf hash', 'kat', 0, 1));
   v.push(inc('last leaf of a size-7 tree (right edge without siblings at some levels)', 'kat', 6, 7));
@@ -198,11 +198,11 @@ export function buildMerkleVectors(): VectorFile<MerkleVector> {
     proof: hex(consistencyProof(stores[tree], m, n)),
     valid: true,
   });
-  const c68 = con('wire-formats known answer: 6 -> 8', 'kat', 6, 8);
+  const c68 = con('published known answer: 6 -> 8', 'kat', 6, 8);
   v.push(
     c68,
-    con('wire-formats known answer: 2 -> 5', 'kat', 2, 5),
-    con('wire-formats known answer: 4 -> 8 (old size a power of two: the old root is not in the proof)', 'kat', 4, 8),
+    con('published known answer: 2 -> 5', 'kat', 2, 5),
+    con('published known answer: 4 -> 8 (old size a power of two: the old root is not in the proof)', 'kat', 4, 8),
   );
   v.push(con('size1 == size2: empty proof, equal roots', 'kat', 5, 5));
   v.push(con('size1 == 0: empty proof; the old root is the empty-tree hash', 'kat', 0, 8));

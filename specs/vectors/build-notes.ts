@@ -1,7 +1,7 @@
 /**
  * signed-notes.json, checkpoints.json and cosignatures.json: C2SP signed-note, tlog-checkpoint and
  * tlog-cosignature vectors, positive and negative, with the error code fleetlog gives each
- * negative. Keys come from fixed seeds (fixtures.ts) or the wire-formats known answers.
+ * negative. Keys come from fixed seeds (fixtures.ts) or the published known answers (KAT below: the Go x/mod note tests and C2SP tlog-cosignature).
  */
 import { concatBytes, toBase64, toHex, utf8, writeUint64BE } from '../../core/bytes.ts';
 import { formatCheckpointText, signCheckpoint } from '../../core/checkpoint.ts';
@@ -87,7 +87,7 @@ export function buildNoteVectors(): VectorFile<NoteVector | VkeyVector> {
     v.push({ kind: 'note', description, note, verifierKeys, valid: false, error });
   };
 
-  ok('wire-formats known answer (Go x/mod note test key)', kat, [KAT.vkey], KAT.text, ['PeterNeumann']);
+  ok('published known answer (Go x/mod note test key)', kat, [KAT.vkey], KAT.text, ['PeterNeumann']);
   ok(
     'an unknown signature before the known one is ignored',
     `${KAT.text}\n${fake('Someone', 0)}${KAT.line}`,
@@ -205,8 +205,8 @@ export function buildNoteVectors(): VectorFile<NoteVector | VkeyVector> {
         : { kind: 'vkey', description, vkey, valid: true, keyId: vkey.split('+')[1]! },
     );
   };
-  vk('wire-formats known answer (type 0x01)', KAT.vkey);
-  vk('wire-formats cosigner known answer (type 0x04)', KAT.cosignerVkey);
+  vk('published known answer (type 0x01)', KAT.vkey);
+  vk('published cosigner known answer (type 0x04)', KAT.cosignerVkey);
   vk(
     'key ID does not match the name and key',
     'PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW',
@@ -288,7 +288,7 @@ export function buildCheckpointVectors(): VectorFile<CheckpointTextVector | Sign
   };
   ok('three lines', `example.com/log\n42\n${root}\n`, 'example.com/log', 42, root);
   ok(
-    'wire-formats cosigned checkpoint',
+    'published cosigned checkpoint',
     KAT.cosignedText,
     'example.com/behind-the-sofa',
     20852163,
@@ -417,7 +417,7 @@ export function buildCosignatureVectors(): VectorFile<CosignatureVector> {
     v.push({ description, note, cosignerKeys, valid: false, error });
   };
   ok(
-    'wire-formats known answer',
+    'published known answer',
     `${KAT.cosignedText}\n${KAT.cosignatureLine}`,
     [KAT.cosignerVkey],
     BigInt(KAT.cosignatureTime),

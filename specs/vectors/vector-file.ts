@@ -2,7 +2,6 @@
  * The shape shared by every vector file, and the error-code helper the builders use to record
  * what the core does with a negative case.
  */
-import { isFleetlogError } from '../../core/errors.ts';
 
 export const VECTORS_FORMAT = 'fleetlog-test-vectors/v1';
 
@@ -22,15 +21,4 @@ export function vectorFile<V>(
   extra: Record<string, unknown> = {},
 ): VectorFile<V> {
   return { format: VECTORS_FORMAT, name, description, ...extra, vectors };
-}
-
-/** The FleetlogError code `f` throws, or undefined if it returns. Anything else is a bug. */
-export function errorCode(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (isFleetlogError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
 }

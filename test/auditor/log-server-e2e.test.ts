@@ -1,7 +1,5 @@
 // End to end against fleetlog's own log-server (in process, real HTTP): entries go in through
 // POST /add-entry, and the auditor checks the result knowing nothing but the log's URL and policy.
-// Skipped when log-server/index.ts does not exist.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMPTY_STATE } from '../../core/audit/client-state.ts';
@@ -11,35 +9,13 @@ import { exportProof } from '../../auditor-cli/export-proof.ts';
 import { auditLog } from '../../auditor-cli/log-audit/audit-log.ts';
 import { monitorOnce } from '../../auditor-cli/monitor.ts';
 import { auditProof } from '../../auditor-cli/proof-audit.ts';
-import { silentLogger, type Logger } from '../../service/logger.ts';
-import { REPO_ROOT, tempDir } from '../support/process.ts';
+import * as logs from '../../log-server/index.ts';
+import { silentLogger } from '../../service/logger.ts';
+import * as witnesses from '../../witness/index.ts';
+import { tempDir } from '../support/process.ts';
 import { deployment, keyset, makeFleetKeys, TEST_NOW } from './support/fleet-fixtures.ts';
 
-const HAVE_LOG_SERVER = existsSync(join(REPO_ROOT, 'log-server/index.ts'));
-const HAVE_WITNESS = existsSync(join(REPO_ROOT, 'witness/index.ts'));
-
-interface WitnessModule {
-  initWitness(o: { dataDir: string; name: string }): Promise<{ vkey: string }>;
-  addLog(o: { dataDir: string; origin: string; vkey: string }): void;
-  startWitness(o: {
-    dataDir: string;
-    logger?: Logger;
-    threads?: number;
-  }): Promise<{ url: string; close(): Promise<void> }>;
-}
-
-interface LogServerModule {
-  initLog(o: { dataDir: string; origin: string }): Promise<{ vkey: string }>;
-  addToken(o: { dataDir: string; name: string }): Promise<string> | string;
-  startLogServer(o: {
-    dataDir: string;
-    policyText?: string;
-    batchMaxWaitMs?: number;
-    logger?: Logger;
-  }): Promise<{ url: string; close(): Promise<void> }>;
-}
-
-describe.skipIf(!HAVE_LOG_SERVER)("fleetlog's log-server, audited end to end", () => {
+describe("fleetlog's log-server, audited end to end", () => {
   const fleet = makeFleetKeys();
   const origin = 'e2e.test/fleetlog';
   let server: { url: string; close(): Promise<void> };
@@ -58,10 +34,9 @@ describe.skipIf(!HAVE_LOG_SERVER)("fleetlog's log-server, audited end to end", (
   }
 
   beforeAll(async () => {
-    const mod = (await import('../../log-server/index.ts')) as unknown as LogServerModule;
     const dataDir = join(tempDir('fleetlog-auditor-e2e-'), 'log');
-    const { vkey } = await mod.initLog({ dataDir, origin });
-    token = await mod.addToken({ dataDir, name: 'auditor-e2e' });
+    const { vkey } = await logs.initLog({ dataDir, origin });
+    token = await logs.addToken({ dataDir, name: 'auditor-e2e' });
     policyText = [
       `log ${vkey}`,
       'quorum none',
@@ -70,7 +45,7 @@ describe.skipIf(!HAVE_LOG_SERVER)("fleetlog's log-server, audited end to end", (
       `fleetlog hsm-vendor ${fleet.vendor.vkey}`,
       '',
     ].join('\n');
-    server = await mod.startLogServer({ dataDir, policyText, batchMaxWaitMs: 1, logger: silentLogger });
+    server = await logs.startLogServer({ dataDir, policyText, batchMaxWaitMs: 1, logger: silentLogger });
     const a = deployment(fleet, 'fleet-a');
     await add(a.bytes);
     await add(keyset(fleet, 'fleet-a', 1, a));
@@ -130,76 +105,71 @@ describe.skipIf(!HAVE_LOG_SERVER)("fleetlog's log-server, audited end to end", (
   });
 });
 
-describe.skipIf(!HAVE_LOG_SERVER || !HAVE_WITNESS)(
-  "fleetlog's log-server cosigned by fleetlog's witness, monitored",
-  () => {
-    const fleet = makeFleetKeys();
-    const origin = 'e2e.test/witnessed';
-    let log: { url: string; close(): Promise<void> };
-    let witness: { url: string; close(): Promise<void> };
-    let policyText = '';
+describe("fleetlog's log-server cosigned by fleetlog's witness, monitored", () => {
+  const fleet = makeFleetKeys();
+  const origin = 'e2e.test/witnessed';
+  let log: { url: string; close(): Promise<void> };
+  let witness: { url: string; close(): Promise<void> };
+  let policyText = '';
 
-    beforeAll(async () => {
-      const logs = (await import('../../log-server/index.ts')) as unknown as LogServerModule;
-      const witnesses = (await import('../../witness/index.ts')) as unknown as WitnessModule;
-      const dir = tempDir('fleetlog-auditor-witnessed-');
-      const { vkey } = await logs.initLog({ dataDir: join(dir, 'log'), origin });
-      const token = await logs.addToken({ dataDir: join(dir, 'log'), name: 'e2e' });
-      const w = await witnesses.initWitness({ dataDir: join(dir, 'witness'), name: 'witness.e2e/w1' });
-      witnesses.addLog({ dataDir: join(dir, 'witness'), origin, vkey });
-      witness = await witnesses.startWitness({ dataDir: join(dir, 'witness'), logger: silentLogger, threads: 0 });
-      policyText = [
-        `log ${vkey}`,
-        `witness w1 ${w.vkey} ${witness.url}`,
-        'quorum w1',
-        `fleetlog publisher ${fleet.publisher.vkey}`,
-        `fleetlog countersigner ${fleet.countersigner.vkey}`,
-        `fleetlog hsm-vendor ${fleet.vendor.vkey}`,
-        '',
-      ].join('\n');
-      log = await logs.startLogServer({
-        dataDir: join(dir, 'log'),
-        policyText,
-        batchMaxWaitMs: 1,
-        logger: silentLogger,
+  beforeAll(async () => {
+    const dir = tempDir('fleetlog-auditor-witnessed-');
+    const { vkey } = await logs.initLog({ dataDir: join(dir, 'log'), origin });
+    const token = await logs.addToken({ dataDir: join(dir, 'log'), name: 'e2e' });
+    const w = await witnesses.initWitness({ dataDir: join(dir, 'witness'), name: 'witness.e2e/w1' });
+    witnesses.addLog({ dataDir: join(dir, 'witness'), origin, vkey });
+    witness = await witnesses.startWitness({ dataDir: join(dir, 'witness'), logger: silentLogger, threads: 0 });
+    policyText = [
+      `log ${vkey}`,
+      `witness w1 ${w.vkey} ${witness.url}`,
+      'quorum w1',
+      `fleetlog publisher ${fleet.publisher.vkey}`,
+      `fleetlog countersigner ${fleet.countersigner.vkey}`,
+      `fleetlog hsm-vendor ${fleet.vendor.vkey}`,
+      '',
+    ].join('\n');
+    log = await logs.startLogServer({
+      dataDir: join(dir, 'log'),
+      policyText,
+      batchMaxWaitMs: 1,
+      logger: silentLogger,
+    });
+    const a = deployment(fleet, 'fleet-a');
+    for (const entry of [a.bytes, keyset(fleet, 'fleet-a', 1, a)]) {
+      const res = await fetch(`${log.url}/add-entry`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: Buffer.from(entry),
       });
-      const a = deployment(fleet, 'fleet-a');
-      for (const entry of [a.bytes, keyset(fleet, 'fleet-a', 1, a)]) {
-        const res = await fetch(`${log.url}/add-entry`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}` },
-          body: Buffer.from(entry),
-        });
-        expect(res.status, await res.text()).toBe(200);
-      }
-      // /checkpoint serves only checkpoints that met the quorum: wait for the witness's cosignature.
-      for (let i = 0; i < 100; i++) {
-        const text = await (await fetch(`${log.url}/checkpoint`)).text();
-        if (text.split('\n')[1] === '2') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    });
-    afterAll(async () => {
-      await log?.close();
-      await witness?.close();
-    });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    // /checkpoint serves only checkpoints that met the quorum: wait for the witness's cosignature.
+    for (let i = 0; i < 100; i++) {
+      const text = await (await fetch(`${log.url}/checkpoint`)).text();
+      if (text.split('\n')[1] === '2') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  afterAll(async () => {
+    await log?.close();
+    await witness?.close();
+  });
 
-    it('audits the witnessed log and finds the witness in agreement', async () => {
-      const policy = parsePolicy(policyText);
-      const audit = await auditLog({ log: log.url, policy, policyText, workers: 0 });
-      expect(audit.checks.filter((c) => c.status !== 'pass')).toEqual([]);
-      expect(audit.size).toBe(2);
-      const round = await monitorOnce({
-        log: log.url,
-        policy,
-        policyText,
-        witnesses: [`w1=${witness.url}`],
-        maxAgeSeconds: 3600,
-        workers: 0,
-      });
-      expect(round.alerts.map((a) => a.kind)).toEqual(['new_keyset']);
-      expect(round.warnings).toEqual([]);
-      expect(round.witnesses[0]).toMatchObject({ size: 2, relation: 'same' });
+  it('audits the witnessed log and finds the witness in agreement', async () => {
+    const policy = parsePolicy(policyText);
+    const audit = await auditLog({ log: log.url, policy, policyText, workers: 0 });
+    expect(audit.checks.filter((c) => c.status !== 'pass')).toEqual([]);
+    expect(audit.size).toBe(2);
+    const round = await monitorOnce({
+      log: log.url,
+      policy,
+      policyText,
+      witnesses: [`w1=${witness.url}`],
+      maxAgeSeconds: 3600,
+      workers: 0,
     });
-  },
-);
+    expect(round.alerts.map((a) => a.kind)).toEqual(['new_keyset']);
+    expect(round.warnings).toEqual([]);
+    expect(round.witnesses[0]).toMatchObject({ size: 2, relation: 'same' });
+  });
+});

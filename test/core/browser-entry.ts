@@ -65,7 +65,7 @@ async function run(input: Input): Promise<Record<string, unknown>> {
     r.nodeCryptoImport = `failed: ${(e as Error).name}`;
   }
 
-  // Signed note and cosignature known answers (wire-formats.md).
+  // Signed note and cosignature known answers (KAT in specs/vectors/build-notes.ts).
   r.note = outcome(
     () =>
       openNote(`${input.note.text}\n${input.note.signatureLine}`, [ed25519NoteVerifier(input.note.vkey)]).verified

@@ -1,4 +1,5 @@
-// Known answers from RFC 9162 / transparency-dev (summarised in shared/reference/wire-formats.md).
+// Known answers from RFC 9162 / transparency-dev's merkle test data; in this repository they are
+// KAT_ENTRIES in specs/vectors/build-merkle.ts and the "published known answer" cases of specs/vectors/merkle.json.
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { EMPTY_ROOT, leafHash } from '../../core/merkle/hash.ts';

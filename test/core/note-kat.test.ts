@@ -1,4 +1,5 @@
-// Known answers from the Go x/mod note tests and C2SP tlog-cosignature (wire-formats.md).
+// Known answers from the Go golang.org/x/mod/sumdb/note tests and C2SP tlog-cosignature; in this
+// repository they are KAT in specs/vectors/build-notes.ts and specs/formats.md §2.3.
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../core/bytes.ts';
 import { openCheckpoint, parseCheckpointText, signCheckpoint } from '../../core/checkpoint.ts';

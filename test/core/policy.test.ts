@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519 } from '../../core/note/keys.ts';
 import {
   logForOrigin,
-  MAX_POLICY_BYTES,
+  MAX_POLICY_CHARS,
   parsePolicy,
   quorumSatisfied,
   toTlogPolicyText,
@@ -172,7 +172,7 @@ describe('policy parsing', () => {
   });
 
   it('caps the policy size', () => {
-    expect(codeOf(() => parse(`quorum none\n${'#'.repeat(MAX_POLICY_BYTES)}\n`))).toBe('too_large');
+    expect(codeOf(() => parse(`quorum none\n${'#'.repeat(MAX_POLICY_CHARS)}\n`))).toBe('too_large');
   });
 
   it('errors name the offending line', () => {

@@ -256,8 +256,8 @@ describe('several log-server processes on PostgreSQL', () => {
   it('refuses the commit of a leader paused past its lease (SIGSTOP), which then rejoins as a follower', {
     timeout: 120_000,
   }, async () => {
-    const lease = ['--lease-ms', '1500'];
-    const a = await serve(c, [...lease, '--batch-max-wait-ms', '3000']);
+    const lease = ['--lease', '1500ms'];
+    const a = await serve(c, [...lease, '--batch-max-wait', '3s']);
     await until('A to lead', async () => (await role(a)) === 'leader');
     const b = await serve(c, lease);
     expect(await role(b)).toBe('follower');

@@ -1,0 +1,94 @@
+/**
+ * `fleetlog log serve`: serve a log until SIGTERM. Every flag is also a `--config FILE` setting
+ * (cli/config-file.ts): declare a new flag here and it is a setting too.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from '@commander-js/extra-typings';
+import { addConfigOption } from '../../cli/config-file.ts';
+import {
+  databaseOption,
+  durationOption,
+  hiddenAlias,
+  parseCount,
+  parseMilliseconds,
+  threadsOption,
+} from '../../cli/options.ts';
+import { action } from '../../cli/run.ts';
+import { FleetlogError } from '../../core/errors.ts';
+import { createLogger } from '../../service/logger.ts';
+import { exitOnSignals, parseListen } from '../../service/serve.ts';
+import { startLogServer } from '../index.ts';
+
+function readPolicy(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FleetlogError('io', `cannot read policy ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+}
+
+export function serveCommand() {
+  const cmd = new Command('serve')
+    .description('serve the log (C2SP tlog-tiles read API, POST /add-entry); SIGTERM drains and exits 0')
+    .requiredOption('--data <dir>', 'data directory (made by log init; with --database it holds only log.key)')
+    .addOption(databaseOption())
+    .addOption(
+      durationOption(
+        '--lease <duration>',
+        'PostgreSQL: leader lease; the longest a dead leader stalls appends',
+        3000,
+        100,
+      ),
+    )
+    .option(
+      '--advertise-url <url>',
+      'PostgreSQL: the URL the other processes forward submissions to while this one leads (default: the listening URL)',
+    )
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
+    .option(
+      '--policy <file>',
+      'trust policy: witnesses (with URLs) and quorum, fleetlog publisher and countersigner keys',
+    )
+    .option('--batch-max-size <n>', 'most entries per batch and checkpoint', parseCount(1_000_000, 1), 1024)
+    .addOption(
+      durationOption('--batch-max-wait <duration>', 'longest a submission waits for others to join its batch', 2),
+    )
+    .addOption(
+      threadsOption(
+        'worker threads that check entry signatures and canonical form; each costs ~10-15 MB RSS (0 = main thread)',
+      ).default(0),
+    )
+    .option('--writer-thread', 'commit batches on a worker thread so fsync never pauses serving (costs ~10-15 MB RSS)')
+    .addOption(durationOption('--witness-timeout <duration>', 'timeout of one add-checkpoint request', 10_000));
+  hiddenAlias(cmd, '--batch-max-wait-ms <ms>', 'batchMaxWait', '--batch-max-wait 2ms', parseMilliseconds);
+  hiddenAlias(cmd, '--witness-timeout-ms <ms>', 'witnessTimeout', '--witness-timeout 10s', parseMilliseconds);
+  hiddenAlias(cmd, '--validation-workers <n>', 'threads', '--threads N', parseCount(64));
+  return addConfigOption(cmd).action(
+    action(async (opts) => {
+      if (opts.witnessTimeout < 1) throw new FleetlogError('usage', '--witness-timeout must be at least 1ms');
+      const logger = createLogger('log-server');
+      const { host, port } = parseListen(opts.listen);
+      const policyText = readPolicy(opts.policy);
+      const server = await startLogServer({
+        dataDir: opts.data,
+        ...(opts.database !== undefined ? { database: opts.database } : {}),
+        leaseMs: opts.lease,
+        ...(opts.advertiseUrl !== undefined ? { advertiseUrl: opts.advertiseUrl } : {}),
+        host,
+        port,
+        logger,
+        batchMaxSize: opts.batchMaxSize,
+        batchMaxWaitMs: opts.batchMaxWait,
+        witnessTimeoutMs: opts.witnessTimeout,
+        validationWorkers: opts.threads,
+        writerThread: opts.writerThread ?? false,
+        benchRoutes: process.env.FLEETLOG_BENCH_ROUTES === '1',
+        ...(policyText !== undefined ? { policyText } : {}),
+      });
+      logger.info('listening', { url: server.url });
+      exitOnSignals(server, logger);
+      await new Promise(() => {}); // serve until a signal
+    }),
+  );
+}

@@ -1,0 +1,272 @@
+/**
+ * The one way fleetlog runs work on worker threads: a pool of workers that each run
+ * `serveCalls(handle)` (worker-calls.ts). It spawns them, waits for one ready handshake each,
+ * matches every reply to its call by id, and applies one dead-worker policy.
+ *
+ * Contract:
+ * - `call(request)` settles exactly once: with the handler's value, with the handler's error (a
+ *   FleetlogError keeps its code), or with FleetlogError('unavailable') if no worker can answer it.
+ *   It never hangs because a worker died.
+ * - Calls go to the ready worker with the fewest calls in flight. Calls made in one event-loop
+ *   turn travel in one message per worker. With one worker, calls run in the order made.
+ * - A worker that errors or exits while the pool is open is dead. The calls it held (sent or
+ *   about to be sent) fail with FleetlogError('unavailable', '<name>: a worker thread stopped
+ *   (<reason>) …; retry'): they may or may not have run, so only idempotent work may be retried.
+ *   Then, by `onDeath`:
+ *     'replace'   — a new worker starts after `restartDelayMs`; meanwhile the others take the calls
+ *                   (with none left, calls fail at once rather than wait).
+ *     'fail-pool' — the pool stops: the other workers are stopped, their calls fail, and every
+ *                   later call fails with the same error; `failure` says why (for /health).
+ * - A worker that dies before its ready handshake could not start (a bad entry, a missing
+ *   database). It is never replaced, since it would fail again: `ready` rejects if it was one of
+ *   the first, and once no worker is left the pool has failed.
+ * - `close()` stops every worker; calls still in flight and later calls fail with 'unavailable'.
+ */
+import type { ResourceLimits, Worker } from 'node:worker_threads';
+import { FleetlogError } from '../core/errors.ts';
+import { startWorker } from './worker.ts';
+import type { CallBatch, WorkerMessage } from './worker-protocol.ts';
+
+export type DeadWorkerPolicy = 'replace' | 'fail-pool';
+
+export type WorkerPoolEvent =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'stopped'; readonly reason: string; readonly replaced: boolean };
+
+export interface WorkerPoolOptions {
+  /** What the pool does, for messages: "entry validation", "the storage writer". */
+  readonly name: string;
+  /** The worker's entry, `new URL('./x-worker.ts', import.meta.url)`; it must call serveCalls. */
+  readonly entry: URL;
+  /** Number of workers, at least 1. */
+  readonly size: number;
+  readonly workerData?: unknown;
+  readonly resourceLimits?: ResourceLimits;
+  readonly onDeath: DeadWorkerPolicy;
+  /** Delay before a dead worker is replaced ('replace' only), so a crash loop does not spin. */
+  readonly restartDelayMs?: number;
+  /** Told when a worker becomes ready or stops (for logs, and for callers that schedule work). */
+  readonly onEvent?: (event: WorkerPoolEvent) => void;
+}
+
+interface PendingCall<Res> {
+  readonly resolve: (value: Res) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Slot<Req, Res> {
+  worker: Worker;
+  state: 'starting' | 'ready' | 'dead';
+  /** Why it stopped, from its 'error' event (an 'exit' follows). */
+  error: Error | undefined;
+  readonly inFlight: Map<number, PendingCall<Res>>;
+  /** Calls made this turn, sent together at the end of it. */
+  outbox: Array<{ id: number; request: Req }>;
+  transfer: ArrayBuffer[];
+}
+
+const DEFAULT_RESTART_DELAY_MS = 1000;
+
+export class WorkerPool<Req, Res> {
+  readonly #o: WorkerPoolOptions;
+  readonly #slots: Array<Slot<Req, Res>> = [];
+  #nextId = 1;
+  #rotate = 0;
+  #closed = false;
+  #failure: FleetlogError | undefined;
+  #restarts = 0;
+  #pendingRestarts = 0;
+  /** Resolves once every first worker is ready; rejects if one of them cannot start. */
+  readonly ready: Promise<void>;
+
+  constructor(options: WorkerPoolOptions) {
+    if (!Number.isSafeInteger(options.size) || options.size < 1)
+      throw new FleetlogError('usage', `${options.name}: a worker pool needs at least one worker`);
+    this.#o = options;
+    const first: Array<Promise<void>> = [];
+    for (let i = 0; i < options.size; i++) first.push(this.#spawn());
+    this.ready = Promise.all(first).then(() => undefined);
+    this.ready.catch(() => {}); // callers that do not await ready still see failures through call()
+  }
+
+  /** Starts a pool and waits until every worker is ready; on a start failure stops it and throws. */
+  static async start<Req, Res>(options: WorkerPoolOptions): Promise<WorkerPool<Req, Res>> {
+    const pool = new WorkerPool<Req, Res>(options);
+    try {
+      await pool.ready;
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  /** Why the pool can no longer answer, or undefined while it can. */
+  get failure(): FleetlogError | undefined {
+    return this.#failure;
+  }
+
+  /** Workers running or starting. */
+  get live(): number {
+    return this.#slots.length;
+  }
+
+  /** Workers replaced after they died, since the pool started. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** True if a ready worker has fewer than `limit` calls in flight (for callers that also work inline). */
+  hasSpare(limit: number): boolean {
+    return this.#slots.some((s) => s.state === 'ready' && s.inFlight.size + s.outbox.length < limit);
+  }
+
+  /** Runs `request` on a worker. `transfer` lists buffers of the request to move instead of copy. */
+  call(request: Req, transfer: readonly ArrayBuffer[] = []): Promise<Res> {
+    if (this.#closed) return Promise.reject(this.#unavailable('the pool is closed'));
+    if (this.#failure) return Promise.reject(this.#failure);
+    const slot = this.#pick();
+    if (!slot) return Promise.reject(this.#unavailable('no worker thread is running; retry'));
+    const id = this.#nextId++;
+    return new Promise<Res>((resolve, reject) => {
+      slot.inFlight.set(id, { resolve, reject });
+      slot.outbox.push({ id, request });
+      slot.transfer.push(...transfer);
+      if (slot.outbox.length === 1) setImmediate(() => this.#flush(slot));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const slots = this.#slots.splice(0);
+    for (const s of slots) this.#failCalls(s, this.#unavailable('the pool was closed before answering'));
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  /** The ready worker with the fewest calls; else a starting one (its messages wait for it). */
+  #pick(): Slot<Req, Res> | undefined {
+    let best: Slot<Req, Res> | undefined;
+    const n = this.#slots.length;
+    const offset = this.#rotate++;
+    for (let k = 0; k < n; k++) {
+      const s = this.#slots[(offset + k) % n]!;
+      if (best === undefined) best = s;
+      else if (s.state === 'ready' && best.state !== 'ready') best = s;
+      else if (s.state === best.state && load(s) < load(best)) best = s;
+    }
+    return best;
+  }
+
+  #flush(slot: Slot<Req, Res>): void {
+    const calls = slot.outbox;
+    const transfer = slot.transfer;
+    slot.outbox = [];
+    slot.transfer = [];
+    if (calls.length === 0 || slot.state === 'dead') return;
+    try {
+      slot.worker.postMessage({ kind: 'calls', calls } satisfies CallBatch<Req>, transfer);
+    } catch (e) {
+      // The request could not be cloned: a caller's mistake, not the worker's.
+      const error = new FleetlogError('internal', `${this.#o.name}: could not send a call: ${(e as Error).message}`);
+      for (const c of calls) {
+        slot.inFlight.get(c.id)?.reject(error);
+        slot.inFlight.delete(c.id);
+      }
+    }
+  }
+
+  #spawn(): Promise<void> {
+    let worker: Worker;
+    try {
+      worker = startWorker(this.#o.entry, { workerData: this.#o.workerData, resourceLimits: this.#o.resourceLimits });
+    } catch (e) {
+      // No threads here at all: as a start failure.
+      if (this.#slots.length === 0) this.#failure ??= this.#unavailable(`no worker thread could start: ${e}`);
+      return Promise.reject(this.#unavailable(`a worker thread could not start: ${(e as Error).message}`));
+    }
+    const slot: Slot<Req, Res> = {
+      worker,
+      state: 'starting',
+      error: undefined,
+      inFlight: new Map(),
+      outbox: [],
+      transfer: [],
+    };
+    this.#slots.push(slot);
+    return new Promise<void>((resolveReady, rejectReady) => {
+      worker.on('message', (m: WorkerMessage<Res>) => {
+        if (m.kind === 'ready') {
+          if (slot.state !== 'starting') return;
+          slot.state = 'ready';
+          resolveReady();
+          this.#o.onEvent?.({ kind: 'ready' });
+          return;
+        }
+        for (const reply of m.replies) {
+          const pending = slot.inFlight.get(reply.id);
+          if (!pending) continue; // already failed (closed), or not ours
+          slot.inFlight.delete(reply.id);
+          if (reply.ok) pending.resolve(reply.value);
+          else pending.reject(new FleetlogError(reply.error.code, reply.error.message));
+        }
+      });
+      worker.on('error', (e) => {
+        slot.error ??= e;
+      });
+      worker.on('exit', (code) => {
+        const wasReady = slot.state === 'ready';
+        slot.state = 'dead';
+        const at = this.#slots.indexOf(slot);
+        if (at >= 0) this.#slots.splice(at, 1);
+        if (this.#closed) {
+          rejectReady(this.#unavailable('the pool was closed'));
+          return;
+        }
+        const reason = slot.error ? slot.error.message : `exit code ${code}`;
+        const stopped = this.#unavailable(`a worker thread stopped (${reason}) before answering; retry`);
+        this.#failCalls(slot, stopped);
+        if (!wasReady) {
+          const cannotStart = this.#unavailable(`a worker thread could not start: ${reason}`);
+          rejectReady(cannotStart);
+          if (this.#slots.length === 0 && this.#pendingRestarts === 0) this.#failure ??= cannotStart;
+          this.#o.onEvent?.({ kind: 'stopped', reason, replaced: false });
+          return;
+        }
+        if (this.#o.onDeath === 'fail-pool') {
+          this.#failure ??= this.#unavailable(`a worker thread stopped (${reason}); the pool is stopped`);
+          this.#o.onEvent?.({ kind: 'stopped', reason, replaced: false });
+          for (const other of this.#slots.splice(0)) {
+            this.#failCalls(other, this.#failure);
+            other.state = 'dead';
+            void other.worker.terminate();
+          }
+          return;
+        }
+        this.#o.onEvent?.({ kind: 'stopped', reason, replaced: true });
+        this.#pendingRestarts += 1;
+        setTimeout(() => {
+          this.#pendingRestarts -= 1;
+          if (this.#closed || this.#failure) return;
+          this.#restarts += 1;
+          this.#spawn().catch(() => {}); // a replacement that cannot start is reported through onEvent
+        }, this.#o.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS).unref();
+      });
+    });
+  }
+
+  #failCalls(slot: Slot<Req, Res>, error: FleetlogError): void {
+    slot.outbox = [];
+    slot.transfer = [];
+    for (const pending of slot.inFlight.values()) pending.reject(error);
+    slot.inFlight.clear();
+  }
+
+  #unavailable(why: string): FleetlogError {
+    return new FleetlogError('unavailable', `${this.#o.name}: ${why}`);
+  }
+}
+
+function load<Req, Res>(slot: Slot<Req, Res>): number {
+  return slot.inFlight.size;
+}

@@ -1,0 +1,131 @@
+/**
+ * The log server's worker threads when one dies (policies of service/worker-pool.ts).
+ *
+ * Issue 12 item 8: a validation worker that dies must not hang `validate()`. Before the shared
+ * WorkerPool, ValidationPool kept a worker that had raised 'error' and ignored 'exit', so every
+ * later call sent to it never settled. Here the worker really dies (killed from outside, or by an
+ * uncaught error inside it); the next call must settle at once, and a replacement must take over.
+ */
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { utf8 } from '../../core/bytes.ts';
+import { isFleetlogError } from '../../core/errors.ts';
+import { signCheckpoint } from '../../core/checkpoint.ts';
+import { EMPTY_ROOT } from '../../core/merkle/hash.ts';
+import { generateKey, KEY_TYPE_ED25519, parseSignerKey } from '../../core/note/keys.ts';
+import { ed25519NoteSigner } from '../../core/note/verifiers.ts';
+import { SqliteLogStorage } from '../../log-server/storage/sqlite-storage.ts';
+import { ValidationPool } from '../../log-server/validation/pool.ts';
+import { tempDir } from '../support/process.ts';
+
+const spawned: Worker[] = [];
+vi.mock('../../service/worker.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../service/worker.ts')>();
+  return {
+    ...original,
+    startWorker: (...args: Parameters<typeof original.startWorker>) => {
+      const worker = original.startWorker(...args);
+      spawned.push(worker);
+      return worker;
+    },
+  };
+});
+
+const GARBAGE = utf8('not an entry');
+const pools: ValidationPool[] = [];
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+  spawned.length = 0;
+});
+
+/** How `promise` settled, or 'hung' if it did not within `ms`. */
+async function settle(promise: Promise<unknown>, ms = 5000): Promise<{ code: string } | 'resolved' | 'hung'> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => {
+    timer = setTimeout(() => resolve('hung'), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => 'resolved' as const), hung]);
+  } catch (e) {
+    return { code: isFleetlogError(e) ? e.code : String(e) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function waitForExit(worker: Worker): Promise<void> {
+  if (worker.threadId === -1) return;
+  await new Promise((resolve) => worker.once('exit', resolve));
+}
+
+describe('ValidationPool with a worker that dies', () => {
+  for (const how of ['killed from outside', 'an uncaught error inside it'] as const) {
+    it(`does not hang validate() after its only worker died (${how})`, async () => {
+      const pool = await ValidationPool.start({ publishers: [], countersigners: [] }, 1);
+      pools.push(pool);
+      expect(await settle(pool.validate(GARBAGE))).toEqual({ code: 'bad_entry' }); // the worker answers
+      const worker = spawned.at(-1)!;
+      const exited = waitForExit(worker);
+      if (how === 'killed from outside') await worker.terminate();
+      else worker.postMessage(null); // a message its handler cannot read: it throws outside any call
+      await exited;
+
+      // Settles at once (503-style 'unavailable') instead of waiting for a dead thread.
+      expect(await settle(pool.validate(GARBAGE), 2000)).toEqual({ code: 'unavailable' });
+      // And a replacement worker takes over.
+      let answer = await settle(pool.validate(GARBAGE));
+      for (let i = 0; i < 50 && typeof answer === 'object' && answer.code === 'unavailable'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        answer = await settle(pool.validate(GARBAGE));
+      }
+      expect(answer).toEqual({ code: 'bad_entry' });
+      expect(spawned.length).toBe(2);
+    });
+  }
+});
+
+describe('ValidationPool on a worker', () => {
+  it("leaves the caller's bytes intact when they are a Buffer view into a larger buffer", async () => {
+    const pool = await ValidationPool.start({ publishers: [], countersigners: [] }, 1);
+    pools.push(pool);
+    // As a request body read from a socket: a Buffer over part of a larger ArrayBuffer.
+    const backing = new ArrayBuffer(64);
+    const body = Buffer.from(backing, 8, GARBAGE.length);
+    body.set(GARBAGE);
+    expect(await settle(pool.validate(body))).toEqual({ code: 'bad_entry' });
+    expect(backing.byteLength).toBe(64); // not detached by a transfer
+    expect(body.toString()).toBe('not an entry');
+  });
+});
+
+describe('the storage writer thread when it dies', () => {
+  it('refuses the write in flight and every later write with unavailable, and never hangs', async () => {
+    const origin = 'dead-writer.test/log';
+    const { skey, vkey } = generateKey(origin, KEY_TYPE_ED25519);
+    const path = join(tempDir('fleetlog-dead-writer-'), 'log.db');
+    const note = signCheckpoint({ origin, size: 0, rootHash: EMPTY_ROOT }, [ed25519NoteSigner(parseSignerKey(skey))]);
+    const created = SqliteLogStorage.create(path, {
+      origin,
+      vkey,
+      checkpoint: { size: 0, rootHash: EMPTY_ROOT, note, signedAtMs: 1 },
+    });
+    await created.close();
+    const storage = await SqliteLogStorage.openWithWriterThread(path);
+    try {
+      expect(await settle(storage.recordWitness('w1', 0, undefined))).toBe('resolved');
+      const worker = spawned.at(-1)!;
+      const exited = waitForExit(worker);
+      worker.postMessage(null); // an uncaught error in the writer thread
+      await exited;
+      expect(await settle(storage.recordWitness('w1', 0, undefined), 2000)).toEqual({ code: 'unavailable' });
+      // 'fail-pool': no replacement; every later write is refused too.
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await settle(storage.setPublishedSize(0), 2000)).toEqual({ code: 'unavailable' });
+      expect(spawned.length).toBe(1);
+    } finally {
+      await storage.close();
+    }
+  });
+});
