@@ -31,20 +31,7 @@ function readPolicy(path: string | undefined): string | undefined {
 export function serveCommand() {
   const cmd = new Command('serve')
     .description('serve the log (C2SP tlog-tiles read API, POST /add-entry); SIGTERM drains and exits 0')
-    .requiredOption('--data <dir>', 'data directory (made by log init; with --database it holds only log.key)')
-    .addOption(databaseOption())
-    .addOption(
-      durationOption(
-        '--lease <duration>',
-        'PostgreSQL: leader lease; the longest a dead leader stalls appends',
-        3000,
-        100,
-      ),
-    )
-    .option(
-      '--advertise-url <url>',
-      'PostgreSQL: the URL the other processes forward submissions to while this one leads (default: the listening URL)',
-    )
+    .requiredOption('--data <dir>', 'data directory (made by log init)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
     .option(
       '--policy <file>',
@@ -60,7 +47,20 @@ export function serveCommand() {
       ).default(0),
     )
     .option('--writer-thread', 'commit batches on a worker thread so fsync never pauses serving (costs ~10-15 MB RSS)')
-    .addOption(durationOption('--witness-timeout <duration>', 'timeout of one add-checkpoint request', 10_000));
+    .addOption(durationOption('--witness-timeout <duration>', 'timeout of one add-checkpoint request', 10_000))
+    .addOption(databaseOption())
+    .addOption(
+      durationOption(
+        '--lease <duration>',
+        'PostgreSQL: leader lease; the longest a dead leader stalls appends',
+        3000,
+        100,
+      ),
+    )
+    .option(
+      '--advertise-url <url>',
+      'PostgreSQL: the URL the other processes forward submissions to while this one leads (default: the listening URL)',
+    );
   hiddenAlias(cmd, '--batch-max-wait-ms <ms>', 'batchMaxWait', '--batch-max-wait 2ms', parseMilliseconds);
   hiddenAlias(cmd, '--witness-timeout-ms <ms>', 'witnessTimeout', '--witness-timeout 10s', parseMilliseconds);
   hiddenAlias(cmd, '--validation-workers <n>', 'threads', '--threads N', parseCount(64));

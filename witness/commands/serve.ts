@@ -13,14 +13,14 @@ import { startWitness } from '../index.ts';
 export function serveCommand() {
   const cmd = new Command('serve')
     .description('serve POST /add-checkpoint, GET /<hex sha256(origin)>/checkpoint, /evidence, /health, /metrics')
-    .requiredOption('--data <dir>', 'data directory (made by witness init; with --database it holds only witness.key)')
-    .addOption(databaseOption())
+    .requiredOption('--data <dir>', 'data directory (made by witness init)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7380')
     .addOption(
       threadsOption(
         'worker threads judging requests, plus one writer thread (0 = all on the main thread; default one per core)',
       ),
-    );
+    )
+    .addOption(databaseOption());
   return addConfigOption(cmd).action(
     action(async (opts) => {
       const logger = createLogger('witness');
