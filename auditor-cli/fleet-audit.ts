@@ -8,11 +8,11 @@
  *   - the step-5 consistency proof is always computed from the log's tiles, never taken from the
  *     server; everything the server sent is re-verified by the steps.
  */
-import { decideFleetTrust } from '../core/audit/fleet-trust.ts';
+import { verifyFleetBundle } from '../client/trust.ts';
 import { parseFleetBundle, type FleetBundle } from '../core/audit/fleet-bundle.ts';
 import type { ClientState } from '../core/audit/client-state.ts';
 import type { StepNumber } from '../core/audit/steps.ts';
-import { parseCheckpointNote, type Checkpoint } from '../core/checkpoint.ts';
+import type { Checkpoint } from '../core/checkpoint.ts';
 import { decodeEntry, type Entry } from '../core/entries/entry.ts';
 import type { FleetKey } from '../core/entries/fleet-keyset.ts';
 import { FLEET_KEYSET_TYPE } from '../core/entries/fleet-keyset.ts';
@@ -25,7 +25,7 @@ import { openCheckpointWithPolicy } from '../core/policy/checkpoint-trust.ts';
 import type { Policy } from '../core/policy/policy.ts';
 import { toHex } from '../core/bytes.ts';
 import { checkConsistency, describeConsistency, type ConsistencyOutcome } from './consistency-check.ts';
-import { check, fromStepResult, skip, type CheckResult } from './report.ts';
+import { check, skip, type CheckResult } from './report.ts';
 import { inclusionProofFromTiles, proofHashes, TileNodeReader, type ProofStep } from './tile-proofs.ts';
 import { TilesClient } from './tiles-client.ts';
 import { fetchAndVerifyCheckpoint } from './verify-checkpoint.ts';
@@ -176,7 +176,8 @@ export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleet
     }
   }
 
-  const decision = decideFleetTrust({
+  // The decision itself is the client library's (client/trust.ts), so app and auditor agree.
+  const decision = verifyFleetBundle({
     policy,
     bundle,
     now,
@@ -184,47 +185,28 @@ export async function auditFleet(options: AuditFleetOptions): Promise<AuditFleet
     ...(consistencyProof ? { consistencyProof } : {}),
     ...(options.fleetId !== undefined ? { fleetId: options.fleetId } : {}),
   });
-  const checks = decision.steps.map((s) => {
-    const c = fromStepResult(s);
-    if (c.status === 'fail' && s.step === 5 && outcome)
+  const checks = decision.steps.map((c): CheckResult => {
+    if (c.status === 'fail' && c.step === 5 && outcome)
       return { ...c, reason: describeConsistency(outcome, last, signed!) };
-    if (c.status === 'fail' && s.step === 5 && !client && last && !options.consistencyProof)
+    if (c.status === 'fail' && c.step === 5 && !client && last && !options.consistencyProof)
       return { ...c, reason: `${c.reason} (offline: pass --log to compute it from the log's tiles)` };
-    if (c.status === 'fail' && s.step === 6 && evidenceMissing)
+    if (c.status === 'fail' && c.step === 6 && evidenceMissing)
       return {
         ...c,
         reason: `the key set's deployment evidence ${decision.keyset?.evidence.slice(0, 16)}… is not in the log`,
       };
     return c;
   });
-  checks.push(...decision.skipped.map((n) => skip(n, 'an earlier step failed')));
 
-  const k = decision.keyset;
-  let cp: { origin: string; size: number } | undefined;
-  try {
-    const parsed = parseCheckpointNote(bundle.checkpoint).checkpoint;
-    cp = { origin: parsed.origin, size: parsed.size };
-  } catch {
-    cp = undefined;
-  }
   return {
     trusted: decision.trusted,
-    fleetId: k?.fleetId ?? options.fleetId,
+    fleetId: decision.fleetId,
     source,
     checks,
-    ...(k
-      ? {
-          keyset: {
-            version: k.version,
-            index: bundle.keyset.index,
-            leafHash: toHex(leafHash(bundle.keyset.bytes)),
-            keys: k.keys,
-            notBefore: k.notBefore,
-            notAfter: k.notAfter,
-          },
-        }
+    ...(decision.keyset ? { keyset: decision.keyset } : {}),
+    ...(decision.checkpoint
+      ? { checkpoint: { origin: decision.checkpoint.origin, size: decision.checkpoint.size } }
       : {}),
-    ...(cp ? { checkpoint: cp } : {}),
     ...(outcome && 'proof' in outcome ? { consistencyProof: outcome.proof } : {}),
     ...(scanned !== undefined ? { scanned } : {}),
     state: decision.state,

@@ -3,10 +3,11 @@
  * tree as stored. A single SQLite server starts them once; on PostgreSQL the process that wins the
  * leader lease starts them (cluster/cluster-node.ts) and stops them when it loses the lease.
  *
- * `LeadershipListener` is the hook for anything else that only the leader may do (publishing
- * static tiles, say): it hears when this process starts and stops leading, and of every
- * checkpoint this process committed or published. A new leader hears `becameLeader` with the
- * tree it resumes from, so it can carry on where the previous one stopped.
+ * The static publisher (--publish-dir) is leader-only work too: the leader opens it on taking over
+ * (it resumes from what the directory holds) and closes it when it stops leading. For anything
+ * else that only the leader may do, `LeadershipListener` hears when this process starts and stops
+ * leading, and of every checkpoint it committed or published; a new leader hears `becameLeader`
+ * with the tree it resumes from, so it can carry on where the previous one stopped.
  */
 import type { Policy } from '../core/policy/policy.ts';
 import type { SignerKey } from '../core/note/keys.ts';
@@ -15,8 +16,10 @@ import type { Logger } from '../service/logger.ts';
 import type { LogMetrics } from './metrics.ts';
 import type { ProofService } from './proofs.ts';
 import { recoverFrontier } from './recover.ts';
+import { StaticPublisher } from './publish/static-publisher.ts';
 import { Sequencer } from './sequencer.ts';
 import type { LogHead, LogStorage, StoredCheckpoint } from './storage/storage.ts';
+import type { TileReader } from './tile-reader.ts';
 import { Witnessing, type PublishedCheckpoint } from './witnessing/witnessing.ts';
 
 export interface LeadershipListener {
@@ -44,18 +47,23 @@ export interface LeaderTuning {
 export interface LeaderContext {
   readonly storage: LogStorage;
   readonly proofs: ProofService;
+  readonly tiles: TileReader;
   readonly policy: Policy | undefined;
   readonly key: SignerKey;
   readonly logger: Logger;
   readonly metrics: LogMetrics;
   readonly tuning: LeaderTuning;
   readonly listener?: LeadershipListener;
+  /** Keep a static copy of the read API in `dir` while leading (--publish-dir). */
+  readonly publish?: { readonly dir: string; readonly partialGraceMs?: number };
 }
 
 export interface Leading {
   readonly sequencer: Sequencer;
   readonly witnessing: Witnessing;
-  /** Drains the sequencer (queued batches commit or fail), then stops witnessing. */
+  /** The static publisher (with `publish`): opened on taking over, so it carries on from the directory. */
+  readonly publisher: StaticPublisher | undefined;
+  /** Drains the sequencer (queued batches commit or fail), then stops witnessing and publishing. */
   stop(): Promise<void>;
 }
 
@@ -63,6 +71,25 @@ export interface Leading {
 export async function startLeading(ctx: LeaderContext, head: LogHead): Promise<Leading> {
   const { storage, proofs, policy, logger, metrics, tuning: t, listener } = ctx;
   const frontier = await recoverFrontier(storage, head);
+  // The directory itself says how far the previous writer got; the first round writes the rest.
+  const publisher = ctx.publish
+    ? await StaticPublisher.open({
+        dir: ctx.publish.dir,
+        origin: head.origin,
+        vkey: head.vkey,
+        storage,
+        tiles: ctx.tiles,
+        proofs,
+        published: () => witnessing.published(),
+        logger: logger.child('publisher'),
+        metrics,
+        ...(ctx.publish.partialGraceMs !== undefined ? { partialGraceMs: ctx.publish.partialGraceMs } : {}),
+      })
+    : undefined;
+  const onPublish = (cp: PublishedCheckpoint): void => {
+    publisher?.notify();
+    listener?.checkpointPublished?.(cp);
+  };
   const witnessing = new Witnessing({
     storage,
     proofs,
@@ -74,9 +101,7 @@ export async function startLeading(ctx: LeaderContext, head: LogHead): Promise<L
     ...(t.witnessRetryMaxMs !== undefined ? { retryMaxMs: t.witnessRetryMaxMs } : {}),
     ...(t.witnessRefreshIntervalMs !== undefined ? { refreshIntervalMs: t.witnessRefreshIntervalMs } : {}),
     ...(t.fetch ? { fetch: t.fetch } : {}),
-    ...(listener?.checkpointPublished
-      ? { onPublish: (cp: PublishedCheckpoint) => listener.checkpointPublished!(cp) }
-      : {}),
+    onPublish,
   });
   const sequencer = new Sequencer({
     storage,
@@ -96,16 +121,19 @@ export async function startLeading(ctx: LeaderContext, head: LogHead): Promise<L
     },
   });
   await witnessing.start(head.checkpoint, head.publishedSize);
+  publisher?.notify(); // catch up with the checkpoint published before this process led
   listener?.becameLeader?.(head.checkpoint);
   let stopping: Promise<void> | undefined;
   return {
     sequencer,
     witnessing,
+    publisher,
     stop() {
       stopping ??= (async () => {
         try {
           await sequencer.close();
           await witnessing.close();
+          await publisher?.close();
         } finally {
           listener?.stoppedLeading?.();
         }

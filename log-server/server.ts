@@ -10,6 +10,7 @@ import { logForOrigin, parsePolicy, type Policy } from '../core/policy/policy.ts
 import { createLogger, type Logger } from '../service/logger.ts';
 import { isPostgresUrl } from '../service/postgres.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
+import { defaultPagesDir, loadPage } from '../service/static-pages.ts';
 import { acquireWriterLock, dbPath, loadSigningKey, requireLogDir } from './data-dir.ts';
 import { createLogApp } from './http/app.ts';
 import { createLogMetrics } from './metrics.ts';
@@ -24,6 +25,7 @@ import {
 } from './leadership.ts';
 import type { Appender, ClusterStatus, LogService, Publication } from './service.ts';
 import { PgLogStorage } from './storage/pg-storage.ts';
+import type { StaticPublisher } from './publish/static-publisher.ts';
 import { SqliteLogStorage } from './storage/sqlite-storage.ts';
 import type { LogHead, LogStorage } from './storage/storage.ts';
 import { TileReader } from './tile-reader.ts';
@@ -63,6 +65,15 @@ export interface LogServerOptions {
   /** Adds the benchmark's baseline routes (/bench/noop, /bench/static). */
   readonly benchRoutes?: boolean;
   readonly fetch?: typeof fetch;
+  /**
+   * Keep this directory a static copy of the read API (log-server/publish/static-publisher.ts).
+   * On PostgreSQL only the leader writes it, from taking the lease until losing it.
+   */
+  readonly publishDir?: string;
+  /** How long obsolete partial tiles stay in `publishDir` (default 10 minutes). */
+  readonly publishPartialGraceMs?: number;
+  /** The built explorer page served at / (default: dist/pages/log if built; false: none). */
+  readonly pagesDir?: string | false;
 }
 
 export interface OpenLog {
@@ -112,22 +123,36 @@ async function serveParts(
   head: LogHead,
   storage: LogStorage,
   policy: Policy | undefined,
-  writer: (
-    ctx: LeaderContext,
-  ) => Promise<{ sequencer: Appender; witnessing: Publication; cluster?: () => ClusterStatus }>,
+  writer: (ctx: LeaderContext) => Promise<{
+    sequencer: Appender;
+    witnessing: Publication;
+    /** The static publisher, while this process runs one (the leader, with --publish-dir). */
+    publisher: () => StaticPublisher | undefined;
+    cluster?: () => ClusterStatus;
+  }>,
 ): Promise<{ app: Hono; service: LogService; validator: ValidationPool }> {
   const key = loadSigningKey(options.dataDir, head.vkey);
   const metrics = createLogMetrics();
   const proofs = new ProofService(storage);
+  const tiles = new TileReader(storage);
   const ctx: LeaderContext = {
     storage,
     proofs,
+    tiles,
     policy,
     key,
     logger,
     metrics,
     tuning: tuning(options),
     ...(options.leadership ? { listener: options.leadership } : {}),
+    ...(options.publishDir !== undefined
+      ? {
+          publish: {
+            dir: options.publishDir,
+            ...(options.publishPartialGraceMs !== undefined ? { partialGraceMs: options.publishPartialGraceMs } : {}),
+          },
+        }
+      : {}),
   };
   const parts = await writer(ctx);
   const keys = { publishers: policy?.publishers ?? [], countersigners: policy?.countersigners ?? [] };
@@ -143,13 +168,19 @@ async function serveParts(
     sequencer: parts.sequencer,
     witnessing: parts.witnessing,
     proofs,
-    tiles: new TileReader(storage),
+    tiles,
+    get publisher() {
+      return parts.publisher();
+    },
     metrics,
     logger,
     validator,
+    ...(options.policyText !== undefined ? { policyText: options.policyText } : {}),
     ...(parts.cluster ? { cluster: parts.cluster } : {}),
   };
-  return { app: createLogApp(service, { benchRoutes: options.benchRoutes ?? false }), service, validator };
+  const page = options.pagesDir === false ? undefined : loadPage(options.pagesDir ?? defaultPagesDir('log'));
+  const app = createLogApp(service, { benchRoutes: options.benchRoutes ?? false, ...(page ? { page } : {}) });
+  return { app, service, validator };
 }
 
 async function openSqliteLog(options: LogServerOptions): Promise<OpenLog> {
@@ -165,8 +196,9 @@ async function openSqliteLog(options: LogServerOptions): Promise<OpenLog> {
     const head = await storage.head();
     const policy = loadPolicy(options.policyText, head.origin, head.vkey);
     const { app, service, validator } = await serveParts(options, logger, head, storage, policy, async (ctx) => {
-      leading = await startLeading(ctx, head);
-      return { sequencer: leading.sequencer, witnessing: leading.witnessing };
+      const lead = await startLeading(ctx, head);
+      leading = lead;
+      return { sequencer: lead.sequencer, witnessing: lead.witnessing, publisher: () => lead.publisher };
     });
     logger.info('log opened', {
       origin: head.origin,
@@ -224,7 +256,7 @@ async function openClusterLog(options: LogServerOptions, url: string): Promise<O
         head.checkpoint,
       );
       const n = node;
-      return { sequencer: n, witnessing: n, cluster: () => n.status() };
+      return { sequencer: n, witnessing: n, publisher: () => n.publisher, cluster: () => n.status() };
     });
     logger.info('log opened on PostgreSQL', { origin: head.origin, size: head.checkpoint.size });
     const cluster = node!;

@@ -9,6 +9,7 @@
 import type { Logger } from '../service/logger.ts';
 import type { LogMetrics } from './metrics.ts';
 import type { ProofService } from './proofs.ts';
+import type { StaticPublisher } from './publish/static-publisher.ts';
 import type { AppendResult } from './sequencer.ts';
 import type { LogStorage, StoredCheckpoint } from './storage/storage.ts';
 import type { TileReader } from './tile-reader.ts';
@@ -40,9 +41,13 @@ export interface LogService {
   readonly witnessing: Publication;
   readonly proofs: ProofService;
   readonly tiles: TileReader;
+  /** Present with --publish-dir: the static copy of the read API. */
+  readonly publisher: StaticPublisher | undefined;
   readonly metrics: LogMetrics;
   readonly logger: Logger;
   readonly validator: ValidationPool;
+  /** The policy text the log was started with, served at /policy. */
+  readonly policyText?: string;
   /** On PostgreSQL: this process's role and the lease (for /health); absent on a single server. */
   readonly cluster?: () => ClusterStatus;
 }

@@ -11,6 +11,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { buildClient } from './build-client.mjs';
+import { buildPages } from './build-pages.mjs';
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = join(root, 'cli', 'main.ts');
 const WORKER_ENTRY = /new URL\(\s*'(\.\.?\/[^']+\.ts)'\s*,\s*import\.meta\.url\s*\)/g;
@@ -81,6 +84,9 @@ await build({
   plugins: [rewriteImports],
 });
 writeFileSync(join(root, 'dist', 'package.json'), '{"type":"module"}\n');
+// The fleetlog/client library entry and the explorer pages the servers serve at /.
+await buildClient();
+await buildPages();
 process.stderr.write(
   `build: ${entryPoints.length} files -> ${relative(process.cwd(), join(root, 'dist')) || 'dist'} in ${Date.now() - started} ms\n`,
 );

@@ -1,5 +1,5 @@
 /** Plain-text report lines for the demo and `sim run`: numbered sections, ✓ / ✗ marks. */
-import type { StepResult } from '../core/audit/steps.ts';
+import type { TrustStep } from '../client/trust.ts';
 
 export class Report {
   #section = 0;
@@ -24,8 +24,8 @@ export class Report {
     this.#emit(`      ${text}`);
   }
 
-  steps(steps: readonly StepResult[]): void {
-    for (const s of steps) this.#emit(`      ${s.ok ? 'PASS' : 'FAIL'} step ${s.step} ${s.title}: ${s.reason}`);
+  steps(steps: readonly TrustStep[]): void {
+    for (const s of steps) this.#emit(`      ${s.status.toUpperCase()} step ${s.step} ${s.title}: ${s.reason}`);
   }
 
   #emit(line: string): void {

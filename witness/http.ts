@@ -3,6 +3,8 @@
  *   POST /add-checkpoint                     the protocol; statuses in http-status.ts
  *   GET  /<hex sha256(origin)>/checkpoint    latest cosigned checkpoint (log signature + ours)
  *   GET  /evidence, /evidence/<hex sha256(origin)>   split-view evidence (specs/witness-evidence.md)
+ *   GET  /logs                               the logs it cosigns: origin, keys, latest size and time
+ *   GET  /, /assets/*                        the witness's page (explorer/witness), if built
  *   GET  /health, /metrics
  */
 import { Hono, type Context } from 'hono';
@@ -10,6 +12,7 @@ import { FleetlogError } from '../core/errors.ts';
 import { joinSplitViewEvidenceList } from '../core/split-view-evidence.ts';
 import { MAX_ADD_CHECKPOINT_BYTES } from '../core/witness-request.ts';
 import { readBodyCapped } from '../service/body.ts';
+import { registerPage, type Page } from '../service/static-pages.ts';
 import { errorResponse } from '../service/http-errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../service/metrics.ts';
@@ -20,9 +23,10 @@ import type { WitnessMetrics } from './metrics.ts';
 const ORIGIN_HASH = /^[0-9a-f]{64}$/;
 const TEXT = 'text/plain; charset=utf-8';
 
-export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, logger: Logger): Hono {
+export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, logger: Logger, page?: Page): Hono {
   const app = new Hono();
   const { store } = core;
+  registerPage(app, page, "the witness's page");
   metrics.logs.set(() => store.logCount());
 
   app.post('/add-checkpoint', async (c) => {
@@ -57,6 +61,24 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     c.header('Allow', 'POST');
     return errorResponse(c, 'usage', 'add-checkpoint takes POST', 405);
   });
+
+  // One row per configured log (an operator's list, not attacker-grown), read from the database.
+  app.get('/logs', async (c) =>
+    c.json(
+      {
+        witness: core.vkey,
+        logs: (await store.listLogs()).map((l) => ({
+          origin: l.origin,
+          originHash: l.originHash,
+          vkeys: l.vkeys,
+          size: l.treeSize ?? null,
+          timestamp: l.lastTimestamp ?? null,
+        })),
+      },
+      200,
+      { 'Cache-Control': 'no-cache' },
+    ),
+  );
 
   app.get('/evidence', (c) => evidenceList(c, undefined));
   app.get('/evidence/:hash', async (c) => {

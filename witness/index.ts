@@ -14,6 +14,7 @@ import { KEY_TYPE_COSIGNATURE, generateKey, parseSignerKey } from '../core/note/
 import { readKeyFile, writeKeyFile } from '../service/key-file.ts';
 import { createLogger, type Logger } from '../service/logger.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
+import { defaultPagesDir, loadPage } from '../service/static-pages.ts';
 import { openDatabase } from '../service/sqlite.ts';
 import { isPostgresUrl } from '../service/postgres.ts';
 import type { WitnessHooks } from './add-checkpoint.ts';
@@ -146,6 +147,8 @@ export interface OpenWitnessOptions {
    * defaults to 0 (cheap to start, for tests); startWitness to one checker per core.
    */
   readonly threads?: number;
+  /** The built page served at / (default: dist/pages/witness if built; false: none). */
+  readonly pagesDir?: string | false;
 }
 
 export interface OpenWitness {
@@ -193,7 +196,8 @@ export function openWitness(options: OpenWitnessOptions): OpenWitness {
       casLost: () => metrics.casLost.inc(),
     },
   };
-  const app = createWitnessApp(core, metrics, logger);
+  const page = options.pagesDir === false ? undefined : loadPage(options.pagesDir ?? defaultPagesDir('witness'));
+  const app = createWitnessApp(core, metrics, logger, page);
   let closed: Promise<void> | undefined;
   return {
     app,

@@ -2,7 +2,7 @@
  * What the witness's HTTP reads need of its database, whichever it is: on SQLite the synchronous
  * WitnessStore (wrapped here), on PostgreSQL the PgWitnessStore itself.
  */
-import type { StoredEvidence, WitnessStore } from './store.ts';
+import type { LogSummary, StoredEvidence, WitnessStore } from './store.ts';
 
 export interface WitnessReads {
   /** The latest cosigned checkpoint for the log whose origin hashes to `hash`. */
@@ -10,6 +10,8 @@ export interface WitnessReads {
   knowsOriginHash(hash: string): Promise<boolean>;
   evidence(hash?: string): Promise<StoredEvidence[]>;
   healthy(): Promise<boolean>;
+  /** Every configured log with the state cosigned for it. */
+  listLogs(): Promise<LogSummary[]>;
   /** The number of configured logs, synchronously (a metrics gauge reads it); may lag a little. */
   logCount(): number;
 }
@@ -20,6 +22,7 @@ export function sqliteReads(store: WitnessStore): WitnessReads {
     knowsOriginHash: async (hash) => store.knowsOriginHash(hash),
     evidence: async (hash) => store.evidence(hash),
     healthy: async () => store.healthy(),
+    listLogs: async () => store.listLogs(),
     logCount: () => store.logCount(),
   };
 }

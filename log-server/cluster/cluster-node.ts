@@ -27,6 +27,7 @@ import { FleetlogError, type ErrorCode } from '../../core/errors.ts';
 import { quorumSatisfied, type Policy } from '../../core/policy/policy.ts';
 import type { Logger } from '../../service/logger.ts';
 import { startLeading, type LeaderContext, type Leading } from '../leadership.ts';
+import type { StaticPublisher } from '../publish/static-publisher.ts';
 import type { AppendResult } from '../sequencer.ts';
 import { FORWARDED_HEADER, type Appender, type ClusterStatus, type Publication } from '../service.ts';
 import type { PgLogStorage } from '../storage/pg-storage.ts';
@@ -108,6 +109,11 @@ export class ClusterNode implements Appender, Publication {
   get latest(): StoredCheckpoint {
     const own = this.#leading?.sequencer.latest;
     return own && own.size >= this.#latest.size ? own : this.#latest;
+  }
+
+  /** The static publisher while this process leads with --publish-dir (leadership.ts). */
+  get publisher(): StaticPublisher | undefined {
+    return this.#leading?.publisher;
   }
 
   get pending(): number {

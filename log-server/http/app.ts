@@ -1,15 +1,18 @@
 /** The log-server's Hono app: every route, one error format ({code, message}), JSON 404s. */
 import { Hono } from 'hono';
 import { handleError } from '../../service/http-errors.ts';
+import type { Page } from '../../service/static-pages.ts';
 import type { LogService } from '../service.ts';
+import { registerExplorerRoutes } from './explorer-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerProofRoutes } from './proof-routes.ts';
 import { errorJson } from './responses.ts';
 import { registerTileRoutes } from './tile-routes.ts';
 import { registerWriteRoutes } from './write-routes.ts';
 
-export function createLogApp(service: LogService, options: { benchRoutes?: boolean } = {}): Hono {
+export function createLogApp(service: LogService, options: { benchRoutes?: boolean; page?: Page } = {}): Hono {
   const app = new Hono();
+  registerExplorerRoutes(app, service.policyText, options.page);
   registerWriteRoutes(app, service);
   registerTileRoutes(app, service);
   registerProofRoutes(app, service);

@@ -67,7 +67,7 @@ export interface WitnessingOptions {
   /** Re-ask witnesses to cosign an unchanged tree this often, so cosignature timestamps stay fresh. */
   readonly refreshIntervalMs?: number;
   readonly fetch?: typeof fetch;
-  /** Hears every checkpoint this process publishes at /checkpoint (leadership.ts). */
+  /** Called each time the checkpoint served at /checkpoint changes (the static publisher listens; leadership.ts). */
   readonly onPublish?: (published: PublishedCheckpoint) => void;
 }
 

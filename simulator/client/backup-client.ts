@@ -8,6 +8,7 @@
  *   - recovery: the server static public key the OPAQUE login authenticated is the validated fleet
  *     OPAQUE key, before it sends its final message.
  */
+import { findHsmKey } from '../../client/embedded.ts';
 import * as opaque from '@serenity-kit/opaque';
 import { fromBase64, fromHex, toBase64, toHex, utf8 } from '../../core/bytes.ts';
 import { Ed25519PublicKey } from '../../core/crypto/ed25519.ts';
@@ -71,7 +72,7 @@ export class BackupClient {
       userId,
       request: registrationRequest,
     });
-    const identity = trust.keys.find((k) => k.hsmId === reply.hsmId && k.alg === ALG_IDENTITY);
+    const identity = findHsmKey(trust.keys, reply.hsmId, ALG_IDENTITY);
     if (!identity || reply.hsmId !== endpoint.hsmId)
       throw new FleetlogError('forbidden', `${reply.hsmId} is not an HSM of the validated fleet ${fleetId}`);
     const signed = new Ed25519PublicKey(fromHex(identity.publicKey, 32)).verify(

@@ -3,10 +3,10 @@
  *   - embedded: the keys are pinned in the client build;
  *   - over the air: the client fetches the fleet bundle from the log (or takes the one the HSM
  *     sends with its reply), fetches a consistency proof from the log for step 5, and runs
- *     core/audit/fleet-trust.ts decideFleetTrust, the same code as the auditor. Only keys that
- *     pass all eight steps are returned.
+ *     client/trust.ts verifyFleetBundle, the fleetlog/client library an app would ship, which is
+ *     also what the auditor runs. Only keys that pass all eight steps are returned.
  */
-import { decideFleetTrust, type FleetTrustDecision } from '../../core/audit/fleet-trust.ts';
+import { verifyFleetBundle, type FleetTrustResult } from '../../client/trust.ts';
 import { parseFleetBundle, type FleetBundle } from '../../core/audit/fleet-bundle.ts';
 import { EMPTY_STATE, parseState, serializeState, type ClientState } from '../../core/audit/client-state.ts';
 import { parseCheckpointNote } from '../../core/checkpoint.ts';
@@ -21,7 +21,7 @@ export interface TrustedFleetKeys {
   readonly keys: readonly FleetKey[];
   readonly mode: 'embedded' | 'over-the-air';
   /** Present in over-the-air mode: the steps that ran. */
-  readonly decision?: FleetTrustDecision;
+  readonly decision?: FleetTrustResult;
 }
 
 export interface FleetTrustSource {
@@ -42,6 +42,7 @@ export class EmbeddedTrust implements FleetTrustSource {
   async resolve(fleetId: string): Promise<TrustedFleetKeys> {
     if (fleetId !== this.#fleetId)
       throw new FleetlogError('forbidden', `this client pins the keys of fleet ${this.#fleetId}, not ${fleetId}`);
+    // Each HSM's identity is then checked against these keys (client/embedded.ts findHsmKey).
     return { fleetId, keys: this.#keys, mode: 'embedded' };
   }
 }
@@ -91,7 +92,7 @@ export interface OverTheAirOptions {
   /** Seconds since the epoch. */
   readonly now?: () => number;
   /** Called with every decision, trusted or not (for reports). */
-  readonly onDecision?: (decision: FleetTrustDecision) => void;
+  readonly onDecision?: (decision: FleetTrustResult) => void;
 }
 
 export class OverTheAirTrust implements FleetTrustSource {
@@ -122,7 +123,7 @@ export class OverTheAirTrust implements FleetTrustSource {
     }
     const state = o.state.load();
     const consistencyProof = await this.#consistency(state, bundle);
-    const decision = decideFleetTrust({
+    const decision = verifyFleetBundle({
       policy: o.policy,
       bundle,
       now: o.now?.() ?? Math.floor(Date.now() / 1000),
@@ -132,14 +133,14 @@ export class OverTheAirTrust implements FleetTrustSource {
     });
     o.onDecision?.(decision);
     if (!decision.trusted || !decision.keyset) {
-      const failed = decision.steps.find((s) => !s.ok);
+      const failed = decision.failure;
       throw new FleetlogError(
         'audit_failed',
         failed
           ? `refused at audit step ${failed.step} (${failed.title}): ${failed.reason}`
           : 'the fleet key set was not trusted',
         {
-          detail: { step: failed?.step, steps: decision.steps },
+          detail: { step: failed?.step, steps: decision.steps.filter((s) => s.status !== 'skip') },
         },
       );
     }
