@@ -111,26 +111,25 @@ export class PgLogStorage implements LogStorage {
   }
 
   async head(): Promise<LogHead> {
-    const [meta, cp, count] = await Promise.all([
-      this.pool.query<{ key: string; value: string }>('SELECT key, value FROM log_meta'),
-      this.pool.query<CheckpointRow>(
-        'SELECT size, root, note, signed_at_ms FROM log_checkpoints ORDER BY size DESC LIMIT 1',
-      ),
-      this.pool.query<{ n: number }>('SELECT COALESCE(MAX(idx) + 1, 0)::bigint AS n FROM log_entries'),
-    ]);
-    const m = new Map(meta.rows.map((r) => [r.key, r.value]));
-    const row = cp.rows[0];
+    // One statement, so one snapshot: the checkpoint and the entry count come from the same commit.
+    const r = await this.pool.query<CheckpointRow & { meta: Record<string, string>; n: number }>(
+      `SELECT c.size, c.root, c.note, c.signed_at_ms,
+         (SELECT json_object_agg(key, value) FROM log_meta) AS meta,
+         (SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries)::bigint AS n
+       FROM log_checkpoints c ORDER BY c.size DESC LIMIT 1`,
+    );
+    const row = r.rows[0];
     if (!row) throw new FleetlogError('internal', 'log database holds no checkpoint');
     const need = (key: string): string => {
-      const v = m.get(key);
-      if (v === undefined) throw new FleetlogError('internal', `log database has no ${key}`);
+      const v = row.meta?.[key];
+      if (typeof v !== 'string') throw new FleetlogError('internal', `log database has no ${key}`);
       return v;
     };
     return {
       origin: need('origin'),
       vkey: need('vkey'),
       checkpoint: checkpointFromRow(row),
-      entryCount: count.rows[0]!.n,
+      entryCount: row.n,
       publishedSize: Number(need('published_size')),
     };
   }
