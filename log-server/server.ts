@@ -12,6 +12,8 @@ import { isPostgresUrl } from '../service/postgres.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
 import { defaultPagesDir, loadPage } from '../service/static-pages.ts';
 import { acquireWriterLock, dbPath, loadSigningKey, requireLogDir } from './data-dir.ts';
+import { registerHealthMetrics } from './health-metrics.ts';
+import { FLEETLOG_VERSION } from '../service/version.ts';
 import { createLogApp } from './http/app.ts';
 import { createLogMetrics } from './metrics.ts';
 import { ProofService } from './proofs.ts';
@@ -85,6 +87,11 @@ export interface OpenLog {
   close(): Promise<void>;
 }
 
+/**
+ * The policy a log serves under must be about this log: if it has `log` lines, one of them must be
+ * this log's origin with this log's key. A policy for another log (a copy-paste slip) would make
+ * the log ask witnesses to cosign under a trust root no client holds.
+ */
 function loadPolicy(text: string | undefined, origin: string, vkey: string): Policy | undefined {
   if (text === undefined) return undefined;
   const policy = parsePolicy(text);
@@ -93,6 +100,12 @@ function loadPolicy(text: string | undefined, origin: string, vkey: string): Pol
     throw new FleetlogError(
       'bad_policy',
       `the policy pins a different key for log ${origin} (${named.verifier.key.vkey}) than this log's ${vkey}`,
+    );
+  }
+  if (!named && policy.logs.length > 0) {
+    throw new FleetlogError(
+      'bad_policy',
+      `the policy's log line names ${policy.logs.map((l) => l.verifier.name).join(', ')}, not this log (${origin}, ${vkey})`,
     );
   }
   return policy;
@@ -134,7 +147,9 @@ async function serveParts(
   const key = loadSigningKey(options.dataDir, head.vkey);
   const metrics = createLogMetrics();
   const proofs = new ProofService(storage);
-  const tiles = new TileReader(storage);
+  // The tree size, for which partial bundle is worth gzipping (the writer is made below).
+  let appender: Appender | undefined;
+  const tiles = new TileReader(storage, { treeSize: () => appender?.latest.size ?? head.checkpoint.size });
   const ctx: LeaderContext = {
     storage,
     proofs,
@@ -155,6 +170,7 @@ async function serveParts(
       : {}),
   };
   const parts = await writer(ctx);
+  appender = parts.sequencer;
   const keys = { publishers: policy?.publishers ?? [], countersigners: policy?.countersigners ?? [] };
   if (keys.publishers.length === 0)
     logger.warn(
@@ -178,6 +194,7 @@ async function serveParts(
     ...(options.policyText !== undefined ? { policyText: options.policyText } : {}),
     ...(parts.cluster ? { cluster: parts.cluster } : {}),
   };
+  registerHealthMetrics(service);
   const page = options.pagesDir === false ? undefined : loadPage(options.pagesDir ?? defaultPagesDir('log'));
   const app = createLogApp(service, { benchRoutes: options.benchRoutes ?? false, ...(page ? { page } : {}) });
   return { app, service, validator };
@@ -201,6 +218,7 @@ async function openSqliteLog(options: LogServerOptions): Promise<OpenLog> {
       return { sequencer: lead.sequencer, witnessing: lead.witnessing, publisher: () => lead.publisher };
     });
     logger.info('log opened', {
+      version: FLEETLOG_VERSION,
       origin: head.origin,
       size: head.checkpoint.size,
       publishedSize: service.witnessing.published()?.size ?? null,
@@ -258,7 +276,11 @@ async function openClusterLog(options: LogServerOptions, url: string): Promise<O
       const n = node;
       return { sequencer: n, witnessing: n, publisher: () => n.publisher, cluster: () => n.status() };
     });
-    logger.info('log opened on PostgreSQL', { origin: head.origin, size: head.checkpoint.size });
+    logger.info('log opened on PostgreSQL', {
+      version: FLEETLOG_VERSION,
+      origin: head.origin,
+      size: head.checkpoint.size,
+    });
     const cluster = node!;
     let closing: Promise<void> | undefined;
     return {

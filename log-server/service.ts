@@ -24,6 +24,8 @@ export interface Appender {
   /** The newest durable signed checkpoint this process knows. */
   readonly latest: StoredCheckpoint;
   readonly pending: number;
+  /** Whether the last commit failed and none has succeeded since (/health answers 503). */
+  readonly writesFailing: boolean;
   /** Resolves once the entry is in a durable signed checkpoint; `context`: the client's header, whether forwarded. */
   submit(entry: ValidatedEntry, context?: { authorization?: string; forwarded?: boolean }): Promise<AppendResult>;
 }

@@ -36,4 +36,12 @@ CREATE TABLE witness_evidence (
 CREATE INDEX witness_evidence_by_origin ON witness_evidence (origin_hash, id);
 `;
 
-export const WITNESS_MIGRATIONS: readonly string[] = [V1];
+// Evidence is proven (the pair cannot both be true) or not; unproven documents have their own cap.
+// Old same-size documents (empty proof) are proven by definition; older ones with a proof count as
+// unproven, which only means they count towards that cap (they stay kept and served).
+const V2 = `
+ALTER TABLE witness_evidence ADD COLUMN proven BOOLEAN NOT NULL DEFAULT false;
+UPDATE witness_evidence SET proven = true WHERE jsonb_array_length(document::jsonb -> 'proof') = 0;
+`;
+
+export const WITNESS_MIGRATIONS: readonly string[] = [V1, V2];

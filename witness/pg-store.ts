@@ -17,7 +17,13 @@ import { FleetlogError } from '../core/errors.ts';
 import { inTransaction, migrate, openPool, sqlState, type PgClient, type PgPool } from '../service/postgres.ts';
 import type { WriteJob, WriteResult } from './commit-batch.ts';
 import { WITNESS_COMPONENT, WITNESS_MIGRATIONS } from './pg-schema.ts';
-import { MAX_EVIDENCE_PER_LOG, originHash, type LogState, type LogSummary, type StoredEvidence } from './store.ts';
+import {
+  MAX_UNPROVEN_EVIDENCE_PER_LOG,
+  originHash,
+  type LogState,
+  type LogSummary,
+  type StoredEvidence,
+} from './store.ts';
 
 const RETRIED = new Set(['40P01', '40001']); // deadlock detected, serialization failure
 const LOG_COUNT_REFRESH_MS = 10_000;
@@ -33,12 +39,14 @@ interface StateRow {
 export class PgWitnessStore {
   readonly pool: PgPool;
   #logCount = 0;
+  #cosignatureTimes: Array<{ origin: string; lastTimestamp: number }> = [];
+  #evidenceCounts = { proven: 0, unproven: 0 };
   readonly #timer: ReturnType<typeof setInterval>;
 
   private constructor(pool: PgPool) {
     this.pool = pool;
-    // /metrics reads the number of logs synchronously: keep a recent count at hand.
-    this.#timer = setInterval(() => void this.#refreshLogCount(), LOG_COUNT_REFRESH_MS);
+    // /metrics reads its gauges synchronously: keep recent figures at hand.
+    this.#timer = setInterval(() => void this.#refreshGauges(), LOG_COUNT_REFRESH_MS);
     this.#timer.unref();
   }
 
@@ -77,7 +85,7 @@ export class PgWitnessStore {
       throw e;
     }
     const store = new PgWitnessStore(pool);
-    await store.#refreshLogCount();
+    await store.#refreshGauges();
     return store;
   }
 
@@ -112,6 +120,39 @@ export class PgWitnessStore {
   /** The number of logs, as of at most ten seconds ago. */
   logCount(): number {
     return this.#logCount;
+  }
+
+  /** Per configured log with a cosigned checkpoint: its newest cosignature time, as of at most ten seconds ago. */
+  recentCosignatureTimes(): Array<{ origin: string; lastTimestamp: number }> {
+    return this.#cosignatureTimes;
+  }
+
+  /** Stored evidence documents, as of at most ten seconds ago (or the last write of one). */
+  recentEvidenceCounts(): { proven: number; unproven: number } {
+    return this.#evidenceCounts;
+  }
+
+  async evidenceCounts(): Promise<{ proven: number; unproven: number }> {
+    const r = await this.pool.query<{ proven: boolean; n: number }>(
+      'SELECT proven, count(*)::bigint AS n FROM witness_evidence GROUP BY proven',
+    );
+    const counts = { proven: 0, unproven: 0 };
+    for (const row of r.rows) counts[row.proven ? 'proven' : 'unproven'] = row.n;
+    this.#evidenceCounts = counts;
+    return counts;
+  }
+
+  async #refreshGauges(): Promise<void> {
+    await this.#refreshLogCount();
+    try {
+      const times = await this.pool.query<{ origin: string; last_timestamp: number }>(
+        'SELECT origin, last_timestamp FROM witness_checkpoints WHERE origin IN (SELECT origin FROM witness_log_keys) ORDER BY origin',
+      );
+      this.#cosignatureTimes = times.rows.map((r) => ({ origin: r.origin, lastTimestamp: r.last_timestamp }));
+      await this.evidenceCounts();
+    } catch {
+      // /health reports an unreachable database; the gauges keep their last values.
+    }
   }
 
   async #refreshLogCount(): Promise<void> {
@@ -200,9 +241,9 @@ export class PgWitnessStore {
   async evidence(hash?: string): Promise<StoredEvidence[]> {
     const r =
       hash === undefined
-        ? await this.pool.query<StoredEvidence>('SELECT id, origin, document FROM witness_evidence ORDER BY id')
+        ? await this.pool.query<StoredEvidence>('SELECT id, origin, document, proven FROM witness_evidence ORDER BY id')
         : await this.pool.query<StoredEvidence>(
-            'SELECT id, origin, document FROM witness_evidence WHERE origin_hash = $1 ORDER BY id',
+            'SELECT id, origin, document, proven FROM witness_evidence WHERE origin_hash = $1 ORDER BY id',
             [hash],
           );
     return r.rows;
@@ -239,13 +280,15 @@ async function apply(c: PgClient, job: WriteJob): Promise<boolean> {
   if (job.kind === 'evidence') {
     const r = job.record;
     const hash = originHash(r.origin);
-    // Serialise evidence writes per log across processes, so the cap holds exactly.
+    // A proven document is always kept (repeats once); an unproven one only below its cap.
+    // Evidence writes are serialised per log across processes, so the cap holds exactly.
     await c.query("SELECT pg_advisory_xact_lock(hashtext('fleetlog witness evidence ' || $1))", [hash]);
     const added = await c.query(
-      `INSERT INTO witness_evidence (origin, origin_hash, digest, document, observed_at)
-       SELECT $1, $2, $3, $4, $5 WHERE (SELECT count(*) FROM witness_evidence WHERE origin_hash = $2) < $6
+      `INSERT INTO witness_evidence (origin, origin_hash, digest, document, observed_at, proven)
+       SELECT $1, $2, $3, $4, $5, $6
+       WHERE $6 OR (SELECT count(*) FROM witness_evidence WHERE origin_hash = $2 AND NOT proven) < $7
        ON CONFLICT (digest) DO NOTHING`,
-      [r.origin, hash, r.digest, r.document, r.observedAt, MAX_EVIDENCE_PER_LOG],
+      [r.origin, hash, r.digest, r.document, r.observedAt, r.proven, MAX_UNPROVEN_EVIDENCE_PER_LOG],
     );
     return added.rowCount === 1;
   }

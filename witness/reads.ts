@@ -10,6 +10,8 @@ export interface WitnessReads {
   knowsOriginHash(hash: string): Promise<boolean>;
   evidence(hash?: string): Promise<StoredEvidence[]>;
   healthy(): Promise<boolean>;
+  /** Stored split-view evidence documents, proven and unproven. */
+  evidenceCounts(): Promise<{ proven: number; unproven: number }>;
   /** Every configured log with the state cosigned for it. */
   listLogs(): Promise<LogSummary[]>;
   /** The number of configured logs, synchronously (a metrics gauge reads it); may lag a little. */
@@ -22,6 +24,7 @@ export function sqliteReads(store: WitnessStore): WitnessReads {
     knowsOriginHash: async (hash) => store.knowsOriginHash(hash),
     evidence: async (hash) => store.evidence(hash),
     healthy: async () => store.healthy(),
+    evidenceCounts: async () => store.evidenceCounts(),
     listLogs: async () => store.listLogs(),
     logCount: () => store.logCount(),
   };

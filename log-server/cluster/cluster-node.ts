@@ -116,6 +116,11 @@ export class ClusterNode implements Appender, Publication {
     return this.#leading?.publisher;
   }
 
+  /** Only a leader writes; a follower's writes are the leader's (its /health says which it is). */
+  get writesFailing(): boolean {
+    return this.#leading?.sequencer.writesFailing ?? false;
+  }
+
   get pending(): number {
     return this.#leading?.sequencer.pending ?? 0;
   }
