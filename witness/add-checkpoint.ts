@@ -18,7 +18,7 @@ import type { LogThrottle } from '../service/log-throttle.ts';
 import { refusalError, type EvidenceRecord } from './check.ts';
 import type { Checker } from './check-pool.ts';
 import type { Writer } from './writer.ts';
-import type { WitnessStore } from './store.ts';
+import type { WitnessReads } from './reads.ts';
 
 /** How often a request is judged again after losing a compare-and-swap before giving up (503). */
 const MAX_ATTEMPTS = 8;
@@ -34,7 +34,8 @@ export interface WitnessEvents {
 }
 
 export interface WitnessCore {
-  readonly store: WitnessStore;
+  /** The reads the HTTP routes serve (cosigned checkpoints, evidence, health). */
+  readonly store: WitnessReads;
   readonly writer: Writer;
   readonly checker: Checker;
   /** The witness's vkey (for /health). */

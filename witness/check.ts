@@ -24,11 +24,23 @@ import { formatSplitViewEvidence, makeSplitViewEvidence } from '../core/split-vi
 import { parseAddCheckpoint } from '../core/witness-request.ts';
 import { decide } from './decide.ts';
 import type { LogKeyCache } from './log-keys.ts';
-import type { LogState, WitnessStore } from './store.ts';
+import type { LogState } from './store.ts';
+
+/** What the judgement reads: the origin's trusted keys and the state cosigned for it. */
+export interface StateReader {
+  logKeys(origin: string): string[];
+  state(origin: string): LogState | undefined;
+}
 
 export interface CheckContext {
   /** Read only: keys and state. */
-  readonly store: WitnessStore;
+  readonly store: StateReader;
+  readonly keys: LogKeyCache;
+  readonly cosigner: Cosigner;
+}
+
+export interface AsyncCheckContext {
+  readonly store: { [K in keyof StateReader]: (origin: string) => Promise<ReturnType<StateReader[K]>> };
   readonly keys: LogKeyCache;
   readonly cosigner: Cosigner;
 }
@@ -95,32 +107,68 @@ export function checkAddCheckpoint(ctx: CheckContext, body: Uint8Array, now: num
   }
 }
 
-function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
-  let req: ReturnType<typeof parseAddCheckpoint>;
-  let parsed: ReturnType<typeof parseCheckpointNote>;
+/**
+ * The same judgement over a store read asynchronously (PostgreSQL): the request is parsed first,
+ * then the origin's keys and state are read, then judged exactly as above. Never rejects.
+ */
+export async function checkAddCheckpointAsync(
+  ctx: AsyncCheckContext,
+  body: Uint8Array,
+  now: number,
+): Promise<CheckOutcome> {
   try {
-    req = parseAddCheckpoint(body);
-    parsed = parseCheckpointNote(req.checkpoint);
+    const parsed = parseRequest(body);
+    const origin = parsed.cp.origin;
+    const [vkeys, stored] = await Promise.all([ctx.store.logKeys(origin), ctx.store.state(origin)]);
+    return judge(ctx, parsed, vkeys, () => stored, now);
+  } catch (e) {
+    return refuse(e);
+  }
+}
+
+interface ParsedRequest {
+  readonly req: ReturnType<typeof parseAddCheckpoint>;
+  readonly cp: ReturnType<typeof parseCheckpointNote>['checkpoint'];
+  readonly note: ReturnType<typeof parseCheckpointNote>['note'];
+}
+
+function parseRequest(body: Uint8Array): ParsedRequest {
+  try {
+    const req = parseAddCheckpoint(body);
+    const parsed = parseCheckpointNote(req.checkpoint);
+    return { req, cp: parsed.checkpoint, note: parsed.note };
   } catch (e) {
     if (isFleetlogError(e)) throw new FleetlogError('bad_witness_request', e.message, { cause: e });
     throw e;
   }
-  const { checkpoint: cp, note } = parsed;
+}
 
-  const vkeys = ctx.store.logKeys(cp.origin);
+function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
+  const parsed = parseRequest(body);
+  const origin = parsed.cp.origin;
+  return judge(ctx, parsed, ctx.store.logKeys(origin), () => ctx.store.state(origin), now);
+}
+
+function judge(
+  ctx: { readonly keys: LogKeyCache; readonly cosigner: Cosigner },
+  { req, cp, note }: ParsedRequest,
+  vkeys: readonly string[],
+  readState: () => LogState | undefined,
+  now: number,
+): CheckOutcome {
   if (vkeys.length === 0) throw new FleetlogError('not_found', `unknown log origin ${JSON.stringify(cp.origin)}`);
   // bad_signature (a trusted key's signature fails) or no_trusted_signature: both 403.
   const verified = verifyNote(note, ctx.keys.verifiers(vkeys));
   // What we keep and serve: the checkpoint with only the signatures we verified.
   const signedByLog = `${note.text}\n${verified.verified.map((v) => v.signature.line).join('')}`;
 
-  const stored = ctx.store.state(cp.origin);
+  const stored = readState();
   const verdict = decide({ oldSize: req.oldSize, proof: req.proof, checkpoint: cp, stored });
   if (verdict.decision.kind === 'reject') {
     const evidence =
       verdict.splitView && stored
         ? evidenceRecord(
-            ctx,
+            ctx.cosigner,
             stored,
             { text: note.text, signed: signedByLog, checkpoint: cp },
             verdict.splitView.proof,
@@ -140,7 +188,7 @@ function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
 }
 
 function evidenceRecord(
-  ctx: CheckContext,
+  cosigner: Cosigner,
   stored: LogState,
   presented: { text: string; signed: string; checkpoint: Checkpoint },
   proof: readonly Uint8Array[],
@@ -149,7 +197,7 @@ function evidenceRecord(
   const document = formatSplitViewEvidence(
     makeSplitViewEvidence({
       origin: stored.origin,
-      witness: ctx.cosigner.vkey,
+      witness: cosigner.vkey,
       observed: now,
       cosigned: stored.note,
       presented: presented.signed,

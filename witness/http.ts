@@ -64,12 +64,12 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     return errorResponse(c, 'usage', 'add-checkpoint takes POST', 405);
   });
 
-  // One row per configured log (an operator's list, not attacker-grown), read from SQLite.
-  app.get('/logs', (c) =>
+  // One row per configured log (an operator's list, not attacker-grown), read from the database.
+  app.get('/logs', async (c) =>
     c.json(
       {
         witness: core.vkey,
-        logs: store.listLogs().map((l) => ({
+        logs: (await store.listLogs()).map((l) => ({
           origin: l.origin,
           originHash: l.originHash,
           vkeys: l.vkeys,
@@ -83,19 +83,19 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   );
 
   app.get('/evidence', (c) => evidenceList(c, undefined));
-  app.get('/evidence/:hash', (c) => {
+  app.get('/evidence/:hash', async (c) => {
     const hash = c.req.param('hash');
     if (!ORIGIN_HASH.test(hash))
       return errorResponse(c, 'usage', 'expected /evidence/<lowercase hex SHA-256 of the origin>', 400);
-    if (!store.knowsOriginHash(hash))
+    if (!(await store.knowsOriginHash(hash)))
       return errorResponse(c, 'not_found', 'this witness knows no log with that origin hash', 404);
     return evidenceList(c, hash);
   });
 
-  app.get('/:hash/checkpoint', (c) => {
+  app.get('/:hash/checkpoint', async (c) => {
     const hash = c.req.param('hash');
     if (!ORIGIN_HASH.test(hash)) return errorResponse(c, 'not_found', 'not found', 404);
-    const note = store.cosignedNote(hash);
+    const note = await store.cosignedNote(hash);
     if (note === undefined)
       return errorResponse(c, 'not_found', 'this witness has not cosigned a checkpoint for that origin', 404);
     return c.body(note, 200, { 'Content-Type': TEXT, 'Cache-Control': 'no-cache' });
@@ -104,12 +104,12 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   // 503 while the witness cannot commit (writer thread gone, or its last commit failed, e.g. a
   // full disk), so a supervisor or load balancer acts; 200 with status "split-view" while it holds
   // proven split-view evidence (the witness works, the log it watches does not).
-  app.get('/health', (c) => {
+  app.get('/health', async (c) => {
     let evidence: { proven: number; unproven: number } | undefined;
     let readable = false;
     try {
-      readable = store.healthy();
-      evidence = store.evidenceCounts();
+      readable = await store.healthy();
+      evidence = await store.evidenceCounts();
     } catch (e) {
       logger.error('health check failed', { error: String(e) });
     }
@@ -130,8 +130,8 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   // The stored documents are the witness's own formatSplitViewEvidence output: served as they are.
   // (Parsing them again would also refuse a legitimate one that JSON escaping took over the
   // single-document cap, and with it the whole list.)
-  function evidenceList(c: Context, hash: string | undefined): Response {
-    const documents = store.evidence(hash).map((row) => row.document);
+  async function evidenceList(c: Context, hash: string | undefined): Promise<Response> {
+    const documents = (await store.evidence(hash)).map((row) => row.document);
     return c.body(joinSplitViewEvidenceList(documents), 200, {
       'Content-Type': 'application/json',
       'Cache-Control': 'no-cache',

@@ -11,6 +11,7 @@ import { WorkerPool } from '../service/worker-pool.ts';
 import { FleetlogError } from '../core/errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { commitBatch, type WriteJob, type WriteResult } from './commit-batch.ts';
+import type { PgWitnessStore } from './pg-store.ts';
 import type { WitnessStore } from './store.ts';
 
 export interface Writer {
@@ -106,6 +107,11 @@ function batchingWriter(
 
 export function inlineWriter(store: WitnessStore, logger: Logger, onBatch?: (size: number) => void): Writer {
   return batchingWriter(async (jobs) => commitBatch(store, jobs), logger, onBatch);
+}
+
+/** Group commit on PostgreSQL: the same batching, each batch one transaction (pg-store.ts). */
+export function pgWriter(store: PgWitnessStore, logger: Logger, onBatch?: (size: number) => void): Writer {
+  return batchingWriter((jobs) => store.commitBatch(jobs), logger, onBatch);
 }
 
 /**

@@ -5,7 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
 import { addConfigOption } from '../../cli/config-file.ts';
-import { durationOption, hiddenAlias, parseCount, parseMilliseconds, threadsOption } from '../../cli/options.ts';
+import {
+  databaseOption,
+  durationOption,
+  hiddenAlias,
+  parseCount,
+  parseMilliseconds,
+  threadsOption,
+} from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { createLogger } from '../../service/logger.ts';
@@ -46,7 +53,20 @@ export function serveCommand() {
       '--publish-dir <dir>',
       'also keep DIR a static copy of the read API (checkpoint, tiles, fleet bundles) for nginx or a CDN',
     )
-    .addOption(durationOption('--witness-timeout <duration>', 'timeout of one add-checkpoint request', 10_000));
+    .addOption(durationOption('--witness-timeout <duration>', 'timeout of one add-checkpoint request', 10_000))
+    .addOption(databaseOption())
+    .addOption(
+      durationOption(
+        '--lease <duration>',
+        'PostgreSQL: leader lease; the longest a dead leader stalls appends',
+        3000,
+        100,
+      ),
+    )
+    .option(
+      '--advertise-url <url>',
+      'PostgreSQL: the URL the other processes forward submissions to while this one leads (default: the listening URL)',
+    );
   hiddenAlias(cmd, '--batch-max-wait-ms <ms>', 'batchMaxWait', 'use --batch-max-wait 2ms', parseMilliseconds);
   hiddenAlias(cmd, '--witness-timeout-ms <ms>', 'witnessTimeout', 'use --witness-timeout 10s', parseMilliseconds);
   hiddenAlias(cmd, '--validation-workers <n>', 'threads', 'use --threads N', parseCount(64));
@@ -66,6 +86,9 @@ export function serveCommand() {
       const policyText = readPolicy(opts.policy);
       const server = await startLogServer({
         dataDir: opts.data,
+        ...(opts.database !== undefined ? { database: opts.database } : {}),
+        leaseMs: opts.lease,
+        ...(opts.advertiseUrl !== undefined ? { advertiseUrl: opts.advertiseUrl } : {}),
         host,
         port,
         logger,

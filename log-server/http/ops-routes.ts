@@ -40,6 +40,7 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
       failOpen: w.failOpen,
       witnesses: w.witnesses,
       staticTiles: publish ?? null,
+      ...(s.cluster ? { cluster: s.cluster() } : {}),
     };
     return jsonResponse(body, writing ? 200 : 503);
   });

@@ -84,7 +84,7 @@ describe('growth and probes', () => {
   it('accepts a log key whose name differs from the origin (C2SP: SHOULD match, not MUST)', async () => {
     const key = parseSignerKey(generateKey('sum.example.org', KEY_TYPE_ED25519).skey);
     const other = new TestLog('go.sum database tree', key);
-    fx.trust(other);
+    await fx.trust(other);
     other.grow(7);
     await fx.cosign(other, 0);
   });
@@ -200,12 +200,12 @@ describe('refusals carry the spec status and never change state', () => {
   ];
 
   it.each(cases)('%s', async (_name, body, status, code) => {
-    const before = fx.dump();
+    const before = await fx.dump();
     const reply = await fx.post(body());
     expect(reply.status, reply.text).toBe(status);
     if (code === '') expect(reply).toEqual({ status: 409, contentType: TLOG_SIZE_CONTENT_TYPE, text: '10\n' });
     else expect(JSON.parse(reply.text).code).toBe(code);
-    const after = fx.dump();
+    const after = await fx.dump();
     expect(after.checkpoints).toEqual(before.checkpoints);
     // Only a failed proof from the cosigned size is evidence (a log-signed conflict); nothing else is.
     expect(after.evidence).toBe(status === 422 && _name.startsWith('a proof') ? 1 : 0);
@@ -226,14 +226,14 @@ describe('special sizes', () => {
     ]);
     const reply = await fx.post(formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: bogus }));
     expect(reply.status).toBe(422);
-    expect(fx.dump().checkpoints).toEqual([]);
+    expect((await fx.dump()).checkpoints).toEqual([]);
   });
 
   it('rejects a non-empty proof with old 0 with 422', async () => {
     log.grow(5);
     const reply = await fx.post(log.body(0, 5, { proof: [randomBytes(32)] }));
     expect(reply.status).toBe(422);
-    expect(fx.dump().checkpoints).toEqual([]);
+    expect((await fx.dump()).checkpoints).toEqual([]);
   });
 
   it('treats a log it never cosigned as size 0: any other old size gets 409 "0"', async () => {

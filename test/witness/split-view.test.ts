@@ -1,6 +1,7 @@
-// Split-view evidence: the witness keeps and serves it when a log signs a conflicting checkpoint,
-// and core/split-view-evidence.ts verifies it offline, claiming a proof only where one exists.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// Split-view evidence: the witness keeps and serves it when a log signs a conflicting checkpoint
+// (on SQLite and on PostgreSQL), and core/split-view-evidence.ts verifies it offline, claiming a
+// proof only where one exists.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { consistencyProofRoots } from '../../core/merkle/consistency-roots.ts';
@@ -23,14 +24,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeOf } from '../support/error-code.ts';
 import { REPO_ROOT } from '../support/process.ts';
-import { WitnessFixture } from './fixture.ts';
+import { WitnessFixture, type WitnessBackend } from './fixture.ts';
 import { TestLog } from './test-log.ts';
 
 let fx: WitnessFixture;
 let log: TestLog;
+/** The store the next fixtures use: keeping evidence is checked on both. */
+let backend: WitnessBackend = 'SQLite';
 
 beforeEach(async () => {
-  ({ fx, log } = await WitnessFixture.withLog());
+  ({ fx, log } = await WitnessFixture.withLog({}, backend));
 });
 afterEach(async () => {
   await fx.close();
@@ -43,7 +46,14 @@ async function evidenceFor(origin: string): Promise<SplitViewEvidence[]> {
   return parseSplitViewEvidenceList(reply.text);
 }
 
-describe('the witness records split views', () => {
+describe.each(['SQLite', 'PostgreSQL'] as const)('the witness records split views (%s)', (store) => {
+  beforeAll(() => {
+    backend = store;
+  });
+  afterAll(() => {
+    backend = 'SQLite';
+  });
+
   it('same size, different root: 409, never cosigned, evidence proves the fork', async () => {
     log.grow(17);
     await fx.cosign(log, 0, 17);
@@ -136,7 +146,7 @@ describe('the witness records split views', () => {
       'same-size-different-roots',
       'proof-reveals-different-prefix',
     ]);
-    expect(fx.dump().checkpoints).toHaveLength(1);
+    expect((await fx.dump()).checkpoints).toHaveLength(1);
     // The witness still cosigns the honest log.
     await fx.cosign(log, 10, 15);
   });

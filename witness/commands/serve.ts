@@ -4,7 +4,7 @@
  */
 import { Command } from '@commander-js/extra-typings';
 import { addConfigOption } from '../../cli/config-file.ts';
-import { threadsOption } from '../../cli/options.ts';
+import { databaseOption, threadsOption } from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import { createLogger } from '../../service/logger.ts';
 import { exitOnSignals, parseListen } from '../../service/serve.ts';
@@ -20,12 +20,14 @@ export function serveCommand() {
       threadsOption(
         'worker threads judging requests, plus one writer thread (0 = all on the main thread; default one per core)',
       ),
-    );
+    )
+    .addOption(databaseOption());
   return addConfigOption(cmd).action(
     action(async (opts) => {
       const logger = createLogger('witness');
       const server = await startWitness({
         dataDir: opts.data,
+        ...(opts.database !== undefined ? { database: opts.database } : {}),
         ...parseListen(opts.listen),
         logger,
         threads: opts.threads,
