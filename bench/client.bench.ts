@@ -39,7 +39,10 @@ export async function run(): Promise<Figure[]> {
       'client: fleetlog/client entry, minified + gzipped with its dependencies, KB [goal <= 30]',
       Number((client / 1024).toFixed(1)),
       'KB',
-      { name: '@noble/ed25519 + @noble/hashes sha2 alone, minified + gzipped', value: Number((crypto / 1024).toFixed(1)) },
+      {
+        name: '@noble/ed25519 + @noble/hashes sha2 alone, minified + gzipped',
+        value: Number((crypto / 1024).toFixed(1)),
+      },
     ),
   ];
 }
