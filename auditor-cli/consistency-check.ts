@@ -4,6 +4,7 @@
  * when it fails we say why: the tiles do not even reach the new signed root (tampered tiles), or
  * they do and the new tree starts with a different tree than the one we saw (a fork).
  */
+import { count as plural } from '../cli/plural.ts';
 import { bytesEqual, fromHex, toHex } from '../core/bytes.ts';
 import type { Checkpoint } from '../core/checkpoint.ts';
 import type { SeenCheckpoint } from '../core/audit/steps.ts';
@@ -106,7 +107,7 @@ export function describeConsistency(
     case 'split-view':
       return `split view: the log signed two different roots for tree size ${current.size}`;
     case 'grew':
-      return `tree grew from ${from} to ${current.size} consistently (proof of ${outcome.proof.length} hashes computed from tiles)`;
+      return `tree grew from ${from} to ${current.size} consistently (proof of ${plural(outcome.proof.length, 'hash', 'hashes')} computed from tiles)`;
     case 'rollback':
       return `rollback: the log now serves tree size ${current.size}, smaller than the ${from} seen before${outcome.prefix ? ' (a stale prefix of it)' : ', and not even a prefix of it'}`;
     case 'fork':

@@ -102,9 +102,10 @@ export function roundReport(round: MonitorRound, fresh: readonly Alert[], policy
     `${now.toISOString()} ${a.origin ?? a.log}@${a.size ?? '?'}: ${count(a.newEntries, 'new entry', 'new entries')}, ${count(fresh.length, 'alert')}`,
     ...alertLines(fresh),
     ...round.witnesses.map((w) => {
-      const name = witnessLabel(policy, w.url);
-      const size = w.size !== undefined ? `size ${w.size} (${w.relation})` : '';
-      return `  witness ${name}${name !== w.url ? ` (${w.url})` : ''}: ${size} ${w.note ?? ''}`.trimEnd();
+      const name = w.name ?? witnessLabel(policy, w.url);
+      const size = w.size !== undefined ? `size ${w.size} (${w.relation})` : undefined;
+      const what = [size, w.note].filter((x) => x !== undefined).join(' ');
+      return `  witness ${name}${name !== w.url ? ` (${w.url})` : ''}: ${what}`.trimEnd();
     }),
     fresh.some((x) => x.kind !== 'new_keyset') ? checksBlock(a.checks) : undefined,
   ];

@@ -12,6 +12,7 @@
  *      and any split-view evidence a witness publishes (GET <witness>/evidence) that verifies, with
  *      core/split-view-evidence.ts and the pinned log key, as proven.
  */
+import { count as plural } from '../cli/plural.ts';
 import { spawn } from 'node:child_process';
 import { bytesEqual, decodeUtf8, fromHex, toHex, utf8 } from '../core/bytes.ts';
 import { MAX_CHECKPOINT_NOTE_BYTES } from '../core/checkpoint.ts';
@@ -60,6 +61,8 @@ export interface Alert {
 
 export interface WitnessView {
   readonly url: string;
+  /** The witness's name in the policy, when the URL or NAME=URL matched one. */
+  readonly name?: string;
   readonly size?: number;
   readonly relation?: 'same' | 'behind' | 'ahead';
   readonly note?: string;
@@ -113,7 +116,7 @@ function auditAlerts(audit: AuditLogResult): Alert[] {
     alerts.push(
       alert(
         'new_keyset',
-        `new key set for fleet ${k.fleetId}: version ${k.version}, ${k.keys} keys, at index ${k.index}${k.ok ? '' : ' (it breaks a fleet rule)'}`,
+        `new key set for fleet ${k.fleetId}: version ${k.version}, ${plural(k.keys, 'key')}, at index ${k.index}${k.ok ? '' : ' (it breaks a fleet rule)'}`,
         `keyset:${k.index}`,
       ),
     );
@@ -170,6 +173,8 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
   const logKey = logForOrigin(o.policy, origin)?.verifier.key;
   for (const spec of o.witnesses) {
     const { url, name } = witnessOf(o.policy, spec);
+    // Named as in the policy (with its URL), so an alert says which witness of the quorum it is.
+    const label = name !== undefined ? `${name} (${url})` : url;
     const prefix = url.endsWith('/') ? url : `${url}/`;
     const fetchOpts = { timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, retries: o.retries ?? DEFAULT_RETRIES };
     // What the witness last cosigned for this log: signed by the log, and cosigned by the witness.
@@ -187,10 +192,10 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
         warnings.push(
           `witness ${url} is not in the policy (give NAME=URL or a policy witness URL), so its cosignature was not checked`,
         );
-      views.push(await compareWithWitness(client, audit, seen, url, alerts));
+      views.push({ ...(await compareWithWitness(client, audit, seen, url, label, alerts)), ...(name ? { name } : {}) });
     } catch (e) {
-      views.push({ url, note: `not consulted: ${(e as Error).message}` });
-      warnings.push(`witness ${url}: ${isFleetlogError(e) ? `${e.code}: ` : ''}${(e as Error).message}`);
+      views.push({ url, ...(name ? { name } : {}), note: `not consulted: ${(e as Error).message}` });
+      warnings.push(`witness ${label}: ${isFleetlogError(e) ? `${e.code}: ` : ''}${(e as Error).message}`);
     }
     // Split-view evidence the witness publishes: this log's (GET /evidence/<hash>), else all of it.
     try {
@@ -207,19 +212,19 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
             alerts.push(
               alert(
                 'split_view',
-                `witness ${url} holds proof of a split view: ${verdict.explanation}`,
+                `witness ${label} holds proof of a split view: ${verdict.explanation}`,
                 `evidence:${toHex(sha256(utf8(doc.cosigned + doc.presented)))}`,
               ),
             );
           } else {
-            warnings.push(`witness ${url} published evidence that proves no split view: ${verdict.explanation}`);
+            warnings.push(`witness ${label} published evidence that proves no split view: ${verdict.explanation}`);
           }
         } catch (e) {
-          warnings.push(`witness ${url} published evidence that does not verify: ${(e as Error).message}`);
+          warnings.push(`witness ${label} published evidence that does not verify: ${(e as Error).message}`);
         }
       }
     } catch (e) {
-      if (!isFleetlogError(e, 'not_found')) warnings.push(`witness ${url} evidence: ${(e as Error).message}`);
+      if (!isFleetlogError(e, 'not_found')) warnings.push(`witness ${label} evidence: ${(e as Error).message}`);
     }
   }
   return { alerts, warnings, audit, witnesses: views, ...(audit.state ? { state: audit.state } : {}) };
@@ -241,6 +246,7 @@ async function compareWithWitness(
   audit: AuditLogResult,
   seen: { size: number; rootHash: Uint8Array },
   url: string,
+  label: string,
   alerts: Alert[],
 ): Promise<WitnessView> {
   if (audit.size === undefined || audit.rootHash === undefined)
@@ -252,7 +258,7 @@ async function compareWithWitness(
       alerts.push(
         alert(
           'split_view',
-          `split view: witness ${url} cosigned root ${toHex(seen.rootHash)} for size ${seen.size}, the log serves us ${audit.rootHash}`,
+          `split view: witness ${label} cosigned root ${toHex(seen.rootHash)} for size ${seen.size}, the log serves us ${audit.rootHash}`,
           key,
         ),
       );
@@ -274,7 +280,7 @@ async function compareWithWitness(
     alerts.push(
       alert(
         'split_view',
-        `split view: witness ${url} cosigned tree ${seen.size}, which is not one history with the tree ${audit.size} the log serves us`,
+        `split view: witness ${label} cosigned tree ${seen.size}, which is not one history with the tree ${audit.size} the log serves us`,
         key,
       ),
     );
@@ -282,7 +288,7 @@ async function compareWithWitness(
     alerts.push(
       alert(
         'verification_failed',
-        `the log's tiles do not prove its tree ${newer.size} consistent with witness ${url}'s tree ${older.size}: they do not reach the signed root`,
+        `the log's tiles do not prove its tree ${newer.size} consistent with witness ${label}'s tree ${older.size}: they do not reach the signed root`,
         key,
         'L3',
       ),

@@ -2,6 +2,7 @@
  * Printing results: human text (each check with its spec step number, PASS / FAIL, reason), or
  * JSON with --json (bytes as lowercase hex). Human text goes to stdout, warnings to stderr.
  */
+import { count as plural } from '../cli/plural.ts';
 import { toHex } from '../core/bytes.ts';
 import {
   EVENTS_PER_FLEET,
@@ -31,7 +32,7 @@ export function checksBlock(checks: readonly CheckResult[]): string {
 /** A proof path: one line per proof hash, with the subtrees and tiles it came from. */
 export function proofBlock(title: string, proof: readonly ProofStep[]): string | undefined {
   if (proof.length === 0) return undefined;
-  return [`${title} (${proof.length} hashes, leaf side first):`, ...describeProof(proof)].join('\n');
+  return [`${title} (${plural(proof.length, 'hash', 'hashes')}, leaf side first):`, ...describeProof(proof)].join('\n');
 }
 
 /** JSON form of a proof path. */

@@ -6,6 +6,7 @@
  * step 8; a deployment evidence's attestations, step 6). A file holding two proofs is a fleet
  * bundle and gets the full trust decision of `audit fleet --proof`.
  */
+import { count as plural } from '../cli/plural.ts';
 import { EMPTY_STATE } from '../core/audit/client-state.ts';
 import { step1Signatures, step2Inclusion, step8Validity } from '../core/audit/steps.ts';
 import { evidenceProblems } from '../core/entries/deployment-evidence.ts';
@@ -79,7 +80,9 @@ export async function auditProof(o: {
             6,
             'deployment evidence valid',
             problems.length === 0,
-            problems.length === 0 ? `${decoded.hsms.length} HSMs attested by pinned vendor keys` : problems.join('; '),
+            problems.length === 0
+              ? `${plural(decoded.hsms.length, 'HSM')} attested by pinned vendor keys`
+              : problems.join('; '),
           ),
         );
       }

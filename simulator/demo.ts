@@ -9,6 +9,7 @@
  *   5. the auditor audits the whole log and both fleets;
  *   6. a readable report of each step; exit 0 only if everything held.
  */
+import { count as plural } from '../cli/plural.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,7 +191,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       r.info(`${c.status.toUpperCase()} ${c.step !== undefined ? `step ${c.step} ` : ''}${c.title}: ${c.reason}`);
     if (audit.ok)
       r.ok(
-        `log audit passed: ${audit.newEntries} entries re-hashed, tree ${audit.origin}@${audit.size} rebuilt, ${audit.newKeysets.length} key sets, ${audit.newViolations.length} violations`,
+        `log audit passed: ${plural(audit.newEntries, 'entry', 'entries')} re-hashed, tree ${audit.origin}@${audit.size} rebuilt, ${plural(audit.newKeysets.length, 'key set')}, ${plural(audit.newViolations.length, 'violation')}`,
       );
     else fail(`log audit failed`);
     for (const fleetId of ['fleet-a', 'fleet-b']) {
@@ -241,11 +242,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
 function reportDeployment(r: Report, d: Deployment, policy: Policy): void {
   const e = d.ceremony.evidence;
   r.ok(
-    `ceremony: ${e.hsms.length} HSMs attested by the vendor, firmware ${e.firmware.release} (${e.firmware.sha256.slice(0, 12)}…), fleet secrets created inside ${e.hsms[0]!.id} and sealed to the others`,
+    `ceremony: ${plural(e.hsms.length, 'HSM')} attested by the vendor, firmware ${e.firmware.release} (${e.firmware.sha256.slice(0, 12)}…), fleet secrets created inside ${e.hsms[0]!.id} and sealed to the others`,
   );
   r.info(`fleet OPAQUE server key ${d.ceremony.opaquePublicKey.slice(0, 16)}… (the private part never left the HSMs)`);
   r.ok(
-    `deployment evidence logged at index ${d.evidenceEntry.index}; key set v${d.keyset.keyset.version} (${d.keyset.keyset.keys.length} keys) logged at index ${d.keysetEntry.index}`,
+    `deployment evidence logged at index ${d.evidenceEntry.index}; key set v${d.keyset.keyset.version} (${plural(d.keyset.keyset.keys.length, 'key')}) logged at index ${d.keysetEntry.index}`,
   );
   r.info(
     `key set signed by ${d.keyset.keyset.publisherSignature.name}, counter-signed by ${d.keyset.keyset.countersignature.name}`,

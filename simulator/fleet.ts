@@ -8,7 +8,7 @@ import { fleetHsm, fleetLayout, type FleetHsmOptions } from './fleet-members.ts'
 import type { HsmEndpoint } from './hsm/endpoint.ts';
 import type { Hsm, PeerTransport } from './hsm/hsm.ts';
 import type { ClientRequest, PeerReply, PeerRequest } from './hsm/messages.ts';
-import { CLIENT, SimNetwork } from './net/sim-network.ts';
+import { CLIENT, clientIn, SimNetwork } from './net/sim-network.ts';
 
 export interface SimFleetOptions extends FleetHsmOptions {
   readonly fleetId: string;
@@ -58,19 +58,23 @@ export class SimFleet {
     return h;
   }
 
-  /** A client's connection to one HSM, through the simulated network. */
-  endpoint(hsmId: string): HsmEndpoint {
+  /**
+   * A client's connection to one HSM, through the simulated network; with `clientRegion` the
+   * client sits in that region of the network's latency model.
+   */
+  endpoint(hsmId: string, clientRegion?: string): HsmEndpoint {
     this.hsm(hsmId);
     const network = this.network;
+    const from = clientRegion === undefined ? CLIENT : clientIn(clientRegion);
     return {
       hsmId,
       call: <T>(request: ClientRequest) =>
-        network.send(CLIENT, hsmId, { kind: 'client', request } satisfies Envelope) as Promise<T>,
+        network.send(from, hsmId, { kind: 'client', request } satisfies Envelope) as Promise<T>,
     };
   }
 
-  endpoints(): HsmEndpoint[] {
-    return this.hsms.map((h) => this.endpoint(h.id));
+  endpoints(clientRegion?: string): HsmEndpoint[] {
+    return this.hsms.map((h) => this.endpoint(h.id, clientRegion));
   }
 
   regions(): string[] {
@@ -83,17 +87,44 @@ export class SimFleet {
     for (const id of ids) this.network.stop(this.hsm(id).id);
   }
 
+  /**
+   * Brings stopped HSMs back. Each may have missed commits while it was away, so it is marked
+   * stale and catches up (Hsm.sync) before it answers its next client request; `rejoin` waits
+   * for that catch-up instead.
+   */
   start(...ids: string[]): void {
-    for (const id of ids) this.network.start(this.hsm(id).id);
+    for (const id of ids) {
+      const h = this.hsm(id);
+      if (!this.network.isRunning(h.id)) h.markStale();
+      this.network.start(h.id);
+    }
+  }
+
+  /**
+   * Starts the HSMs (if stopped) and waits until each has caught up on every register it missed.
+   * Resolves with the HSMs that are caught up; one that cannot reach a majority stays stale.
+   */
+  async rejoin(...ids: string[]): Promise<string[]> {
+    const hsms = ids.map((id) => this.hsm(id));
+    for (const h of hsms) {
+      h.markStale();
+      this.network.start(h.id);
+    }
+    const done = await Promise.allSettled(hsms.map((h) => h.sync()));
+    return hsms.filter((_, i) => done[i]!.status === 'fulfilled').map((h) => h.id);
   }
 
   partition(groups: readonly (readonly string[])[]): void {
     this.network.partition(groups);
   }
 
+  /** Ends partitions and restarts stopped HSMs; every HSM catches up before it answers again. */
   heal(): void {
     this.network.heal();
-    for (const h of this.hsms) this.network.start(h.id);
+    for (const h of this.hsms) {
+      h.markStale();
+      this.network.start(h.id);
+    }
   }
 
   /** Every replica's local view of one user's register (not a consensus read). */

@@ -4,6 +4,7 @@
  * in SQLite. Its keys exist only in this process's memory: a restarted process is a new, empty
  * device that would have to be enrolled again (specs/consensus.md §5).
  */
+import { readFileSync } from 'node:fs';
 import { FleetlogError } from '../core/errors.ts';
 import { readKeyFile } from '../service/key-file.ts';
 import { createLogger } from '../service/logger.ts';
@@ -13,6 +14,7 @@ import { fleetHsm } from './fleet-members.ts';
 import { HsmVendor } from './hsm/vendor.ts';
 import { startHsmServer } from './http/hsm-server.ts';
 import { HttpPeerTransport } from './http/peer-transport.ts';
+import { LatencyModel, parseLatencyMatrix, seededRandom } from './net/latency.ts';
 
 export interface HsmProcessOptions {
   readonly id: string;
@@ -25,6 +27,10 @@ export interface HsmProcessOptions {
   readonly adminTokenFile: string;
   readonly db?: string;
   readonly guessLimit?: number;
+  /** A latency matrix file (net/latency.ts): delay every HSM-to-HSM message by the model. */
+  readonly latencyFile?: string;
+  /** "id=region,…" for every peer, needed with `latencyFile`. */
+  readonly peerRegions?: string;
   /** Exit when standard input closes: a parent that dies (even by SIGKILL) takes its HSMs with it. */
   readonly exitWithParent?: boolean;
 }
@@ -43,11 +49,29 @@ export function parseReplicas(text: string): Map<string, string> {
   return map;
 }
 
+/** "id=region,id=region" -> Map. */
+export function parsePeerRegions(text: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const part of text.split(',').filter((p) => p.trim() !== '')) {
+    const m = /^([a-z0-9][a-z0-9._-]{0,63})=([a-z0-9][a-z0-9._-]{0,63})$/.exec(part.trim());
+    if (!m) throw new FleetlogError('usage', `--peer-regions wants id=region pairs, got ${JSON.stringify(part)}`);
+    map.set(m[1]!, m[2]!);
+  }
+  return map;
+}
+
 export async function serveHsmProcess(o: HsmProcessOptions): Promise<void> {
   const logger = createLogger(`sim-hsm.${o.id}`);
   const urls = parseReplicas(o.replicas);
   if (!urls.has(o.id)) throw new FleetlogError('usage', `--replicas must include this HSM (${o.id})`);
-  const transport = new HttpPeerTransport(o.id, [...urls.keys()], urls);
+  const latency = o.latencyFile
+    ? {
+        model: new LatencyModel(parseLatencyMatrix(readFileSync(o.latencyFile, 'utf8')), seededRandom(o.index)),
+        region: o.region,
+        regions: parsePeerRegions(o.peerRegions ?? ''),
+      }
+    : undefined;
+  const transport = new HttpPeerTransport(o.id, [...urls.keys()], urls, latency);
   const vendor = new HsmVendor(readKeyFile(o.vendorKeyFile));
   const store = o.db ? new SqliteAcceptorStore(o.db) : undefined;
   const hsm = fleetHsm(

@@ -1,7 +1,11 @@
 /**
  * A fleet whose HSMs are separate processes on localhost (`fleetlog sim hsm serve`), driven over
- * their HTTP admin and client APIs. Faults: an HSM is stopped by killing its process (it does not
- * come back: its keys died with it), regions are partitioned through each HSM's peer filter.
+ * their HTTP admin and client APIs. Faults: an HSM is stopped by killing its process; regions are
+ * partitioned through each HSM's peer filter. A killed HSM can be restarted on its acceptor
+ * database: its keys died with it, so it comes back as a new device that a live fleet HSM enrols
+ * again (attestation and firmware checked, secrets sealed to it), and it catches up on every
+ * register before it answers (specs/consensus.md §2.1). With a latency matrix, every HSM delays
+ * its HSM-to-HSM messages by the model (http/peer-transport.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,12 +13,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FleetlogError } from '../core/errors.ts';
+import { writeFileSync } from 'node:fs';
 import { writeKeyFile } from '../service/key-file.ts';
 import { fleetLayout, type HsmPlace } from './fleet-members.ts';
 import { randomId } from './hsm/crypto.ts';
 import type { HsmEndpoint } from './hsm/endpoint.ts';
 import type { ReplicaStatus } from './hsm/messages.ts';
 import { HttpCeremonyHsm, httpEndpoint } from './http/hsm-client.ts';
+import type { LatencyMatrix } from './net/latency.ts';
 import { acrossPartition, type RegionGroups } from './net/partition.ts';
 import { FLEETLOG_EXECUTABLE } from '../service/executable.ts';
 
@@ -26,6 +32,8 @@ export interface ProcessFleetOptions {
   readonly size?: number;
   readonly regions?: readonly string[];
   readonly guessLimit?: number;
+  /** Delay HSM-to-HSM messages by this model (the regions are the HSMs' regions). */
+  readonly latency?: LatencyMatrix;
 }
 
 interface Member extends HsmPlace {
@@ -69,46 +77,81 @@ export class ProcessFleet {
       members.push({ ...place, url: `http://127.0.0.1:${await freePort()}`, child: undefined, output: '' });
     const fleet = new ProcessFleet(o.fleetId, members, token, dir);
     const replicas = members.map((m) => `${m.id}=${m.url}`).join(',');
+    const extra = o.guessLimit !== undefined ? ['--guess-limit', String(o.guessLimit)] : [];
+    if (o.latency) {
+      writeFileSync(join(dir, 'latency.json'), JSON.stringify(o.latency));
+      extra.push('--latency', join(dir, 'latency.json'));
+      extra.push('--peer-regions', members.map((m) => `${m.id}=${m.region}`).join(','));
+    }
+    fleet.#args = (m) => [
+      BIN,
+      'sim',
+      'hsm',
+      'serve',
+      '--id',
+      m.id,
+      '--region',
+      m.region,
+      '--index',
+      String(m.index),
+      '--listen',
+      m.url.slice(7),
+      '--replicas',
+      replicas,
+      '--vendor-key',
+      join(dir, 'vendor.key'),
+      '--admin-token-file',
+      join(dir, 'admin.token'),
+      '--db',
+      join(dir, `${m.id}.db`),
+      '--exit-with-parent',
+      ...extra,
+    ];
     try {
-      for (const m of members) {
-        const args = [
-          BIN,
-          'sim',
-          'hsm',
-          'serve',
-          '--id',
-          m.id,
-          '--region',
-          m.region,
-          '--index',
-          String(m.index),
-          '--listen',
-          m.url.slice(7),
-          '--replicas',
-          replicas,
-          '--vendor-key',
-          join(dir, 'vendor.key'),
-          '--admin-token-file',
-          join(dir, 'admin.token'),
-          '--db',
-          join(dir, `${m.id}.db`),
-          '--exit-with-parent',
-          ...(o.guessLimit !== undefined ? ['--guess-limit', String(o.guessLimit)] : []),
-        ];
-        const child = spawn(process.execPath, args, {
-          stdio: ['pipe', 'pipe', 'pipe'],
-          env: { ...process.env, FLEETLOG_LOG_LEVEL: 'warn' },
-        });
-        child.stdout!.on('data', (d: Buffer) => (m.output += d.toString()));
-        child.stderr!.on('data', (d: Buffer) => (m.output += d.toString()));
-        m.child = child;
-      }
+      for (const m of members) fleet.#spawn(m);
       for (const m of members) await fleet.#waitHealthy(m);
     } catch (e) {
       await fleet.close();
       throw e;
     }
     return fleet;
+  }
+
+  #args: (m: Member) => string[] = () => [];
+
+  #spawn(m: Member): void {
+    m.output = '';
+    const child = spawn(process.execPath, this.#args(m), {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, FLEETLOG_LOG_LEVEL: 'warn' },
+    });
+    child.stdout!.on('data', (d: Buffer) => (m.output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (m.output += d.toString()));
+    m.child = child;
+  }
+
+  /**
+   * Starts killed HSMs again on their acceptor databases (same id, port and region). Each comes
+   * back without keys, so a live HSM of the fleet enrols it (the ceremony's secret transfer,
+   * attestation and firmware checked); then it catches up on every register before it answers.
+   * Resolves once each has caught up. Its identity key is new: a client that pinned the old one
+   * cannot register through it until the fleet's key set is published again.
+   */
+  async restart(...ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const m = this.#members.find((x) => x.id === id);
+      if (!m) throw new FleetlogError('not_found', `no HSM ${id} in fleet ${this.fleetId}`);
+      if (m.child) continue;
+      const sponsor = this.#members.find((x) => x.child && x !== m);
+      if (!sponsor) throw new FleetlogError('unavailable', `no live HSM of ${this.fleetId} can enrol ${id} again`);
+      this.#spawn(m);
+      await this.#waitHealthy(m);
+      const fresh = new HttpCeremonyHsm(m.url, this.#token);
+      const from = new HttpCeremonyHsm(sponsor.url, this.#token);
+      const [device, sender] = await Promise.all([fresh.describe(), from.describe()]);
+      await fresh.importFleetSecrets(await from.exportFleetSecrets(device), sender);
+      await fresh.sync();
+    }
   }
 
   async #waitHealthy(m: Member): Promise<void> {

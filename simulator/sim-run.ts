@@ -3,6 +3,7 @@
  * with embedded (pinned) fleet keys, inject faults, make wrong guesses, try to recover, and print
  * what every replica holds. No log is involved: this is the fleet on its own.
  */
+import { count as plural } from '../cli/plural.ts';
 import { KEY_TYPE_ED25519, generateKey, parseSignerKey } from '../core/note/keys.ts';
 import { FleetlogError, isFleetlogError } from '../core/errors.ts';
 import { ceremonyWithKeyset, type CeremonyHsm } from './ceremony.ts';
@@ -14,7 +15,11 @@ import { firmwareImage } from './hsm/firmware.ts';
 import type { ReplicaStatus } from './hsm/messages.ts';
 import { HsmVendor } from './hsm/vendor.ts';
 import { ProcessFleet } from './process-fleet.ts';
+import { delayedEndpoint } from './net/delayed-endpoint.ts';
+import { LatencyModel, type LatencyMatrix } from './net/latency.ts';
+import { SimNetwork } from './net/sim-network.ts';
 import { Report } from './report.ts';
+import { coordinatorOrder, recoveryBound } from './study/round-trip-bound.ts';
 
 export interface SimRunOptions {
   readonly processes: boolean;
@@ -22,9 +27,13 @@ export interface SimRunOptions {
   readonly regions: readonly string[];
   /** HSM numbers (1-based) or ids to stop after registration. */
   readonly stop: readonly string[];
+  /** HSM numbers or ids to bring back (restart, catch up) after the wrong guesses. */
+  readonly restart?: readonly string[];
   /** Region groups to partition into after registration. */
   readonly partition?: readonly (readonly string[])[];
   readonly wrongGuesses: number;
+  /** Delay messages by this latency model (the client sits in the first region). */
+  readonly latency?: LatencyMatrix;
   readonly guessLimit: number;
   readonly write?: (line: string) => void;
 }
@@ -35,6 +44,8 @@ interface Driver {
   ceremonyHsms(): CeremonyHsm[];
   endpoints(): HsmEndpoint[];
   stop(ids: string[]): Promise<void>;
+  /** Brings HSMs back and waits until they have caught up (specs/consensus.md §2.1). */
+  restart(ids: string[]): Promise<void>;
   partition(groups: readonly (readonly string[])[]): Promise<void>;
   status(userId: string): Promise<(ReplicaStatus | { hsmId: string; kind: 'down' })[]>;
   describe(): string[];
@@ -48,13 +59,19 @@ async function inProcess(vendor: HsmVendor, o: SimRunOptions): Promise<Driver> {
     size: o.size,
     regions: o.regions,
     guessLimit: o.guessLimit,
+    ...(o.latency ? { network: new SimNetwork({ latency: new LatencyModel(o.latency) }) } : {}),
   });
   return {
     ids: fleet.hsms.map((h) => h.id),
     regions: fleet.regions(),
     ceremonyHsms: () => [...fleet.hsms],
-    endpoints: () => fleet.endpoints(),
+    endpoints: () => fleet.endpoints(o.latency ? o.regions[0] : undefined),
     stop: async (ids) => fleet.stop(...ids),
+    restart: async (ids) => {
+      const back = await fleet.rejoin(...ids);
+      if (back.length < ids.length)
+        throw new FleetlogError('unavailable', `only ${back.join(', ') || 'none'} of ${ids.join(', ')} caught up`);
+    },
     partition: async (groups) => fleet.partition(groups),
     status: async (userId) =>
       fleet.hsms.map((h) =>
@@ -72,13 +89,18 @@ async function processes(skey: string, o: SimRunOptions): Promise<Driver> {
     size: o.size,
     regions: o.regions,
     guessLimit: o.guessLimit,
+    ...(o.latency ? { latency: o.latency } : {}),
   });
+  const model = o.latency ? new LatencyModel(o.latency) : undefined;
+  const places = fleet.describe().map((d) => d.region);
   return {
     ids: fleet.hsmIds,
     regions: fleet.regions(),
     ceremonyHsms: () => fleet.ceremonyHsms(),
-    endpoints: () => fleet.endpoints(),
+    endpoints: () =>
+      fleet.endpoints().map((e, i) => (model ? delayedEndpoint(e, model, o.regions[0]!, places[i]!) : e)),
     stop: (ids) => fleet.stop(...ids),
+    restart: (ids) => fleet.restart(...ids),
     partition: (groups) => fleet.partition(groups),
     status: (userId) => fleet.status(userId),
     describe: () => fleet.describe().map((d) => `${d.hsmId} (${d.region}) pid ${d.pid} at ${d.url}`),
@@ -98,8 +120,9 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
       return id;
     };
     const stop = o.stop.map(toId);
+    const restart = (o.restart ?? []).map(toId);
     r.section(
-      `Fleet of ${fleet.ids.length} HSMs (${o.processes ? 'processes on localhost' : 'in-process'}), guess limit ${o.guessLimit}`,
+      `Fleet of ${plural(fleet.ids.length, 'HSM')} (${o.processes ? 'processes on localhost' : 'in-process'}), guess limit ${o.guessLimit}`,
     );
     for (const d of fleet.describe()) r.info(d);
 
@@ -119,13 +142,18 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
       validitySeconds: 86_400,
     });
     r.ok(
-      `ceremony done: fleet OPAQUE key ${ceremony.opaquePublicKey.slice(0, 16)}…; ${keyset.keys.length} keys pinned in the client (embedded mode)`,
+      `ceremony done: fleet OPAQUE key ${ceremony.opaquePublicKey.slice(0, 16)}…; ${plural(keyset.keys.length, 'key')} pinned in the client (embedded mode)`,
     );
 
+    // With a latency model the client (in the first region) tries the best coordinator first.
+    const model = o.latency ? new LatencyModel(o.latency) : undefined;
+    const places = fleet.ids.map((_, i) => o.regions[i % o.regions.length]!);
+    const endpoints = fleet.endpoints();
+    const ordered = model ? coordinatorOrder(model, places, o.regions[0]!).map((i) => endpoints[i]!) : endpoints;
     const client = new BackupClient({
       userId: 'user',
       fleetId: 'sim-fleet',
-      endpoints: fleet.endpoints(),
+      endpoints: ordered,
       trust: new EmbeddedTrust('sim-fleet', keyset.keys),
       keyStretching: FAST_KEY_STRETCHING,
     });
@@ -155,12 +183,36 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
       }
     }
 
+    if (restart.length) {
+      r.section('Bring HSMs back');
+      try {
+        await fleet.restart(restart);
+        r.ok(
+          `${restart.join(', ')} ${o.processes ? 'restarted, enrolled again by a live HSM, and' : 'back and'} caught up on every register`,
+        );
+        for (const s of await fleet.status('user'))
+          if (restart.includes(s.hsmId) && s.kind !== 'down')
+            r.info(
+              `${s.hsmId} after catching up: ${s.kind}${s.remaining !== undefined ? `, ${s.remaining} guesses` : ''}`,
+            );
+      } catch (e) {
+        if (!isFleetlogError(e)) throw e;
+        r.fail(`${e.code}: ${e.message}`);
+      }
+    }
+
     r.section('Recover with the right password');
     let recovered = false;
     try {
+      const t0 = performance.now();
       const rec = await client.recover('the password');
+      const took = performance.now() - t0;
       recovered = true;
       r.ok(`recovered via ${rec.hsmId}; counter reset to ${rec.remaining}`);
+      if (model)
+        r.info(
+          `took ${Math.round(took)} ms for a client in ${o.regions[0]}; round-trip limit ${Math.round(recoveryBound(model, places, o.regions[0]!).boundMs)} ms (${model.matrix.date} matrix; jitter, CPU and I/O come on top)`,
+        );
     } catch (e) {
       if (!isFleetlogError(e)) throw e;
       r.fail(`${e.code}: ${e.message}`);

@@ -1,7 +1,9 @@
 /** `fleetlog witness …`: the witness's commands, one module each in commands/. */
 import { Command } from '@commander-js/extra-typings';
 import { initCommand } from './commands/init.ts';
-import { addLogCommand, listLogsCommand, removeLogCommand } from './commands/logs.ts';
+import { addLogCommand } from './commands/add-log.ts';
+import { listLogsCommand } from './commands/list-logs.ts';
+import { removeLogCommand } from './commands/remove-log.ts';
 import { serveCommand } from './commands/serve.ts';
 
 export function witnessCommands() {

@@ -10,6 +10,7 @@
  * subtree hashes, one per full tile, plus the low subtrees of the last partial tile). The frontier
  * is saved in the state file, so the next run starts where this one ended.
  */
+import { count as plural } from '../../cli/plural.ts';
 import { bytesEqual, fromHex, toHex } from '../../core/bytes.ts';
 import { FleetlogError, isFleetlogError } from '../../core/errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
@@ -102,6 +103,7 @@ const WORKER_MIN_TILES = 16;
 const DEFAULT_CONCURRENCY = 16;
 const ENTRIES_TITLE = 'every entry included in the checkpoint (leaf hashes and root recomputed)';
 const entriesCheck = (ok: boolean, reason: string): CheckResult => withRule(check(2, ENTRIES_TITLE, ok, reason), 'L3');
+const skipEntries = (reason: string): CheckResult => withRule(skip(2, reason, ENTRIES_TITLE), 'L3');
 
 class TreeMismatch extends Error {}
 
@@ -141,10 +143,7 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
   const cp = await fetchAndVerifyCheckpoint(client, policy);
   checks.push(...cp.checks.map((c) => withRule(c, 'L1')));
   if (!cp.trusted) {
-    checks.push(
-      withRule(skip(5, 'the checkpoint is not trusted'), 'L2'),
-      withRule(skip(2, 'the checkpoint is not trusted'), 'L3'),
-    );
+    checks.push(withRule(skip(5, 'the checkpoint is not trusted'), 'L2'), skipEntries('the checkpoint is not trusted'));
     return finish({ ok: false });
   }
   const checkpoint = cp.trusted.checkpoint;
@@ -156,10 +155,7 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
     ...(times.length ? { cosignedAt: Math.max(...times) } : {}),
   };
   if (!cp.quorumMet) {
-    checks.push(
-      withRule(skip(5, 'the checkpoint is not trusted'), 'L2'),
-      withRule(skip(2, 'the checkpoint is not trusted'), 'L3'),
-    );
+    checks.push(withRule(skip(5, 'the checkpoint is not trusted'), 'L2'), skipEntries('the checkpoint is not trusted'));
     return finish({ ...head, ok: false });
   }
   if (prev && prev.checkpoint.origin !== checkpoint.origin) {
@@ -184,7 +180,7 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
   const consistent = outcome.kind === 'first' || outcome.kind === 'same' || outcome.kind === 'grew';
   checks.push(withRule(check(5, undefined, consistent, reason5), 'L2'));
   if (!consistent) {
-    checks.push(withRule(skip(2, 'the checkpoint is not consistent with the last audit'), 'L3'));
+    checks.push(skipEntries('the checkpoint is not consistent with the last audit'));
     return finish({ ...head, ok: false, consistencyProof: proof });
   }
 
@@ -292,7 +288,7 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
       true,
       total === 0
         ? `no new entries since the last audit; tree ${checkpoint.size} unchanged`
-        : `${total} entries (${start}..${checkpoint.size - 1}) hashed from their bundles match the tiles at every level and rebuild the signed root`,
+        : `${plural(total, 'entry', 'entries')} (${start}..${checkpoint.size - 1}) hashed from their bundles match the tiles at every level and rebuild the signed root`,
     ),
   );
   if (history) checks.push(...historyChecks(history.state));

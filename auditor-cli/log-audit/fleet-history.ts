@@ -12,6 +12,7 @@
  * Everything it remembers is a plain JSON object, saved in the audit state so a later run resumes.
  * Memory grows with the number of fleets, evidence entries and keys, not with the log.
  */
+import { count as plural } from '../../cli/plural.ts';
 import type { StepNumber } from '../../core/audit/steps.ts';
 import type { DeploymentEvidence, HsmRecord } from '../../core/entries/deployment-evidence.ts';
 import { keysetEvidenceProblems, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
@@ -300,15 +301,17 @@ function passReason(rule: HistoryRule, s: FleetHistoryState): string {
   const fleets = Object.keys(s.fleets).length;
   switch (rule) {
     case 'L4':
-      return `${s.entries} entries: ${s.deployments} deployment evidence, ${s.keysets} key sets`;
+      return `${plural(s.entries, 'entry', 'entries')}: ${s.deployments} deployment evidence, ${plural(s.keysets, 'key set')}`;
     case 'F1':
-      return `all ${s.keysets} key sets signed by a pinned publisher and counter-signed by a pinned countersigner`;
+      return `${s.keysets === 1 ? 'the 1 key set' : `all ${s.keysets} key sets`} signed by a pinned publisher and counter-signed by a pinned countersigner`;
     case 'F2':
       return `every key set's evidence was logged before it, verifies, and attests its keys`;
     case 'F3':
-      return `versions strictly increase in all ${fleets} fleets`;
+      return fleets === 1
+        ? 'versions strictly increase in the 1 fleet'
+        : `versions strictly increase in all ${fleets} fleets`;
     case 'F4':
-      return `${Object.keys(s.keyOwners).length} distinct keys, each in one fleet only`;
+      return `${plural(Object.keys(s.keyOwners).length, 'distinct key')}, each in one fleet only`;
     case 'F5':
       return s.warningCount > 0
         ? `no key set starts before the one it replaces (${s.warningCount} warning${s.warningCount === 1 ? '' : 's'}: expires before it)`

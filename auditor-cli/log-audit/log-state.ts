@@ -52,6 +52,7 @@ export function parseLogAuditState(text: string): LogAuditState {
       typeof cp.origin === 'string' &&
       Number.isSafeInteger(cp.size) &&
       cp.size >= 0 &&
+      typeof cp.rootHash === 'string' &&
       /^[0-9a-f]{64}$/.test(cp.rootHash)
     )
   ) {
@@ -121,6 +122,8 @@ export function parsePartialAudit(text: string): PartialAudit {
   } catch {
     throw new FleetlogError('io', 'audit progress file is not valid JSON');
   }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new FleetlogError('io', `audit progress file is not a ${PARTIAL_AUDIT_FORMAT} document`);
   const size = v.size as number;
   const frontier = v.frontier;
   if (

@@ -16,6 +16,8 @@ export function hsmCommands() {
     .requiredOption('--admin-token-file <file>', 'bearer token for the admin API (mode 0600)')
     .option('--db <file>', 'SQLite file for the acceptor state (default: memory)')
     .option('--guess-limit <n>', 'guess limit', parseCount(1000, 1))
+    .option('--latency <file>', 'delay HSM-to-HSM messages by this latency matrix (JSON, see simulator/net/latency.ts)')
+    .option('--peer-regions <list>', 'every fleet member as id=region, comma-separated (with --latency)')
     .option('--exit-with-parent', 'exit when standard input closes (set by the process that spawns the fleet)')
     .action(
       action(async (o) => {
@@ -28,6 +30,7 @@ export function hsmCommands() {
           vendorKeyFile: o.vendorKey,
           adminTokenFile: o.adminTokenFile,
           exitWithParent: o.exitWithParent === true,
+          ...(o.latency ? { latencyFile: o.latency, peerRegions: o.peerRegions ?? '' } : {}),
           ...(o.db ? { db: o.db } : {}),
           ...(o.guessLimit ? { guessLimit: o.guessLimit } : {}),
         });

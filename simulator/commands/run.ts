@@ -4,6 +4,7 @@ import { parseCount } from '../../cli/options.ts';
 import { action, EXIT_OK, EXIT_VERIFY_FAILED } from '../../cli/run.ts';
 import { DEFAULT_FLEET_SIZE, DEFAULT_REGIONS } from '../fleet-members.ts';
 import { DEFAULT_GUESS_LIMIT } from '../hsm/hsm.ts';
+import { loadLatencyMatrix } from '../net/latency-file.ts';
 import { runSimulation } from '../sim-run.ts';
 
 export function list(value: string): string[] {
@@ -28,7 +29,17 @@ export function runCommand() {
     .option('--hsms <n>', 'fleet size', parseCount(32, 1), DEFAULT_FLEET_SIZE)
     .option('--regions <list>', 'comma-separated region names', list, [...DEFAULT_REGIONS])
     .option('--stop <list>', 'HSMs to stop after registration: numbers (1-based) or ids', list, [] as string[])
+    .option(
+      '--restart <list>',
+      'HSMs to bring back after the wrong guesses (restarted, they catch up before answering)',
+      list,
+      [] as string[],
+    )
     .option('--partition <groups>', 'partition regions after registration, groups separated by |', parsePartition)
+    .option(
+      '--latency <file>',
+      'delay messages by a latency matrix (JSON, simulator/net/latency.ts; "default" = published AWS figures); regions must be in it, the client sits in the first',
+    )
     .option('--wrong <n>', 'wrong guesses before the real recovery', parseCount(999), 0)
     .option(
       '--guess-limit <n>',
@@ -47,6 +58,8 @@ export function runCommand() {
           size: o.hsms,
           regions: o.regions,
           stop: o.stop,
+          restart: o.restart,
+          ...(o.latency ? { latency: loadLatencyMatrix(o.latency, o.regions) } : {}),
           ...(o.partition ? { partition: o.partition } : {}),
           wrongGuesses: o.wrong,
           guessLimit: o.guessLimit,

@@ -108,25 +108,22 @@ export class Proposer {
   }
 }
 
-/** How long a proposer waits for stragglers once a majority has answered. */
-const STRAGGLER_GRACE_MS = 50;
-
 /**
- * Collects replies until every replica has answered or failed, or, once `need` replies are `ok`,
- * until a short grace period ends: a hung minority must not hold up the fleet. Replies that come
- * later still land on their replicas; they are just not waited for.
+ * Collects replies until `need` of them are `ok`, or until so many have failed or refused that
+ * `need` can no longer be reached, or until every replica has answered. A majority is all Paxos
+ * needs, so the proposer moves on the moment it has one: waiting for stragglers would only add
+ * the RTT of the farthest replica to every phase. Replies that come later still land on their
+ * replicas (the messages were sent to every replica); they are just not waited for.
  */
 function gather<T extends { ok: boolean }>(promises: Promise<T>[], need: number): Promise<(T | undefined)[]> {
   return new Promise((resolve) => {
     const results: (T | undefined)[] = new Array(promises.length).fill(undefined);
     let settled = 0;
     let ok = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     let done = false;
     const finish = (): void => {
       if (done) return;
       done = true;
-      if (timer) clearTimeout(timer);
       resolve(results.slice());
     };
     promises.forEach((p, i) => {
@@ -138,8 +135,7 @@ function gather<T extends { ok: boolean }>(promises: Promise<T>[], need: number)
         () => undefined,
       ).finally(() => {
         settled++;
-        if (settled === promises.length) finish();
-        else if (ok >= need && !timer) timer = setTimeout(finish, STRAGGLER_GRACE_MS);
+        if (ok >= need || settled === promises.length || settled - ok > promises.length - need) finish();
       });
     });
   });

@@ -17,11 +17,11 @@ import { fromBase64, fromHex, toBase64, toHex, utf8 } from '../../core/bytes.ts'
 import { Ed25519Signer, randomSeed } from '../../core/crypto/ed25519.ts';
 import type { HsmKey, HsmRecord } from '../../core/entries/deployment-evidence.ts';
 import { ID_PATTERN } from '../../core/entries/schema.ts';
-import { FleetlogError } from '../../core/errors.ts';
+import { FleetlogError, isFleetlogError } from '../../core/errors.ts';
 import { parseVerifierKey, type PublicKeyInfo } from '../../core/note/keys.ts';
 import { Acceptor, MemoryAcceptorStore, type AcceptorStore } from '../consensus/acceptor.ts';
-import { formatBallot, isBallot, type Ballot } from '../consensus/ballot.ts';
-import { Proposer, type ReplicaLink } from '../consensus/proposer.ts';
+import { compareBallots, formatBallot, isBallot, ZERO_BALLOT, type Ballot } from '../consensus/ballot.ts';
+import { majority, Proposer, type ProposeOutcome, type ReplicaLink } from '../consensus/proposer.ts';
 import { aeadSeal, hmacEqual, randomId, randomKey, x25519KeyPair, type X25519KeyPair } from './crypto.ts';
 import {
   ALG_IDENTITY,
@@ -68,6 +68,12 @@ const USER_ID = /^[A-Za-z0-9._@+-]{1,128}$/;
 export interface PeerTransport {
   readonly replicas: readonly string[];
   send(to: string, request: PeerRequest): Promise<PeerReply>;
+}
+
+/** What a sync did: registers read through consensus, and how many of them changed here. */
+export interface SyncReport {
+  readonly registers: number;
+  readonly repaired: number;
 }
 
 export interface HsmOptions {
@@ -122,6 +128,11 @@ export class Hsm {
   readonly #now: () => number;
   #fleet: FleetSecrets | undefined;
   #bundle: string | null = null;
+  /** Set while this replica may have missed commits (restart, rejoin, lost majority): see sync(). */
+  #stale: boolean;
+  /** Bumped by markStale(); a sync clears `#stale` only if no new reason to be stale arose meanwhile. */
+  #staleEpoch = 0;
+  #syncing: Promise<SyncReport> | undefined;
 
   constructor(options: HsmOptions) {
     this.id = options.id;
@@ -139,6 +150,9 @@ export class Hsm {
     this.#attest = options.vendor.attestorFor(this.id, this.measurement);
     this.#vendors = options.trustedVendors.map((v) => parseVerifierKey(v));
     this.#acceptor = new Acceptor(options.store ?? new MemoryAcceptorStore());
+    // A store that already holds registers belongs to a device that ran before: it was down for
+    // a while and may have missed commits.
+    this.#stale = this.#acceptor.keys().length > 0;
     this.#peers = options.peers;
     this.#proposer = new Proposer(this.#replicaLink(), { node: options.index });
   }
@@ -236,6 +250,8 @@ export class Hsm {
     if (typeof request !== 'object' || request === null || typeof request.key !== 'string' || !isBallot(request.ballot))
       throw new FleetlogError('usage', 'malformed peer request');
     const value = request.type === 'accept' ? fromBase64(request.value) : undefined;
+    if (request.type !== 'prepare' && request.type !== 'accept' && request.type !== 'keys')
+      throw new FleetlogError('usage', 'unknown peer request type');
     if (
       !hmacEqual(
         fromHex(request.mac, 32, 'mac'),
@@ -249,7 +265,7 @@ export class Hsm {
       return r.ok ? { ok: true, accepted: r.accepted, value: r.value === null ? null : toBase64(r.value) } : r;
     }
     if (request.type === 'accept') return this.#acceptor.accept(request.key, request.ballot, value!);
-    throw new FleetlogError('usage', 'unknown peer request type');
+    return { ok: true, keys: this.#acceptor.keys().filter((k) => k.startsWith('vault/')) };
   }
 
   #replicaLink(): ReplicaLink {
@@ -283,23 +299,119 @@ export class Hsm {
 
   /** Runs one vault change through CASPaxos. A sealed value that does not open is an error. */
   async #change<T>(userId: string, change: VaultChange<T>): Promise<T> {
+    return (await this.#propose(userId, change)).result;
+  }
+
+  async #propose<T>(userId: string, change: VaultChange<T>): Promise<ProposeOutcome<T>> {
     const fleet = this.#requireFleet();
-    const out = await this.#proposer.propose(`vault/${userId}`, (current) => {
-      const value =
-        current === null || isEmptyMark(current) ? null : openValue(fleet.vaultKey, fleet.fleetId, userId, current);
-      const { next, result } = change(value);
-      // Always write something: a refusal writes the current value back so the refusal is linearizable.
-      const write: VaultValue | null = next ?? value;
-      if (write === null) return { value: EMPTY_MARK, result };
-      return { value: sealValue(fleet.vaultKey, fleet.fleetId, userId, write), result };
+    try {
+      return await this.#proposer.propose(`vault/${userId}`, (current) => {
+        const value =
+          current === null || isEmptyMark(current) ? null : openValue(fleet.vaultKey, fleet.fleetId, userId, current);
+        const { next, result } = change(value);
+        // Always write something: a refusal writes the current value back so the refusal is linearizable.
+        const write: VaultValue | null = next ?? value;
+        if (write === null) return { value: EMPTY_MARK, result };
+        return { value: sealValue(fleet.vaultKey, fleet.fleetId, userId, write), result };
+      });
+    } catch (e) {
+      // Cut off from a majority: commits may now happen without this replica. Catch up before
+      // answering again.
+      if (isFleetlogError(e, 'unavailable')) this.markStale();
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- rejoining (specs/consensus.md §2.1)
+
+  /** True while this replica may lag the fleet; it answers no client request until sync() succeeds. */
+  get stale(): boolean {
+    return this.#stale;
+  }
+
+  /**
+   * Tells the HSM it was away (restarted, stopped, or partitioned): it may have missed commits,
+   * so it must catch up before it serves a client again.
+   */
+  markStale(): void {
+    this.#stale = true;
+    this.#staleEpoch++;
+  }
+
+  /**
+   * Catches up on every register the fleet holds: asks the peers which registers they hold
+   * (replies from a majority, this replica included, name every register that was ever committed,
+   * since a commit reaches a majority and two majorities meet), then runs a consensus read of each
+   * register. A read reconciles a majority and writes the winning value back here, so a record
+   * tombstoned while this HSM was away is overwritten by its tombstone (and the SQLite store's
+   * secure_delete overwrites the old bytes). Throws `unavailable` without a majority; the HSM then
+   * stays stale. Concurrent calls share one run.
+   */
+  sync(): Promise<SyncReport> {
+    this.#syncing ??= this.#runSync().finally(() => {
+      this.#syncing = undefined;
     });
-    return out.result;
+    return this.#syncing;
+  }
+
+  async #runSync(): Promise<SyncReport> {
+    const fleet = this.#requireFleet();
+    const epoch = this.#staleEpoch;
+    const others = this.#peers.replicas.filter((r) => r !== this.id);
+    const mac = toHex(peerMac(fleet.peerKey, 'keys', '', ZERO_BALLOT));
+    const replies = await Promise.allSettled(
+      others.map((to) => this.#peers.send(to, { type: 'keys', key: '', ballot: ZERO_BALLOT, mac })),
+    );
+    const keys = new Set(this.#acceptor.keys().filter((k) => k.startsWith('vault/')));
+    let answered = 1; // this replica
+    for (const r of replies) {
+      if (r.status !== 'fulfilled' || !r.value.ok || !Array.isArray(r.value.keys)) continue;
+      answered++;
+      for (const k of r.value.keys)
+        if (typeof k === 'string' && /^vault\/[A-Za-z0-9._@+-]{1,128}$/.test(k)) keys.add(k);
+    }
+    const need = majority(this.#peers.replicas.length);
+    if (answered < need)
+      throw new FleetlogError(
+        'unavailable',
+        `${this.id} is catching up after rejoining and reached only ${answered} of ${this.#peers.replicas.length} replicas (a majority needs ${need})`,
+      );
+    let repaired = 0;
+    for (const key of [...keys].sort()) {
+      const userId = key.slice('vault/'.length);
+      const before = this.#acceptor.slot(key)?.accepted ?? ZERO_BALLOT;
+      await this.#readHere(userId);
+      if (compareBallots(this.#acceptor.slot(key)?.accepted ?? ZERO_BALLOT, before) > 0) repaired++;
+    }
+    if (epoch === this.#staleEpoch) this.#stale = false;
+    return { registers: keys.size, repaired };
+  }
+
+  /**
+   * A consensus read whose write-back lands on this replica. The local accept can only miss when
+   * another proposer's higher prepare slipped in between; then read again.
+   */
+  async #readHere(userId: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const out = await this.#propose(userId, () => ({ next: null, result: undefined }));
+      const local = this.#acceptor.slot(`vault/${userId}`)?.accepted ?? ZERO_BALLOT;
+      if (compareBallots(local, out.ballot) >= 0) return;
+    }
+    throw new FleetlogError('unavailable', `${this.id} could not catch up on ${userId}: other proposers kept winning`);
   }
 
   // ---------------------------------------------------------------- clients
 
   async handleClient(request: ClientRequest): Promise<unknown> {
     this.#sweep();
+    if (request?.op !== 'info' && this.#stale) {
+      try {
+        await this.sync();
+      } catch (e) {
+        if (!isFleetlogError(e)) throw e;
+        throw new FleetlogError('unavailable', `${this.id} is catching up and cannot answer yet: ${e.message}`);
+      }
+    }
     switch (request?.op) {
       case 'info':
         return this.info();

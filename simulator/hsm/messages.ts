@@ -63,6 +63,8 @@ export interface ReplicaStatus {
 
 export type PeerRequest =
   | { readonly type: 'prepare'; readonly key: string; readonly ballot: Ballot; readonly mac: string }
+  /** Which registers the replica holds (key and ballot are '' and zero): a rejoining HSM's sync. */
+  | { readonly type: 'keys'; readonly key: string; readonly ballot: Ballot; readonly mac: string }
   | {
       readonly type: 'accept';
       readonly key: string;
@@ -72,5 +74,5 @@ export type PeerRequest =
     };
 
 export type PeerReply =
-  | { readonly ok: true; readonly accepted?: Ballot; readonly value?: string | null }
+  | { readonly ok: true; readonly accepted?: Ballot; readonly value?: string | null; readonly keys?: string[] }
   | { readonly ok: false; readonly promised: Ballot };

@@ -39,6 +39,10 @@ export class HttpCeremonyHsm implements CeremonyHsm {
   status(userId: string): Promise<ReplicaStatus> {
     return this.#post('status', { userId });
   }
+  /** Catch up on every register now (Hsm.sync); fails `unavailable` without a majority. */
+  sync(): Promise<{ registers: number; repaired: number }> {
+    return this.#post('sync');
+  }
   async partition(blocked: readonly string[]): Promise<void> {
     await this.#post('partition', { blocked });
   }

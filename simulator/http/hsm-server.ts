@@ -89,6 +89,10 @@ export function hsmApp(o: HsmServerOptions): Hono {
     admin(c);
     return c.json(o.hsm.status((await json<{ userId: string }>(c)).userId));
   });
+  app.post('/admin/sync', async (c) => {
+    admin(c);
+    return c.json(await o.hsm.sync());
+  });
   app.post('/admin/partition', async (c) => {
     admin(c);
     const { blocked } = await json<{ blocked: string[] }>(c);

@@ -1,10 +1,21 @@
 /**
  * HSM-to-HSM messages over HTTP. Peer URLs may be filled in after the servers start (ports are
  * picked by the OS). A blocked peer is treated as unreachable in both directions: that is how the
- * simulator partitions HSMs that run as separate processes.
+ * simulator partitions HSMs that run as separate processes. With a latency model (net/latency.ts)
+ * each request and each reply is held for one leg of the model between this HSM's region and the
+ * peer's, the same model the in-process network applies, on top of the loopback's own time.
  */
+export interface PeerLatency {
+  readonly model: LatencyModel;
+  readonly region: string;
+  /** Region of every peer id. */
+  readonly regions: ReadonlyMap<string, string>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 import { FleetlogError } from '../../core/errors.ts';
 import type { PeerTransport } from '../hsm/hsm.ts';
+import type { LatencyModel } from '../net/latency.ts';
 import type { PeerReply, PeerRequest } from '../hsm/messages.ts';
 import { reach } from './json-call.ts';
 
@@ -14,10 +25,20 @@ export class HttpPeerTransport implements PeerTransport {
   readonly #urls: Map<string, string>;
   #blocked = new Set<string>();
 
-  constructor(self: string, replicas: readonly string[], urls: Map<string, string> = new Map()) {
+  readonly #latency: PeerLatency | undefined;
+
+  constructor(self: string, replicas: readonly string[], urls: Map<string, string> = new Map(), latency?: PeerLatency) {
     this.#self = self;
     this.replicas = replicas;
     this.#urls = urls;
+    this.#latency = latency;
+  }
+
+  #leg(from: string, to: string): Promise<void> | undefined {
+    const l = this.#latency;
+    if (!l) return undefined;
+    const region = (id: string): string => (id === this.#self ? l.region : (l.regions.get(id) ?? l.region));
+    return sleep(l.model.oneWayMs(region(from), region(to)));
   }
 
   block(peers: readonly string[]): void {
@@ -32,6 +53,7 @@ export class HttpPeerTransport implements PeerTransport {
     const url = this.#urls.get(to);
     if (!url || this.#blocked.has(to))
       throw new FleetlogError('unavailable', `${to} is unreachable from ${this.#self}`);
+    await this.#leg(this.#self, to);
     const response = await reach(
       `${url}/peer`,
       {
@@ -43,6 +65,8 @@ export class HttpPeerTransport implements PeerTransport {
       { timeoutMs: 10_000, who: to },
     );
     if (!response.ok) throw new FleetlogError('unavailable', `${to} answered HTTP ${response.status}`);
-    return (await response.json()) as PeerReply;
+    const reply = (await response.json()) as PeerReply;
+    await this.#leg(to, this.#self);
+    return reply;
   }
 }

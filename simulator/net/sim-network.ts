@@ -4,6 +4,7 @@
  * unreachable node fails the way a timeout would, only at once.
  */
 import { FleetlogError } from '../../core/errors.ts';
+import type { LatencyModel } from './latency.ts';
 import { regionGroup, type RegionGroups } from './partition.ts';
 
 export type Handler = (from: string, request: unknown) => Promise<unknown>;
@@ -11,12 +12,29 @@ export type Handler = (from: string, request: unknown) => Promise<unknown>;
 export interface SimNetworkOptions {
   /** Delay per message leg in ms (0 = next microtask); a function lets tests randomise order. */
   readonly delayMs?: number | (() => number);
+  /**
+   * Delay each leg by the latency model between the sender's and the receiver's regions instead
+   * (net/latency.ts). A client node `client@<region>` (clientIn) sits in that region; the plain
+   * CLIENT sits next to the HSM it calls.
+   */
+  readonly latency?: LatencyModel;
+  /** Let delays pass on this clock instead of real timers (net/virtual-clock.ts). */
+  readonly clock?: { sleep(ms: number): Promise<void> };
   /** Sees every message sent (tests use it to play an eavesdropper who replays messages). */
   readonly tap?: (from: string, to: string, request: unknown) => void;
 }
 
 /** The pseudo-node for clients outside the fleet. */
 export const CLIENT = 'client';
+
+/** A client node placed in `region` (for the latency model). */
+export function clientIn(region: string): string {
+  return `${CLIENT}@${region}`;
+}
+
+function isClient(node: string): boolean {
+  return node === CLIENT || node.startsWith(`${CLIENT}@`);
+}
 
 export class SimNetwork {
   readonly #handlers = new Map<string, Handler>();
@@ -25,11 +43,15 @@ export class SimNetwork {
   #groups: RegionGroups | undefined;
   readonly #delay: () => number;
   readonly #tap: SimNetworkOptions['tap'];
+  readonly latency: LatencyModel | undefined;
+  readonly #clock: SimNetworkOptions['clock'];
 
   constructor(options: SimNetworkOptions = {}) {
     const d = options.delayMs ?? 0;
     this.#delay = typeof d === 'function' ? d : () => d;
     this.#tap = options.tap;
+    this.latency = options.latency;
+    this.#clock = options.clock;
   }
 
   attach(node: string, region: string, handler: Handler): void {
@@ -65,8 +87,8 @@ export class SimNetwork {
 
   canReach(from: string, to: string): boolean {
     if (!this.isRunning(to)) return false;
-    if (from !== CLIENT && !this.isRunning(from)) return false;
-    if (from === CLIENT || to === CLIENT || from === to || !this.#groups) return true;
+    if (!isClient(from) && !this.isRunning(from)) return false;
+    if (isClient(from) || isClient(to) || from === to || !this.#groups) return true;
     return (
       regionGroup(this.#groups, this.#regions.get(from) ?? '') ===
       regionGroup(this.#groups, this.#regions.get(to) ?? '')
@@ -76,17 +98,24 @@ export class SimNetwork {
   /** Delivers `request` and its reply; fails if either leg finds the link down. */
   async send(from: string, to: string, request: unknown): Promise<unknown> {
     this.#tap?.(from, to, request);
-    await this.#wait();
+    await this.#wait(from, to);
     if (!this.canReach(from, to)) throw new FleetlogError('unavailable', `${to} is unreachable from ${from}`);
     const reply = await this.#handlers.get(to)!(from, request);
-    await this.#wait();
+    await this.#wait(to, from);
     if (!this.canReach(from, to)) throw new FleetlogError('unavailable', `the reply from ${to} to ${from} was lost`);
     return reply;
   }
 
-  async #wait(): Promise<void> {
-    const ms = this.#delay();
-    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+  #region(node: string, other: string): string {
+    if (node.startsWith(`${CLIENT}@`)) return node.slice(CLIENT.length + 1);
+    if (node === CLIENT) return this.#regions.get(other) ?? '';
+    return this.#regions.get(node) ?? '';
+  }
+
+  async #wait(from: string, to: string): Promise<void> {
+    const ms = this.latency ? this.latency.oneWayMs(this.#region(from, to), this.#region(to, from)) : this.#delay();
+    if (ms > 0 && this.#clock) await this.#clock.sleep(ms);
+    else if (ms > 0) await new Promise((r) => setTimeout(r, ms));
     else await Promise.resolve();
   }
 }

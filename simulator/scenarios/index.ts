@@ -2,6 +2,7 @@
 import { FleetlogError } from '../../core/errors.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 import { bruteForce, majorityDown, minorityDown, partitionGuessLimit } from './fleet-faults.ts';
+import { hsmRejoin } from './rejoin.ts';
 import { forkedLog, keySubstitution, missingCountersignature, rollback, unloggedBundle } from './trust-attacks.ts';
 import { ScenarioWorld } from './world.ts';
 
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   minorityDown,
   majorityDown,
   partitionGuessLimit,
+  hsmRejoin,
 ];
 
 export function findScenario(name: string): Scenario {

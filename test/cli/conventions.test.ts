@@ -23,6 +23,13 @@ describe.concurrent('fleetlog CLI conventions', () => {
       error: { code: 'usage', message: "required option '--policy <file>' not specified" },
     });
 
+    // A mistyped option is the error, not the required option it was meant to be.
+    const typo = await runFleetlog(['audit', 'fleet', '--polcy', 'p']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe(
+      "fleetlog: usage: unknown option '--polcy' (did you mean --policy?)\nrun 'fleetlog audit fleet --help' for its options\n",
+    );
+
     const unknown = await runFleetlog(['audit', 'fleat']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trimEnd().split('\n')).toHaveLength(2);
@@ -70,6 +77,36 @@ describe.concurrent('fleetlog CLI conventions', () => {
     expect(old.stderr).toContain(`${empty} holds no log`);
     expect(old.stderr).toContain(`fleetlog log init --data ${empty} --origin <origin>`);
     expect(old.code).toBe(2);
+  });
+
+  it('the old spellings --url, --validation-workers and --workers are still accepted, each with a note', async () => {
+    const empty = tempDir('fleetlog-cli-alias-');
+    const policy = join(empty, 'policy');
+    writeFileSync(policy, 'quorum none\n');
+    const [load, serve, audit] = await Promise.all([
+      runFleetlog(['log', 'load', '--url', 'http://127.0.0.1:9', '--token', 't', '--count', '1', '--seed', 's']),
+      runFleetlog(['log', 'serve', '--data', empty, '--validation-workers', '2']),
+      runFleetlog([
+        'audit',
+        'log',
+        '--log',
+        'http://127.0.0.1:9',
+        '--policy',
+        policy,
+        '--workers',
+        '1',
+        '--retries',
+        '0',
+      ]),
+    ]);
+    // Each got past option parsing to its real work, which fails here for a reason of its own.
+    expect(load.stderr).toContain('--url is deprecated and will be removed; use --log URL');
+    expect(load.stderr).toContain('load: submitting 2 entries');
+    expect(serve.stderr).toContain('--validation-workers is deprecated and will be removed; use --threads N');
+    expect(serve.stderr).toContain('holds no log');
+    expect(audit.stderr).toContain('--workers is deprecated and will be removed; use --threads N');
+    expect(audit.stderr).toMatch(/fleetlog: network: /);
+    for (const r of [load, serve, audit]) expect(r.code).toBe(2);
   });
 
   it('log serve and witness serve run from a --config file; a flag overrides it', async () => {

@@ -25,6 +25,7 @@ describe('messages that name their cause', () => {
   const policy = join(dir, 'policy');
   let logVkey = '';
   let server: { url: string; close(): Promise<void> };
+  let keysetBytes: Uint8Array = new Uint8Array();
 
   beforeAll(async () => {
     const dataDir = join(dir, 'log');
@@ -41,7 +42,8 @@ describe('messages that name their cause', () => {
     writeFileSync(policy, text);
     server = await startLogServer({ dataDir, policyText: text, batchMaxWaitMs: 1, logger: silentLogger });
     const a = deployment(fleet, 'fleet-a');
-    for (const entry of [a.bytes, keyset(fleet, 'fleet-a', 1, a)]) {
+    keysetBytes = keyset(fleet, 'fleet-a', 1, a);
+    for (const entry of [a.bytes, keysetBytes]) {
       const res = await fetch(`${server.url}/add-entry`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}` },
@@ -106,6 +108,39 @@ describe('messages that name their cause', () => {
       `carries no signature from the log's key: expected key ID ${expectedId}, found key ID ${foundId}`,
     );
     expect(r.stdout).toMatch(/^FAILED: step 3: /m); // the failure line carries its reason
+  });
+
+  it('audit log: a step it skips carries its own title', async () => {
+    const other = generateKey(origin, KEY_TYPE_ED25519);
+    const wrong = join(dir, 'policy-wrong-key-log');
+    writeFileSync(wrong, `log ${other.vkey}\nquorum none\n`);
+    const r = await runFleetlog(['audit', 'log', '--log', server.url, '--policy', wrong]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      'step 2  SKIP  [L3] every entry included in the checkpoint (leaf hashes and root recomputed): the checkpoint is not trusted',
+    );
+  });
+
+  it("audit inclusion --entry without --index finds the index through the log's lookup", async () => {
+    const entry = join(dir, 'keyset.entry');
+    writeFileSync(entry, keysetBytes);
+    const r = await runFleetlog(['audit', 'inclusion', '--log', server.url, '--policy', policy, '--entry', entry]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`audit inclusion ${server.url} index 1 (found through the log)`);
+    expect(r.stdout).toMatch(/step 2 {2}PASS/);
+    const missing = await runFleetlog([
+      'audit',
+      'inclusion',
+      '--log',
+      server.url,
+      '--policy',
+      policy,
+      '--leaf-hash',
+      '00'.repeat(32),
+      '--json',
+    ]);
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout).error.message).toMatch(/found no entry with leaf hash 0{64}.*needs --index/);
   });
 
   it('a cosignature by an unexpected key: which witness signed with which key ID', async () => {

@@ -136,8 +136,11 @@ describe('signed-note verification rules', () => {
 
   it('rejects the whole note when a known key (name and key ID match) fails, even next to a good one', () => {
     const bad = fakeSig(alice.name, alice.keyId);
-    expect(codeOf(() => openNote(appendSignatureLines(signedByAlice, [bad]), [vAlice]))).toBe('bad_signature');
-    expect(codeOf(() => openNote(`${TEXT}\n${bad}${aliceLine}`, [vAlice]))).toBe('bad_signature');
+    expect(codeOf(() => openNote(`${TEXT}\n${bad}`, [vAlice]))).toBe('bad_signature');
+    expect(codeOf(() => openNote(`${TEXT}\n${bad}${fakeSig('x.example', 1)}`, [vAlice]))).toBe('bad_signature');
+    // A bad line next to a good one from the same key: refused as a repeat, whichever comes first.
+    expect(codeOf(() => openNote(appendSignatureLines(signedByAlice, [bad]), [vAlice]))).toBe('bad_note');
+    expect(codeOf(() => openNote(`${TEXT}\n${bad}${aliceLine}`, [vAlice]))).toBe('bad_note');
     const bobSigned = signNote(TEXT, [ed25519NoteSigner(bob)]);
     const bobLine = bobSigned.slice(bobSigned.lastIndexOf('\n\n') + 2);
     expect(
@@ -152,10 +155,23 @@ describe('signed-note verification rules', () => {
     expect(codeOf(() => openNote(note, []))).toBe('no_trusted_signature');
   });
 
-  it('counts a duplicated signature line once', () => {
-    const opened = openNote(appendSignatureLines(signedByAlice, [aliceLine, aliceLine]), [vAlice]);
-    expect(opened.signatures).toHaveLength(3);
-    expect(opened.verified).toHaveLength(1);
+  it('refuses a known key signing twice, before verifying anything (a repeat costs no signature check)', () => {
+    let checks = 0;
+    const counting = {
+      name: vAlice.name,
+      keyId: vAlice.keyId,
+      verify: (text: Uint8Array, sig: Uint8Array) => {
+        checks++;
+        return vAlice.verify(text, sig);
+      },
+    };
+    const flooded = appendSignatureLines(signedByAlice, Array(254).fill(aliceLine));
+    expect(codeOf(() => openNote(flooded, [counting]))).toBe('bad_note');
+    expect(checks).toBe(0);
+    // The same line once verifies once; repeats of an unknown key are ignored, unverified.
+    const withUnknownRepeats = appendSignatureLines(signedByAlice, Array(200).fill(fakeSig('x.example', 1)));
+    expect(openNote(withUnknownRepeats, [counting]).verified).toHaveLength(1);
+    expect(checks).toBe(1);
   });
 
   it('any text change invalidates the signature', () => {

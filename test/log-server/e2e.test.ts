@@ -45,7 +45,7 @@ describe('fleetlog log (processes)', () => {
       runFleetlog(['log', 'init', '--data', dataDir, '--origin', 'e2e.example/log']),
       runFleetlog(['log', 'load', '--seed', 'log-server-tests', '--print-policy']),
       // The optional threads (writer, validation) run here; the crash test below uses the defaults.
-      serve(dataDir, policyFile, ['--writer-thread', '--validation-workers', '1']),
+      serve(dataDir, policyFile, ['--writer-thread', '--threads', '1']),
     ]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/refusing to overwrite/);
@@ -55,7 +55,7 @@ describe('fleetlog log (processes)', () => {
       const load = await runFleetlog([
         'log',
         'load',
-        '--url',
+        '--log',
         server.url,
         '--token',
         token,

@@ -44,18 +44,23 @@ describe('fleetlog sim', () => {
       'minority-down',
       'majority-down',
       'partition-guess-limit',
+      'hsm-rejoin',
     ]) {
       expect(r.stdout).toContain(name);
     }
   });
 
-  it('sim run --processes: five HSM processes survive two of them being killed (exit 0)', async () => {
-    const minority = await runFleetlog(['sim', 'run', '--processes', '--stop', '1,2', '--wrong', '1'], {
-      timeoutMs: 90_000,
-    });
+  it('sim run --processes: five HSM processes survive two of them being killed; a restarted one catches up and serves (exit 0)', async () => {
+    const minority = await runFleetlog(
+      ['sim', 'run', '--processes', '--stop', '1,2', '--wrong', '1', '--restart', '2'],
+      { timeoutMs: 120_000 },
+    );
     expect(minority.code, minority.stdout + minority.stderr).toBe(0);
     expect(minority.stdout).toMatch(/wrong password; 9 guesses left/);
-    expect(minority.stdout).toMatch(/recovered via sim-fleet-hsm-3/);
+    // Killed before the wrong guess, it comes back holding the count it missed, and answers first.
+    expect(minority.stdout).toMatch(/sim-fleet-hsm-2 restarted, enrolled again by a live HSM, and caught up/);
+    expect(minority.stdout).toMatch(/sim-fleet-hsm-2 after catching up: live, 9 guesses/);
+    expect(minority.stdout).toMatch(/recovered via sim-fleet-hsm-2/);
     expect(minority.stdout).toMatch(/sim-fleet-hsm-1: down/);
   });
 

@@ -32,6 +32,7 @@ describe('scenarios', () => {
       'minority-down',
       'majority-down',
       'partition-guess-limit',
+      'hsm-rejoin',
     ]);
   });
 

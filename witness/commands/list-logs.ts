@@ -1,0 +1,29 @@
+/** `fleetlog witness list-logs`: the logs a witness cosigns for. */
+import { Command } from '@commander-js/extra-typings';
+import { jsonOption } from '../../cli/options.ts';
+import { action } from '../../cli/run.ts';
+import { listLogs } from '../index.ts';
+
+type LogRow = ReturnType<typeof listLogs>[number];
+
+function logLines(logs: readonly LogRow[]): string {
+  return logs
+    .map(
+      (log) =>
+        `${log.origin}\tsize=${log.treeSize ?? 'none'}\t${log.originHash}\n${log.vkeys.map((v) => `  ${v}\n`).join('')}`,
+    )
+    .join('');
+}
+
+export function listLogsCommand() {
+  return new Command('list-logs')
+    .description('list the logs this witness cosigns for, with the latest size it cosigned')
+    .requiredOption('--data <dir>', 'data directory')
+    .addOption(jsonOption())
+    .action(
+      action((opts) => {
+        const logs = listLogs({ dataDir: opts.data });
+        process.stdout.write(opts.json ? `${JSON.stringify(logs, null, 2)}\n` : logLines(logs));
+      }),
+    );
+}
