@@ -67,18 +67,18 @@ export function threadsOption(description: string, max = 64) {
 /**
  * Adds `flags` as a hidden old spelling of the option stored under `attribute` (its camelCase
  * name). `parse` turns the old value into the new option's value (e.g. milliseconds from `-ms`).
- * Kept for one release; using it prints a note with the new spelling to stderr.
+ * Kept for one release; using it prints a note with `advice` (e.g. "use --log URL") to stderr.
  */
 export function hiddenAlias(
   cmd: CommandUnknownOpts,
   flags: string,
   attribute: string,
-  replacement: string,
+  advice: string,
   parse: (value: string) => unknown = (v) => v,
 ): void {
   const alias = new Option(flags).hideHelp().argParser((value: string) => {
     const parsed = parse(value);
-    process.stderr.write(`fleetlog: note: ${alias.long} is deprecated and will be removed; use ${replacement}\n`);
+    process.stderr.write(`fleetlog: note: ${alias.long} is deprecated and will be removed; ${advice}\n`);
     return parsed;
   });
   // Commander stores an option's value under attributeName(); pointing it at the new option's name

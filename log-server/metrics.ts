@@ -14,6 +14,9 @@ export interface LogMetrics {
   readonly witnessRequests: Counter;
   readonly witnessSize: Gauge;
   readonly witnessSeconds: Histogram;
+  /** --publish-dir: size of the checkpoint in the static directory, and failed publication rounds. */
+  readonly staticSize: Gauge;
+  readonly staticFailures: Counter;
 }
 
 export function createLogMetrics(): LogMetrics {
@@ -53,6 +56,11 @@ export function createLogMetrics(): LogMetrics {
       'fleetlog_log_witness_request_seconds',
       'add-checkpoint round-trip time',
       LATENCY_BUCKETS,
+    ),
+    staticSize: registry.gauge('fleetlog_log_static_size', 'size of the checkpoint in the --publish-dir directory'),
+    staticFailures: registry.counter(
+      'fleetlog_log_static_failures_total',
+      'static publication rounds that failed (the directory keeps its previous checkpoint)',
     ),
   };
 }

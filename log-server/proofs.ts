@@ -3,7 +3,7 @@
  * then one storage read for the planned nodes). Nodes already in memory (a batch just integrated)
  * are taken from `known` so a batch's responses do not re-read what it just wrote.
  */
-import type { LoggedEntry } from '../core/audit/fleet-bundle.ts';
+import { formatFleetBundle, type LoggedEntry } from '../core/audit/fleet-bundle.ts';
 import type { Hash } from '../core/merkle/hash.ts';
 import { assembleProof, planConsistency, planInclusion, type ProofPlan } from '../core/merkle/proof-plan.ts';
 import type { NodeId } from '../core/merkle/subtree.ts';
@@ -29,6 +29,21 @@ export class ProofService {
   async loggedEntry(index: number, size: number): Promise<LoggedEntry> {
     const [[bytes], proof] = await Promise.all([this.#storage.readEntries(index, 1), this.inclusion(index, size)]);
     return { bytes: bytes!, index, proof };
+  }
+
+  /**
+   * The offline fleet bundle (specs/formats.md §13) for the newest key set of `fleetId` below
+   * `checkpoint.size`, both proofs against `checkpoint.note`; undefined if that tree has no key set
+   * for the fleet. Served at /fleet-bundle/<id> and written by the static publisher.
+   */
+  async fleetBundle(fleetId: string, checkpoint: { size: number; note: string }): Promise<string | undefined> {
+    const keyset = await this.#storage.latestKeyset(fleetId, checkpoint.size);
+    if (!keyset) return undefined;
+    const [keysetEntry, evidenceEntry] = await Promise.all([
+      this.loggedEntry(keyset.index, checkpoint.size),
+      this.loggedEntry(keyset.evidenceIndex, checkpoint.size),
+    ]);
+    return formatFleetBundle({ keyset: keysetEntry, evidence: evidenceEntry, checkpoint: checkpoint.note });
   }
 
   async #fold(plan: ProofPlan, known?: ReadonlyMap<string, Hash>): Promise<Hash[]> {

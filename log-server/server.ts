@@ -15,6 +15,7 @@ import { createLogApp } from './http/app.ts';
 import { createLogMetrics } from './metrics.ts';
 import { ProofService } from './proofs.ts';
 import { recoverFrontier } from './recover.ts';
+import { StaticPublisher } from './publish/static-publisher.ts';
 import { Sequencer } from './sequencer.ts';
 import type { LogService } from './service.ts';
 import { SqliteLogStorage } from './storage/sqlite-storage.ts';
@@ -47,6 +48,10 @@ export interface LogServerOptions {
   /** Adds the benchmark's baseline routes (/bench/noop, /bench/static). */
   readonly benchRoutes?: boolean;
   readonly fetch?: typeof fetch;
+  /** Keep this directory a static copy of the read API (log-server/publish/static-publisher.ts). */
+  readonly publishDir?: string;
+  /** How long obsolete partial tiles stay in `publishDir` (default 10 minutes). */
+  readonly publishPartialGraceMs?: number;
   /** The built explorer page served at / (default: dist/pages/log if built; false: none). */
   readonly pagesDir?: string | false;
 }
@@ -78,6 +83,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
   const release = acquireWriterLock(options.dataDir);
   let storage: SqliteLogStorage | undefined;
   let validator: ValidationPool | undefined;
+  let publisher: StaticPublisher | undefined;
   try {
     storage = options.writerThread
       ? await SqliteLogStorage.openWithWriterThread(dbPath(options.dataDir))
@@ -88,6 +94,21 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
     const frontier = await recoverFrontier(storage, head);
     const metrics = createLogMetrics();
     const proofs = new ProofService(storage);
+    const tiles = new TileReader(storage);
+    if (options.publishDir !== undefined)
+      publisher = await StaticPublisher.open({
+        dir: options.publishDir,
+        origin: head.origin,
+        vkey: head.vkey,
+        storage,
+        tiles,
+        proofs,
+        published: () => witnessing.published(),
+        logger: logger.child('publisher'),
+        metrics,
+        ...(options.publishPartialGraceMs !== undefined ? { partialGraceMs: options.publishPartialGraceMs } : {}),
+      });
+    const staticCopy = publisher;
     const witnessing = new Witnessing({
       storage,
       proofs,
@@ -101,6 +122,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
         ? { refreshIntervalMs: options.witnessRefreshIntervalMs }
         : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(staticCopy ? { onPublish: () => staticCopy.notify() } : {}),
     });
     const sequencer = new Sequencer({
       storage,
@@ -117,6 +139,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       onCheckpoint: (cp) => witnessing.onCheckpoint(cp),
     });
     await witnessing.start(head.checkpoint, head.publishedSize);
+    staticCopy?.notify(); // catch up with the checkpoint published before this start
     const keys = { publishers: policy?.publishers ?? [], countersigners: policy?.countersigners ?? [] };
     if (keys.publishers.length === 0)
       logger.warn(
@@ -130,7 +153,8 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       sequencer,
       witnessing,
       proofs,
-      tiles: new TileReader(storage),
+      tiles,
+      publisher: staticCopy,
       metrics,
       logger,
       validator,
@@ -154,6 +178,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
           try {
             await sequencer.close();
             await witnessing.close();
+            await staticCopy?.close();
             await pool.close();
           } finally {
             await opened.close();
@@ -164,6 +189,7 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       },
     };
   } catch (e) {
+    await publisher?.close();
     await validator?.close();
     await storage?.close();
     release();

@@ -4,6 +4,7 @@
 import type { Logger } from '../service/logger.ts';
 import type { LogMetrics } from './metrics.ts';
 import type { ProofService } from './proofs.ts';
+import type { StaticPublisher } from './publish/static-publisher.ts';
 import type { Sequencer } from './sequencer.ts';
 import type { LogStorage } from './storage/storage.ts';
 import type { TileReader } from './tile-reader.ts';
@@ -18,6 +19,8 @@ export interface LogService {
   readonly witnessing: Witnessing;
   readonly proofs: ProofService;
   readonly tiles: TileReader;
+  /** Present with --publish-dir: the static copy of the read API. */
+  readonly publisher: StaticPublisher | undefined;
   readonly metrics: LogMetrics;
   readonly logger: Logger;
   readonly validator: ValidationPool;

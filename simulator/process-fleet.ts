@@ -155,7 +155,8 @@ export class ProcessFleet {
   }
 
   async #waitHealthy(m: Member): Promise<void> {
-    const deadline = Date.now() + 30_000;
+    // Generous: five processes starting at once on a loaded 2-core machine can take tens of seconds.
+    const deadline = Date.now() + 60_000;
     for (;;) {
       if (m.child?.exitCode !== null && m.child?.exitCode !== undefined)
         throw new FleetlogError('internal', `${m.id} exited early:\n${m.output}`);

@@ -35,7 +35,7 @@ export function logCommand() {
     .addOption(jsonOption())
     .addOption(timeoutOption())
     .addOption(retriesOption());
-  hiddenAlias(cmd, '--workers <n>', 'threads', '--threads N', parseCount(64));
+  hiddenAlias(cmd, '--workers <n>', 'threads', 'use --threads N', parseCount(64));
   return cmd.action(
     action(async (o) => {
       const inputs = logAuditInputs(o);

@@ -1,5 +1,5 @@
 /** `fleetlog audit monitor`: follow a log and alert. */
-import { Command } from '@commander-js/extra-typings';
+import { Command, Option } from '@commander-js/extra-typings';
 import {
   durationOption,
   hiddenAlias,
@@ -37,11 +37,13 @@ export function monitorCommand() {
     .description('follow a log; alert on inconsistency, rollback, split view, new fleet key sets, stale checkpoints')
     .addOption(logOption().makeOptionMandatory())
     .requiredOption('--policy <file>', 'trust policy')
-    .option(
-      '--witness <url>',
-      'witness monitoring URL prefix: a policy witness URL, or NAME=URL for a policy witness (repeatable)',
-      (v: string, acc: string[]) => [...acc, v],
-      [] as string[],
+    .addOption(
+      new Option(
+        '--witness <url>',
+        'witness monitoring URL prefix: a policy witness URL, or NAME=URL for a policy witness (repeatable)',
+      )
+        .argParser((v: string, acc: string[]) => [...acc, v])
+        .default([] as string[], 'none'),
     )
     .addOption(durationOption('--interval <duration>', 'time between rounds', 60_000))
     .option('--hook <command>', 'run this shell command for each alert (alert JSON on stdin) instead of exiting 1')
@@ -59,7 +61,7 @@ export function monitorCommand() {
     .addOption(jsonOption())
     .addOption(timeoutOption())
     .addOption(retriesOption());
-  hiddenAlias(cmd, '--workers <n>', 'threads', '--threads N', parseCount(64));
+  hiddenAlias(cmd, '--workers <n>', 'threads', 'use --threads N', parseCount(64));
   return cmd.action(
     action(async (o) => {
       const inputs = logAuditInputs(o);

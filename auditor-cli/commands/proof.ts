@@ -20,8 +20,8 @@ export function proofCommand() {
     .addOption(unixTimeOption())
     .addOption(jsonOption());
   // Offline: these did nothing here. Accepted (hidden) for one release so old scripts still run.
-  hiddenAlias(cmd, '--timeout <duration>', 'ignoredTimeout', 'nothing: audit proof makes no network requests');
-  hiddenAlias(cmd, '--retries <n>', 'ignoredRetries', 'nothing: audit proof makes no network requests');
+  hiddenAlias(cmd, '--timeout <duration>', 'ignoredTimeout', 'audit proof is offline and ignores it');
+  hiddenAlias(cmd, '--retries <n>', 'ignoredRetries', 'audit proof is offline and ignores it');
   return cmd.action(
     action(async (file, o) => {
       const { policy } = loadPolicyFile(o.policy);

@@ -27,7 +27,7 @@ export function loadCommand() {
     .option('--seed <seed>', 'derive the test keys from this seed (default: random)')
     .option('--print-policy', "print the policy lines that accept this seed's keys, and exit")
     .addOption(jsonOption('machine-readable report'));
-  hiddenAlias(cmd, '--url <url>', 'log', '--log URL');
+  hiddenAlias(cmd, '--url <url>', 'log', 'use --log URL');
   return cmd.action(
     action(async (opts) => {
       const seed = opts.seed ?? randomBytes(8).toString('hex');

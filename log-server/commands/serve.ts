@@ -40,10 +40,14 @@ export function serveCommand() {
       ).default(0),
     )
     .option('--writer-thread', 'commit batches on a worker thread so fsync never pauses serving (costs ~10-15 MB RSS)')
+    .option(
+      '--publish-dir <dir>',
+      'also keep DIR a static copy of the read API (checkpoint, tiles, fleet bundles) for nginx or a CDN',
+    )
     .addOption(durationOption('--witness-timeout <duration>', 'timeout of one add-checkpoint request', 10_000));
-  hiddenAlias(cmd, '--batch-max-wait-ms <ms>', 'batchMaxWait', '--batch-max-wait 2ms', parseMilliseconds);
-  hiddenAlias(cmd, '--witness-timeout-ms <ms>', 'witnessTimeout', '--witness-timeout 10s', parseMilliseconds);
-  hiddenAlias(cmd, '--validation-workers <n>', 'threads', '--threads N', parseCount(64));
+  hiddenAlias(cmd, '--batch-max-wait-ms <ms>', 'batchMaxWait', 'use --batch-max-wait 2ms', parseMilliseconds);
+  hiddenAlias(cmd, '--witness-timeout-ms <ms>', 'witnessTimeout', 'use --witness-timeout 10s', parseMilliseconds);
+  hiddenAlias(cmd, '--validation-workers <n>', 'threads', 'use --threads N', parseCount(64));
   return addConfigOption(cmd).action(
     action(async (opts) => {
       if (opts.witnessTimeout < 1) throw new FleetlogError('usage', '--witness-timeout must be at least 1ms');
@@ -62,6 +66,7 @@ export function serveCommand() {
         writerThread: opts.writerThread ?? false,
         benchRoutes: process.env.FLEETLOG_BENCH_ROUTES === '1',
         ...(policyText !== undefined ? { policyText } : {}),
+        ...(opts.publishDir !== undefined ? { publishDir: opts.publishDir } : {}),
       });
       logger.info('listening', { url: server.url });
       exitOnSignals(server, logger);

@@ -18,7 +18,9 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
     const latest = s.sequencer.latest;
     const published = s.witnessing.published();
     const w = s.witnessing.health();
-    const healthy = published !== undefined && w.witnesses.every((x) => HEALTHY.has(x.status));
+    const publish = s.publisher?.status();
+    const healthy =
+      published !== undefined && w.witnesses.every((x) => HEALTHY.has(x.status)) && publish?.lastError === undefined;
     return jsonResponse({
       status: healthy ? 'ok' : 'degraded',
       origin: s.origin,
@@ -32,6 +34,7 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
       quorum: w.quorum,
       failOpen: w.failOpen,
       witnesses: w.witnesses,
+      staticTiles: publish ?? null,
     });
   });
 

@@ -12,7 +12,6 @@
  */
 import type { Hono } from 'hono';
 import { fromHex, toBase64, toHex } from '../../core/bytes.ts';
-import { formatFleetBundle } from '../../core/audit/fleet-bundle.ts';
 import { parseDecimal } from '../../core/decimal.ts';
 import { ID_PATTERN } from '../../core/entries/schema.ts';
 import { FleetlogError } from '../../core/errors.ts';
@@ -111,18 +110,12 @@ export function registerProofRoutes(app: Hono, s: LogService): void {
     if (!ID_PATTERN.test(fleetId)) throw new FleetlogError('usage', 'not a valid fleet id');
     const published = s.witnessing.published();
     if (!published) return notPublishedYet();
-    const keyset = await s.storage.latestKeyset(fleetId, published.size);
-    if (!keyset)
+    const bundle = await s.proofs.fleetBundle(fleetId, published);
+    if (bundle === undefined)
       throw new FleetlogError(
         'not_found',
         `no key set for fleet ${fleetId} in the published checkpoint (size ${published.size})`,
       );
-    const [keysetEntry, evidenceEntry] = await Promise.all([
-      s.proofs.loggedEntry(keyset.index, published.size),
-      s.proofs.loggedEntry(keyset.evidenceIndex, published.size),
-    ]);
-    return textResponse(
-      formatFleetBundle({ keyset: keysetEntry, evidence: evidenceEntry, checkpoint: published.note }),
-    );
+    return textResponse(bundle);
   });
 }

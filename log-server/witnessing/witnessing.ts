@@ -67,6 +67,8 @@ export interface WitnessingOptions {
   /** Re-ask witnesses to cosign an unchanged tree this often, so cosignature timestamps stay fresh. */
   readonly refreshIntervalMs?: number;
   readonly fetch?: typeof fetch;
+  /** Called each time the checkpoint served at /checkpoint changes (the static publisher listens). */
+  readonly onPublish?: (published: PublishedCheckpoint) => void;
 }
 
 class Wakeup {
@@ -253,6 +255,7 @@ export class Witnessing {
       if (current && cp.size < current.size) return; // a larger one was shown meanwhile
       this.#published = compose(cp, cosigs, Date.now());
       this.#o.metrics.publishedSize.set(cp.size);
+      this.#o.onPublish?.(this.#published);
     };
     // Fail-open logs publish every checkpoint and re-publish the newest on restart: nothing to store.
     if ((previous && previous.size === cp.size) || this.failOpen) {

@@ -1,5 +1,5 @@
 /** `fleetlog sim run`: deploy a fleet, register a backup, inject faults, guess and recover. */
-import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
+import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { parseCount } from '../../cli/options.ts';
 import { action, EXIT_OK, EXIT_VERIFY_FAILED } from '../../cli/run.ts';
 import { DEFAULT_FLEET_SIZE, DEFAULT_REGIONS } from '../fleet-members.ts';
@@ -27,13 +27,23 @@ export function runCommand() {
     .description('deploy a fleet, register a backup, inject faults, guess, recover, and show every replica')
     .option('--processes', 'run each HSM as its own process on localhost (default: in-process)')
     .option('--hsms <n>', 'fleet size', parseCount(32, 1), DEFAULT_FLEET_SIZE)
-    .option('--regions <list>', 'comma-separated region names', list, [...DEFAULT_REGIONS])
-    .option('--stop <list>', 'HSMs to stop after registration: numbers (1-based) or ids', list, [] as string[])
-    .option(
-      '--restart <list>',
-      'HSMs to bring back after the wrong guesses (restarted, they catch up before answering)',
-      list,
-      [] as string[],
+    .addOption(
+      new Option('--regions <list>', 'comma-separated region names')
+        .argParser(list)
+        .default([...DEFAULT_REGIONS], DEFAULT_REGIONS.join(',')),
+    )
+    .addOption(
+      new Option('--stop <list>', 'HSMs to stop after registration: numbers (1-based) or ids')
+        .argParser(list)
+        .default([] as string[], 'none'),
+    )
+    .addOption(
+      new Option(
+        '--restart <list>',
+        'HSMs to bring back after the wrong guesses (restarted, they catch up before answering)',
+      )
+        .argParser(list)
+        .default([] as string[], 'none'),
     )
     .option('--partition <groups>', 'partition regions after registration, groups separated by |', parsePartition)
     .option(

@@ -315,9 +315,10 @@ export class Hsm {
         return { value: sealValue(fleet.vaultKey, fleet.fleetId, userId, write), result };
       });
     } catch (e) {
-      // Cut off from a majority: commits may now happen without this replica. Catch up before
-      // answering again.
-      if (isFleetlogError(e, 'unavailable')) this.markStale();
+      // Cut off from a majority (the proposer's `unavailable` names the replicas it reached):
+      // commits may now happen without this replica, so catch up before answering again. Losing
+      // ballot races to other proposers is not that, and must not cost a full catch-up.
+      if (isFleetlogError(e, 'unavailable') && e.detail?.need !== undefined) this.markStale();
       throw e;
     }
   }

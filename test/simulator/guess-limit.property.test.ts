@@ -135,5 +135,6 @@ describe('guess limit under partitions (property)', () => {
       ),
       { numRuns: 25 },
     );
-  });
+    // About 20-30 s on 2 cores; the margin is for a machine shared with other test files.
+  }, 120_000);
 });
