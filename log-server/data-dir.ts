@@ -1,8 +1,8 @@
 /**
  * A log's data directory: `log.db` (SQLite), `log.key` (the signing key, mode 0600) and, while a
- * server runs, `serve.lock` (its pid; the single-writer guard).
+ * server runs, `writer.lock` held by it (the single-writer guard, writer-lock.ts).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, existsSync, constants } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMPTY_ROOT } from '../core/merkle/hash.ts';
 import { signCheckpoint } from '../core/checkpoint.ts';
@@ -18,10 +18,6 @@ export function dbPath(dataDir: string): string {
 
 export function keyPath(dataDir: string): string {
   return join(dataDir, 'log.key');
-}
-
-function lockPath(dataDir: string): string {
-  return join(dataDir, 'serve.lock');
 }
 
 /**
@@ -66,47 +62,4 @@ export function loadSigningKey(dataDir: string, expectedVkey: string): SignerKey
   return key;
 }
 
-const heldInProcess = new Set<string>();
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Takes the single-writer lock for a data directory. A lock left by a dead process (kill -9) is
- * taken over; a live holder makes this fail. Returns the release function.
- */
-export function acquireWriterLock(dataDir: string): () => void {
-  const path = lockPath(dataDir);
-  if (heldInProcess.has(path))
-    throw new FleetlogError('conflict', `a log server in this process already serves ${dataDir}`);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      heldInProcess.add(path);
-      return () => {
-        heldInProcess.delete(path);
-        rmSync(path, { force: true });
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new FleetlogError('io', `cannot create ${path}: ${(e as NodeJS.ErrnoException).code}`);
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new FleetlogError(
-          'conflict',
-          `another log server (pid ${pid}) serves ${dataDir}; a log has exactly one writer`,
-        );
-      }
-      rmSync(path, { force: true }); // stale: its holder is gone
-    }
-  }
-  throw new FleetlogError('conflict', `cannot take the writer lock ${path}`);
-}
+export { acquireWriterLock } from './writer-lock.ts';

@@ -11,6 +11,8 @@ import { createLogger, type Logger } from '../service/logger.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
 import { defaultPagesDir, loadPage } from '../service/static-pages.ts';
 import { acquireWriterLock, dbPath, loadSigningKey, requireLogDir } from './data-dir.ts';
+import { registerHealthMetrics } from './health-metrics.ts';
+import { FLEETLOG_VERSION } from '../service/version.ts';
 import { createLogApp } from './http/app.ts';
 import { createLogMetrics } from './metrics.ts';
 import { ProofService } from './proofs.ts';
@@ -63,6 +65,11 @@ export interface OpenLog {
   close(): Promise<void>;
 }
 
+/**
+ * The policy a log serves under must be about this log: if it has `log` lines, one of them must be
+ * this log's origin with this log's key. A policy for another log (a copy-paste slip) would make
+ * the log ask witnesses to cosign under a trust root no client holds.
+ */
 function loadPolicy(text: string | undefined, origin: string, vkey: string): Policy | undefined {
   if (text === undefined) return undefined;
   const policy = parsePolicy(text);
@@ -71,6 +78,12 @@ function loadPolicy(text: string | undefined, origin: string, vkey: string): Pol
     throw new FleetlogError(
       'bad_policy',
       `the policy pins a different key for log ${origin} (${named.verifier.key.vkey}) than this log's ${vkey}`,
+    );
+  }
+  if (!named && policy.logs.length > 0) {
+    throw new FleetlogError(
+      'bad_policy',
+      `the policy's log line names ${policy.logs.map((l) => l.verifier.name).join(', ')}, not this log (${origin}, ${vkey})`,
     );
   }
   return policy;
@@ -94,7 +107,8 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
     const frontier = await recoverFrontier(storage, head);
     const metrics = createLogMetrics();
     const proofs = new ProofService(storage);
-    const tiles = new TileReader(storage);
+    // The tree size, for which partial bundle is worth gzipping (the sequencer is made below).
+    const tiles = new TileReader(storage, { treeSize: () => sequencer.latest.size });
     if (options.publishDir !== undefined)
       publisher = await StaticPublisher.open({
         dir: options.publishDir,
@@ -160,9 +174,11 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
       validator,
       ...(options.policyText !== undefined ? { policyText: options.policyText } : {}),
     };
+    registerHealthMetrics(service);
     const page = options.pagesDir === false ? undefined : loadPage(options.pagesDir ?? defaultPagesDir('log'));
     const app = createLogApp(service, { benchRoutes: options.benchRoutes ?? false, ...(page ? { page } : {}) });
     logger.info('log opened', {
+      version: FLEETLOG_VERSION,
       origin: head.origin,
       size: head.checkpoint.size,
       publishedSize: witnessing.published()?.size ?? null,

@@ -13,11 +13,12 @@
  * The caller (add-checkpoint.ts) then stores the result with a compare-and-swap on the exact state
  * this decision read; if that state has moved, the decision is void and is made again.
  */
-import { toBase64, toHex, utf8 } from '../core/bytes.ts';
-import { parseCheckpointNote } from '../core/checkpoint.ts';
+import { bytesEqual, toBase64, toHex, utf8 } from '../core/bytes.ts';
+import { parseCheckpointNote, type Checkpoint } from '../core/checkpoint.ts';
 import type { Cosigner } from '../core/cosignature.ts';
 import { sha256 } from '../core/crypto/sha256.ts';
 import { FleetlogError, isFleetlogError, type ErrorCode } from '../core/errors.ts';
+import { consistencyProofRoots } from '../core/merkle/consistency-roots.ts';
 import { verifyNote } from '../core/note/note.ts';
 import { formatSplitViewEvidence, makeSplitViewEvidence } from '../core/split-view-evidence.ts';
 import { parseAddCheckpoint } from '../core/witness-request.ts';
@@ -47,6 +48,13 @@ export interface EvidenceRecord {
   readonly digest: string;
   readonly document: string;
   readonly observedAt: number;
+  /**
+   * The two checkpoints cannot both be true (same size with another root, or the log's own proof
+   * rebuilds the larger root from another prefix): kept whatever the cap. False when the proof
+   * merely fails, which anyone can produce by replaying a genuine larger checkpoint with random
+   * proof lines: kept only under the per-log cap for unproven documents.
+   */
+  readonly proven: boolean;
 }
 
 /** A FleetlogError as plain data, so it can cross a worker's message port. */
@@ -110,7 +118,15 @@ function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
   const verdict = decide({ oldSize: req.oldSize, proof: req.proof, checkpoint: cp, stored });
   if (verdict.decision.kind === 'reject') {
     const evidence =
-      verdict.splitView && stored ? evidenceRecord(ctx, stored, signedByLog, verdict.splitView.proof, now) : undefined;
+      verdict.splitView && stored
+        ? evidenceRecord(
+            ctx,
+            stored,
+            { text: note.text, signed: signedByLog, checkpoint: cp },
+            verdict.splitView.proof,
+            now,
+          )
+        : undefined;
     return refuse(verdict.decision.error, evidence);
   }
   const timestamp = Math.max(now, stored?.lastTimestamp ?? 0, 1);
@@ -126,7 +142,7 @@ function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
 function evidenceRecord(
   ctx: CheckContext,
   stored: LogState,
-  presented: string,
+  presented: { text: string; signed: string; checkpoint: Checkpoint },
   proof: readonly Uint8Array[],
   now: number,
 ): EvidenceRecord {
@@ -136,11 +152,29 @@ function evidenceRecord(
       witness: ctx.cosigner.vkey,
       observed: now,
       cosigned: stored.note,
-      presented,
+      presented: presented.signed,
       proof,
     }),
   );
-  // The same conflict presented again is not new evidence: dedupe on everything but the time.
-  const digest = toHex(sha256(utf8(`${stored.note}\n\n${presented}\n\n${proof.map((h) => toBase64(h)).join('\n')}`)));
-  return { origin: stored.origin, digest, document, observedAt: now };
+  // The same conflict presented again is not new evidence: dedupe on the two checkpoint texts and
+  // the proof, not on signatures or on our cosignature (which a re-cosign of the same head renews).
+  const storedText = stored.note.slice(0, stored.note.lastIndexOf('\n\n') + 1);
+  const digest = toHex(sha256(utf8(`${storedText}\n${presented.text}\n${proof.map((h) => toBase64(h)).join('\n')}`)));
+  return {
+    origin: stored.origin,
+    digest,
+    document,
+    observedAt: now,
+    proven: provesFork(stored, presented.checkpoint, proof),
+  };
+}
+
+/** The same classification as verifySplitViewEvidence (core/split-view-evidence.ts), without re-verifying signatures. */
+function provesFork(stored: LogState, presented: Checkpoint, proof: readonly Uint8Array[]): boolean {
+  if (presented.size === stored.treeSize) return !bytesEqual(presented.rootHash, stored.rootHash);
+  if (presented.size < stored.treeSize) return false;
+  const roots = consistencyProofRoots(stored.treeSize, presented.size, stored.rootHash, proof);
+  return (
+    roots !== undefined && bytesEqual(roots.newRoot, presented.rootHash) && !bytesEqual(roots.oldRoot, stored.rootHash)
+  );
 }

@@ -16,6 +16,7 @@ import { registerPage, type Page } from '../service/static-pages.ts';
 import { errorResponse } from '../service/http-errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../service/metrics.ts';
+import { FLEETLOG_VERSION } from '../service/version.ts';
 import { addCheckpoint, type WitnessCore } from './add-checkpoint.ts';
 import { witnessErrorResponse } from './http-status.ts';
 import type { WitnessMetrics } from './metrics.ts';
@@ -44,13 +45,14 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     } catch (e) {
       const response = witnessErrorResponse(c, e, logger);
       status = response.status;
-      // A stale old size is routine (logs probe with old 0); everything else is worth a line.
-      if (e instanceof FleetlogError && status < 500)
-        (e.code === 'conflict' ? logger.debug : logger.info)('add-checkpoint refused', {
-          status,
-          code: e.code,
-          reason: e.message,
-        });
+      // Anyone can send junk: refusals are debug lines, plus at most one info line per status a
+      // minute (with the count suppressed), so a flood cannot fill the operator's disk. A stale
+      // old size is routine (logs probe with old 0) and stays at debug.
+      if (e instanceof FleetlogError && status < 500) {
+        const fields = { status, code: e.code, reason: e.message };
+        logger.debug('add-checkpoint refused', fields);
+        if (e.code !== 'conflict') core.throttle.log('info', `refused ${status}`, 'add-checkpoint refused', fields);
+      }
       return response;
     } finally {
       metrics.requests.inc({ status: String(status) });
@@ -99,13 +101,25 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     return c.body(note, 200, { 'Content-Type': TEXT, 'Cache-Control': 'no-cache' });
   });
 
+  // 503 while the witness cannot commit (writer thread gone, or its last commit failed, e.g. a
+  // full disk), so a supervisor or load balancer acts; 200 with status "split-view" while it holds
+  // proven split-view evidence (the witness works, the log it watches does not).
   app.get('/health', (c) => {
+    let evidence: { proven: number; unproven: number } | undefined;
+    let readable = false;
     try {
-      if (store.healthy() && core.writer.healthy()) return c.json({ status: 'ok', witness: core.vkey });
+      readable = store.healthy();
+      evidence = store.evidenceCounts();
     } catch (e) {
       logger.error('health check failed', { error: String(e) });
     }
-    return c.json({ status: 'unavailable' }, 503);
+    const writes = core.writer.healthy() ? 'ok' : 'failing';
+    const ok = readable && writes === 'ok';
+    const status = !ok ? 'unavailable' : (evidence?.proven ?? 0) > 0 ? 'split-view' : 'ok';
+    return c.json(
+      { status, version: FLEETLOG_VERSION, witness: core.vkey, writes, evidence: evidence ?? null },
+      ok ? 200 : 503,
+    );
   });
 
   app.get('/metrics', (c) => c.body(metrics.registry.render(), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));

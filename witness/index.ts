@@ -11,6 +11,7 @@ import { cosignerFromKey } from '../core/cosignature.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { KEY_TYPE_COSIGNATURE, generateKey, parseSignerKey } from '../core/note/keys.ts';
 import { readKeyFile, writeKeyFile } from '../service/key-file.ts';
+import { createLogThrottle } from '../service/log-throttle.ts';
 import { createLogger, type Logger } from '../service/logger.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
 import { defaultPagesDir, loadPage } from '../service/static-pages.ts';
@@ -129,24 +130,31 @@ export function openWitness(options: OpenWitnessOptions): OpenWitness {
     throw e;
   }
   const logger = options.logger ?? createLogger('witness');
-  const metrics = createWitnessMetrics();
+  const clock = options.clock ?? Date.now;
+  const metrics = createWitnessMetrics({
+    cosignatureTimes: () => store.cosignatureTimes(),
+    evidenceCounts: () => store.evidenceCounts(),
+    clock,
+  });
   const onBatch = (n: number): void => metrics.commitBatch.observe(n);
   const threads = options.threads ?? 0;
   const checker =
     threads > 0
       ? workerPoolChecker(threads, { databasePath: paths.database, keyPath: paths.key }, logger)
       : inlineChecker(store, cosignerFromKey(key));
-  const writer = threads > 0 ? workerWriter(paths.database, logger, onBatch) : inlineWriter(store, onBatch);
+  const writer = threads > 0 ? workerWriter(paths.database, logger, onBatch) : inlineWriter(store, logger, onBatch);
   const core = {
     store,
     writer,
     checker,
     vkey: key.vkey,
-    clock: options.clock ?? Date.now,
+    clock,
     logger,
+    throttle: createLogThrottle(logger),
     hooks: options.hooks,
     events: {
-      splitView: (_origin: string, stored: boolean) => metrics.splitViews.inc({ stored: String(stored) }),
+      splitView: (_origin: string, stored: boolean, proven: boolean) =>
+        metrics.splitViews.inc({ stored: String(stored), proven: String(proven) }),
       casLost: () => metrics.casLost.inc(),
     },
   };

@@ -10,6 +10,7 @@ import { action } from '../../cli/run.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { createLogger } from '../../service/logger.ts';
 import { exitOnSignals, parseListen } from '../../service/serve.ts';
+import { FLEETLOG_VERSION } from '../../service/version.ts';
 import { startLogServer } from '../index.ts';
 
 function readPolicy(path: string | undefined): string | undefined {
@@ -28,8 +29,9 @@ export function serveCommand() {
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
     .option(
       '--policy <file>',
-      'trust policy: witnesses (with URLs) and quorum, fleetlog publisher and countersigner keys',
+      'trust policy: witnesses (with URLs) and quorum, fleetlog publisher and countersigner keys; its log line must be this log',
     )
+    .option('--no-witnesses', 'serve without a policy: no witness, every checkpoint published at once (fail-open)')
     .option('--batch-max-size <n>', 'most entries per batch and checkpoint', parseCount(1_000_000, 1), 1024)
     .addOption(
       durationOption('--batch-max-wait <duration>', 'longest a submission waits for others to join its batch', 2),
@@ -51,6 +53,14 @@ export function serveCommand() {
   return addConfigOption(cmd).action(
     action(async (opts) => {
       if (opts.witnessTimeout < 1) throw new FleetlogError('usage', '--witness-timeout must be at least 1ms');
+      // An unwitnessed log is a choice the operator states, never the result of a forgotten flag.
+      if (opts.policy === undefined && opts.witnesses)
+        throw new FleetlogError(
+          'usage',
+          'no --policy: a log without witnesses publishes checkpoints nobody cosigned; pass --policy FILE, or --no-witnesses to run it unwitnessed on purpose',
+        );
+      if (opts.policy !== undefined && !opts.witnesses)
+        throw new FleetlogError('usage', 'give --policy or --no-witnesses, not both');
       const logger = createLogger('log-server');
       const { host, port } = parseListen(opts.listen);
       const policyText = readPolicy(opts.policy);
@@ -68,7 +78,7 @@ export function serveCommand() {
         ...(policyText !== undefined ? { policyText } : {}),
         ...(opts.publishDir !== undefined ? { publishDir: opts.publishDir } : {}),
       });
-      logger.info('listening', { url: server.url });
+      logger.info('listening', { url: server.url, version: FLEETLOG_VERSION });
       exitOnSignals(server, logger);
       await new Promise(() => {}); // serve until a signal
     }),

@@ -8,6 +8,7 @@ import { threadsOption } from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import { createLogger } from '../../service/logger.ts';
 import { exitOnSignals, parseListen } from '../../service/serve.ts';
+import { FLEETLOG_VERSION } from '../../service/version.ts';
 import { startWitness } from '../index.ts';
 
 export function serveCommand() {
@@ -29,7 +30,7 @@ export function serveCommand() {
         logger,
         threads: opts.threads,
       });
-      logger.info('listening', { url: server.url, vkey: server.vkey });
+      logger.info('listening', { url: server.url, vkey: server.vkey, version: FLEETLOG_VERSION });
       exitOnSignals(server, logger);
     }),
   );
