@@ -25,6 +25,10 @@ const MEASURE_MS = Number(process.env.FLEETLOG_BENCH_FLOOD_MS ?? 3000);
 const FLOOD_RATE =
   process.env.FLEETLOG_BENCH_FLOOD_RATE === 'max' ? Infinity : Number(process.env.FLEETLOG_BENCH_FLOOD_RATE ?? 200);
 const FLEETS = Number(process.env.FLEETLOG_BENCH_FLOOD_FLEETS ?? 2000);
+/** Only the routes whose name contains this (to profile one route). */
+const ONLY = process.env.FLEETLOG_BENCH_FLOOD_ONLY ?? '';
+/** Node options for the server alone, e.g. `--require ./profiler.cjs` (Node refuses --cpu-prof there). */
+const SERVER_NODE_OPTIONS = process.env.FLEETLOG_BENCH_SERVER_NODE_OPTIONS;
 
 /** Evidence-only appends from APPEND_CLIENTS keep-alive clients for `ms`; acknowledged entries/s. */
 async function appendRate(url: string, token: string, seed: string, ms: number): Promise<number> {
@@ -98,7 +102,7 @@ export async function run(): Promise<Figure[]> {
   const server = await startFleetlogServer(
     ['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile],
     `http://127.0.0.1:${port}`,
-    { env: { FLEETLOG_LOG_LEVEL: 'warn' } },
+    { env: { FLEETLOG_LOG_LEVEL: 'warn', ...(SERVER_NODE_OPTIONS ? { NODE_OPTIONS: SERVER_NODE_OPTIONS } : {}) } },
   );
   const figures: Figure[] = [];
   try {
@@ -139,7 +143,7 @@ export async function run(): Promise<Figure[]> {
     await appendRate(server.url, token, seed, 500);
     let unflooded = await appendRate(server.url, token, seed, MEASURE_MS);
     const results: Array<{ name: string; rate: number; floodRate: number }> = [];
-    for (const route of routes) {
+    for (const route of routes.filter((r) => r.name.includes(ONLY))) {
       let release!: () => void;
       const stop = new Promise<void>((r) => (release = r));
       const flooding = flood(server.url, route.path, route.headers ?? {}, stop);

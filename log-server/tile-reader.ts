@@ -11,6 +11,7 @@
  */
 import { encodeEntryBundle } from '../core/entry-bundle.ts';
 import { TILE_HEIGHT, TILE_WIDTH, type TileId, type TileKind } from '../core/merkle/tiles.ts';
+import { ByteLru } from './byte-lru.ts';
 import type { LogStorage } from './storage/storage.ts';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -20,37 +21,6 @@ const gzipAsync = promisify(gzip);
 /** Each of the three caches (hash tiles, entry bundles, gzipped bundles) holds at most this much. */
 const CACHE_BYTES = 4 * 1024 * 1024;
 const HASH_BYTES = 32;
-
-class ByteLru<V extends { readonly bytes: number }> {
-  readonly #map = new Map<string, V>();
-  #bytes = 0;
-  constructor(readonly maxBytes: number) {}
-
-  get(key: string): V | undefined {
-    const v = this.#map.get(key);
-    if (v !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, v);
-    }
-    return v;
-  }
-
-  set(key: string, value: V): void {
-    if (value.bytes > this.maxBytes) return;
-    const old = this.#map.get(key);
-    if (old) {
-      this.#bytes -= old.bytes;
-      this.#map.delete(key);
-    }
-    this.#map.set(key, value);
-    this.#bytes += value.bytes;
-    for (const [k, v] of this.#map) {
-      if (this.#bytes <= this.maxBytes) break;
-      this.#map.delete(k);
-      this.#bytes -= v.bytes;
-    }
-  }
-}
 
 /** The first `width` items of a tile, and where each item ends in `data` (so any prefix is a slice). */
 interface Prefix {
