@@ -16,15 +16,17 @@ import { parseDecimal } from '../../core/decimal.ts';
 import { ID_PATTERN } from '../../core/entries/schema.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { formatTlogProof } from '../../core/tlog-proof.ts';
+import { FleetPages } from '../fleet-pages.ts';
 import type { LogService } from '../service.ts';
 import { queryNumber, queryParam, requireQueryNumber } from './query.ts';
-import { jsonResponse, notPublishedYet, textResponse } from './responses.ts';
+import { jsonResponse, jsonTextResponse, notPublishedYet, textResponse } from './responses.ts';
 
 /** Accepted limits (1-1000); pages hold at most this many fleets, so one request's cost is bounded. */
 const MAX_FLEETS_LIMIT = 1000;
 const MAX_FLEETS_PER_PAGE = 200;
 
 export function registerProofRoutes(app: Hono, s: LogService): void {
+  const fleetPages = new FleetPages(s.storage);
   /** A requested tree size: at most the newest signed tree, which is the default. */
   const treeSize = (requested: number | undefined): number => {
     const latest = s.sequencer.latest.size;
@@ -90,22 +92,10 @@ export function registerProofRoutes(app: Hono, s: LogService): void {
     if (limit < 1 || limit > MAX_FLEETS_LIMIT)
       throw new FleetlogError('bad_number', `limit must be 1 to ${MAX_FLEETS_LIMIT}`);
     const page = Math.min(limit, MAX_FLEETS_PER_PAGE); // a larger limit gets a full page and `next`
-    const fleets = await s.storage.listFleets(after, page);
-    return jsonResponse({
-      size: s.sequencer.latest.size,
-      fleets: fleets.map((f) => ({
-        fleetId: f.fleetId,
-        keysets: f.keysets.map((k) => ({
-          version: k.version,
-          index: k.index,
-          leafHash: toHex(k.leafHash),
-          evidenceIndex: k.evidenceIndex,
-          notBefore: k.notBefore,
-          notAfter: k.notAfter,
-        })),
-      })),
-      next: fleets.length === page ? fleets[fleets.length - 1]!.fleetId : null,
-    });
+    const { fleetsJson, next } = await fleetPages.page(after, page);
+    // The same text JSON.stringify({size, fleets, next}) gives, with the cached page in the middle.
+    const size = s.sequencer.latest.size;
+    return jsonTextResponse(`{"size":${size},"fleets":${fleetsJson},"next":${JSON.stringify(next)}}`);
   });
 
   app.get('/fleet-bundle/:fleetId', async (c) => {

@@ -32,6 +32,14 @@ export function jsonResponse(value: unknown, status = 200, cacheControl = NO_CAC
   });
 }
 
+/** A JSON body already serialised (e.g. from a cache); the same headers as `jsonResponse`. */
+export function jsonTextResponse(json: string, cacheControl = NO_CACHE): Response {
+  return new Response(json, {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': cacheControl },
+  });
+}
+
 export function errorJson(code: ErrorCode, message: string, extraHeaders: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ code, message }), {
     status: statusForCode(code),

@@ -331,6 +331,11 @@ export class PgLogStorage implements LogStorage {
     return fleets;
   }
 
+  async keysetMark(): Promise<number> {
+    const rows = await this.pool.query<{ mark: string }>('SELECT COALESCE(MAX(idx) + 1, 0) AS mark FROM log_keysets');
+    return Number(rows.rows[0]!.mark);
+  }
+
   async latestKeyset(fleetId: string, treeSize: number): Promise<KeysetRecord | undefined> {
     const rows = await this.pool.query<KeysetRow>(
       `SELECT k.idx, k.version, k.evidence_idx, k.not_before, k.not_after, e.leaf_hash

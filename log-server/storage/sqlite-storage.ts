@@ -59,6 +59,7 @@ export class SqliteLogStorage implements LogStorage {
          FROM page JOIN keysets k ON k.fleet_id = page.fleet_id JOIN entries e ON e.idx = k.idx
          ORDER BY k.fleet_id, k.idx`,
       ).raw(),
+      keysetMark: p('SELECT COALESCE(MAX(idx) + 1, 0) FROM keysets').pluck(),
       latestKeyset: p(
         'SELECT k.idx, k.version, k.evidence_idx, k.not_before, k.not_after, e.leaf_hash FROM keysets k JOIN entries e ON e.idx = k.idx WHERE k.fleet_id = ? AND k.idx < ? ORDER BY k.idx DESC LIMIT 1',
       ).raw(),
@@ -225,6 +226,10 @@ export class SqliteLogStorage implements LogStorage {
       (last.keysets as KeysetRecord[]).push(keysetFromRow(row));
     }
     return fleets;
+  }
+
+  async keysetMark(): Promise<number> {
+    return this.#s.keysetMark!.get() as number;
   }
 
   async latestKeyset(fleetId: string, treeSize: number): Promise<KeysetRecord | undefined> {

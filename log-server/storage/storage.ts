@@ -150,6 +150,11 @@ export interface LogStorage {
   // --- fleet index ---
   /** Fleets ordered by id, starting after `afterFleetId`, at most `limit`. */
   listFleets(afterFleetId: string, limit: number): Promise<FleetHistory[]>;
+  /**
+   * One past the newest stored key set's log index (0 when none): key sets are only ever appended,
+   * so any change to what `listFleets` returns changes this. One cheap indexed read.
+   */
+  keysetMark(): Promise<number>;
   /** The newest key set of a fleet whose index is below `treeSize`. */
   latestKeyset(fleetId: string, treeSize: number): Promise<KeysetRecord | undefined>;
 

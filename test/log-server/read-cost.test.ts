@@ -1,28 +1,32 @@
 // The cost of an unauthenticated read does not grow with what the sender asks for: /fleets is one
-// SQLite query per page whatever the limit, and random partial widths of a tile are served from
+// SQLite query per page whatever the limit (plus one indexed read of the key-set mark), a page asked
+// for again is served from its rendered text until a key set is stored, and random partial widths of a tile are served from
 // the tile's cached prefix (no storage read), with gzip only for the widths real clients ask for.
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { toHex } from '../../core/bytes.ts';
 import { decodeEntryBundle } from '../../core/entry-bundle.ts';
 import { openLog, type OpenLog } from '../../log-server/index.ts';
 import { generatePairs } from '../../log-server/load/run-load.ts';
+import { syntheticPair } from '../../log-server/load/synthetic.ts';
 import { silentLogger } from '../../service/logger.ts';
 import { freshLog, KEYS, POLICY } from './helpers.ts';
 
 let log: OpenLog;
 let token: string;
 
+const post = (body: Uint8Array) =>
+  log.app.request('/add-entry', {
+    method: 'POST',
+    body: body as BodyInit,
+    headers: { authorization: `Bearer ${token}` },
+  });
+
 beforeAll(async () => {
   const fresh = await freshLog();
   token = fresh.token;
   log = await openLog({ dataDir: fresh.dataDir, policyText: POLICY, logger: silentLogger, writerThread: false });
   const pairs = generatePairs(KEYS, 150); // 150 fleets, 300 entries: one full tile and a partial one
-  const post = (body: Uint8Array) =>
-    log.app.request('/add-entry', {
-      method: 'POST',
-      body: body as BodyInit,
-      headers: { authorization: `Bearer ${token}` },
-    });
   for (let i = 0; i < pairs.length; i += 25) {
     const chunk = pairs.slice(i, i + 25);
     for (const r of await Promise.all(chunk.map((p) => post(p.evidence)))) expect(r.status).toBe(200);
@@ -57,7 +61,7 @@ async function countQueries(body: () => Promise<unknown>): Promise<number> {
 }
 
 describe('bounded cost per read', () => {
-  it('GET /fleets?limit=1000 is one query, paginated', async () => {
+  it('GET /fleets?limit=1000 is one page query (and the key-set mark), paginated', async () => {
     let page: { fleets: Array<{ fleetId: string; keysets: unknown[] }>; next: string | null } | undefined;
     const queries = await countQueries(async () => {
       page = (await (await log.app.request('/fleets?limit=1000')).json()) as typeof page;
@@ -65,7 +69,7 @@ describe('bounded cost per read', () => {
     expect(page!.fleets).toHaveLength(150);
     expect(page!.fleets.every((f) => f.keysets.length === 1)).toBe(true);
     expect(page!.next).toBeNull();
-    expect(queries).toBe(1);
+    expect(queries).toBe(2);
     // A page is at most 200 fleets whatever the limit: here 150 exist, so a limit of 120 shows paging.
     const capped = (await (await log.app.request('/fleets?limit=120')).json()) as NonNullable<typeof page>;
     expect(capped.fleets).toHaveLength(120);
@@ -98,5 +102,64 @@ describe('bounded cost per read', () => {
     });
     // Every narrower width is a slice of what was read once.
     expect(queries).toBe(0);
+  });
+
+  // Runs last: it appends entries, which moves the partial tile the test above relies on.
+  it('renders a /fleets page once until a key set is stored, with the same bytes as before', async () => {
+    /** The answer as the route built it before pages were cached: JSON.stringify of the whole. */
+    const reference = async (after: string, limit: number): Promise<string> => {
+      const fleets = await log.service.storage.listFleets(after, limit);
+      return JSON.stringify({
+        size: log.service.sequencer.latest.size,
+        fleets: fleets.map((f) => ({
+          fleetId: f.fleetId,
+          keysets: f.keysets.map((k) => ({
+            version: k.version,
+            index: k.index,
+            leafHash: toHex(k.leafHash),
+            evidenceIndex: k.evidenceIndex,
+            notBefore: k.notBefore,
+            notAfter: k.notAfter,
+          })),
+        })),
+        next: fleets.length === limit ? fleets[fleets.length - 1]!.fleetId : null,
+      });
+    };
+    const first = await log.app.request('/fleets?limit=140');
+    expect(first.headers.get('content-type')).toBe('application/json');
+    expect(first.headers.get('cache-control')).toBe('no-cache');
+    expect(await first.text()).toBe(await reference('', 140));
+    const pageReads = vi.spyOn(log.service.storage, 'listFleets');
+    try {
+      let body = '';
+      const queries = await countQueries(async () => {
+        for (let i = 0; i < 5; i++) body = await (await log.app.request('/fleets?limit=140')).text();
+      });
+      // Five repeats: no page query and no rendering, one indexed read of the mark each.
+      expect(pageReads).not.toHaveBeenCalled();
+      expect(queries).toBe(5);
+      pageReads.mockClear();
+      expect(body).toBe(await reference('', 140));
+      expect(pageReads).toHaveBeenCalledTimes(1); // the reference's own read
+
+      // A new fleet that sorts first moves every page: the next request renders it again.
+      const added = syntheticPair(KEYS, '0-first-fleet');
+      expect((await post(added.evidence)).status).toBe(200);
+      expect((await post(added.keyset)).status).toBe(200);
+      pageReads.mockClear();
+      const after = await (await log.app.request('/fleets?limit=140')).text();
+      expect(pageReads).toHaveBeenCalledTimes(1);
+      expect(after).toBe(await reference('', 140));
+      expect((JSON.parse(after) as { fleets: Array<{ fleetId: string }> }).fleets[0]!.fleetId).toBe('0-first-fleet');
+      // An entry that is not a key set changes only the size in front of the cached page.
+      expect((await post(syntheticPair(KEYS, '0-other').evidence)).status).toBe(200);
+      pageReads.mockClear();
+      const moved = await (await log.app.request('/fleets?limit=140')).text();
+      expect(pageReads).not.toHaveBeenCalled();
+      expect(moved).toBe(await reference('', 140));
+      expect(moved).not.toBe(after);
+    } finally {
+      pageReads.mockRestore();
+    }
   });
 });
