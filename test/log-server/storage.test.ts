@@ -172,6 +172,25 @@ describe.each([sqlite(false), sqlite(true), postgres])('LogStorage on $name', (b
     expect((await storage.checkpointAt(556))?.size).toBe(556);
   });
 
+  it('moves the key-set mark when, and only when, a key set is stored', async () => {
+    const { storage } = await backend.create();
+    expect(await storage.keysetMark()).toBe(0);
+    let frontier = await append(storage, Frontier.empty(), entries(0, 3));
+    expect(await storage.keysetMark()).toBe(0);
+    const keyset = (index: number, fleetId: string): NewEntry => {
+      const data = utf8(`keyset-${index}`);
+      const facts = { kind: 'keyset' as const, fleetId, version: 1, evidenceIndex: 0, notBefore: 1, notAfter: 2 };
+      return { index, data, leafHash: leafHash(data), facts };
+    };
+    frontier = await append(storage, frontier, [keyset(3, 'b-fleet'), ...entries(4, 2)]);
+    expect(await storage.keysetMark()).toBe(4);
+    frontier = await append(storage, frontier, entries(6, 2));
+    expect(await storage.keysetMark()).toBe(4);
+    await append(storage, frontier, [keyset(8, 'a-fleet')]);
+    expect(await storage.keysetMark()).toBe(9);
+    expect((await storage.listFleets('', 10)).map((f) => f.fleetId)).toEqual(['a-fleet', 'b-fleet']);
+  });
+
   it('refuses a batch that repeats a leaf hash or does not extend the tree, storing nothing', async () => {
     const { storage } = await backend.create();
     let frontier = await append(storage, Frontier.empty(), entries(0, 3));
