@@ -5,8 +5,7 @@
 #   docker volume create fleetlog-log
 #   docker run --rm -v fleetlog-log:/data fleetlog log init --data /data --origin log.example.com/fleet
 #   docker run --rm -v fleetlog-log:/data fleetlog log token add --data /data --name ceremony
-#   docker run -d -p 8080:8080 -v fleetlog-log:/data -v $PWD/policy.txt:/etc/fleetlog/policy.txt:ro \
-#     fleetlog log serve --data /data --listen 0.0.0.0:8080 --policy /etc/fleetlog/policy.txt
+#   docker run -d -p 8080:8080 -v fleetlog-log:/data -v $PWD/policy.txt:/etc/fleetlog/policy.txt:ro fleetlog
 
 # Stage 1: install dependencies and compile. better-sqlite3 is a native addon; if no prebuilt
 # binary matches, it compiles, which needs python3, make and g++ (kept out of the final image).
@@ -36,7 +35,9 @@ USER fleetlog
 VOLUME ["/data"]
 EXPOSE 8080
 ENTRYPOINT ["node", "/app/bin/fleetlog.js"]
-CMD ["log", "serve", "--data", "/data", "--listen", "0.0.0.0:8080"]
+# The policy (witnesses and quorum) must be mounted: without it `log serve` refuses to start rather
+# than run a log nobody witnesses (that takes an explicit --no-witnesses).
+CMD ["log", "serve", "--data", "/data", "--listen", "0.0.0.0:8080", "--policy", "/etc/fleetlog/policy.txt"]
 
 # To run a witness instead, override the command (same image, its own volume):
 #   docker volume create fleetlog-witness

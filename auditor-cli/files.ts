@@ -3,18 +3,8 @@
  * atomically (temp file in the same directory, fsync, rename) so a crash or a full disk never
  * leaves a half-written state that would make the next run forget what it saw.
  */
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { writeFileAtomic as writeAtomic } from '../service/atomic-file.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { MAX_POLICY_CHARS, parsePolicy, type Policy } from '../core/policy/policy.ts';
 
@@ -50,34 +40,9 @@ export function readStateFile(path: string): string | undefined {
   return readCappedFile(path, MAX_STATE_BYTES, 'state file', true)?.toString('utf8');
 }
 
-/** Replaces `path` with `text` atomically. */
+/** Replaces a state file atomically (service/atomic-file.ts). */
 export function writeFileAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'wx', 0o600);
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw new FleetlogError('io', `cannot write state file ${path}: ${errno(e)}`);
-  }
-  try {
-    // Make the rename itself durable.
-    const dirFd = openSync(dirname(path), 'r');
-    fsyncSync(dirFd);
-    closeSync(dirFd);
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  }
+  writeAtomic(path, text, 'state file');
 }
 
 export function removeFile(path: string): void {

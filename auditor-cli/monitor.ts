@@ -10,7 +10,11 @@
  *   3. M4 split view: each witness's latest cosigned checkpoint (GET <witness>/<hex sha256(origin)>/
  *      checkpoint) must be one history with what the log serves us, proven with the log's tiles;
  *      and any split-view evidence a witness publishes (GET <witness>/evidence) that verifies, with
- *      core/split-view-evidence.ts and the pinned log key, as proven.
+ *      core/split-view-evidence.ts and the pinned log key, as proven;
+ *   4. M7 fail closed: a witness the monitor was asked to compare and could not read (a name not in
+ *      the policy, unreachable, an endless body, a gzip bomb, a redirect loop, a bad cosignature)
+ *      is an alert, not a warning: an attacker who can make a witness unreadable must not thereby
+ *      hide a split view.
  */
 import { count as plural } from '../cli/plural.ts';
 import { spawn } from 'node:child_process';
@@ -38,6 +42,7 @@ export type AlertKind =
   | 'split_view'
   | 'new_keyset'
   | 'stale'
+  | 'witness_unreadable'
   | 'verification_failed';
 
 const RULE_OF: Record<AlertKind, string> = {
@@ -47,6 +52,7 @@ const RULE_OF: Record<AlertKind, string> = {
   split_view: 'M4',
   new_keyset: 'M5',
   stale: 'M6',
+  witness_unreadable: 'M7',
   verification_failed: 'B',
 };
 
@@ -171,8 +177,29 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
   const client = new TilesClient(o.log, { timeoutMs: o.timeoutMs, retries: o.retries });
   const originHash = toHex(sha256(utf8(origin)));
   const logKey = logForOrigin(o.policy, origin)?.verifier.key;
+  const unreadable = (url: string, name: string | undefined, label: string, what: string, e: unknown): void => {
+    const message = `${isFleetlogError(e) ? `${e.code}: ` : ''}${(e as Error).message}`;
+    views.push({ url, ...(name ? { name } : {}), note: `not consulted: ${message}` });
+    alerts.push(
+      alert(
+        'witness_unreadable',
+        `witness ${label} could not be read (${what}), so it was not compared: ${message}`,
+        `unreadable:${url}:${what}`,
+      ),
+    );
+  };
   for (const spec of o.witnesses) {
-    const { url, name } = witnessOf(o.policy, spec);
+    const { url, name, unknownName } = witnessOf(o.policy, spec);
+    if (unknownName !== undefined) {
+      alerts.push(
+        alert(
+          'witness_unreadable',
+          `witness name ${JSON.stringify(unknownName)} is not in the policy, so ${url} cannot be checked`,
+          `unknown-witness:${spec}`,
+        ),
+      );
+      continue;
+    }
     // Named as in the policy (with its URL), so an alert says which witness of the quorum it is.
     const label = name !== undefined ? `${name} (${url})` : url;
     const prefix = url.endsWith('/') ? url : `${url}/`;
@@ -194,8 +221,14 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
         );
       views.push({ ...(await compareWithWitness(client, audit, seen, url, label, alerts)), ...(name ? { name } : {}) });
     } catch (e) {
-      views.push({ url, ...(name ? { name } : {}), note: `not consulted: ${(e as Error).message}` });
-      warnings.push(`witness ${label}: ${isFleetlogError(e) ? `${e.code}: ` : ''}${(e as Error).message}`);
+      if (isFleetlogError(e, 'not_found')) {
+        // It has cosigned nothing for this log yet (a new witness): nothing to compare, nothing hidden.
+        views.push({ url, ...(name ? { name } : {}), note: 'not consulted: it has no checkpoint for this log' });
+        warnings.push(`witness ${label} has no cosigned checkpoint for this log`);
+      } else {
+        unreadable(url, name, label, 'checkpoint', e);
+        continue; // its evidence would fail the same way: one alert per witness
+      }
     }
     // Split-view evidence the witness publishes: this log's (GET /evidence/<hash>), else all of it.
     try {
@@ -224,16 +257,23 @@ export async function monitorOnce(o: MonitorOptions): Promise<MonitorRound> {
         }
       }
     } catch (e) {
-      if (!isFleetlogError(e, 'not_found')) warnings.push(`witness ${label} evidence: ${(e as Error).message}`);
+      if (!isFleetlogError(e, 'not_found')) unreadable(url, name, label, 'evidence', e);
     }
   }
   return { alerts, warnings, audit, witnesses: views, ...(audit.state ? { state: audit.state } : {}) };
 }
 
-/** `--witness URL` (matched against the policy's witness URLs) or `--witness NAME=URL`. */
-function witnessOf(policy: Policy, spec: string): { url: string; name?: string } {
+/**
+ * `--witness URL` (matched against the policy's witness URLs) or `--witness NAME=URL`; a NAME the
+ * policy does not have is returned as `unknownName` (an alert: the monitor cannot check it).
+ */
+function witnessOf(policy: Policy, spec: string): { url: string; name?: string; unknownName?: string } {
   const eq = spec.indexOf('=');
-  if (eq > 0 && policy.witnesses.has(spec.slice(0, eq))) return { url: spec.slice(eq + 1), name: spec.slice(0, eq) };
+  if (eq > 0 && !/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
+    const name = spec.slice(0, eq);
+    if (policy.witnesses.has(name)) return { url: spec.slice(eq + 1), name };
+    return { url: spec.slice(eq + 1), unknownName: name };
+  }
   const norm = (u: string): string => u.replace(/\/+$/, '');
   for (const w of policy.witnesses.values())
     if (w.url !== undefined && norm(w.url) === norm(spec)) return { url: spec, name: w.name };
@@ -309,6 +349,8 @@ export interface MonitorLoopOptions {
   readonly hook?: string;
   readonly onRound?: (round: MonitorRound, fresh: readonly Alert[]) => void;
   readonly onError?: (error: unknown) => void;
+  /** The hook exited non-zero, was killed or could not start: the alert may not have been delivered. */
+  readonly onHookFailure?: (alert: Alert, outcome: string) => void;
   readonly saveState?: (state: LogAuditState) => void;
   readonly signal?: AbortSignal;
 }
@@ -319,7 +361,8 @@ export interface MonitorLoopOptions {
  */
 export async function runMonitor(options: MonitorOptions, loop: MonitorLoopOptions): Promise<number> {
   let state = options.state;
-  const alerted = new Set<string>();
+  /** Conditions alerted and still present; one that clears and comes back alerts again. */
+  let alerted = new Set<string>();
   for (;;) {
     let round: MonitorRound | undefined;
     try {
@@ -334,11 +377,18 @@ export async function runMonitor(options: MonitorOptions, loop: MonitorLoopOptio
         loop.saveState?.(round.state);
       }
       const fresh = round.alerts.filter((a) => !alerted.has(a.key));
-      for (const a of fresh) alerted.add(a.key);
+      alerted = new Set(round.alerts.map((a) => a.key));
       loop.onRound?.(round, fresh);
       if (fresh.length > 0) {
         if (!loop.hook) return 1;
-        for (const a of fresh) await runHook(loop.hook, a, round.audit.origin);
+        for (const a of fresh) {
+          const outcome = await runHook(loop.hook, a, round.audit.origin);
+          if (outcome !== 0) {
+            // Not delivered: say so, and try again next round.
+            loop.onHookFailure?.(a, outcome === null ? 'it could not run or was killed' : `it exited ${outcome}`);
+            alerted.delete(a.key);
+          }
+        }
       }
       if (loop.once) return round.alerts.length > 0 ? 1 : 0;
     }
@@ -381,6 +431,9 @@ function runHook(command: string, alert: Alert, origin: string | undefined): Pro
       clearTimeout(timer);
       resolve(code);
     });
+    // A hook that exits without reading stdin makes this write fail (EPIPE); its exit code says
+    // what happened, and an unhandled stream error must not take the monitor down.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(`${JSON.stringify({ kind: alert.kind, rule: alert.rule, message: alert.message, origin })}\n`);
   });
 }

@@ -8,8 +8,11 @@ import { auditCommands } from '../auditor-cli/cli.ts';
 import { logCommands } from '../log-server/cli.ts';
 import { demoCommand, simCommands } from '../simulator/cli.ts';
 import { witnessCommands } from '../witness/cli.ts';
+import { fleetCommand } from '../publisher/cli.ts';
+import { keyCommand } from './key.ts';
 import { keygenCommand } from './keygen.ts';
 import { noteCommands } from './note.ts';
+import { policyCommand } from './policy/index.ts';
 import { EXIT_ERROR, exitCodeFor, printError, wantsJson } from './run.ts';
 import { applyCliConventions } from './usage.ts';
 
@@ -26,9 +29,12 @@ export function buildProgram(): Command {
     .addCommand(logCommands())
     .addCommand(witnessCommands())
     .addCommand(auditCommands())
+    .addCommand(fleetCommand())
     .addCommand(simCommands())
     .addCommand(demoCommand())
     .addCommand(keygenCommand())
+    .addCommand(keyCommand())
+    .addCommand(policyCommand())
     .addCommand(noteCommands());
   applyCliConventions(program);
   return program;

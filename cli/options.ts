@@ -11,6 +11,7 @@
  * set the same value, and using one prints a note with the new spelling.
  */
 import { type CommandUnknownOpts, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { isPostgresUrl } from '../service/postgres.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 
 /** Integer option values (counts, indices, thread numbers) from `min` to `max`, canonical decimals only. */
@@ -57,6 +58,25 @@ export function retriesOption(defaultRetries = 2) {
   return new Option('--retries <n>', 'extra attempts after a network error or a 5xx')
     .argParser(parseCount(100))
     .default(defaultRetries);
+}
+
+/**
+ * `--database URL`: a postgres:// URL for the state of a log or witness (several processes may then
+ * share it); absent, the state is SQLite in the data directory.
+ */
+export function databaseOption(
+  description = "postgres://… URL of the database shared by this server's processes (default: SQLite in --data)",
+) {
+  return new Option('--database <url>', description).argParser((value: string) => {
+    if (!isPostgresUrl(value))
+      throw new InvalidArgumentError(`expected a postgres:// or postgresql:// URL (SQLite is the default, in --data)`);
+    try {
+      new URL(value);
+    } catch {
+      throw new InvalidArgumentError('not a valid URL');
+    }
+    return value;
+  });
 }
 
 /** `--threads N`: the one name for worker threads. */

@@ -2,7 +2,9 @@
  * Runs one fuzz target (targets.ts) with fast-check: mutated samples (mutate.ts) against the
  * target's property. A failure is any exception other than a FleetlogError with one of the
  * target's codes, a PropertyViolation (the round trip), or a single call slower than `slowMs`
- * (the synchronous parsers cannot be interrupted, so a true hang shows as a test timeout).
+ * (default 5 s: far above any parse of these bounded inputs, yet above the stalls of a machine
+ * shared by many processes; the synchronous parsers cannot be interrupted, so a true hang shows as
+ * a test timeout).
  */
 import fc from 'fast-check';
 import { toHex } from '../core/bytes.ts';
@@ -29,7 +31,7 @@ export interface FuzzResult {
 }
 
 export function fuzzTarget(target: FuzzTarget, options: FuzzOptions): FuzzResult {
-  const slowMs = options.slowMs ?? 1000;
+  const slowMs = options.slowMs ?? 5000;
   let accepted = 0;
   const rejected: Record<string, number> = {};
   const details = fc.check(

@@ -1,8 +1,9 @@
 /**
  * A log's data directory: `log.db` (SQLite), `log.key` (the signing key, mode 0600) and, while a
- * server runs, `serve.lock` (its pid; the single-writer guard).
+ * server runs, `writer.lock` held by it (the single-writer guard, writer-lock.ts).
+ * On PostgreSQL the directory holds only the key: every process serving the log has a copy of it.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, existsSync, constants } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMPTY_ROOT } from '../core/merkle/hash.ts';
 import { signCheckpoint } from '../core/checkpoint.ts';
@@ -10,6 +11,8 @@ import { FleetlogError } from '../core/errors.ts';
 import { generateKey, KEY_TYPE_ED25519, parseSignerKey, type SignerKey } from '../core/note/keys.ts';
 import { ed25519NoteSigner } from '../core/note/verifiers.ts';
 import { readKeyFile, writeKeyFile } from '../service/key-file.ts';
+import { isPostgresUrl } from '../service/postgres.ts';
+import { PgLogStorage } from './storage/pg-storage.ts';
 import { SqliteLogStorage } from './storage/sqlite-storage.ts';
 
 export function dbPath(dataDir: string): string {
@@ -18,10 +21,6 @@ export function dbPath(dataDir: string): string {
 
 export function keyPath(dataDir: string): string {
   return join(dataDir, 'log.key');
-}
-
-function lockPath(dataDir: string): string {
-  return join(dataDir, 'serve.lock');
 }
 
 /**
@@ -36,22 +35,27 @@ export function requireLogDir(dataDir: string): void {
     );
 }
 
-/** Creates the database and signing key; signs the empty tree. Refuses to touch an existing log. */
-export function initLogDir(dataDir: string, origin: string): { vkey: string } {
+/**
+ * Creates the database (SQLite in the directory, or the PostgreSQL database `database` names) and
+ * the signing key; signs the empty tree. Refuses to touch an existing log. On PostgreSQL the key
+ * file is written only once the database accepted the new log.
+ */
+export async function initLogDir(dataDir: string, origin: string, database?: string): Promise<{ vkey: string }> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  if (existsSync(dbPath(dataDir)) || existsSync(keyPath(dataDir))) {
+  if ((!database && existsSync(dbPath(dataDir))) || existsSync(keyPath(dataDir))) {
     throw new FleetlogError('io', `${dataDir} already holds a log; refusing to overwrite it`);
   }
   const { skey, vkey } = generateKey(origin, KEY_TYPE_ED25519);
-  writeKeyFile(keyPath(dataDir), skey);
   const key = parseSignerKey(skey);
   const note = signCheckpoint({ origin, size: 0, rootHash: EMPTY_ROOT }, [ed25519NoteSigner(key)]);
-  const storage = SqliteLogStorage.create(dbPath(dataDir), {
-    origin,
-    vkey,
-    checkpoint: { size: 0, rootHash: EMPTY_ROOT, note, signedAtMs: Date.now() },
-  });
-  void storage.close();
+  const init = { origin, vkey, checkpoint: { size: 0, rootHash: EMPTY_ROOT, note, signedAtMs: Date.now() } };
+  if (isPostgresUrl(database)) {
+    await (await PgLogStorage.create(database, init)).close();
+    writeKeyFile(keyPath(dataDir), skey);
+    return { vkey };
+  }
+  writeKeyFile(keyPath(dataDir), skey);
+  await SqliteLogStorage.create(dbPath(dataDir), init).close();
   return { vkey };
 }
 
@@ -66,47 +70,4 @@ export function loadSigningKey(dataDir: string, expectedVkey: string): SignerKey
   return key;
 }
 
-const heldInProcess = new Set<string>();
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Takes the single-writer lock for a data directory. A lock left by a dead process (kill -9) is
- * taken over; a live holder makes this fail. Returns the release function.
- */
-export function acquireWriterLock(dataDir: string): () => void {
-  const path = lockPath(dataDir);
-  if (heldInProcess.has(path))
-    throw new FleetlogError('conflict', `a log server in this process already serves ${dataDir}`);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      heldInProcess.add(path);
-      return () => {
-        heldInProcess.delete(path);
-        rmSync(path, { force: true });
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new FleetlogError('io', `cannot create ${path}: ${(e as NodeJS.ErrnoException).code}`);
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new FleetlogError(
-          'conflict',
-          `another log server (pid ${pid}) serves ${dataDir}; a log has exactly one writer`,
-        );
-      }
-      rmSync(path, { force: true }); // stale: its holder is gone
-    }
-  }
-  throw new FleetlogError('conflict', `cannot take the writer lock ${path}`);
-}
+export { acquireWriterLock } from './writer-lock.ts';

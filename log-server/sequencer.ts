@@ -88,6 +88,8 @@ export class Sequencer {
   #inFlight = 0;
   #lastCommit: Promise<void> = Promise.resolve();
   #broken = false;
+  /** Set when a commit fails, cleared by the next that succeeds: /health reports it (a full disk). */
+  #writesFailing = false;
   #idle: Array<() => void> = [];
   #closing = false;
 
@@ -107,6 +109,11 @@ export class Sequencer {
 
   get pending(): number {
     return this.#queue.length;
+  }
+
+  /** Whether the last commit failed (and none has succeeded since): writes are not being stored. */
+  get writesFailing(): boolean {
+    return this.#writesFailing;
   }
 
   submit(entry: ValidatedEntry): Promise<AppendResult> {
@@ -255,10 +262,12 @@ export class Sequencer {
         await commit;
       } catch (e) {
         this.#broken = true;
+        this.#writesFailing = true;
         throw e;
       } finally {
         for (const hex of inBatch.keys()) earlier.delete(hex);
       }
+      this.#writesFailing = false;
       // Durable: only now does the log's visible state move.
       known = nodeLookup(this.#committed, integration.nodes);
       this.#committed = integration.frontier;

@@ -50,6 +50,20 @@ export class Gauge implements Metric {
   }
 }
 
+/** A gauge whose labelled values are read when /metrics renders (e.g. one per log or witness). */
+export class GaugeFamily implements Metric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly collect: () => Iterable<readonly [Labels, number]>,
+  ) {}
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    for (const [labels, v] of this.collect()) lines.push(`${this.name}${labelKey(labels)} ${v}`);
+    return lines.join('\n');
+  }
+}
+
 export class Histogram implements Metric {
   readonly #counts: number[];
   #sum = 0;
@@ -87,6 +101,13 @@ export class MetricsRegistry {
   }
   gauge(name: string, help: string): Gauge {
     return this.#add(new Gauge(name, help));
+  }
+  gaugeFamily(name: string, help: string, collect: () => Iterable<readonly [Labels, number]>): GaugeFamily {
+    return this.#add(new GaugeFamily(name, help, collect));
+  }
+  /** `fleetlog_build_info{component, version} 1`, the Prometheus convention for a version. */
+  buildInfo(component: string, version: string): void {
+    this.gauge('fleetlog_build_info', 'the running fleetlog version').set(1, { component, version });
   }
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
     return this.#add(new Histogram(name, help, buckets));

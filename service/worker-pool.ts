@@ -218,11 +218,12 @@ export class WorkerPool<Req, Res> {
         const wasReady = slot.state === 'ready';
         slot.state = 'dead';
         const at = this.#slots.indexOf(slot);
-        if (at >= 0) this.#slots.splice(at, 1);
-        if (this.#closed) {
+        if (this.#closed || at < 0) {
+          // Stopped by close() or by a 'fail-pool' failure: its calls were failed there.
           rejectReady(this.#unavailable('the pool was closed'));
           return;
         }
+        this.#slots.splice(at, 1);
         const reason = slot.error ? slot.error.message : `exit code ${code}`;
         const stopped = this.#unavailable(`a worker thread stopped (${reason}) before answering; retry`);
         this.#failCalls(slot, stopped);

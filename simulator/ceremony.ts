@@ -6,8 +6,9 @@
  *   2. the first HSM creates the fleet secrets inside itself (OPAQUE server setup, vault key) and
  *      seals them to each other HSM, which checks the sender's attestation before importing;
  *   3. each HSM reports its fleet keys under a fresh vendor attestation -> deployment evidence;
- *   4. the publisher signs the fleet key set; the independent countersigner re-checks the
- *      evidence and the key set against it, then counter-signs.
+ *   4. the publisher drafts and signs the fleet key set; the independent countersigner re-checks
+ *      the evidence and the key set against it, then counter-signs (publisher/index.ts, the same
+ *      functions as `fleetlog fleet draft|sign|countersign`).
  * Works the same on in-process HSMs and on HSMs behind HTTP (CeremonyHsm).
  */
 import { toHex, utf8 } from '../core/bytes.ts';
@@ -19,14 +20,10 @@ import {
   type DeploymentEvidence,
   type HsmRecord,
 } from '../core/entries/deployment-evidence.ts';
-import { encodeEntry, entryLeafHashHex } from '../core/entries/entry.ts';
-import {
-  FLEET_KEYSET_TYPE,
-  keysetEvidenceProblems,
-  signFleetKeyset,
-  type FleetKey,
-  type FleetKeyset,
-} from '../core/entries/fleet-keyset.ts';
+import { encodeEntry } from '../core/entries/entry.ts';
+import type { FleetKey, FleetKeyset } from '../core/entries/fleet-keyset.ts';
+import { parsePolicy } from '../core/policy/policy.ts';
+import { countersignKeyset, draftKeyset, publishChecks, signAsPublisher } from '../publisher/index.ts';
 import { verifySignatureRef } from '../core/entries/signature-ref.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { parseVerifierKey, type SignerKey } from '../core/note/keys.ts';
@@ -131,13 +128,21 @@ export async function runCeremony(o: CeremonyOptions): Promise<CeremonyResult> {
   return { evidence, evidenceBytes: encodeEntry(evidence), transcript, opaquePublicKey };
 }
 
+/** The key algorithms a simulated fleet publishes: each HSM's identity key and the fleet's OPAQUE key. */
+export const FLEET_KEY_ALGS: readonly string[] = [ALG_IDENTITY, ALG_OPAQUE];
+
 /** The fleet keys a key set lists: each HSM's identity key and the fleet's OPAQUE key. */
 export function fleetKeysFromEvidence(evidence: DeploymentEvidence): FleetKey[] {
-  return evidence.hsms.flatMap((h) =>
-    h.keys
-      .filter((k) => k.alg === ALG_IDENTITY || k.alg === ALG_OPAQUE)
-      .map((k) => ({ hsmId: h.id, alg: k.alg, publicKey: k.publicKey })),
-  );
+  return [
+    ...draftKeyset({
+      evidence,
+      evidenceBytes: encodeEntry(evidence),
+      version: 1,
+      notBefore: 0,
+      notAfter: 1,
+      algs: FLEET_KEY_ALGS,
+    }).body.keys,
+  ];
 }
 
 export interface KeysetOptions {
@@ -150,6 +155,8 @@ export interface KeysetOptions {
   readonly countersigner: SignerKey;
   /** The countersigner's own pinned vendor keys: it re-checks the evidence independently. */
   readonly vendorKeys: readonly string[];
+  /** Seconds since the epoch: the countersigner refuses a window that has already ended. */
+  readonly now: number;
 }
 
 export interface KeysetResult {
@@ -157,49 +164,61 @@ export interface KeysetResult {
   readonly keysetBytes: Uint8Array;
 }
 
+/**
+ * The publisher drafts and signs, then the independent countersigner runs its review checks and
+ * counter-signs: the same library functions as `fleetlog fleet draft|sign|countersign`
+ * (publisher/index.ts). Without a log there is no earlier version to compare with here; the
+ * submission (publisher submitKeyset) checks the version against the log.
+ */
 export function signKeyset(o: KeysetOptions): KeysetResult {
-  const body = {
-    type: FLEET_KEYSET_TYPE,
-    fleetId: o.evidence.fleetId,
+  const draft = draftKeyset({
+    evidence: o.evidence,
+    evidenceBytes: o.evidenceBytes,
     version: o.version,
-    keys: fleetKeysFromEvidence(o.evidence),
     notBefore: o.notBefore,
     notAfter: o.notAfter,
-    evidence: entryLeafHashHex(o.evidenceBytes),
-  } as const;
-  const unsigned = {
-    ...body,
-    publisherSignature: { name: 'x', keyId: '00000000', signature: '0'.repeat(128) },
-    countersignature: { name: 'x', keyId: '00000000', signature: '0'.repeat(128) },
-  };
-  // The countersigner is independent: it signs only after re-checking the evidence itself.
-  const problems = [
-    ...evidenceProblems(
-      o.evidence,
-      o.vendorKeys.map((v) => parseVerifierKey(v)),
-    ),
-    ...keysetEvidenceProblems(unsigned, o.evidence),
-  ];
-  if (problems.length > 0)
-    throw new FleetlogError('entry_rejected', `the countersigner refuses: ${problems.join('; ')}`);
-  const keyset = signFleetKeyset(body, o.publisher, o.countersigner);
-  return { keyset, keysetBytes: encodeEntry(keyset) };
+    algs: FLEET_KEY_ALGS,
+  });
+  const signed = signAsPublisher(draft, o.publisher);
+  // What the countersigner pins: the publisher it expects, itself, and the vendors it accepts.
+  const pinned = parsePolicy(
+    [
+      'quorum none',
+      `fleetlog publisher ${o.publisher.vkey}`,
+      `fleetlog countersigner ${o.countersigner.vkey}`,
+      ...o.vendorKeys.map((v) => `fleetlog hsm-vendor ${v}`),
+    ].join('\n'),
+  );
+  const failed = publishChecks(signed, {
+    policy: pinned,
+    evidence: o.evidence,
+    evidenceBytes: o.evidenceBytes,
+    now: o.now,
+  }).filter((c) => !c.ok);
+  if (failed.length > 0)
+    throw new FleetlogError(
+      'entry_rejected',
+      `the countersigner refuses: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
+    );
+  const { keyset, bytes } = countersignKeyset(signed, o.countersigner);
+  return { keyset, keysetBytes: bytes };
 }
 
-/** The ceremony, then key set version 1 over its evidence, valid from a minute before `now` for `validitySeconds`. */
+/** The ceremony, then key set version 1 (or `version`) over its evidence, valid from a minute before `now` for `validitySeconds`. */
 export async function ceremonyWithKeyset(
-  o: CeremonyOptions & { publisher: SignerKey; countersigner: SignerKey; validitySeconds: number },
+  o: CeremonyOptions & { publisher: SignerKey; countersigner: SignerKey; validitySeconds: number; version?: number },
 ): Promise<{ ceremony: CeremonyResult; keyset: KeysetResult }> {
   const ceremony = await runCeremony(o);
   const keyset = signKeyset({
     evidence: ceremony.evidence,
     evidenceBytes: ceremony.evidenceBytes,
-    version: 1,
+    version: o.version ?? 1,
     notBefore: o.now - 60,
     notAfter: o.now + o.validitySeconds,
     publisher: o.publisher,
     countersigner: o.countersigner,
     vendorKeys: o.vendorKeys,
+    now: o.now,
   });
   return { ceremony, keyset };
 }

@@ -6,9 +6,11 @@
  *   fleetlog sim scenario --list | --all | NAME…        attack and fault scenarios
  *   fleetlog sim study [--full] [--out DIR]             latency vs the round-trip limit, availability
  *   fleetlog sim hsm serve …                            one HSM process (used by sim run --processes)
+ *   fleetlog sim ceremony --fleet ID --vendor-key F …   a simulated deployment description
  */
 import { Command } from '@commander-js/extra-typings';
 import { hsmCommands } from './commands/hsm-serve.ts';
+import { ceremonyCommand } from './deployment-description.ts';
 import { runCommand } from './commands/run.ts';
 import { scenarioCommand } from './commands/scenario.ts';
 import { studyCommand } from './commands/study.ts';
@@ -20,6 +22,7 @@ export function simCommands() {
     .description('simulate an HSM fleet, inject faults, run attack scenarios')
     .addCommand(runCommand())
     .addCommand(scenarioCommand())
+    .addCommand(ceremonyCommand())
     .addCommand(studyCommand())
     .addCommand(hsmCommands());
 }

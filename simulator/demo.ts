@@ -24,7 +24,7 @@ import { auditFleet, auditLog } from '../auditor-cli/index.ts';
 import { silentLogger } from '../service/logger.ts';
 import { BackupClient, type KeyStretching } from './client/backup-client.ts';
 import { FileStateStore, OverTheAirTrust } from './client/fleet-trust-source.ts';
-import { deployFleet, type Deployment } from './deploy/deploy-fleet.ts';
+import { deployAsTwoParties, type TwoPartyDeployment } from './deploy/two-party.ts';
 import { HttpLogReader } from './deploy/log-http.ts';
 import { startStack } from './deploy/stack.ts';
 import { randomKey } from './hsm/crypto.ts';
@@ -72,6 +72,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     r.info(
       `trust policy: quorum 2 of 3 witnesses; publisher ${stack.publisher.name}; countersigner ${stack.countersigner.name}; HSM vendor ${stack.vendor.name}`,
     );
+    r.info(
+      `two parties, two key directories: the publisher in ${stack.dirs.publisher}, the independent countersigner in ${stack.dirs.countersigner}; they exchange files only`,
+    );
 
     // 2 ------------------------------------------------------------------------------------------
     r.section('Deploy fleet A (5 HSMs over 3 regions) and log it');
@@ -83,7 +86,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     });
     closers.unshift(() => fleetA.close());
     for (const h of fleetA.urls()) r.info(`${h.hsmId} (${h.region}) at ${h.url}`);
-    const deployA = await deployFleet({
+    const deployA = await deployAsTwoParties({
       stack,
       fleetId: 'fleet-a',
       hsms: fleetA.ceremonyHsms(),
@@ -151,7 +154,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       regions: ['eu-central', 'us-west', 'ap-east'],
     });
     closers.unshift(() => fleetB.close());
-    const deployB = await deployFleet({
+    const deployB = await deployAsTwoParties({
       stack,
       fleetId: 'fleet-b',
       hsms: fleetB.ceremonyHsms(),
@@ -225,10 +228,13 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     if (keep) {
       r.info(`client state (last checkpoint seen, trusted key-set versions): ${statePath}`);
       r.info(
-        `databases kept under ${dataDir}: log/log.db, witness-*/witness.db, fleets/*/<hsm>.db; keys (0600) under keys/`,
+        `kept under ${dataDir}: policy.txt, log/log.db, witness-*/witness.db, fleets/*/<hsm>.db; each party's key (0600) and files in publisher/, countersigner/, hsm-vendor/`,
       );
+      nextCommands(r, dataDir, stack);
     } else {
-      r.info('everything ran in a temporary directory, removed now; pass --data DIR to keep the databases');
+      r.info(
+        "everything ran in a temporary directory, removed now; npm run demo -- --data DIR keeps the databases, the policy and both parties' files, and prints commands to try next",
+      );
     }
     r.write('');
     r.write(ok ? `demo OK in ${((performance.now() - started) / 1000).toFixed(1)} s` : 'demo FAILED');
@@ -239,20 +245,51 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   return { ok, dataDir, lines: r.lines };
 }
 
-function reportDeployment(r: Report, d: Deployment, policy: Policy): void {
+function reportDeployment(r: Report, d: TwoPartyDeployment, policy: Policy): void {
   const e = d.ceremony.evidence;
   r.ok(
     `ceremony: ${plural(e.hsms.length, 'HSM')} attested by the vendor, firmware ${e.firmware.release} (${e.firmware.sha256.slice(0, 12)}…), fleet secrets created inside ${e.hsms[0]!.id} and sealed to the others`,
   );
   r.info(`fleet OPAQUE server key ${d.ceremony.opaquePublicKey.slice(0, 16)}… (the private part never left the HSMs)`);
   r.ok(
-    `deployment evidence logged at index ${d.evidenceEntry.index}; key set v${d.keyset.keyset.version} (${plural(d.keyset.keyset.keys.length, 'key')}) logged at index ${d.keysetEntry.index}`,
+    `publisher: wrote ${d.files.publisher[0]}, drafted key set v${d.keyset.keyset.version} (${plural(d.keyset.keyset.keys.length, 'key')}) and signed it as ${d.keyset.keyset.publisherSignature.name}: ${d.files.publisher[1]}`,
   );
-  r.info(
-    `key set signed by ${d.keyset.keyset.publisherSignature.name}, counter-signed by ${d.keyset.keyset.countersignature.name}`,
+  r.ok(
+    `countersigner: reviewed ${d.files.countersigner[1]} (${d.review.checks.map((c) => c.name).join(', ')}: all passed${d.review.diff ? `; changes against v${d.review.diff.previousVersion} shown` : ''}) and counter-signed as ${d.keyset.keyset.countersignature.name}: ${d.files.countersigner[2]}`,
+  );
+  r.ok(
+    `publisher: submitted; deployment evidence logged at index ${d.evidenceEntry.index}, key set at index ${d.keysetEntry.index}`,
   );
   const trusted = openCheckpointWithPolicy(policy, parseFleetBundle(d.bundle).checkpoint);
   r.ok(
-    `checkpoint ${trusted.checkpoint.origin}@${trusted.checkpoint.size} covers both, cosigned by ${[...trusted.cosigners.keys()].join(', ')}; bundle installed on the fleet's HSMs`,
+    `checkpoint ${trusted.checkpoint.origin}@${trusted.checkpoint.size} covers both, cosigned by ${[...trusted.cosigners.keys()].join(', ')}; bundle ${d.files.publisher[3]} verified (steps 1-8) and installed on the fleet's HSMs`,
+  );
+}
+
+/** What a user can run next against the kept demo data (the servers stopped with the demo). */
+function nextCommands(
+  r: Report,
+  dataDir: string,
+  stack: { log: { url: string }; witnesses: readonly { url: string; dataDir: string }[] },
+): void {
+  const listen = (url: string): string => new URL(url).host;
+  r.section('Next: try it yourself against the demo data');
+  r.write('  # offline: verify the bundle the publisher wrote, and look at the policy');
+  r.write(
+    `  fleetlog audit proof ${join(dataDir, 'publisher', 'fleet-b-v1.bundle')} --policy ${join(dataDir, 'policy.txt')}`,
+  );
+  r.write(`  fleetlog policy show --policy ${join(dataDir, 'policy.txt')}`);
+  r.write(`  fleetlog key vkey ${join(dataDir, 'countersigner', 'countersigner.key')}`);
+  r.write('  # start the log and the witnesses again, on the addresses the policy names');
+  for (const w of stack.witnesses) r.write(`  fleetlog witness serve --data ${w.dataDir} --listen ${listen(w.url)} &`);
+  r.write(
+    `  fleetlog log serve --data ${join(dataDir, 'log')} --listen ${listen(stack.log.url)} --policy ${join(dataDir, 'policy.txt')} &`,
+  );
+  r.write(
+    '  # then audit, fetch the bundle for the CDN, or publish version 2 of fleet-a (README: "Publishing a fleet")',
+  );
+  r.write(`  fleetlog audit log --log ${stack.log.url} --policy ${join(dataDir, 'policy.txt')}`);
+  r.write(
+    `  fleetlog fleet bundle --log ${stack.log.url} --fleet fleet-a --policy ${join(dataDir, 'policy.txt')} --out fleet-a.bundle`,
   );
 }

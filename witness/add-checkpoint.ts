@@ -14,10 +14,11 @@
 import type { Checkpoint } from '../core/checkpoint.ts';
 import { FleetlogError } from '../core/errors.ts';
 import type { Logger } from '../service/logger.ts';
+import type { LogThrottle } from '../service/log-throttle.ts';
 import { refusalError, type EvidenceRecord } from './check.ts';
 import type { Checker } from './check-pool.ts';
 import type { Writer } from './writer.ts';
-import type { WitnessStore } from './store.ts';
+import type { WitnessReads } from './reads.ts';
 
 /** How often a request is judged again after losing a compare-and-swap before giving up (503). */
 const MAX_ATTEMPTS = 8;
@@ -28,12 +29,13 @@ export interface WitnessHooks {
 }
 
 export interface WitnessEvents {
-  splitView?(origin: string, stored: boolean): void;
+  splitView?(origin: string, stored: boolean, proven: boolean): void;
   casLost?(origin: string): void;
 }
 
 export interface WitnessCore {
-  readonly store: WitnessStore;
+  /** The reads the HTTP routes serve (cosigned checkpoints, evidence, health). */
+  readonly store: WitnessReads;
   readonly writer: Writer;
   readonly checker: Checker;
   /** The witness's vkey (for /health). */
@@ -41,6 +43,8 @@ export interface WitnessCore {
   /** Milliseconds since the epoch (Date.now by default). */
   readonly clock: () => number;
   readonly logger: Logger;
+  /** For lines a sender can trigger at will (refusals, split-view replays). */
+  readonly throttle: LogThrottle;
   readonly hooks?: WitnessHooks;
   readonly events?: WitnessEvents;
 }
@@ -75,9 +79,13 @@ export async function addCheckpoint(w: WitnessCore, body: Uint8Array): Promise<C
 
 async function keepEvidence(w: WitnessCore, evidence: EvidenceRecord): Promise<void> {
   const added = await w.writer.write({ kind: 'evidence', record: evidence });
-  w.events?.splitView?.(evidence.origin, added);
-  w.logger.warn('split view: the log signed a checkpoint that conflicts with one this witness cosigned', {
-    origin: evidence.origin,
-    stored: added,
-  });
+  w.events?.splitView?.(evidence.origin, added, evidence.proven);
+  // A new proven split view is news to the operator every time; repeats and unproven ones (a
+  // failing proof) can be replayed by anyone, so at most one line per log and kind per interval.
+  const message = evidence.proven
+    ? 'split view: the log signed a checkpoint that conflicts with one this witness cosigned'
+    : 'split view suspected: a checkpoint signed by the log came with a consistency proof that does not verify';
+  const fields = { origin: evidence.origin, proven: evidence.proven, stored: added };
+  if (evidence.proven && added) w.logger.warn(message, fields);
+  else w.throttle.log('warn', `split-view ${evidence.proven} ${evidence.origin}`, message, fields);
 }

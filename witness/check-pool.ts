@@ -9,9 +9,10 @@ import { isFleetlogError } from '../core/errors.ts';
 import { WorkerPool } from '../service/worker-pool.ts';
 import type { Cosigner } from '../core/cosignature.ts';
 import type { Logger } from '../service/logger.ts';
-import { checkAddCheckpoint, type CheckOutcome } from './check.ts';
+import { checkAddCheckpoint, checkAddCheckpointAsync, type CheckOutcome } from './check.ts';
 import type { CheckRequest, CheckWorkerData } from './check-worker.ts';
 import { LogKeyCache } from './log-keys.ts';
+import type { PgWitnessStore } from './pg-store.ts';
 import type { WitnessStore } from './store.ts';
 
 export interface Checker {
@@ -28,6 +29,16 @@ export function inlineChecker(store: WitnessStore, cosigner: Cosigner): Checker 
     async check(body, now) {
       return checkAddCheckpoint(context, body, now);
     },
+    ready: Promise.resolve(),
+    async close() {},
+  };
+}
+
+/** Judging on the main thread against PostgreSQL: the reads are asynchronous, the judgement the same. */
+export function pgChecker(store: PgWitnessStore, cosigner: Cosigner): Checker {
+  const context = { store, keys: new LogKeyCache(), cosigner };
+  return {
+    check: (body, now) => checkAddCheckpointAsync(context, body, now),
     ready: Promise.resolve(),
     async close() {},
   };

@@ -13,21 +13,34 @@
  * The caller (add-checkpoint.ts) then stores the result with a compare-and-swap on the exact state
  * this decision read; if that state has moved, the decision is void and is made again.
  */
-import { toBase64, toHex, utf8 } from '../core/bytes.ts';
-import { parseCheckpointNote } from '../core/checkpoint.ts';
+import { bytesEqual, toBase64, toHex, utf8 } from '../core/bytes.ts';
+import { parseCheckpointNote, type Checkpoint } from '../core/checkpoint.ts';
 import type { Cosigner } from '../core/cosignature.ts';
 import { sha256 } from '../core/crypto/sha256.ts';
 import { FleetlogError, isFleetlogError, type ErrorCode } from '../core/errors.ts';
+import { consistencyProofRoots } from '../core/merkle/consistency-roots.ts';
 import { verifyNote } from '../core/note/note.ts';
 import { formatSplitViewEvidence, makeSplitViewEvidence } from '../core/split-view-evidence.ts';
 import { parseAddCheckpoint } from '../core/witness-request.ts';
 import { decide } from './decide.ts';
 import type { LogKeyCache } from './log-keys.ts';
-import type { LogState, WitnessStore } from './store.ts';
+import type { LogState } from './store.ts';
+
+/** What the judgement reads: the origin's trusted keys and the state cosigned for it. */
+export interface StateReader {
+  logKeys(origin: string): string[];
+  state(origin: string): LogState | undefined;
+}
 
 export interface CheckContext {
   /** Read only: keys and state. */
-  readonly store: WitnessStore;
+  readonly store: StateReader;
+  readonly keys: LogKeyCache;
+  readonly cosigner: Cosigner;
+}
+
+export interface AsyncCheckContext {
+  readonly store: { [K in keyof StateReader]: (origin: string) => Promise<ReturnType<StateReader[K]>> };
   readonly keys: LogKeyCache;
   readonly cosigner: Cosigner;
 }
@@ -47,6 +60,13 @@ export interface EvidenceRecord {
   readonly digest: string;
   readonly document: string;
   readonly observedAt: number;
+  /**
+   * The two checkpoints cannot both be true (same size with another root, or the log's own proof
+   * rebuilds the larger root from another prefix): kept whatever the cap. False when the proof
+   * merely fails, which anyone can produce by replaying a genuine larger checkpoint with random
+   * proof lines: kept only under the per-log cap for unproven documents.
+   */
+  readonly proven: boolean;
 }
 
 /** A FleetlogError as plain data, so it can cross a worker's message port. */
@@ -87,30 +107,74 @@ export function checkAddCheckpoint(ctx: CheckContext, body: Uint8Array, now: num
   }
 }
 
-function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
-  let req: ReturnType<typeof parseAddCheckpoint>;
-  let parsed: ReturnType<typeof parseCheckpointNote>;
+/**
+ * The same judgement over a store read asynchronously (PostgreSQL): the request is parsed first,
+ * then the origin's keys and state are read, then judged exactly as above. Never rejects.
+ */
+export async function checkAddCheckpointAsync(
+  ctx: AsyncCheckContext,
+  body: Uint8Array,
+  now: number,
+): Promise<CheckOutcome> {
   try {
-    req = parseAddCheckpoint(body);
-    parsed = parseCheckpointNote(req.checkpoint);
+    const parsed = parseRequest(body);
+    const origin = parsed.cp.origin;
+    const [vkeys, stored] = await Promise.all([ctx.store.logKeys(origin), ctx.store.state(origin)]);
+    return judge(ctx, parsed, vkeys, () => stored, now);
+  } catch (e) {
+    return refuse(e);
+  }
+}
+
+interface ParsedRequest {
+  readonly req: ReturnType<typeof parseAddCheckpoint>;
+  readonly cp: ReturnType<typeof parseCheckpointNote>['checkpoint'];
+  readonly note: ReturnType<typeof parseCheckpointNote>['note'];
+}
+
+function parseRequest(body: Uint8Array): ParsedRequest {
+  try {
+    const req = parseAddCheckpoint(body);
+    const parsed = parseCheckpointNote(req.checkpoint);
+    return { req, cp: parsed.checkpoint, note: parsed.note };
   } catch (e) {
     if (isFleetlogError(e)) throw new FleetlogError('bad_witness_request', e.message, { cause: e });
     throw e;
   }
-  const { checkpoint: cp, note } = parsed;
+}
 
-  const vkeys = ctx.store.logKeys(cp.origin);
+function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
+  const parsed = parseRequest(body);
+  const origin = parsed.cp.origin;
+  return judge(ctx, parsed, ctx.store.logKeys(origin), () => ctx.store.state(origin), now);
+}
+
+function judge(
+  ctx: { readonly keys: LogKeyCache; readonly cosigner: Cosigner },
+  { req, cp, note }: ParsedRequest,
+  vkeys: readonly string[],
+  readState: () => LogState | undefined,
+  now: number,
+): CheckOutcome {
   if (vkeys.length === 0) throw new FleetlogError('not_found', `unknown log origin ${JSON.stringify(cp.origin)}`);
   // bad_signature (a trusted key's signature fails) or no_trusted_signature: both 403.
   const verified = verifyNote(note, ctx.keys.verifiers(vkeys));
   // What we keep and serve: the checkpoint with only the signatures we verified.
   const signedByLog = `${note.text}\n${verified.verified.map((v) => v.signature.line).join('')}`;
 
-  const stored = ctx.store.state(cp.origin);
+  const stored = readState();
   const verdict = decide({ oldSize: req.oldSize, proof: req.proof, checkpoint: cp, stored });
   if (verdict.decision.kind === 'reject') {
     const evidence =
-      verdict.splitView && stored ? evidenceRecord(ctx, stored, signedByLog, verdict.splitView.proof, now) : undefined;
+      verdict.splitView && stored
+        ? evidenceRecord(
+            ctx.cosigner,
+            stored,
+            { text: note.text, signed: signedByLog, checkpoint: cp },
+            verdict.splitView.proof,
+            now,
+          )
+        : undefined;
     return refuse(verdict.decision.error, evidence);
   }
   const timestamp = Math.max(now, stored?.lastTimestamp ?? 0, 1);
@@ -124,23 +188,41 @@ function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
 }
 
 function evidenceRecord(
-  ctx: CheckContext,
+  cosigner: Cosigner,
   stored: LogState,
-  presented: string,
+  presented: { text: string; signed: string; checkpoint: Checkpoint },
   proof: readonly Uint8Array[],
   now: number,
 ): EvidenceRecord {
   const document = formatSplitViewEvidence(
     makeSplitViewEvidence({
       origin: stored.origin,
-      witness: ctx.cosigner.vkey,
+      witness: cosigner.vkey,
       observed: now,
       cosigned: stored.note,
-      presented,
+      presented: presented.signed,
       proof,
     }),
   );
-  // The same conflict presented again is not new evidence: dedupe on everything but the time.
-  const digest = toHex(sha256(utf8(`${stored.note}\n\n${presented}\n\n${proof.map((h) => toBase64(h)).join('\n')}`)));
-  return { origin: stored.origin, digest, document, observedAt: now };
+  // The same conflict presented again is not new evidence: dedupe on the two checkpoint texts and
+  // the proof, not on signatures or on our cosignature (which a re-cosign of the same head renews).
+  const storedText = stored.note.slice(0, stored.note.lastIndexOf('\n\n') + 1);
+  const digest = toHex(sha256(utf8(`${storedText}\n${presented.text}\n${proof.map((h) => toBase64(h)).join('\n')}`)));
+  return {
+    origin: stored.origin,
+    digest,
+    document,
+    observedAt: now,
+    proven: provesFork(stored, presented.checkpoint, proof),
+  };
+}
+
+/** The same classification as verifySplitViewEvidence (core/split-view-evidence.ts), without re-verifying signatures. */
+function provesFork(stored: LogState, presented: Checkpoint, proof: readonly Uint8Array[]): boolean {
+  if (presented.size === stored.treeSize) return !bytesEqual(presented.rootHash, stored.rootHash);
+  if (presented.size < stored.treeSize) return false;
+  const roots = consistencyProofRoots(stored.treeSize, presented.size, stored.rootHash, proof);
+  return (
+    roots !== undefined && bytesEqual(roots.newRoot, presented.rootHash) && !bytesEqual(roots.oldRoot, stored.rootHash)
+  );
 }

@@ -19,7 +19,7 @@ export type WriteResult =
 function apply(store: WitnessStore, job: WriteJob): boolean {
   if (job.kind === 'cas') return store.compareAndSwap(job.expectedSize, job.next);
   const r = job.record;
-  return store.addEvidence(r.origin, r.digest, r.document, r.observedAt);
+  return store.addEvidence(r.origin, r.digest, r.document, r.observedAt, r.proven);
 }
 
 /** Commits `jobs` together. Throws if the transaction as a whole failed: then nothing was written. */

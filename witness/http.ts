@@ -16,6 +16,7 @@ import { registerPage, type Page } from '../service/static-pages.ts';
 import { errorResponse } from '../service/http-errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../service/metrics.ts';
+import { FLEETLOG_VERSION } from '../service/version.ts';
 import { addCheckpoint, type WitnessCore } from './add-checkpoint.ts';
 import { witnessErrorResponse } from './http-status.ts';
 import type { WitnessMetrics } from './metrics.ts';
@@ -44,13 +45,14 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     } catch (e) {
       const response = witnessErrorResponse(c, e, logger);
       status = response.status;
-      // A stale old size is routine (logs probe with old 0); everything else is worth a line.
-      if (e instanceof FleetlogError && status < 500)
-        (e.code === 'conflict' ? logger.debug : logger.info)('add-checkpoint refused', {
-          status,
-          code: e.code,
-          reason: e.message,
-        });
+      // Anyone can send junk: refusals are debug lines, plus at most one info line per status a
+      // minute (with the count suppressed), so a flood cannot fill the operator's disk. A stale
+      // old size is routine (logs probe with old 0) and stays at debug.
+      if (e instanceof FleetlogError && status < 500) {
+        const fields = { status, code: e.code, reason: e.message };
+        logger.debug('add-checkpoint refused', fields);
+        if (e.code !== 'conflict') core.throttle.log('info', `refused ${status}`, 'add-checkpoint refused', fields);
+      }
       return response;
     } finally {
       metrics.requests.inc({ status: String(status) });
@@ -62,12 +64,12 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     return errorResponse(c, 'usage', 'add-checkpoint takes POST', 405);
   });
 
-  // One row per configured log (an operator's list, not attacker-grown), read from SQLite.
-  app.get('/logs', (c) =>
+  // One row per configured log (an operator's list, not attacker-grown), read from the database.
+  app.get('/logs', async (c) =>
     c.json(
       {
         witness: core.vkey,
-        logs: store.listLogs().map((l) => ({
+        logs: (await store.listLogs()).map((l) => ({
           origin: l.origin,
           originHash: l.originHash,
           vkeys: l.vkeys,
@@ -81,31 +83,43 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   );
 
   app.get('/evidence', (c) => evidenceList(c, undefined));
-  app.get('/evidence/:hash', (c) => {
+  app.get('/evidence/:hash', async (c) => {
     const hash = c.req.param('hash');
     if (!ORIGIN_HASH.test(hash))
       return errorResponse(c, 'usage', 'expected /evidence/<lowercase hex SHA-256 of the origin>', 400);
-    if (!store.knowsOriginHash(hash))
+    if (!(await store.knowsOriginHash(hash)))
       return errorResponse(c, 'not_found', 'this witness knows no log with that origin hash', 404);
     return evidenceList(c, hash);
   });
 
-  app.get('/:hash/checkpoint', (c) => {
+  app.get('/:hash/checkpoint', async (c) => {
     const hash = c.req.param('hash');
     if (!ORIGIN_HASH.test(hash)) return errorResponse(c, 'not_found', 'not found', 404);
-    const note = store.cosignedNote(hash);
+    const note = await store.cosignedNote(hash);
     if (note === undefined)
       return errorResponse(c, 'not_found', 'this witness has not cosigned a checkpoint for that origin', 404);
     return c.body(note, 200, { 'Content-Type': TEXT, 'Cache-Control': 'no-cache' });
   });
 
-  app.get('/health', (c) => {
+  // 503 while the witness cannot commit (writer thread gone, or its last commit failed, e.g. a
+  // full disk), so a supervisor or load balancer acts; 200 with status "split-view" while it holds
+  // proven split-view evidence (the witness works, the log it watches does not).
+  app.get('/health', async (c) => {
+    let evidence: { proven: number; unproven: number } | undefined;
+    let readable = false;
     try {
-      if (store.healthy() && core.writer.healthy()) return c.json({ status: 'ok', witness: core.vkey });
+      readable = await store.healthy();
+      evidence = await store.evidenceCounts();
     } catch (e) {
       logger.error('health check failed', { error: String(e) });
     }
-    return c.json({ status: 'unavailable' }, 503);
+    const writes = core.writer.healthy() ? 'ok' : 'failing';
+    const ok = readable && writes === 'ok';
+    const status = !ok ? 'unavailable' : (evidence?.proven ?? 0) > 0 ? 'split-view' : 'ok';
+    return c.json(
+      { status, version: FLEETLOG_VERSION, witness: core.vkey, writes, evidence: evidence ?? null },
+      ok ? 200 : 503,
+    );
   });
 
   app.get('/metrics', (c) => c.body(metrics.registry.render(), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));
@@ -116,8 +130,8 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   // The stored documents are the witness's own formatSplitViewEvidence output: served as they are.
   // (Parsing them again would also refuse a legitimate one that JSON escaping took over the
   // single-document cap, and with it the whole list.)
-  function evidenceList(c: Context, hash: string | undefined): Response {
-    const documents = store.evidence(hash).map((row) => row.document);
+  async function evidenceList(c: Context, hash: string | undefined): Promise<Response> {
+    const documents = (await store.evidence(hash)).map((row) => row.document);
     return c.body(joinSplitViewEvidenceList(documents), 200, {
       'Content-Type': 'application/json',
       'Cache-Control': 'no-cache',

@@ -2,8 +2,9 @@
  * The witness's in-process API (the contract other components and tests use):
  *   initWitness   create the data directory: SQLite database and a 0600 cosigning key (type 0x04)
  *   addLog / removeLog / listLogs   which logs (origin + Ed25519 vkey) it cosigns for
- *   openWitness   the Hono app and core without a socket (for app.request tests)
- *   startWitness  the same, listening on HOST:PORT
+ *   addLogAt / removeLogAt / listLogsAt   the same on a PostgreSQL witness database
+ *   openWitness   the Hono app and core without a socket (for app.request tests); openPgWitness on PostgreSQL
+ *   startWitness  the same, listening on HOST:PORT (SQLite, or PostgreSQL with `database`)
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Hono } from 'hono';
@@ -11,18 +12,22 @@ import { cosignerFromKey } from '../core/cosignature.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { KEY_TYPE_COSIGNATURE, generateKey, parseSignerKey } from '../core/note/keys.ts';
 import { readKeyFile, writeKeyFile } from '../service/key-file.ts';
+import { createLogThrottle } from '../service/log-throttle.ts';
 import { createLogger, type Logger } from '../service/logger.ts';
 import { startHttpServer, type RunningServer } from '../service/serve.ts';
 import { defaultPagesDir, loadPage } from '../service/static-pages.ts';
 import { openDatabase } from '../service/sqlite.ts';
+import { isPostgresUrl } from '../service/postgres.ts';
 import type { WitnessHooks } from './add-checkpoint.ts';
-import { inlineWriter, workerWriter } from './writer.ts';
+import { inlineWriter, pgWriter, workerWriter } from './writer.ts';
 import { createWitnessApp } from './http.ts';
 import { assertOrigin, parseLogVkey } from './log-keys.ts';
-import { defaultCheckThreads, inlineChecker, workerPoolChecker } from './check-pool.ts';
+import { defaultCheckThreads, inlineChecker, pgChecker, workerPoolChecker } from './check-pool.ts';
 import { createWitnessMetrics } from './metrics.ts';
 import { witnessPaths, type WitnessPaths } from './paths.ts';
 import { createSchema } from './schema.ts';
+import { PgWitnessStore } from './pg-store.ts';
+import { sqliteReads } from './reads.ts';
 import { WitnessStore, type LogSummary } from './store.ts';
 
 export type { LogSummary } from './store.ts';
@@ -32,13 +37,24 @@ export interface InitWitnessOptions {
   readonly dataDir: string;
   /** The witness's key name, e.g. witness.example/w1. */
   readonly name: string;
+  /** A postgres:// URL: the state lives there instead of DIR/witness.db (DIR keeps the key). */
+  readonly database?: string;
 }
 
-/** Creates DIR/witness.db and DIR/witness.key (0600). Refuses to touch an existing witness. */
+/**
+ * Creates DIR/witness.db (or the PostgreSQL schema) and DIR/witness.key (0600). Refuses to touch
+ * an existing witness. Further processes of the same witness get a copy of the key file.
+ */
 export async function initWitness(options: InitWitnessOptions): Promise<{ vkey: string }> {
   const paths = witnessPaths(options.dataDir);
   const { skey, vkey } = generateKey(options.name, KEY_TYPE_COSIGNATURE); // validates the name first
   mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+  if (isPostgresUrl(options.database)) {
+    if (existsSync(paths.key)) throw new FleetlogError('io', `refusing to overwrite the existing key ${paths.key}`);
+    await PgWitnessStore.create(options.database, { name: options.name, vkey });
+    writeKeyFile(paths.key, skey);
+    return { vkey };
+  }
   if (existsSync(paths.database))
     throw new FleetlogError('io', `refusing to overwrite the existing witness database ${paths.database}`);
   writeKeyFile(paths.key, skey);
@@ -89,8 +105,39 @@ export function listLogs(options: { dataDir: string }): LogSummary[] {
   return withStore(options.dataDir, (store) => store.listLogs());
 }
 
+/** The same three on a PostgreSQL witness database. */
+async function withPgStore<T>(database: string, body: (store: PgWitnessStore) => Promise<T>): Promise<T> {
+  const store = await PgWitnessStore.open(database);
+  try {
+    return await body(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function addLogAt(options: { database: string; origin: string; vkey: string }): Promise<void> {
+  assertOrigin(options.origin);
+  const key = parseLogVkey(options.vkey);
+  await withPgStore(options.database, (s) => s.addLogKey(options.origin, key.vkey, Math.floor(Date.now() / 1000)));
+}
+
+export async function removeLogAt(options: { database: string; origin: string }): Promise<void> {
+  const removed = await withPgStore(options.database, (s) => s.removeLog(options.origin));
+  if (removed === 0)
+    throw new FleetlogError('not_found', `the witness has no log with origin ${JSON.stringify(options.origin)}`);
+}
+
+export async function listLogsAt(options: { database: string }): Promise<LogSummary[]> {
+  return withPgStore(options.database, (s) => s.listLogs());
+}
+
 export interface OpenWitnessOptions {
   readonly dataDir: string;
+  /**
+   * A postgres:// URL (startWitness and openPgWitness): the witness's state lives there, and
+   * several processes with the same key may serve it at once. Requests are judged on the main thread.
+   */
+  readonly database?: string;
   readonly logger?: Logger;
   /** Milliseconds since the epoch; cosignature timestamps come from here (default Date.now). */
   readonly clock?: () => number;
@@ -129,24 +176,31 @@ export function openWitness(options: OpenWitnessOptions): OpenWitness {
     throw e;
   }
   const logger = options.logger ?? createLogger('witness');
-  const metrics = createWitnessMetrics();
+  const clock = options.clock ?? Date.now;
+  const metrics = createWitnessMetrics({
+    cosignatureTimes: () => store.cosignatureTimes(),
+    evidenceCounts: () => store.evidenceCounts(),
+    clock,
+  });
   const onBatch = (n: number): void => metrics.commitBatch.observe(n);
   const threads = options.threads ?? 0;
   const checker =
     threads > 0
       ? workerPoolChecker(threads, { databasePath: paths.database, keyPath: paths.key }, logger)
       : inlineChecker(store, cosignerFromKey(key));
-  const writer = threads > 0 ? workerWriter(paths.database, logger, onBatch) : inlineWriter(store, onBatch);
+  const writer = threads > 0 ? workerWriter(paths.database, logger, onBatch) : inlineWriter(store, logger, onBatch);
   const core = {
-    store,
+    store: sqliteReads(store),
     writer,
     checker,
     vkey: key.vkey,
-    clock: options.clock ?? Date.now,
+    clock,
     logger,
+    throttle: createLogThrottle(logger),
     hooks: options.hooks,
     events: {
-      splitView: (_origin: string, stored: boolean) => metrics.splitViews.inc({ stored: String(stored) }),
+      splitView: (_origin: string, stored: boolean, proven: boolean) =>
+        metrics.splitViews.inc({ stored: String(stored), proven: String(proven) }),
       casLost: () => metrics.casLost.inc(),
     },
   };
@@ -177,8 +231,63 @@ export interface RunningWitness extends RunningServer {
   readonly vkey: string;
 }
 
+/** openWitness on a PostgreSQL database (options.database). */
+export async function openPgWitness(options: OpenWitnessOptions & { database: string }): Promise<OpenWitness> {
+  const key = parseSignerKey(readKeyFile(witnessPaths(options.dataDir).key));
+  if (key.type !== KEY_TYPE_COSIGNATURE)
+    throw new FleetlogError('bad_key', `${witnessPaths(options.dataDir).key} is not a cosigner key (type 0x04)`);
+  const store = await PgWitnessStore.open(options.database);
+  try {
+    if ((await store.meta('vkey')) !== key.vkey)
+      throw new FleetlogError('bad_key', 'the key file does not match the key this witness database was created with');
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const logger = options.logger ?? createLogger('witness');
+  const clock = options.clock ?? Date.now;
+  // The gauges read synchronously: the store keeps recent figures at hand (pg-store.ts).
+  const metrics = createWitnessMetrics({
+    cosignatureTimes: () => store.recentCosignatureTimes(),
+    evidenceCounts: () => store.recentEvidenceCounts(),
+    clock,
+  });
+  const writer = pgWriter(store, logger, (n) => metrics.commitBatch.observe(n));
+  const checker = pgChecker(store, cosignerFromKey(key));
+  const core = {
+    store,
+    writer,
+    checker,
+    vkey: key.vkey,
+    clock,
+    logger,
+    throttle: createLogThrottle(logger),
+    hooks: options.hooks,
+    events: {
+      splitView: (_origin: string, stored: boolean, proven: boolean) =>
+        metrics.splitViews.inc({ stored: String(stored), proven: String(proven) }),
+      casLost: () => metrics.casLost.inc(),
+    },
+  };
+  const page = options.pagesDir === false ? undefined : loadPage(options.pagesDir ?? defaultPagesDir('witness'));
+  const app = createWitnessApp(core, metrics, logger, page);
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    name: key.name,
+    vkey: key.vkey,
+    ready: Promise.resolve(),
+    close() {
+      closed ??= writer.close().then(() => store.close());
+      return closed;
+    },
+  };
+}
+
 export async function startWitness(options: StartWitnessOptions): Promise<RunningWitness> {
-  const witness = openWitness({ ...options, threads: options.threads ?? defaultCheckThreads() });
+  const witness = isPostgresUrl(options.database)
+    ? await openPgWitness({ ...options, database: options.database })
+    : openWitness({ ...options, threads: options.threads ?? defaultCheckThreads() });
   try {
     await witness.ready; // listen only once requests can be served at full speed
     const server = await startHttpServer(

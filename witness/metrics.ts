@@ -1,4 +1,5 @@
 /** The witness's Prometheus metrics (GET /metrics). */
+import { FLEETLOG_VERSION } from '../service/version.ts';
 import { LATENCY_BUCKETS, MetricsRegistry, type Counter, type Gauge, type Histogram } from '../service/metrics.ts';
 
 export interface WitnessMetrics {
@@ -11,8 +12,34 @@ export interface WitnessMetrics {
   readonly logs: Gauge;
 }
 
-export function createWitnessMetrics(): WitnessMetrics {
+/** What /metrics reads from the store when it renders. */
+export interface WitnessMetricSources {
+  /** Per log: the newest cosignature timestamp issued (seconds since the epoch). */
+  cosignatureTimes(): Array<{ origin: string; lastTimestamp: number }>;
+  evidenceCounts(): { proven: number; unproven: number };
+  clock(): number;
+}
+
+export function createWitnessMetrics(sources?: WitnessMetricSources): WitnessMetrics {
   const registry = new MetricsRegistry();
+  registry.buildInfo('witness', FLEETLOG_VERSION);
+  if (sources) {
+    registry.gaugeFamily(
+      'fleetlog_witness_last_cosignature_age_seconds',
+      'seconds since the newest cosignature this witness issued, per log',
+      () =>
+        sources
+          .cosignatureTimes()
+          .map((l) => [{ origin: l.origin }, Math.max(0, sources.clock() / 1000 - l.lastTimestamp)] as const),
+    );
+    registry.gaugeFamily('fleetlog_witness_evidence', 'split-view evidence documents held, by kind', () => {
+      const c = sources.evidenceCounts();
+      return [
+        [{ proven: 'true' }, c.proven],
+        [{ proven: 'false' }, c.unproven],
+      ];
+    });
+  }
   return {
     registry,
     requests: registry.counter('fleetlog_witness_add_checkpoint_total', 'add-checkpoint requests by HTTP status'),

@@ -7,7 +7,7 @@
 import type { Db } from '../service/sqlite.ts';
 import { FleetlogError } from '../core/errors.ts';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE meta (
@@ -39,7 +39,8 @@ CREATE TABLE evidence (
   origin_hash TEXT NOT NULL,
   digest      TEXT NOT NULL UNIQUE,         -- dedupes repeats of one conflict
   document    TEXT NOT NULL,                -- specs/witness-evidence.md, one JSON object
-  observed_at INTEGER NOT NULL
+  observed_at INTEGER NOT NULL,
+  proven      INTEGER NOT NULL DEFAULT 0 CHECK (proven IN (0, 1))  -- 1: the pair cannot both be true
 ) STRICT;
 CREATE INDEX evidence_by_origin ON evidence (origin_hash, id);
 `;
@@ -50,6 +51,30 @@ export function createSchema(db: Db, meta: Record<string, string>): void {
     const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
     put.run('schema_version', String(SCHEMA_VERSION));
     for (const [k, v] of Object.entries(meta)) put.run(k, v);
+  }).immediate();
+}
+
+/**
+ * Brings a schema-1 database (evidence without the `proven` column) to the current version, once,
+ * in one transaction; a no-op otherwise. Old same-size documents (empty proof) are proven by
+ * definition; older documents with a proof are counted as unproven, which only means they count
+ * towards the unproven cap (they stay kept and served).
+ */
+export function upgradeSchema(db: Db): void {
+  const version = (): string | undefined => {
+    try {
+      return (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)
+        ?.value;
+    } catch {
+      return undefined;
+    }
+  };
+  if (version() !== '1') return;
+  db.transaction(() => {
+    if (version() !== '1') return; // another connection upgraded it first
+    db.exec('ALTER TABLE evidence ADD COLUMN proven INTEGER NOT NULL DEFAULT 0 CHECK (proven IN (0, 1))');
+    db.exec("UPDATE evidence SET proven = 1 WHERE json_array_length(document, '$.proof') = 0");
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
   }).immediate();
 }
 

@@ -7,7 +7,7 @@
 import { sha256 } from '../core/crypto/sha256.ts';
 import { toHex, utf8 } from '../core/bytes.ts';
 import { openDatabase, type Db } from '../service/sqlite.ts';
-import { checkSchema } from './schema.ts';
+import { checkSchema, upgradeSchema } from './schema.ts';
 
 /** What the witness last cosigned for one log. */
 export interface LogState {
@@ -32,10 +32,17 @@ export interface StoredEvidence {
   readonly id: number;
   readonly origin: string;
   readonly document: string;
+  readonly proven: boolean;
 }
 
-/** Evidence rows kept per log; a log can only add more by signing more conflicting checkpoints. */
-export const MAX_EVIDENCE_PER_LOG = 100;
+/**
+ * Unproven evidence documents (a consistency proof that merely fails) kept per log. Anyone holding
+ * one genuine checkpoint larger than the witness's can make such documents with random proof
+ * lines, so they have their own small cap and can never crowd out proven ones. Proven documents
+ * (specs/witness-evidence.md) have no cap: each needs a conflicting statement the log signed,
+ * and repeats of one conflict are stored once.
+ */
+export const MAX_UNPROVEN_EVIDENCE_PER_LOG = 20;
 
 export function originHash(origin: string): string {
   return toHex(sha256(utf8(origin)));
@@ -81,25 +88,34 @@ export class WitnessStore {
       update: db.prepare(
         'UPDATE checkpoints SET tree_size = ?, root_hash = ?, note = ?, last_timestamp = ? WHERE origin = ? AND tree_size = ? AND last_timestamp <= ?',
       ),
-      addEvidence: db.prepare(
-        `INSERT INTO evidence (origin, origin_hash, digest, document, observed_at)
-         SELECT ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM evidence WHERE origin_hash = ?) < ?
+      addProven: db.prepare(
+        `INSERT INTO evidence (origin, origin_hash, digest, document, observed_at, proven)
+         VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (digest) DO NOTHING`,
+      ),
+      addUnproven: db.prepare(
+        `INSERT INTO evidence (origin, origin_hash, digest, document, observed_at, proven)
+         SELECT ?, ?, ?, ?, ?, 0 WHERE (SELECT count(*) FROM evidence WHERE origin_hash = ? AND proven = 0) < ?
          ON CONFLICT (digest) DO NOTHING`,
       ),
-      evidenceAll: db.prepare('SELECT id, origin, document FROM evidence ORDER BY id'),
-      evidenceFor: db.prepare('SELECT id, origin, document FROM evidence WHERE origin_hash = ? ORDER BY id'),
+      evidenceAll: db.prepare('SELECT id, origin, document, proven FROM evidence ORDER BY id'),
+      evidenceFor: db.prepare('SELECT id, origin, document, proven FROM evidence WHERE origin_hash = ? ORDER BY id'),
+      evidenceCounts: db.prepare('SELECT proven, count(*) AS n FROM evidence GROUP BY proven'),
       knownHash: db
         .prepare(
           'SELECT 1 FROM checkpoints WHERE origin_hash = ? UNION ALL SELECT 1 FROM evidence WHERE origin_hash = ? LIMIT 1',
         )
         .pluck(),
       origins: db.prepare('SELECT DISTINCT origin FROM log_keys').pluck(),
+      cosignatureTimes: db.prepare(
+        'SELECT origin, last_timestamp AS lastTimestamp FROM checkpoints WHERE origin IN (SELECT origin FROM log_keys) ORDER BY origin',
+      ),
       ping: db.prepare('SELECT 1').pluck(),
     };
   }
 
   static open(path: string): WitnessStore {
     const db = openDatabase(path);
+    upgradeSchema(db);
     checkSchema(db, path);
     return new WitnessStore(db);
   }
@@ -188,25 +204,45 @@ export class WitnessStore {
     );
   }
 
-  /** Stores one evidence document unless it is a repeat or the log already has the maximum. */
-  addEvidence(origin: string, digest: string, document: string, observedAt: number): boolean {
+  /**
+   * Stores one evidence document unless it is a repeat (same digest). A proven document is always
+   * stored; an unproven one only while its log holds fewer than MAX_UNPROVEN_EVIDENCE_PER_LOG.
+   */
+  addEvidence(origin: string, digest: string, document: string, observedAt: number, proven: boolean): boolean {
     const hash = originHash(origin);
-    return (
-      this.#stmt.addEvidence.run(origin, hash, digest, document, observedAt, hash, MAX_EVIDENCE_PER_LOG).changes === 1
-    );
+    const changes = proven
+      ? this.#stmt.addProven.run(origin, hash, digest, document, observedAt).changes
+      : this.#stmt.addUnproven.run(origin, hash, digest, document, observedAt, hash, MAX_UNPROVEN_EVIDENCE_PER_LOG)
+          .changes;
+    return changes === 1;
   }
 
   evidence(hash?: string): StoredEvidence[] {
-    const rows = (
-      hash === undefined ? this.#stmt.evidenceAll.all() : this.#stmt.evidenceFor.all(hash)
-    ) as StoredEvidence[];
-    return rows;
+    const rows = (hash === undefined ? this.#stmt.evidenceAll.all() : this.#stmt.evidenceFor.all(hash)) as Array<
+      Omit<StoredEvidence, 'proven'> & { proven: number }
+    >;
+    return rows.map((r) => ({ ...r, proven: r.proven === 1 }));
+  }
+
+  /** How many evidence documents the witness holds, proven and unproven (for /health and /metrics). */
+  evidenceCounts(): { proven: number; unproven: number } {
+    const counts = { proven: 0, unproven: 0 };
+    for (const row of this.#stmt.evidenceCounts.all() as Array<{ proven: number; n: number }>) {
+      if (row.proven === 1) counts.proven = row.n;
+      else counts.unproven = row.n;
+    }
+    return counts;
   }
 
   /** Whether `hash` names a log this witness knows anything about (configured, cosigned or evidence). */
   knowsOriginHash(hash: string): boolean {
     if (this.#stmt.knownHash.get(hash, hash) !== undefined) return true;
     return (this.#stmt.origins.all() as string[]).some((o) => originHash(o) === hash);
+  }
+
+  /** Per configured log that has a cosigned checkpoint: the newest cosignature timestamp (seconds). */
+  cosignatureTimes(): Array<{ origin: string; lastTimestamp: number }> {
+    return this.#stmt.cosignatureTimes.all() as Array<{ origin: string; lastTimestamp: number }>;
   }
 
   healthy(): boolean {

@@ -11,6 +11,7 @@ import { WorkerPool } from '../service/worker-pool.ts';
 import { FleetlogError } from '../core/errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { commitBatch, type WriteJob, type WriteResult } from './commit-batch.ts';
+import type { PgWitnessStore } from './pg-store.ts';
 import type { WitnessStore } from './store.ts';
 
 export interface Writer {
@@ -18,7 +19,7 @@ export interface Writer {
   write(job: WriteJob): Promise<boolean>;
   /** Resolves once everything queued so far has been committed or has failed. */
   drain(): Promise<void>;
-  /** False once the writer can no longer commit (its thread stopped): /health reports it. */
+  /** False once the writer can no longer commit (its thread stopped), or while its last commit failed (a full disk): /health reports it. */
   healthy(): boolean;
   /** Resolves once it can commit without start-up delay (writer thread loaded). */
   readonly ready: Promise<void>;
@@ -31,13 +32,22 @@ interface Queued {
   readonly reject: (e: unknown) => void;
 }
 
+/**
+ * What a caller is told when its write did not commit: 503, and nothing about the cause (a full
+ * disk, an I/O error, a SQLite message with paths): that goes to the operator's log only.
+ */
+export const NOT_STORED = 'the witness could not store its state; nothing was cosigned or stored, retry later';
+
 /** The batching shared by both writers: one batch in flight, the rest queue up for the next. */
 function batchingWriter(
   commit: (jobs: WriteJob[]) => Promise<WriteResult[]>,
+  logger: Logger,
   onBatch?: (size: number) => void,
-): Writer {
+): Writer & { failing(): boolean } {
   let queue: Queued[] = [];
   let busy = false;
+  /** Set by a failed commit, cleared by the next one that succeeds: /health reports it. */
+  let failing = false;
   const idle: Array<() => void> = [];
 
   const flush = async (): Promise<void> => {
@@ -46,14 +56,23 @@ function batchingWriter(
     try {
       const results = await commit(batch.map((q) => q.job));
       onBatch?.(batch.length);
+      failing = results.some((r) => !r.ok);
       batch.forEach((q, i) => {
         const r = results[i];
-        if (r?.ok) q.resolve(r.changed);
-        else q.reject(new FleetlogError('internal', `write failed: ${r?.error ?? 'no result'}`));
+        if (r?.ok) {
+          q.resolve(r.changed);
+        } else {
+          logger.error('a write failed', { error: r?.error ?? 'no result' });
+          q.reject(new FleetlogError('unavailable', NOT_STORED));
+        }
       });
     } catch (e) {
       // Nothing of this batch was committed: every caller gets the error, nobody a success.
-      for (const q of batch) q.reject(e);
+      failing = true;
+      logger.error('commit failed; nothing of this batch was stored', { error: String(e), writes: batch.length });
+      const err =
+        e instanceof FleetlogError && e.code === 'unavailable' ? e : new FleetlogError('unavailable', NOT_STORED);
+      for (const q of batch) q.reject(err);
     }
     if (queue.length > 0) {
       void flush();
@@ -77,7 +96,8 @@ function batchingWriter(
     drain() {
       return busy ? new Promise<void>((r) => idle.push(r)) : Promise.resolve();
     },
-    healthy: () => true,
+    healthy: () => !failing,
+    failing: () => failing,
     ready: Promise.resolve(),
     async close() {
       await this.drain();
@@ -85,8 +105,13 @@ function batchingWriter(
   };
 }
 
-export function inlineWriter(store: WitnessStore, onBatch?: (size: number) => void): Writer {
-  return batchingWriter(async (jobs) => commitBatch(store, jobs), onBatch);
+export function inlineWriter(store: WitnessStore, logger: Logger, onBatch?: (size: number) => void): Writer {
+  return batchingWriter(async (jobs) => commitBatch(store, jobs), logger, onBatch);
+}
+
+/** Group commit on PostgreSQL: the same batching, each batch one transaction (pg-store.ts). */
+export function pgWriter(store: PgWitnessStore, logger: Logger, onBatch?: (size: number) => void): Writer {
+  return batchingWriter((jobs) => store.commitBatch(jobs), logger, onBatch);
 }
 
 /**
@@ -107,11 +132,11 @@ export function workerWriter(databasePath: string, logger: Logger, onBatch?: (si
         logger.error('the writer thread stopped; the witness refuses writes until restarted', { reason: e.reason });
     },
   });
-  const writer = batchingWriter((jobs) => pool.call(jobs), onBatch);
+  const writer = batchingWriter((jobs) => pool.call(jobs), logger, onBatch);
   return {
     write: (job) => writer.write(job),
     drain: () => writer.drain(),
-    healthy: () => pool.failure === undefined,
+    healthy: () => pool.failure === undefined && !writer.failing(),
     // A writer that cannot start leaves the witness unhealthy, not unstarted: /health reports it.
     ready: pool.ready.catch(() => {}),
     async close() {

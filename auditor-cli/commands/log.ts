@@ -12,11 +12,14 @@ import {
 import { action, EXIT_OK, EXIT_VERIFY_FAILED } from '../../cli/run.ts';
 import { readStateFile, removeFile, writeFileAtomic } from '../files.ts';
 import { logReport } from '../human.ts';
-import { auditLog, type AuditLogResult } from '../log-audit/audit-log.ts';
+import { AuditInterrupted, auditLog, type AuditLogResult } from '../log-audit/audit-log.ts';
 import { parsePartialAudit, serializePartialAudit, type PartialAudit } from '../log-audit/log-state.ts';
 import { printHuman, printJson, proofJson } from '../output.ts';
 import { progressReporter } from '../progress.ts';
 import { logAuditInputs, network, saveLogState } from './inputs.ts';
+
+/** 128 + SIGINT, the shell's convention for a command stopped by Ctrl-C. */
+const EXIT_INTERRUPTED = 130;
 
 export const hashingThreadsOption = () =>
   threadsOption('hashing worker threads (default: one per core when the work is large)');
@@ -44,6 +47,11 @@ export function logCommand() {
       const partialText = partialPath ? readStateFile(partialPath) : undefined;
       const partial = partialText ? parsePartialAudit(partialText) : undefined;
       const progress = progressReporter();
+      // Ctrl-C or SIGTERM: stop, and save the progress up to the last full tile at once.
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       let r: AuditLogResult;
       try {
         r = await auditLog({
@@ -57,9 +65,23 @@ export function logCommand() {
           ...(partialPath
             ? { onPartial: (p: PartialAudit) => writeFileAtomic(partialPath, serializePartialAudit(p)) }
             : {}),
+          signal: stop.signal,
         });
+      } catch (e) {
+        if (!(e instanceof AuditInterrupted)) throw e;
+        progress.stop();
+        process.stderr.write(
+          e.savedAt !== undefined && partialPath
+            ? `fleetlog: interrupted; progress up to entry ${e.savedAt} saved in ${partialPath}: run the same command to continue\n`
+            : `fleetlog: interrupted${partialPath ? ' before the first 256 entries were audited; nothing to save' : ' (no --state: nothing saved)'}\n`,
+        );
+        // Requests still in flight (a stalled log) would keep the process alive until they time out.
+        setTimeout(() => process.exit(EXIT_INTERRUPTED), 200).unref();
+        return EXIT_INTERRUPTED;
       } finally {
         progress.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
       if (r.state) saveLogState(o.state, r.state);
       // Done (or the tree failed, so its progress is worth nothing): no partial run to continue.

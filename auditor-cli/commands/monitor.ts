@@ -80,6 +80,8 @@ export function monitorCommand() {
             signal: stop.signal,
             saveState: (s) => saveLogState(o.state, s),
             onError: (e) => printError(e, { json: o.json === true }),
+            onHookFailure: (a, outcome) =>
+              process.stderr.write(`fleetlog: error: the --hook for alert ${a.rule} ${a.kind} failed: ${outcome}\n`),
             onRound: (round, fresh) => printRound(round, fresh, inputs.policy, o.json === true),
           },
         );

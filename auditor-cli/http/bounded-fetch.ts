@@ -19,6 +19,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { FleetlogError } from '../../core/errors.ts';
+import { redirectTarget } from '../../service/http-redirects.ts';
 
 export interface FetchOptions {
   /** The most bytes the body may have (after HTTP decompression). */
@@ -32,7 +33,6 @@ export interface FetchOptions {
 export const DEFAULT_TIMEOUT_MS = 20_000;
 export const DEFAULT_RETRIES = 2;
 const USER_AGENT = 'fleetlog-auditor/0.1';
-const MAX_REDIRECTS = 5;
 const HEADERS = { 'user-agent': USER_AGENT, 'accept-encoding': 'gzip, identity' };
 
 const agents = {
@@ -48,7 +48,10 @@ export interface FetchedBody {
 
 class Transient extends Error {}
 class Redirect {
-  constructor(readonly location: string) {}
+  constructor(
+    readonly status: number,
+    readonly location: string,
+  ) {}
 }
 
 function decoded(res: IncomingMessage): Readable {
@@ -88,7 +91,7 @@ function attempt(url: URL, limits: FetchOptions): Promise<FetchedBody | Redirect
       };
       if (status >= 300 && status < 400 && res.headers.location && status !== 304) {
         res.resume();
-        done(() => resolve(new Redirect(new URL(res.headers.location!, url).href)));
+        done(() => resolve(new Redirect(status, new URL(res.headers.location!, url).href)));
         return;
       }
       if (status === 429 || status >= 500) return fail(new Transient(`HTTP ${status}`));
@@ -219,11 +222,8 @@ export async function fetchBounded(url: string, options: FetchOptions): Promise<
     try {
       const r = await attempt(target, options);
       if (r instanceof Redirect) {
-        if (++redirects > MAX_REDIRECTS)
-          throw new FleetlogError('network', `${url} redirects more than ${MAX_REDIRECTS} times`);
-        target = new URL(r.location);
-        if (target.protocol !== 'http:' && target.protocol !== 'https:')
-          throw new FleetlogError('network', `${url} redirects to a non-HTTP URL`);
+        // The shared policy (service/http-redirects.ts), as the log's witness client follows it.
+        target = redirectTarget(url, r.status, r.location, ++redirects, 'GET');
         i -= 1; // a redirect is not a failed attempt
         continue;
       }

@@ -63,6 +63,23 @@ export interface AuditLogOptions {
   /** Called every `partialEveryMs` (default 10 s) with where the audit has got to, to save. */
   readonly onPartial?: (p: PartialAudit) => void;
   readonly partialEveryMs?: number;
+  /**
+   * Stops the audit (SIGINT, SIGTERM): progress up to the last full tile is passed to onPartial
+   * at once, whatever partialEveryMs says, and the audit rejects with AuditInterrupted.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** The audit stopped on its signal; `savedAt` is how many leaves the progress given to onPartial covers. */
+export class AuditInterrupted extends Error {
+  constructor(readonly savedAt: number | undefined) {
+    super(
+      savedAt === undefined
+        ? 'the audit was interrupted before any progress'
+        : `the audit was interrupted at entry ${savedAt}`,
+    );
+    this.name = 'AuditInterrupted';
+  }
 }
 
 export interface AuditLogResult {
@@ -210,8 +227,8 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
   const partialEvery = options.partialEveryMs ?? 10_000;
   let lastPartial = performance.now();
   const onTile = options.onPartial
-    ? (size: number, frontierNow: readonly Hash[]): void => {
-        if (performance.now() - lastPartial < partialEvery) return;
+    ? (size: number, frontierNow: readonly Hash[], now = false): void => {
+        if (!now && performance.now() - lastPartial < partialEvery) return;
         lastPartial = performance.now();
         options.onPartial!({
           origin: checkpoint.origin,
@@ -245,6 +262,7 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
       onProgress: options.onProgress,
       total,
       ...(onTile ? { onTile } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (e) {
     // Anything the log serves that contradicts the entries, or a malformed tile or bundle, fails step 2.
@@ -329,8 +347,9 @@ interface RebuildInput {
   readonly concurrency: number;
   readonly total: number;
   readonly onProgress?: (p: AuditProgress) => void;
-  /** After each full tile: the leaves so far and the frontier over them. */
-  readonly onTile?: (size: number, frontier: readonly Hash[]) => void;
+  /** After each full tile: the leaves so far and the frontier over them (`now`: save it now). */
+  readonly onTile?: (size: number, frontier: readonly Hash[], now?: boolean) => void;
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -393,44 +412,62 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
 
   let done = 0;
   let low: Hash[] = [];
-  for (let t = firstTile; t < endTile; t++) {
-    while (next < endTile && next < t + input.concurrency) launch(next++);
-    const result = await pending.get(t)!;
-    pending.delete(t);
-    if (!result.ok) throw new TreeMismatch(result.reason);
-    const firstNew = t === firstTile ? start % TILE_WIDTH : 0;
-    if (firstNew > 0) {
-      const got = result.prefixNodes ?? [];
-      if (got.length !== lowOld.length || got.some((h, i) => !bytesEqual(h, lowOld[i]!))) {
-        throw new TreeMismatch(`tile 0/${t} no longer holds the ${firstNew} leaf hashes audited before`);
-      }
-    }
-    if (result.root) {
-      const completed: Array<{ level: number; index: number; hash: Hash }> = [];
-      tileFrontier.append(result.root, (node, hash) => {
-        if (node.level % TILE_HEIGHT === 0)
-          completed.push({ level: node.level / TILE_HEIGHT + 1, index: node.index, hash });
-      });
-      for (const c of completed) {
-        const hashes = await upperTile(c.level, Math.floor(c.index / TILE_WIDTH));
-        const served = hashes[c.index % TILE_WIDTH];
-        if (!served || !bytesEqual(served, c.hash)) {
-          throw new TreeMismatch(
-            `tile ${c.level}/${Math.floor(c.index / TILE_WIDTH)} holds ${served ? toHex(served) : 'nothing'} at position ${c.index % TILE_WIDTH}, but the entries below it hash to ${toHex(c.hash)}`,
-          );
+  // On the signal: everything up to tile t (exclusive) is applied, and t > firstTile means that is
+  // a full-tile boundary beyond where this run started: save it now, then stop.
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    input.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  const interrupt = (t: number): never => {
+    const saved = t > firstTile ? t * TILE_WIDTH : undefined;
+    if (saved !== undefined) input.onTile?.(saved, tileFrontier.hashes, true);
+    throw new AuditInterrupted(saved);
+  };
+  try {
+    for (let t = firstTile; t < endTile; t++) {
+      if (input.signal?.aborted) return interrupt(t);
+      while (next < endTile && next < t + input.concurrency) launch(next++);
+      const result = await Promise.race([pending.get(t)!, aborted]);
+      if (result === 'aborted') return interrupt(t);
+      pending.delete(t);
+      if (!result.ok) throw new TreeMismatch(result.reason);
+      const firstNew = t === firstTile ? start % TILE_WIDTH : 0;
+      if (firstNew > 0) {
+        const got = result.prefixNodes ?? [];
+        if (got.length !== lowOld.length || got.some((h, i) => !bytesEqual(h, lowOld[i]!))) {
+          throw new TreeMismatch(`tile 0/${t} no longer holds the ${firstNew} leaf hashes audited before`);
         }
       }
-      low = [];
-    } else {
-      low = result.lowNodes ?? [];
+      if (result.root) {
+        const completed: Array<{ level: number; index: number; hash: Hash }> = [];
+        tileFrontier.append(result.root, (node, hash) => {
+          if (node.level % TILE_HEIGHT === 0)
+            completed.push({ level: node.level / TILE_HEIGHT + 1, index: node.index, hash });
+        });
+        for (const c of completed) {
+          const hashes = await upperTile(c.level, Math.floor(c.index / TILE_WIDTH));
+          const served = hashes[c.index % TILE_WIDTH];
+          if (!served || !bytesEqual(served, c.hash)) {
+            throw new TreeMismatch(
+              `tile ${c.level}/${Math.floor(c.index / TILE_WIDTH)} holds ${served ? toHex(served) : 'nothing'} at position ${c.index % TILE_WIDTH}, but the entries below it hash to ${toHex(c.hash)}`,
+            );
+          }
+        }
+        low = [];
+      } else {
+        low = result.lowNodes ?? [];
+      }
+      if (history && result.entries)
+        result.entries.forEach((summary, i) => {
+          history.apply(t * TILE_WIDTH + firstNew + i, summary);
+        });
+      done += (tileInTree(0, t, size)?.width ?? 0) - firstNew;
+      input.onProgress?.({ done, total: input.total, bytes: client.stats.bytes });
+      if (result.root) input.onTile?.((t + 1) * TILE_WIDTH, tileFrontier.hashes);
     }
-    if (history && result.entries)
-      result.entries.forEach((summary, i) => {
-        history.apply(t * TILE_WIDTH + firstNew + i, summary);
-      });
-    done += (tileInTree(0, t, size)?.width ?? 0) - firstNew;
-    input.onProgress?.({ done, total: input.total, bytes: client.stats.bytes });
-    if (result.root) input.onTile?.((t + 1) * TILE_WIDTH, tileFrontier.hashes);
+  } finally {
+    if (onAbort) input.signal?.removeEventListener('abort', onAbort);
   }
   return [...tileFrontier.hashes, ...low];
 }

@@ -70,6 +70,7 @@ export function parseLogAuditState(text: string): LogAuditState {
   if (
     history !== undefined &&
     (typeof history !== 'object' ||
+      history === null ||
       typeof history.fleets !== 'object' ||
       typeof history.evidence !== 'object' ||
       !Array.isArray(history.violations))

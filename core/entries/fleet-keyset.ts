@@ -44,7 +44,7 @@ export interface FleetKeyset extends FleetKeysetBody {
   readonly countersignature: SignatureRef;
 }
 
-function parseFleetKey(value: Json | undefined, path: string): FleetKey {
+export function parseFleetKey(value: Json | undefined, path: string): FleetKey {
   const o = object(value, path, ['alg', 'hsmId', 'publicKey']);
   return {
     hsmId: string(o.hsmId, `${path}.hsmId`, ID_PATTERN),
@@ -139,7 +139,10 @@ export function checkKeysetSignatures(
 }
 
 /** Every key in the key set must be one that its HSM's vendor attestation covers (audit step 6c). */
-export function keysetEvidenceProblems(k: FleetKeyset, evidence: DeploymentEvidence): string[] {
+export function keysetEvidenceProblems(
+  k: Pick<FleetKeysetBody, 'fleetId' | 'keys'>,
+  evidence: DeploymentEvidence,
+): string[] {
   const problems: string[] = [];
   if (k.fleetId !== evidence.fleetId)
     problems.push(`key set is for fleet ${k.fleetId} but its evidence is for fleet ${evidence.fleetId}`);

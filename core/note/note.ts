@@ -5,7 +5,7 @@
  * "— <name> <base64(4-byte key ID || signature)>\n". Text and signatures split at the LAST blank
  * line. Verification: a signature counts only if name AND key ID match a known key; unknown
  * signatures are ignored; a known key whose signature fails rejects the whole note; at least one
- * known key must verify.
+ * known key must verify; each known key is verified at most once (see verifyNote).
  */
 import { concatBytes, decodeUtf8, fromBase64, readUint32BE, toBase64, utf8, writeUint32BE } from '../bytes.ts';
 import { FleetlogError } from '../errors.ts';
@@ -108,14 +108,39 @@ export interface VerifiedNote extends ParsedNote {
 
 /**
  * Verifies a parsed note against known keys, per the rules above.
+ *
+ * Each known key is verified at most once per note, so a sender cannot make us check one key's
+ * signature 256 times. Lines are matched to keys before anything is verified: a repeat of a known
+ * key's line, byte for byte, is the same signature and is skipped (it counts once); a second,
+ * DIFFERENT line by the same known key is refused as `bad_signature` without being checked (a
+ * signer signs a text once; C2SP signed-note requires every known key's signature to verify, and
+ * one of two different signatures by the key is not the one it made). Unknown keys' lines cost
+ * nothing and are ignored, repeated or not.
  * Throws `bad_signature` if a known key's signature fails, `no_trusted_signature` if none verified.
  */
 export function verifyNote(note: ParsedNote, verifiers: readonly NoteVerifier[]): VerifiedNote {
+  const byId = new Map<string, NoteVerifier[]>();
+  for (const v of verifiers) {
+    const id = `${v.name} ${v.keyId}`;
+    byId.set(id, [...(byId.get(id) ?? []), v]);
+  }
+  const matched = new Map<string, { sig: NoteSignature; known: NoteVerifier[] }>();
+  for (const sig of note.signatures) {
+    const id = `${sig.name} ${sig.keyId}`;
+    const known = byId.get(id);
+    if (!known) continue;
+    const first = matched.get(id);
+    if (first === undefined) matched.set(id, { sig, known });
+    else if (first.sig.line !== sig.line)
+      throw new FleetlogError(
+        'bad_signature',
+        `the note carries two different signatures by ${sig.name} (key ${formatKeyId(sig.keyId)}); a key signs a text once`,
+      );
+  }
   const verified: Array<{ verifier: NoteVerifier; signature: NoteSignature }> = [];
   const seen = new Set<NoteVerifier>();
-  for (const sig of note.signatures) {
-    for (const v of verifiers) {
-      if (v.name !== sig.name || v.keyId !== sig.keyId) continue;
+  for (const { sig, known } of matched.values()) {
+    for (const v of known) {
       if (!v.verify(note.textBytes, sig.signature)) {
         throw new FleetlogError(
           'bad_signature',
@@ -128,13 +153,8 @@ export function verifyNote(note: ParsedNote, verifiers: readonly NoteVerifier[])
       }
     }
   }
-  if (verified.length === 0) {
-    const found = note.signatures.slice(0, 5).map((s) => `${s.name} key ID ${formatKeyId(s.keyId)}`);
-    throw new FleetlogError(
-      'no_trusted_signature',
-      `the note has no signature from a trusted key (it is signed by ${found.length ? found.join(', ') : 'no one'}${note.signatures.length > 5 ? ', …' : ''})`,
-    );
-  }
+  if (verified.length === 0)
+    throw new FleetlogError('no_trusted_signature', 'the note has no signature from a trusted key');
   return { ...note, verified };
 }
 

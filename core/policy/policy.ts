@@ -76,7 +76,11 @@ function disallowedCharacter(text: string, offset: number): FleetlogError {
   );
 }
 
-export function parsePolicy(text: string): Policy {
+/**
+ * Parses a policy file. `partial` accepts a policy that is still being built (no quorum line yet,
+ * a publisher without a countersigner); everything else is checked as usual.
+ */
+export function parsePolicy(text: string, options: { partial?: boolean } = {}): Policy {
   if (text.length > MAX_POLICY_CHARS)
     throw new FleetlogError('too_large', `policy is longer than ${MAX_POLICY_CHARS} characters`);
   for (let i = 0; i < text.length; i++) {
@@ -184,6 +188,8 @@ export function parsePolicy(text: string): Policy {
       fail(`unknown keyword ${JSON.stringify(keyword)}`);
     }
   });
+  if (options.partial)
+    return { logs, witnesses, groups, quorum: quorum ?? 'none', publishers, countersigners, hsmVendors, fleetlog };
   if (quorum === undefined)
     throw new FleetlogError('bad_policy', 'policy has no quorum line (use "quorum none" to require no witnesses)');
   if (fleetlog && (publishers.length === 0 || countersigners.length === 0)) {

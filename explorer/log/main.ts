@@ -194,7 +194,7 @@ function stepsList(result: FleetTrustResult): HTMLElement {
   );
 }
 
-function evidenceView(bundle: FleetBundle, policy: Policy): HTMLElement {
+function evidenceView(bundle: FleetBundle, policy: Policy, expected: string | undefined): HTMLElement {
   let evidence: DeploymentEvidence;
   try {
     const entry = decodeEntry(bundle.evidence.bytes);
@@ -213,6 +213,13 @@ function evidenceView(bundle: FleetBundle, policy: Policy): HTMLElement {
     'div',
     {},
     h('h4', {}, `Deployment evidence (entry ${bundle.evidence.index})`),
+    expected !== undefined && toHex(leafHash(bundle.evidence.bytes)) !== expected
+      ? banner(
+          'fail',
+          'NOT THE REFERENCED EVIDENCE',
+          `These bytes, as the log serves them, hash to ${toHex(leafHash(bundle.evidence.bytes))}, but the key set references evidence ${expected}. Nothing below can be relied on.`,
+        )
+      : null,
     h(
       'dl',
       { class: 'facts' },
@@ -340,7 +347,7 @@ async function auditKeyset(
           `This is what a client that saved this browser's state would decide if offered version ${ref.version} now.`,
         ),
     keysView(result),
-    evidenceView(bundle, ctx.policy),
+    evidenceView(bundle, ctx.policy, result.keyset?.evidence),
     h('h4', {}, 'The eight audit steps (specs/audit.md), computed in this browser'),
     stepsList(result),
     h(

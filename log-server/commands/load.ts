@@ -4,7 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { hiddenAlias, jsonOption, logOption, parseCount } from '../../cli/options.ts';
 import { action, EXIT_ERROR, EXIT_OK } from '../../cli/run.ts';
 import { FleetlogError } from '../../core/errors.ts';
-import { loadKeys, loadPolicyText } from '../load/keys.ts';
+import { loadKeys, loadPolicyLines } from '../load/keys.ts';
 import { generatePairs, runLoad, type LoadReport } from '../load/run-load.ts';
 
 function reportLines(report: LoadReport): string {
@@ -25,7 +25,10 @@ export function loadCommand() {
     .option('--count <n>', 'number of evidence + key set pairs (2n entries)', parseCount(10_000_000, 1), 1000)
     .option('--concurrency <c>', 'concurrent clients', parseCount(10_000, 1), 16)
     .option('--seed <seed>', 'derive the test keys from this seed (default: random)')
-    .option('--print-policy', "print the policy lines that accept this seed's keys, and exit")
+    .option(
+      '--print-policy',
+      "print the fleetlog lines that pin this seed's keys (no quorum line: append them to the log's policy), and exit",
+    )
     .addOption(jsonOption('machine-readable report'));
   hiddenAlias(cmd, '--url <url>', 'log', 'use --log URL');
   return cmd.action(
@@ -33,7 +36,7 @@ export function loadCommand() {
       const seed = opts.seed ?? randomBytes(8).toString('hex');
       const keys = loadKeys(seed);
       if (opts.printPolicy) {
-        process.stdout.write(loadPolicyText(keys, seed));
+        process.stdout.write(loadPolicyLines(keys, seed));
         return EXIT_OK;
       }
       if (!opts.log || !opts.token)

@@ -5,11 +5,19 @@
 import { readFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
 import { addConfigOption } from '../../cli/config-file.ts';
-import { durationOption, hiddenAlias, parseCount, parseMilliseconds, threadsOption } from '../../cli/options.ts';
+import {
+  databaseOption,
+  durationOption,
+  hiddenAlias,
+  parseCount,
+  parseMilliseconds,
+  threadsOption,
+} from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { createLogger } from '../../service/logger.ts';
 import { exitOnSignals, parseListen } from '../../service/serve.ts';
+import { FLEETLOG_VERSION } from '../../service/version.ts';
 import { startLogServer } from '../index.ts';
 
 function readPolicy(path: string | undefined): string | undefined {
@@ -28,8 +36,9 @@ export function serveCommand() {
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
     .option(
       '--policy <file>',
-      'trust policy: witnesses (with URLs) and quorum, fleetlog publisher and countersigner keys',
+      'trust policy: witnesses (with URLs) and quorum, fleetlog publisher and countersigner keys; its log line must be this log',
     )
+    .option('--no-witnesses', 'serve without a policy: no witness, every checkpoint published at once (fail-open)')
     .option('--batch-max-size <n>', 'most entries per batch and checkpoint', parseCount(1_000_000, 1), 1024)
     .addOption(
       durationOption('--batch-max-wait <duration>', 'longest a submission waits for others to join its batch', 2),
@@ -44,18 +53,42 @@ export function serveCommand() {
       '--publish-dir <dir>',
       'also keep DIR a static copy of the read API (checkpoint, tiles, fleet bundles) for nginx or a CDN',
     )
-    .addOption(durationOption('--witness-timeout <duration>', 'timeout of one add-checkpoint request', 10_000));
+    .addOption(durationOption('--witness-timeout <duration>', 'timeout of one add-checkpoint request', 10_000))
+    .addOption(databaseOption())
+    .addOption(
+      durationOption(
+        '--lease <duration>',
+        'PostgreSQL: leader lease; the longest a dead leader stalls appends',
+        3000,
+        100,
+      ),
+    )
+    .option(
+      '--advertise-url <url>',
+      'PostgreSQL: the URL the other processes forward submissions to while this one leads (default: the listening URL)',
+    );
   hiddenAlias(cmd, '--batch-max-wait-ms <ms>', 'batchMaxWait', 'use --batch-max-wait 2ms', parseMilliseconds);
   hiddenAlias(cmd, '--witness-timeout-ms <ms>', 'witnessTimeout', 'use --witness-timeout 10s', parseMilliseconds);
   hiddenAlias(cmd, '--validation-workers <n>', 'threads', 'use --threads N', parseCount(64));
   return addConfigOption(cmd).action(
     action(async (opts) => {
       if (opts.witnessTimeout < 1) throw new FleetlogError('usage', '--witness-timeout must be at least 1ms');
+      // An unwitnessed log is a choice the operator states, never the result of a forgotten flag.
+      if (opts.policy === undefined && opts.witnesses)
+        throw new FleetlogError(
+          'usage',
+          'no --policy: a log without witnesses publishes checkpoints nobody cosigned; pass --policy FILE, or --no-witnesses to run it unwitnessed on purpose',
+        );
+      if (opts.policy !== undefined && !opts.witnesses)
+        throw new FleetlogError('usage', 'give --policy or --no-witnesses, not both');
       const logger = createLogger('log-server');
       const { host, port } = parseListen(opts.listen);
       const policyText = readPolicy(opts.policy);
       const server = await startLogServer({
         dataDir: opts.data,
+        ...(opts.database !== undefined ? { database: opts.database } : {}),
+        leaseMs: opts.lease,
+        ...(opts.advertiseUrl !== undefined ? { advertiseUrl: opts.advertiseUrl } : {}),
         host,
         port,
         logger,
@@ -68,7 +101,7 @@ export function serveCommand() {
         ...(policyText !== undefined ? { policyText } : {}),
         ...(opts.publishDir !== undefined ? { publishDir: opts.publishDir } : {}),
       });
-      logger.info('listening', { url: server.url });
+      logger.info('listening', { url: server.url, version: FLEETLOG_VERSION });
       exitOnSignals(server, logger);
       await new Promise(() => {}); // serve until a signal
     }),

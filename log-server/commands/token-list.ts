@@ -1,6 +1,6 @@
 /** `fleetlog log token list`: token names and dates, never the tokens. */
 import { Command } from '@commander-js/extra-typings';
-import { jsonOption } from '../../cli/options.ts';
+import { databaseOption, jsonOption } from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import type { TokenRecord } from '../storage/storage.ts';
 import { listTokens } from '../index.ts';
@@ -30,9 +30,10 @@ export function tokenListCommand() {
     .description('list tokens (names and dates, never the tokens)')
     .requiredOption('--data <dir>', 'data directory')
     .addOption(jsonOption())
+    .addOption(databaseOption())
     .action(
       action(async (opts) => {
-        const tokens = await listTokens({ dataDir: opts.data });
+        const tokens = await listTokens({ dataDir: opts.data, database: opts.database });
         process.stdout.write(opts.json ? tokenJson(tokens) : tokenLines(tokens));
       }),
     );

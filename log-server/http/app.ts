@@ -6,6 +6,7 @@ import type { LogService } from '../service.ts';
 import { registerExplorerRoutes } from './explorer-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerProofRoutes } from './proof-routes.ts';
+import { methodNotAllowed } from './method-not-allowed.ts';
 import { errorJson } from './responses.ts';
 import { registerTileRoutes } from './tile-routes.ts';
 import { registerWriteRoutes } from './write-routes.ts';
@@ -17,7 +18,11 @@ export function createLogApp(service: LogService, options: { benchRoutes?: boole
   registerTileRoutes(app, service);
   registerProofRoutes(app, service);
   registerOpsRoutes(app, service, options);
-  app.notFound((c) => errorJson('not_found', `no such resource: ${c.req.method} ${c.req.path.slice(0, 200)}`));
+  app.notFound(
+    methodNotAllowed(app, (c) =>
+      errorJson('not_found', `no such resource: ${c.req.method} ${c.req.path.slice(0, 200)}`),
+    ),
+  );
   app.onError(handleError(service.logger));
   return app;
 }

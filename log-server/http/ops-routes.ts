@@ -7,6 +7,7 @@ import type { Hono } from 'hono';
 import { MAX_ENTRY_BYTES } from '../../core/entry-bundle.ts';
 import { readBodyCapped } from '../../service/body.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../../service/metrics.ts';
+import { FLEETLOG_VERSION } from '../../service/version.ts';
 import type { LogService } from '../service.ts';
 import { bytesResponse, IMMUTABLE, jsonResponse, NO_CACHE, OCTET_STREAM } from './responses.ts';
 
@@ -21,8 +22,12 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
     const publish = s.publisher?.status();
     const healthy =
       published !== undefined && w.witnesses.every((x) => HEALTHY.has(x.status)) && publish?.lastError === undefined;
-    return jsonResponse({
-      status: healthy ? 'ok' : 'degraded',
+    // 503 while batches fail to commit (a full disk, I/O errors): nothing new is being stored.
+    const writing = !s.sequencer.writesFailing;
+    const body = {
+      status: !writing ? 'unavailable' : healthy ? 'ok' : 'degraded',
+      version: FLEETLOG_VERSION,
+      writes: writing ? 'ok' : 'failing',
       origin: s.origin,
       vkey: s.vkey,
       size: latest.size,
@@ -35,7 +40,9 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
       failOpen: w.failOpen,
       witnesses: w.witnesses,
       staticTiles: publish ?? null,
-    });
+      ...(s.cluster ? { cluster: s.cluster() } : {}),
+    };
+    return jsonResponse(body, writing ? 200 : 503);
   });
 
   app.get(

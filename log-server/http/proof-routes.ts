@@ -20,7 +20,9 @@ import type { LogService } from '../service.ts';
 import { queryNumber, queryParam, requireQueryNumber } from './query.ts';
 import { jsonResponse, notPublishedYet, textResponse } from './responses.ts';
 
-const MAX_FLEETS_PER_PAGE = 1000;
+/** Accepted limits (1-1000); pages hold at most this many fleets, so one request's cost is bounded. */
+const MAX_FLEETS_LIMIT = 1000;
+const MAX_FLEETS_PER_PAGE = 200;
 
 export function registerProofRoutes(app: Hono, s: LogService): void {
   /** A requested tree size: at most the newest signed tree, which is the default. */
@@ -85,9 +87,10 @@ export function registerProofRoutes(app: Hono, s: LogService): void {
     const after = queryParam(c, 'after') ?? '';
     if (after !== '' && !ID_PATTERN.test(after)) throw new FleetlogError('usage', 'after must be a fleet id');
     const limit = queryNumber(c, 'limit') ?? 100;
-    if (limit < 1 || limit > MAX_FLEETS_PER_PAGE)
-      throw new FleetlogError('bad_number', `limit must be 1 to ${MAX_FLEETS_PER_PAGE}`);
-    const fleets = await s.storage.listFleets(after, limit);
+    if (limit < 1 || limit > MAX_FLEETS_LIMIT)
+      throw new FleetlogError('bad_number', `limit must be 1 to ${MAX_FLEETS_LIMIT}`);
+    const page = Math.min(limit, MAX_FLEETS_PER_PAGE); // a larger limit gets a full page and `next`
+    const fleets = await s.storage.listFleets(after, page);
     return jsonResponse({
       size: s.sequencer.latest.size,
       fleets: fleets.map((f) => ({
@@ -101,7 +104,7 @@ export function registerProofRoutes(app: Hono, s: LogService): void {
           notAfter: k.notAfter,
         })),
       })),
-      next: fleets.length === limit ? fleets[fleets.length - 1]!.fleetId : null,
+      next: fleets.length === page ? fleets[fleets.length - 1]!.fleetId : null,
     });
   });
 

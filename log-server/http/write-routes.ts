@@ -9,7 +9,7 @@ import { MAX_ENTRY_BYTES } from '../../core/entry-bundle.ts';
 import { isFleetlogError } from '../../core/errors.ts';
 import { formatTlogProof } from '../../core/tlog-proof.ts';
 import { readBodyCapped } from '../../service/body.ts';
-import type { LogService } from '../service.ts';
+import { FORWARDED_HEADER, type LogService } from '../service.ts';
 import type { ValidatedEntry } from '../validation/validate.ts';
 import { bearerToken, isWellFormedToken, tokenHash } from '../tokens.ts';
 import { errorJson, jsonResponse } from './responses.ts';
@@ -36,7 +36,10 @@ export function registerWriteRoutes(app: Hono, s: LogService): void {
       if (isFleetlogError(e)) s.metrics.appends.inc({ result: 'rejected' });
       throw e;
     }
-    const r = await s.sequencer.submit(entry);
+    const r = await s.sequencer.submit(entry, {
+      authorization: c.req.header('authorization'),
+      forwarded: c.req.header(FORWARDED_HEADER) !== undefined,
+    });
     const proof = formatTlogProof({ extra: body, index: r.index, proof: r.proof, checkpoint: r.checkpoint.note });
     s.metrics.addEntrySeconds.observe((performance.now() - started) / 1000);
     const answer: Record<string, unknown> = {

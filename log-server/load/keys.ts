@@ -26,14 +26,21 @@ export function loadKeys(seed: string): LoadKeys {
   };
 }
 
-/** Policy lines under which a log accepts the generator's entries (no witnesses: quorum none). */
-export function loadPolicyText(keys: LoadKeys, seed: string): string {
+/**
+ * The fleetlog lines that pin the generator's keys, to append to a log's policy (`log load
+ * --print-policy`): no quorum line, so appending them to a real policy never makes a second one.
+ */
+export function loadPolicyLines(keys: LoadKeys, seed: string): string {
   return [
     `# fleetlog log load test keys, seed ${JSON.stringify(seed)}`,
     `fleetlog publisher ${keys.publisher.vkey}`,
     `fleetlog countersigner ${keys.countersigner.vkey}`,
     `fleetlog hsm-vendor ${keys.hsmVendor.vkey}`,
-    'quorum none',
     '',
   ].join('\n');
+}
+
+/** A whole policy for a test log without witnesses: the generator's keys and `quorum none`. */
+export function loadPolicyText(keys: LoadKeys, seed: string): string {
+  return `quorum none\n${loadPolicyLines(keys, seed)}`;
 }

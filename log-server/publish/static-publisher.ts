@@ -20,7 +20,7 @@
  * whatever is newest then". A failed round is logged, shown in `status()`, and retried with backoff.
  *
  * Several processes on one database: only the sequencing leader should own a publisher (open it on
- * taking the lease, close it on losing it). Tile bytes are the same whoever writes them, and a
+ * taking the lease, close it on losing it: leader-publishing.ts does that from the leadership hooks). Tile bytes are the same whoever writes them, and a
  * round re-reads the directory's checkpoint just before replacing it, so a deposed leader that is
  * still finishing a round does not move it back (short of losing a race of a few microseconds
  * between that read and its rename, which needs two writers at once).
@@ -187,14 +187,18 @@ export class StaticPublisher {
     };
   }
 
-  /** Waits for the running round, publishes once more what is newest, and stops. */
-  async close(): Promise<void> {
+  /**
+   * Waits for the running round, publishes once more what is newest (unless `finalRound` is false:
+   * a leader that lost its lease must stop writing), and stops.
+   */
+  async close(options: { finalRound?: boolean } = {}): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     await this.#running;
+    if (options.finalRound === false) return;
     this.#dirty = true;
     await this.#loop();
   }

@@ -52,9 +52,12 @@ export class SqliteLogStorage implements LogStorage {
       levelRange: p('SELECT hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
       tile: p('SELECT data FROM tiles WHERE id = ?').pluck(),
       entries: p('SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
-      fleetIds: p('SELECT DISTINCT fleet_id FROM keysets WHERE fleet_id > ? ORDER BY fleet_id LIMIT ?').pluck(),
-      fleetKeysets: p(
-        'SELECT k.idx, k.version, k.evidence_idx, k.not_before, k.not_after, e.leaf_hash FROM keysets k JOIN entries e ON e.idx = k.idx WHERE k.fleet_id = ? ORDER BY k.idx',
+      // One query per page: the page's fleet ids, then their key sets in one join (never 1 + N).
+      fleetPage: p(
+        `WITH page AS (SELECT DISTINCT fleet_id FROM keysets WHERE fleet_id > ? ORDER BY fleet_id LIMIT ?)
+         SELECT k.fleet_id, k.idx, k.version, k.evidence_idx, k.not_before, k.not_after, e.leaf_hash
+         FROM page JOIN keysets k ON k.fleet_id = page.fleet_id JOIN entries e ON e.idx = k.idx
+         ORDER BY k.fleet_id, k.idx`,
       ).raw(),
       latestKeyset: p(
         'SELECT k.idx, k.version, k.evidence_idx, k.not_before, k.not_after, e.leaf_hash FROM keysets k JOIN entries e ON e.idx = k.idx WHERE k.fleet_id = ? AND k.idx < ? ORDER BY k.idx DESC LIMIT 1',
@@ -212,11 +215,16 @@ export class SqliteLogStorage implements LogStorage {
   }
 
   async listFleets(afterFleetId: string, limit: number): Promise<FleetHistory[]> {
-    const ids = this.#s.fleetIds!.all(afterFleetId, limit) as string[];
-    return ids.map((fleetId) => ({
-      fleetId,
-      keysets: (this.#s.fleetKeysets!.all(fleetId) as KeysetRow[]).map(keysetFromRow),
-    }));
+    const fleets: FleetHistory[] = [];
+    for (const [fleetId, ...row] of this.#s.fleetPage!.all(afterFleetId, limit) as Array<[string, ...KeysetRow]>) {
+      let last = fleets[fleets.length - 1];
+      if (last?.fleetId !== fleetId) {
+        last = { fleetId, keysets: [] };
+        fleets.push(last);
+      }
+      (last.keysets as KeysetRecord[]).push(keysetFromRow(row));
+    }
+    return fleets;
   }
 
   async latestKeyset(fleetId: string, treeSize: number): Promise<KeysetRecord | undefined> {

@@ -1,6 +1,6 @@
 /**
  * The log-server's storage contract. The sequencer, the read API and the witnessing loop talk only
- * to this interface, so a PostgreSQL backend can replace SQLite without touching them; every method
+ * to this interface, so the PostgreSQL backend replaces SQLite without touching them; every method
  * returns a Promise for that reason, even though the SQLite backend answers reads synchronously.
  *
  * Guarantees every backend must give:
@@ -8,13 +8,17 @@
  *     order. It may hand over the next batch before the previous one's promise resolves (commits
  *     are pipelined), so a backend commits batches strictly in call order and refuses a batch that
  *     does not extend what it holds (so every batch after a failed one fails too). A backend must
- *     refuse a second serving process on the same data (see `acquireWriterLock`). Tokens may be
- *     added or revoked by other processes (the CLI) while the server runs: those writes touch only
- *     the token records.
+ *     refuse a second writer on the same data: SQLite refuses a second serving process
+ *     (`acquireWriterLock`); PostgreSQL lets several processes serve but stores the sequencer's
+ *     writes (batches, published size, witness state) only from the holder of the leader lease,
+ *     checking its fencing token inside each write's transaction (pg-storage.ts, cluster/lease.ts).
+ *     Tokens may be added or revoked by other processes (the CLI) while the server runs: those
+ *     writes touch only the token records.
  *   - Atomic, durable batches. `appendBatch` stores the entries, their Merkle nodes, the fleet
  *     index rows and the signed checkpoint that covers them in ONE transaction. When the returned
  *     promise resolves, all of it survives a crash or power loss (SQLite: WAL with synchronous=FULL,
- *     i.e. the WAL is fsynced at commit). If it rejects, none of it was stored.
+ *     i.e. the WAL is fsynced at commit; PostgreSQL: synchronous_commit on, checked at start-up).
+ *     If it rejects, none of it was stored.
  *   - Entries, nodes and checkpoints are append-only: once stored they never change, so the latest
  *     checkpoint always covers exactly the stored entries (`head().checkpoint.size` equals the number
  *     of entries).

@@ -10,6 +10,7 @@ import { formatKeyId } from '../../core/note/keys.ts';
 import type { PolicyWitness } from '../../core/policy/policy.ts';
 import { formatAddCheckpoint } from '../../core/witness-request.ts';
 import { readStreamCapped } from '../../service/body.ts';
+import { isRedirect, redirectTarget } from '../../service/http-redirects.ts';
 
 /** Witness answers are a few signature lines or a size; anything longer is refused unread. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -41,18 +42,30 @@ function addCheckpointUrl(prefix: string): string {
 
 export async function addCheckpoint(call: AddCheckpointCall): Promise<WitnessAnswer> {
   const body = formatAddCheckpoint({ oldSize: call.oldSize, proof: call.proof, checkpoint: call.note });
-  const signals = [AbortSignal.timeout(call.timeoutMs)];
-  if (call.signal) signals.push(call.signal);
   let response: Response;
   let text: string;
   try {
-    response = await (call.fetch ?? fetch)(addCheckpointUrl(call.url), {
-      method: 'POST',
-      body,
-      headers: { 'content-type': 'text/plain; charset=utf-8' },
-      signal: AbortSignal.any(signals),
-    });
-    text = await readCapped(response);
+    // Redirects as the auditor follows them (service/http-redirects.ts); each hop has its own
+    // deadline over headers and body, like each of the auditor's requests.
+    let url = addCheckpointUrl(call.url);
+    for (let hop = 0; ; hop++) {
+      const signals = [AbortSignal.timeout(call.timeoutMs)];
+      if (call.signal) signals.push(call.signal);
+      response = await (call.fetch ?? fetch)(url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        redirect: 'manual',
+        signal: AbortSignal.any(signals),
+      });
+      text = await readCapped(response);
+      if (!isRedirect(response.status)) break;
+      try {
+        url = redirectTarget(url, response.status, response.headers.get('location'), hop + 1, 'POST').href;
+      } catch (e) {
+        return { kind: 'bad_response', message: (e as Error).message };
+      }
+    }
   } catch (e) {
     const timeout = (e as Error).name === 'TimeoutError';
     return {

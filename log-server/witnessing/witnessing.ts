@@ -67,7 +67,7 @@ export interface WitnessingOptions {
   /** Re-ask witnesses to cosign an unchanged tree this often, so cosignature timestamps stay fresh. */
   readonly refreshIntervalMs?: number;
   readonly fetch?: typeof fetch;
-  /** Called each time the checkpoint served at /checkpoint changes (the static publisher listens). */
+  /** Called each time the checkpoint served at /checkpoint changes (the static publisher listens; leadership.ts). */
   readonly onPublish?: (published: PublishedCheckpoint) => void;
 }
 
@@ -255,7 +255,11 @@ export class Witnessing {
       if (current && cp.size < current.size) return; // a larger one was shown meanwhile
       this.#published = compose(cp, cosigs, Date.now());
       this.#o.metrics.publishedSize.set(cp.size);
-      this.#o.onPublish?.(this.#published);
+      try {
+        this.#o.onPublish?.(this.#published);
+      } catch (e) {
+        this.#o.logger.error('publication listener failed', { error: String(e), size: cp.size });
+      }
     };
     // Fail-open logs publish every checkpoint and re-publish the newest on restart: nothing to store.
     if ((previous && previous.size === cp.size) || this.failOpen) {
@@ -428,7 +432,8 @@ export class Witnessing {
   }
 }
 
-function compose(cp: StoredCheckpoint, cosigs: ReadonlyMap<string, string>, now: number): PublishedCheckpoint {
+/** The published form of a checkpoint: the log's note with the cosignature lines, sorted by witness. */
+export function compose(cp: StoredCheckpoint, cosigs: ReadonlyMap<string, string>, now: number): PublishedCheckpoint {
   const names = [...cosigs.keys()].sort();
   return {
     size: cp.size,

@@ -74,16 +74,13 @@ export class BackupClient {
     });
     const identity = findHsmKey(trust.keys, reply.hsmId, ALG_IDENTITY);
     if (!identity || reply.hsmId !== endpoint.hsmId)
-      throw new FleetlogError('forbidden', `${reply.hsmId} is not an HSM of the validated fleet ${fleetId}`);
+      throw notValidated(trust, `${reply.hsmId} is not an HSM of the validated fleet ${fleetId}`);
     const signed = new Ed25519PublicKey(fromHex(identity.publicKey, 32)).verify(
       registrationResponseMessage(fleetId, userId, registrationRequest, reply.response),
       fromHex(reply.signature, 64),
     );
     if (!signed)
-      throw new FleetlogError(
-        'forbidden',
-        `the registration response is not signed by ${reply.hsmId}'s validated identity key`,
-      );
+      throw notValidated(trust, `the registration response is not signed by ${reply.hsmId}'s validated identity key`);
     const finished = opaque.client.finishRegistration({
       clientRegistrationState,
       registrationResponse: reply.response,
@@ -205,9 +202,22 @@ function wrapAad(fleetId: string, userId: string): Uint8Array {
 function requireFleetOpaqueKey(trust: TrustedFleetKeys, serverStaticPublicKey: string): void {
   const hex = toHex(new Uint8Array(Buffer.from(serverStaticPublicKey, 'base64url')));
   if (!trust.keys.some((k) => k.alg === ALG_OPAQUE && k.publicKey === hex)) {
-    throw new FleetlogError(
-      'forbidden',
+    throw notValidated(
+      trust,
       `the server's OPAQUE key ${hex.slice(0, 16)}… is not a validated key of fleet ${trust.fleetId}: refusing to open a session`,
     );
   }
+}
+
+/**
+ * A key the client does not accept. With embedded keys that means the app pins the keys of an
+ * earlier deployment (the fleet rotated): only an app update can bring the new keys.
+ */
+function notValidated(trust: TrustedFleetKeys, message: string): FleetlogError {
+  return new FleetlogError(
+    'forbidden',
+    trust.mode === 'embedded'
+      ? `${message}; this app's embedded keys for fleet ${trust.fleetId} do not include it: an app update is needed`
+      : message,
+  );
 }

@@ -1,12 +1,13 @@
 /**
  * Deploying a fleet: run the ceremony on its HSMs, sign the key set (publisher, then the
  * independent countersigner), submit the deployment evidence and then the key set to the log, wait
- * until a witnessed checkpoint covers them, and hand the resulting offline bundle to the HSMs so
- * clients can receive it with a reply.
+ * until a published, quorum-cosigned checkpoint covers them, and hand the verified offline bundle
+ * to the HSMs so clients can receive it with a reply. Signing and publishing are the publisher
+ * role's library functions (publisher/index.ts), the ones `fleetlog fleet …` runs.
  */
+import { PublishLogClient, submitKeyset, type SubmittedEntry } from '../../publisher/index.ts';
 import { ceremonyWithKeyset, type CeremonyHsm, type CeremonyResult, type KeysetResult } from '../ceremony.ts';
 import type { FirmwareImage } from '../hsm/firmware.ts';
-import { HttpLogReader, submitEntry, waitForBundle, type SubmitResult } from './log-http.ts';
 import type { Stack } from './stack.ts';
 
 export interface DeployOptions {
@@ -16,6 +17,10 @@ export interface DeployOptions {
   readonly firmware: FirmwareImage;
   /** Seconds since the epoch. */
   readonly now: number;
+  /** Key set version (default 1). */
+  readonly version?: number;
+  /** Validity of the key set in seconds (default 365 days). */
+  readonly validitySeconds?: number;
   /** Installs the logged bundle on the fleet's HSMs. */
   readonly installBundle?: (bundle: string) => Promise<void> | void;
 }
@@ -23,8 +28,8 @@ export interface DeployOptions {
 export interface Deployment {
   readonly ceremony: CeremonyResult;
   readonly keyset: KeysetResult;
-  readonly evidenceEntry: SubmitResult;
-  readonly keysetEntry: SubmitResult;
+  readonly evidenceEntry: SubmittedEntry;
+  readonly keysetEntry: SubmittedEntry;
   readonly bundle: string;
 }
 
@@ -37,18 +42,32 @@ export async function deployFleet(o: DeployOptions): Promise<Deployment> {
     now: o.now,
     publisher: o.stack.publisher,
     countersigner: o.stack.countersigner,
-    validitySeconds: 365 * 86_400,
+    validitySeconds: o.validitySeconds ?? 365 * 86_400,
+    ...(o.version !== undefined ? { version: o.version } : {}),
   });
   return publishKeyset({ ...o, ceremony, keyset });
 }
 
-/** Logs the evidence (idempotent if already logged) and a key set, then waits for the bundle. */
+/** Logs the evidence (idempotent if already logged) and a key set, then waits for the verified bundle. */
 export async function publishKeyset(
   o: DeployOptions & { ceremony: CeremonyResult; keyset: KeysetResult },
 ): Promise<Deployment> {
-  const evidenceEntry = await submitEntry(o.stack.log.url, o.stack.log.token, o.ceremony.evidenceBytes);
-  const keysetEntry = await submitEntry(o.stack.log.url, o.stack.log.token, o.keyset.keysetBytes);
-  const bundle = await waitForBundle(new HttpLogReader(o.stack.log.url), o.fleetId, keysetEntry.index);
+  const submitted = await submitKeyset({
+    log: new PublishLogClient(o.stack.log.url),
+    token: o.stack.log.token,
+    policy: o.stack.policy,
+    evidenceBytes: o.ceremony.evidenceBytes,
+    keysetBytes: o.keyset.keysetBytes,
+    now: o.now,
+    wait: { timeoutMs: 60_000, pollMs: 20 },
+  });
+  const bundle = submitted.bundle!.text;
   await o.installBundle?.(bundle);
-  return { ceremony: o.ceremony, keyset: o.keyset, evidenceEntry, keysetEntry, bundle };
+  return {
+    ceremony: o.ceremony,
+    keyset: o.keyset,
+    evidenceEntry: submitted.evidence,
+    keysetEntry: submitted.keyset,
+    bundle,
+  };
 }

@@ -59,30 +59,3 @@ export class HttpLogReader implements LogReader {
     return (await request(`${this.url}/checkpoint`)).text();
   }
 }
-
-/** Waits until the log's published (witnessed) bundle for `fleetId` carries the key set at `keysetIndex` or a later one. */
-export async function waitForBundle(
-  reader: HttpLogReader,
-  fleetId: string,
-  keysetIndex: number,
-  timeoutMs = 60_000,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const text = await reader.fleetBundle(fleetId);
-      const index = /\nindex ([0-9]+)\n/.exec(text)?.[1];
-      if (index !== undefined && Number(index) >= keysetIndex) return text;
-      last = `bundle still at index ${index}`;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline)
-      throw new FleetlogError(
-        'unavailable',
-        `the log did not publish a witnessed bundle for ${fleetId} in time (${last})`,
-      );
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -1,10 +1,11 @@
 /**
  * A complete fleetlog deployment on localhost: one log-server, three witnesses (quorum 2 of 3),
  * the keys of the publisher, the independent countersigner and the HSM vendor, and the trust
- * policy that pins them all. Everything lives under one data directory (SQLite databases and 0600
- * key files), so it can be inspected afterwards.
+ * policy that pins them all. Everything lives under one data directory, so it can be inspected
+ * and used afterwards: log/ and witness-N/ (SQLite), policy.txt, and one directory per party with
+ * its own 0600 key file: publisher/ (with the log's submitter token), countersigner/, hsm-vendor/.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEY_TYPE_ED25519, generateKey, parseSignerKey, type SignerKey } from '../../core/note/keys.ts';
 import { parsePolicy, type Policy } from '../../core/policy/policy.ts';
@@ -42,6 +43,10 @@ export interface Stack {
   };
   readonly witnesses: readonly RunningWitnessInfo[];
   readonly policyText: string;
+  /** policy.txt under the data directory (with the log's URL). */
+  readonly policyFile: string;
+  /** Each party's own directory, holding its key file. */
+  readonly dirs: { readonly publisher: string; readonly countersigner: string; readonly vendor: string };
   readonly policy: Policy;
   readonly publisher: SignerKey;
   readonly countersigner: SignerKey;
@@ -50,6 +55,7 @@ export interface Stack {
 }
 
 function newSigner(dir: string, file: string, name: string): SignerKey {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { skey } = generateKey(name, KEY_TYPE_ED25519);
   writeKeyFile(join(dir, file), skey);
   return parseSignerKey(skey);
@@ -60,8 +66,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const logger = o.logger ?? silentLogger;
   const n = o.witnesses ?? 3;
   const quorum = o.quorum ?? Math.floor(n / 2) + 1;
-  const keysDir = join(o.dataDir, 'keys');
-  mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+  const dirs = {
+    publisher: join(o.dataDir, 'publisher'),
+    countersigner: join(o.dataDir, 'countersigner'),
+    vendor: join(o.dataDir, 'hsm-vendor'),
+  };
 
   const logDir = join(o.dataDir, 'log');
   const { vkey: logVkey } = await initLog({ dataDir: logDir, origin });
@@ -80,10 +89,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       witnesses.push({ name, policyName: `w${i}`, url: w.url, vkey, dataDir, close: () => w.close() });
     }
 
-    const publisher = newSigner(keysDir, 'publisher.key', 'publisher.fleetlog.example');
-    const countersigner = newSigner(keysDir, 'countersigner.key', 'countersigner.auditor.example');
+    const publisher = newSigner(dirs.publisher, 'publisher.key', 'publisher.fleetlog.example');
+    const countersigner = newSigner(dirs.countersigner, 'countersigner.key', 'countersigner.auditor.example');
+    writeKeyFile(join(dirs.publisher, 'log.token'), token);
+    mkdirSync(dirs.vendor, { recursive: true, mode: 0o700 });
     const vendorSkey = generateKey('hsm-vendor.example', KEY_TYPE_ED25519).skey;
-    writeKeyFile(join(keysDir, 'hsm-vendor.key'), vendorSkey);
+    writeKeyFile(join(dirs.vendor, 'hsm-vendor.key'), vendorSkey);
     const vendor = new HsmVendor(vendorSkey);
 
     const policyText = [
@@ -100,11 +111,16 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 
     const log = await startLogServer({ dataDir: logDir, policyText, logger: logger.child('log'), batchMaxWaitMs: 2 });
     closers.unshift(() => log.close());
+    // The file others use also says where the log is (the server itself needs no URL for itself).
+    const policyFile = join(o.dataDir, 'policy.txt');
+    writeFileSync(policyFile, policyText.replace(`log ${logVkey}\n`, `log ${logVkey} ${log.url}\n`));
     return {
       dataDir: o.dataDir,
       log: { url: log.url, origin, vkey: logVkey, token, dataDir: logDir },
       witnesses,
       policyText,
+      policyFile,
+      dirs,
       policy: parsePolicy(policyText),
       publisher,
       countersigner,

@@ -2,6 +2,7 @@
 import { FleetlogError } from '../../core/errors.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 import { bruteForce, majorityDown, minorityDown, partitionGuessLimit } from './fleet-faults.ts';
+import { rotation } from './rotation.ts';
 import { hsmRejoin } from './rejoin.ts';
 import { forkedLog, keySubstitution, missingCountersignature, rollback, unloggedBundle } from './trust-attacks.ts';
 import { ScenarioWorld } from './world.ts';
@@ -12,6 +13,7 @@ export const SCENARIOS: readonly Scenario[] = [
   missingCountersignature,
   forkedLog,
   rollback,
+  rotation,
   bruteForce,
   minorityDown,
   majorityDown,

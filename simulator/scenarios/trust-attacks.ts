@@ -205,6 +205,7 @@ export const rollback: Scenario = {
       publisher: world.stack.publisher,
       countersigner: world.stack.countersigner,
       vendorKeys: [world.stack.vendor.vkey],
+      now: world.now(),
     });
     const published = await publishKeyset({
       stack: world.stack,

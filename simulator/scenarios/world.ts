@@ -33,6 +33,8 @@ export interface OtaClientOptions {
   readonly log?: LogReader;
   readonly bundleSource?: 'log' | 'hsm';
   readonly endpoints?: readonly HsmEndpoint[];
+  /** The client's clock, seconds since the epoch (default: now). */
+  readonly now?: () => number;
 }
 
 export class ScenarioWorld {
@@ -57,7 +59,8 @@ export class ScenarioWorld {
     return Math.floor(Date.now() / 1000);
   }
 
-  async deploy(fleetId: string): Promise<DeployedFleet> {
+  /** Deploys new HSMs as fleet `fleetId` and publishes key set `version` (default 1) for them. */
+  async deploy(fleetId: string, o: { version?: number; validitySeconds?: number } = {}): Promise<DeployedFleet> {
     const fleet = SimFleet.create({ fleetId, vendor: this.stack.vendor });
     const deployment = await deployFleet({
       stack: this.stack,
@@ -65,6 +68,7 @@ export class ScenarioWorld {
       hsms: fleet.hsms,
       firmware: firmwareImage(),
       now: this.now(),
+      ...o,
       installBundle: (b) => {
         for (const h of fleet.hsms) h.installBundle(b);
       },
@@ -79,6 +83,7 @@ export class ScenarioWorld {
       state: o.state ?? new MemoryStateStore(),
       log: o.log ?? this.log,
       bundleSource: o.bundleSource ?? 'log',
+      ...(o.now ? { now: o.now } : {}),
     });
     return new BackupClient({
       userId: o.userId ?? 'alice',

@@ -221,14 +221,25 @@ export function renderStudyPage(r: StudyResults, files: readonly string[]): stri
   L.push('');
   for (const f of files.filter((x) => x.endsWith('.svg'))) L.push(`![${f}](${f})`, '');
 
-  L.push('## Not measured');
+  L.push('## Fleet rotation');
   L.push('');
-  L.push(`- Fleet rotation cost: ${r.rotation.reason}.`);
-  if (!r.processes)
+  const rot = r.rotation;
+  if (rot) {
+    L.push(`**${rot.model}.**`, '');
+    L.push(
+      `Over ${plural(rot.rotations, 'rotation')} (a new fleet of ${rot.size} HSMs over ${[...new Set(rot.placement)].join(', ')} each time, one client in ${rot.clientRegion}): publishing the new key set (evidence and key set logged, a checkpoint cosigned by the witness quorum, the verified bundle on the HSMs) took p50 ${ms(rot.publishP50Ms)} (at most ${ms(rot.publishMaxMs)}); the client's first use of the new fleet (bundle from an HSM's reply, audit steps 1-8 with a consistency proof from the log, then registering its backup there) took p50 ${ms(rot.firstUseP50Ms)} (at most ${ms(rot.firstUseMaxMs)}); ${ms(rot.totalP50Ms)} end to end at p50. A client that looks for a new fleet only every P seconds adds up to P, which then dominates.`,
+      '',
+    );
+  } else {
+    L.push(`Not measured${r.rotationError ? `: the measurement failed (${r.rotationError})` : ' in this run'}.`, '');
+  }
+  if (!r.processes) {
+    L.push('## Not measured', '');
     L.push(
       `- Real processes on loopback: ${r.processesError ? `the measurement failed (${r.processesError})` : 'not run'}.`,
+      '',
     );
-  L.push('');
+  }
   L.push('## This run');
   L.push('');
   L.push(

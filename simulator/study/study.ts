@@ -4,6 +4,7 @@
  *   latency-<R>-regions.svg           latency vs fleet size for each placement, limit drawn in
  *   availability-<R>-regions.svg      recoveries that succeed vs HSMs down
  *   processes.svg                     real processes on loopback vs the model vs the limit
+ * and, in study.json and the page, the cost of a fleet rotation (rotation.ts).
  *   README.md                         the operator's page, generated from study.json (page.ts)
  * The default run is sized for a couple of minutes on 2 cores; --full takes more samples.
  */
@@ -18,6 +19,7 @@ import { measureAvailability, type AvailabilityCell } from './availability.ts';
 import { measureComputeFloor, measureLatency, type ComputeFloor, type LatencyCell } from './measure.ts';
 import { measureProcesses, type ProcessCell } from './measure-processes.ts';
 import { renderStudyPage } from './page.ts';
+import { measureRotation, type RotationResult } from './rotation.ts';
 import { availabilitySpec, latencySpec, processSpec, renderSvg } from './plots.ts';
 import {
   CLIENT_ROUND_TRIPS,
@@ -44,6 +46,8 @@ export interface StudyOptions {
   readonly maxRegions?: number;
   readonly samples?: number;
   readonly trials?: number;
+  /** New fleets to publish for the rotation cost (0 = skip). */
+  readonly rotations?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -82,7 +86,8 @@ export interface StudyResults {
     readonly trials: number;
     readonly cells: readonly AvailabilityCell[];
   };
-  readonly rotation: { readonly measured: false; readonly reason: string };
+  readonly rotation: RotationResult | null;
+  readonly rotationError?: string;
 }
 
 export async function runStudy(o: StudyOptions): Promise<StudyResults> {
@@ -124,6 +129,18 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   });
   log(`availability: ${trials} trials per (size, placement, k)`);
   const availability = await measureAvailability({ sizes, regions, maxRegions, trials, seed });
+  let rotation: RotationResult | null = null;
+  let rotationError: string | undefined;
+  if (o.rotations !== 0) {
+    const rotations = o.rotations ?? (o.full ? 10 : 3);
+    log(`fleet rotation: ${rotations} new fleets published through a real log and witnesses, then used over the air`);
+    try {
+      rotation = await measureRotation({ model, regions, rotations, seed });
+    } catch (e) {
+      rotationError = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      log(`rotation measurement failed: ${rotationError}`);
+    }
+  }
   let processes: StudyResults['processes'] = null;
   let processesError: string | undefined;
   if (o.processes !== false && regions.length >= 3) {
@@ -184,11 +201,8 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
       trials,
       cells: availability,
     },
-    rotation: {
-      measured: false,
-      reason:
-        'fleet rotation (time from a new key set until an over-the-air client uses the new fleet) needs the rotation from the publishing issue, which has not landed; left out',
-    },
+    rotation,
+    ...(rotationError ? { rotationError } : {}),
   };
   await writeStudy(o.out, results);
   return results;

@@ -6,7 +6,12 @@ import type { FleetKey } from '../../core/entries/fleet-keyset.ts';
 import { isFleetlogError } from '../../core/errors.ts';
 import { encodeEntryBundle } from '../../core/entry-bundle.ts';
 import { parsePolicy } from '../../core/policy/policy.ts';
-import { auditLog, type AuditLogOptions, type AuditLogResult } from '../../auditor-cli/log-audit/audit-log.ts';
+import {
+  AuditInterrupted,
+  auditLog,
+  type AuditLogOptions,
+  type AuditLogResult,
+} from '../../auditor-cli/log-audit/audit-log.ts';
 import {
   parseLogAuditState,
   parsePartialAudit,
@@ -343,6 +348,38 @@ describe('audit log interrupted and continued', () => {
       const bad = await run(s, served, { partial: bogus });
       expect(failedAt(bad)).toBe(2);
       expect(stepOf(bad, 2)!.reason).toContain('continued an interrupted one from entry 2048');
+    } finally {
+      await served.close();
+    }
+  });
+});
+
+describe('audit log stopped by a signal', () => {
+  it('saves its progress at once (not only every 10 s), stops, and the next run continues from it', async () => {
+    const s = genericScenario(3000);
+    const served = await serveScenario(() => s.log);
+    try {
+      const saved: PartialAudit[] = [];
+      const stop = new AbortController();
+      served.tamper = replace('tile/entries/005', { kind: 'hang' }); // a slow log: stuck on tile 5
+      const started = performance.now();
+      const interrupted = await run(s, served, {
+        concurrency: 1,
+        timeoutMs: 60_000,
+        signal: stop.signal,
+        onPartial: (p) => saved.push(parsePartialAudit(serializePartialAudit(p))),
+        onProgress: (p) => {
+          if (p.done >= 5 * 256) setTimeout(() => stop.abort(), 50); // Ctrl-C while it waits
+        },
+      }).catch((e: unknown) => e);
+      expect(interrupted).toBeInstanceOf(AuditInterrupted);
+      expect((interrupted as AuditInterrupted).savedAt).toBe(5 * 256);
+      expect(performance.now() - started).toBeLessThan(10_000); // well within the periodic save's 10 s
+      expect(saved.map((p) => p.size)).toEqual([5 * 256]);
+      served.tamper = undefined;
+      const r = await run(s, served, { partial: saved[0]! });
+      expect(r.ok).toBe(true);
+      expect(r.resumedFrom).toBe(1280);
     } finally {
       await served.close();
     }

@@ -86,7 +86,7 @@ describe('audit monitor', () => {
     // What the witness serves must carry its own cosignature, or it is not what the witness cosigned.
     witness.checkpoint = s.log.checkpoint({ cosignWith: [1, 2] });
     const unsigned = await monitorOnce(options({ state: second.state! }));
-    expect(unsigned.warnings.join('\n')).toContain('no valid cosignature by witness w1');
+    expect(unsigned.alerts.map((a) => a.message).join('\n')).toContain('no valid cosignature by witness w1');
     witness.checkpoint = s.log.published;
   });
 

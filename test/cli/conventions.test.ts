@@ -75,7 +75,7 @@ describe('fleetlog CLI conventions', () => {
     expect(bad.stderr).toMatch(/option '--batch-max-wait <duration>' argument '5x' is invalid.*500ms, 10s/);
     // The hidden alias parses, notes the new spelling, and the command then fails for its real reason
     // (this directory holds no log: the message says to run log init first).
-    const old = await runFleetlog(['log', 'serve', '--data', empty, '--witness-timeout-ms', '500']);
+    const old = await runFleetlog(['log', 'serve', '--data', empty, '--no-witnesses', '--witness-timeout-ms', '500']);
     expect(old.stderr).toContain('--witness-timeout-ms is deprecated and will be removed; use --witness-timeout 10s');
     expect(old.stderr).toContain(`${empty} holds no log`);
     expect(old.stderr).toContain(`fleetlog log init --data ${empty} --origin <origin>`);
@@ -88,7 +88,7 @@ describe('fleetlog CLI conventions', () => {
     writeFileSync(policy, 'quorum none\n');
     const [load, serve, audit] = await Promise.all([
       runFleetlog(['log', 'load', '--url', 'http://127.0.0.1:9', '--token', 't', '--count', '1', '--seed', 's']),
-      runFleetlog(['log', 'serve', '--data', empty, '--validation-workers', '2']),
+      runFleetlog(['log', 'serve', '--data', empty, '--no-witnesses', '--validation-workers', '2']),
       runFleetlog([
         'audit',
         'log',
@@ -120,7 +120,7 @@ describe('fleetlog CLI conventions', () => {
     const logConf = join(dir, 'log.conf');
     writeFileSync(
       logConf,
-      `# log\ndata ${logDir}\nlisten 127.0.0.1:1\nbatch-max-wait 1ms\nwitness-timeout 2s\nthreads 0\n`,
+      `# log\ndata ${logDir}\nlisten 127.0.0.1:1\nno-witnesses true\nbatch-max-wait 1ms\nwitness-timeout 2s\nthreads 0\n`,
     );
     // listen in the file is overridden by the flag.
     const log = await startFleetlogServer(

@@ -132,6 +132,9 @@ describe('the log explorer on altered logs', () => {
       expect(v.headline).toContain('NOT TRUSTED');
       expect(v.steps.slice(0, 6)).toEqual(['1:pass', '2:pass', '3:pass', '4:pass', '5:pass', '6:fail']);
       expect(v.failed[0]).toContain('not the entry the key set references');
+      expect(await page.locator('article[data-fleet="fleet-a"]').textContent()).toContain(
+        'NOT THE REFERENCED EVIDENCE',
+      );
       expect(await page.locator('.banner[data-trusted="true"]').count()).toBe(0);
       await screenshot(page, 'explorer-altered-entry-bundle');
     } finally {

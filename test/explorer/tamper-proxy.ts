@@ -9,8 +9,8 @@ export type Alter = (path: string, body: Buffer) => Buffer;
 
 export class TamperProxy {
   alter: Alter | undefined;
-  /** Paths answered from here instead of upstream (e.g. an old checkpoint, for a rollback). */
-  readonly replace = new Map<string, Buffer>();
+  /** Paths answered from here instead of upstream (e.g. an old checkpoint, for a rollback); text/plain unless typed. */
+  readonly replace = new Map<string, Buffer | { body: Buffer; type: string }>();
   readonly #server: Server;
   url = '';
 
@@ -19,8 +19,9 @@ export class TamperProxy {
       const path = req.url ?? '/';
       const local = this.replace.get(path.split('?')[0]!);
       if (local) {
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
-        res.end(local);
+        const { body, type } = Buffer.isBuffer(local) ? { body: local, type: 'text/plain; charset=utf-8' } : local;
+        res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
+        res.end(body);
         return;
       }
       const up = request(`${this.upstream}${path}`, { method: req.method ?? 'GET' }, (upRes) => {

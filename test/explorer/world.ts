@@ -16,6 +16,8 @@ export interface World {
   readonly witnesses: Array<{ url: string; vkey: string; dataDir: string; close(): Promise<void> }>;
   readonly policyText: string;
   readonly origin: string;
+  /** The built pages: log/ and witness/. */
+  readonly pages: string;
   /** Adds an entry and waits until the witnessed checkpoint covers it. */
   add(entry: Uint8Array): Promise<number>;
   readonly fleet: ReturnType<typeof makeFleetKeys>;
@@ -24,7 +26,8 @@ export interface World {
 
 const DAY = 86400;
 
-export async function startWorld(): Promise<World> {
+/** With `publishDir`, the log also keeps static tiles there (`log serve --publish-dir`). */
+export async function startWorld(options: { publishDir?: string } = {}): Promise<World> {
   const dir = tempDir('fleetlog-explorer-');
   const pages = join(dir, 'pages');
   await buildPages(pages);
@@ -57,6 +60,7 @@ export async function startWorld(): Promise<World> {
     witnessRefreshIntervalMs: 0,
     logger: silentLogger,
     pagesDir: join(pages, 'log'),
+    ...(options.publishDir ? { publishDir: options.publishDir } : {}),
   });
   let size = 0;
   const add = async (entry: Uint8Array): Promise<number> => {
@@ -80,6 +84,7 @@ export async function startWorld(): Promise<World> {
     witnesses,
     policyText,
     origin,
+    pages,
     add,
     fleet,
     async close() {

@@ -3,7 +3,11 @@
  * FleetlogError. Each stays here so the crash cannot come back.
  */
 import { describe, expect, it } from 'vitest';
-import { parsePartialAudit } from '../../auditor-cli/log-audit/log-state.ts';
+import {
+  parseLogAuditState,
+  parsePartialAudit,
+  serializeLogAuditState,
+} from '../../auditor-cli/log-audit/log-state.ts';
 import { parseState } from '../../core/audit/client-state.ts';
 import { codeOf } from '../support/error-code.ts';
 
@@ -32,5 +36,19 @@ describe('fuzz regressions', () => {
     ['a number', '7'],
   ])('audit log progress file: %s is refused as io', (_, text) => {
     expect(codeOf(() => parsePartialAudit(text))).toBe('io');
+  });
+
+  it('audit log state file: a null fleet history is refused as io', () => {
+    // TypeError: Cannot read properties of null (reading 'fleets')
+    const state = serializeLogAuditState({
+      checkpoint: { origin: 'o', size: 0, rootHash: '0'.repeat(64) },
+      frontier: [],
+      fleetRules: true,
+      runs: 1,
+      lastRun: '',
+    });
+    const withNullHistory = state.replace(/}\n$/, ',"history":null}\n');
+    expect(withNullHistory).toContain('"history":null');
+    expect(codeOf(() => parseLogAuditState(withNullHistory))).toBe('io');
   });
 });

@@ -49,7 +49,9 @@ describe('fleetlog log (processes)', () => {
     ]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/refusing to overwrite/);
-    expect(printed.stdout).toBe(POLICY);
+    // --print-policy prints only the fleetlog lines (no quorum line), to append to a real policy.
+    expect(printed.stdout).not.toMatch(/^quorum/m);
+    expect(`quorum none\n${printed.stdout}`).toBe(POLICY);
 
     try {
       const load = await runFleetlog([
@@ -76,7 +78,9 @@ describe('fleetlog log (processes)', () => {
       const [list, second] = await Promise.all([
         runFleetlog(['log', 'token', 'list', '--data', dataDir, '--json']),
         // A second server on the same data refuses to start: one writer.
-        runFleetlog(['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`], { timeoutMs: 30_000 }),
+        runFleetlog(['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--no-witnesses'], {
+          timeoutMs: 30_000,
+        }),
       ]);
       expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'e2e', revokedAt: null }]);
       expect(list.stdout).not.toContain(token);

@@ -17,6 +17,7 @@ import { ed25519NoteVerifier } from '../../core/note/verifiers.ts';
 import { parsePolicy } from '../../core/policy/policy.ts';
 import { parseTlogProof } from '../../core/tlog-proof.ts';
 import { silentLogger } from '../../service/logger.ts';
+import { FLEETLOG_VERSION } from '../../service/version.ts';
 import { openLog, type OpenLog } from '../../log-server/index.ts';
 import { generatePairs } from '../../log-server/load/run-load.ts';
 import type { EntryPair } from '../../log-server/load/synthetic.ts';
@@ -363,6 +364,25 @@ describe('operations', () => {
     const missing = await get('/nope');
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { code: string }).code).toBe('not_found');
-    expect((await log.app.request('/checkpoint', { method: 'POST', body: utf8('x') as BodyInit })).status).toBe(404);
+    // A path the log serves, with the wrong method: 405 and Allow (RFC 9110), not 404.
+    const wrong = await log.app.request('/checkpoint', { method: 'POST', body: utf8('x') as BodyInit });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD');
+    for (const path of ['/tile/0/000', '/entry/0', '/fleets', '/proof/consistency', '/health']) {
+      const r = await log.app.request(path, { method: 'DELETE' });
+      expect(r.status, path).toBe(405);
+    }
+    const add = await log.app.request('/add-entry');
+    expect(add.status).toBe(405);
+    expect(add.headers.get('allow')).toBe('POST');
+    expect((await log.app.request('/nope', { method: 'POST' })).status).toBe(404);
+    expect((await get('/checkpoint')).status).toBe(200);
+    expect((await log.app.request('/checkpoint', { method: 'HEAD' })).status).toBe(200);
+    // Version everywhere an operator looks: /health and /metrics.
+    expect(health.version).toBe(FLEETLOG_VERSION);
+    expect(health.writes).toBe('ok');
+    expect(text).toContain(`fleetlog_build_info{component="log",version="${FLEETLOG_VERSION}"} 1`);
+    expect(text).toMatch(/fleetlog_log_last_checkpoint_age_seconds \d/);
+    expect(text).toContain('fleetlog_log_writes_failing 0');
   });
 });

@@ -1,4 +1,7 @@
-// SqliteLogStorage: atomic batches, dedup, tiles, the writer thread, tokens and witness state.
+// The LogStorage guarantee suite (log-server/storage/storage.ts), one suite run against every
+// backend: SQLite inline, SQLite with its writer thread, and PostgreSQL (a real server, holding the
+// leader lease as `log serve` does). Atomic batches, dedup, order, tiles, reopen, tokens, witness
+// state, and the single-writer rule.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex as hex, utf8 } from '../../core/bytes.ts';
@@ -8,33 +11,100 @@ import { inclusionProof } from '../../core/merkle/proof-plan.ts';
 import { rootOfLeafHashes, Frontier } from '../../core/merkle/tree.ts';
 import { generateKey, KEY_TYPE_ED25519, parseSignerKey } from '../../core/note/keys.ts';
 import { ed25519NoteSigner } from '../../core/note/verifiers.ts';
+import { LeaderLease } from '../../log-server/cluster/lease.ts';
+import { acquireWriterLock } from '../../log-server/data-dir.ts';
 import { integrateLeaves } from '../../log-server/integrate.ts';
+import { ProofService } from '../../log-server/proofs.ts';
 import { recoverFrontier } from '../../log-server/recover.ts';
+import { PgLogStorage } from '../../log-server/storage/pg-storage.ts';
 import { SqliteLogStorage } from '../../log-server/storage/sqlite-storage.ts';
-import type { NewEntry } from '../../log-server/storage/storage.ts';
+import type { LogStorage, NewEntry, StoredCheckpoint } from '../../log-server/storage/storage.ts';
 import { MemoryHashStore } from '../support/memory-hash-store.ts';
+import { freshPgUrl } from '../support/postgres.ts';
 import { tempDir } from '../support/process.ts';
 
 const ORIGIN = 'storage.test/log';
 const { skey, vkey } = generateKey(ORIGIN, KEY_TYPE_ED25519);
 const signer = ed25519NoteSigner(parseSignerKey(skey));
 
-const open: SqliteLogStorage[] = [];
+const open: LogStorage[] = [];
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
-function create(): { storage: SqliteLogStorage; path: string } {
-  const path = join(tempDir('fleetlog-storage-'), 'log.db');
+function emptyTree(): { origin: string; vkey: string; checkpoint: StoredCheckpoint } {
   const note = signCheckpoint({ origin: ORIGIN, size: 0, rootHash: EMPTY_ROOT }, [signer]);
-  const storage = SqliteLogStorage.create(path, {
-    origin: ORIGIN,
-    vkey,
-    checkpoint: { size: 0, rootHash: EMPTY_ROOT, note, signedAtMs: 1 },
-  });
-  open.push(storage);
-  return { storage, path };
+  return { origin: ORIGIN, vkey, checkpoint: { size: 0, rootHash: EMPTY_ROOT, note, signedAtMs: 1 } };
 }
+
+/** One backend: a fresh log, a way to reopen it as a restarted server would, and its writer guard. */
+interface Backend {
+  readonly name: string;
+  create(): Promise<{ storage: LogStorage; reopen(): Promise<LogStorage> }>;
+  /** Shows that a second writer on the same log is refused, by this backend's own mechanism. */
+  secondWriterRefused(): Promise<void>;
+}
+
+function track<T extends LogStorage>(s: T): T {
+  open.push(s);
+  return s;
+}
+
+function sqlite(writerThread: boolean): Backend {
+  const openAt = (path: string) =>
+    writerThread ? SqliteLogStorage.openWithWriterThread(path) : Promise.resolve(SqliteLogStorage.open(path));
+  return {
+    name: writerThread ? 'SQLite (writer thread)' : 'SQLite',
+    async create() {
+      const path = join(tempDir('fleetlog-storage-'), 'log.db');
+      await SqliteLogStorage.create(path, emptyTree()).close();
+      return { storage: track(await openAt(path)), reopen: async () => track(await openAt(path)) };
+    },
+    async secondWriterRefused() {
+      const dir = tempDir('fleetlog-storage-lock-');
+      const release = acquireWriterLock(dir);
+      try {
+        expect(() => acquireWriterLock(dir)).toThrow(/already serves/);
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** Opens the log as a serving process does: it takes the leader lease and writes with its token. */
+async function pgLeader(url: string): Promise<PgLogStorage> {
+  const storage = track(await PgLogStorage.open(url, { max: 4 }));
+  const lease = new LeaderLease(storage.pool, `test-${open.length}`, 60_000);
+  const current = await lease.current();
+  if (current.holder) await storage.pool.query("UPDATE log_lease SET expires_at = '-infinity'");
+  const token = await lease.tryAcquire(undefined);
+  expect(token).toBeDefined();
+  storage.setFence(token);
+  return storage;
+}
+
+const postgres: Backend = {
+  name: 'PostgreSQL',
+  async create() {
+    const url = await freshPgUrl();
+    await (await PgLogStorage.create(url, emptyTree())).close();
+    return { storage: await pgLeader(url), reopen: () => pgLeader(url) };
+  },
+  async secondWriterRefused() {
+    const url = await freshPgUrl();
+    await (await PgLogStorage.create(url, emptyTree())).close();
+    const first = await pgLeader(url);
+    const second = track(await PgLogStorage.open(url));
+    // Another process cannot take a live lease, and without it nothing it writes is stored.
+    expect(await new LeaderLease(second.pool, 'second', 60_000).tryAcquire(undefined)).toBeUndefined();
+    await expect(append(second, Frontier.empty(), entries(0, 1))).rejects.toThrow(/leader lease/);
+    await expect(second.setPublishedSize(0)).rejects.toThrow(/leader lease/);
+    expect((await first.head()).entryCount).toBe(0);
+    await append(first, Frontier.empty(), entries(0, 1));
+    expect((await second.head()).entryCount).toBe(1);
+  },
+};
 
 function entries(from: number, count: number, tag = 'e'): NewEntry[] {
   return Array.from({ length: count }, (_, i) => {
@@ -43,24 +113,32 @@ function entries(from: number, count: number, tag = 'e'): NewEntry[] {
   });
 }
 
-async function append(storage: SqliteLogStorage, frontier: Frontier, batch: NewEntry[]): Promise<Frontier> {
+function batchOn(frontier: Frontier, batch: NewEntry[]) {
   const integration = integrateLeaves(
     frontier,
     batch.map((e) => e.leafHash),
   );
   const size = integration.frontier.size;
   const note = signCheckpoint({ origin: ORIGIN, size, rootHash: integration.root }, [signer]);
-  await storage.appendBatch({
-    entries: batch,
-    nodes: integration.nodes,
-    checkpoint: { size, rootHash: integration.root, note, signedAtMs: Date.now() },
-  });
-  return integration.frontier;
+  return {
+    frontier: integration.frontier,
+    batch: {
+      entries: batch,
+      nodes: integration.nodes,
+      checkpoint: { size, rootHash: integration.root, note, signedAtMs: Date.now() },
+    },
+  };
 }
 
-describe('SqliteLogStorage', () => {
+async function append(storage: LogStorage, frontier: Frontier, batch: NewEntry[]): Promise<Frontier> {
+  const b = batchOn(frontier, batch);
+  await storage.appendBatch(b.batch);
+  return b.frontier;
+}
+
+describe.each([sqlite(false), sqlite(true), postgres])('LogStorage on $name', (backend) => {
   it('stores batches atomically and serves tiles, entries and proof nodes', async () => {
-    const { storage } = create();
+    const { storage } = await backend.create();
     let frontier = Frontier.empty();
     const all: NewEntry[] = [];
     for (const n of [1, 255, 300, 44]) {
@@ -85,9 +163,9 @@ describe('SqliteLogStorage', () => {
     // Proof nodes read from storage equal an in-memory tree's.
     const memory = new MemoryHashStore();
     for (const l of leaves) memory.append(l);
-    const reader = { readNodes: (nodes: Parameters<typeof memory.readNodes>[0]) => storage.readNodesSync(nodes) };
+    const proofs = new ProofService(storage);
     for (const i of [0, 255, 256, 599])
-      expect(inclusionProof(reader, i, 600).map(hex)).toEqual(inclusionProof(memory, i, 600).map(hex));
+      expect((await proofs.inclusion(i, 600)).map(hex)).toEqual(inclusionProof(memory, i, 600).map(hex));
     // The frontier rebuilt from storage reproduces the stored checkpoint.
     expect(hex((await recoverFrontier(storage, head)).root())).toBe(hex(head.checkpoint.rootHash));
     expect(await storage.checkpointAt(255)).toBeUndefined();
@@ -95,10 +173,10 @@ describe('SqliteLogStorage', () => {
   });
 
   it('refuses a batch that repeats a leaf hash or does not extend the tree, storing nothing', async () => {
-    const { storage } = create();
+    const { storage } = await backend.create();
     let frontier = await append(storage, Frontier.empty(), entries(0, 3));
     const dup = [...entries(3, 2), { ...entries(0, 1)[0]!, index: 5 }];
-    await expect(append(storage, frontier, dup)).rejects.toThrow(/UNIQUE/);
+    await expect(append(storage, frontier, dup)).rejects.toThrow(/UNIQUE|unique constraint/i);
     expect((await storage.head()).entryCount).toBe(3);
     expect((await storage.findLeaves(entries(3, 1).map((e) => e.leafHash))).size).toBe(0);
     // A batch that skips indices is refused before it touches the database.
@@ -112,31 +190,45 @@ describe('SqliteLogStorage', () => {
     expect([...found.values()][0]).toMatchObject({ index: 4, kind: 'other' });
   });
 
-  it('commits through the writer thread, durably visible to the reading connection', async () => {
-    const { storage: creator, path } = create();
-    await creator.close();
-    open.pop();
-    const storage = await SqliteLogStorage.openWithWriterThread(path);
-    open.push(storage);
+  it('commits in call order, refuses every batch built on a failed one, and is durable across a reopen', async () => {
+    const { storage, reopen } = await backend.create();
     let frontier = Frontier.empty();
     for (let i = 0; i < 3; i++) frontier = await append(storage, frontier, entries(frontier.size, 100));
+    // Pipelined: batch k+1 is handed over before k resolves; k repeats a leaf, so both fail.
+    const bad = batchOn(frontier, [...entries(300, 2), { ...entries(0, 1)[0]!, index: 302 }]);
+    const onBad = batchOn(bad.frontier, entries(303, 5));
+    const results = await Promise.allSettled([storage.appendBatch(bad.batch), storage.appendBatch(onBad.batch)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    // Two good batches handed over together commit in order.
+    const a = batchOn(frontier, entries(300, 7, 'a'));
+    const b = batchOn(a.frontier, entries(307, 9, 'b'));
+    const reading = storage.head();
+    await Promise.all([storage.appendBatch(a.batch), storage.appendBatch(b.batch)]);
+    // A read that overlapped the commits saw a whole committed state, never half a batch.
+    const seen = await reading;
+    expect(seen.entryCount).toBe(seen.checkpoint.size);
     await expect(append(storage, Frontier.empty(), entries(0, 1, 'x'))).rejects.toThrow(/does not extend/);
-    expect((await storage.head()).checkpoint.size).toBe(300);
-    await storage.recordWitness('w1', 300, '— w1 AAAA\n');
-    expect(await storage.witnessStates()).toMatchObject([{ witness: 'w1', size: 300 }]);
-    expect(await storage.cosignaturesFor(300)).toEqual([{ witness: 'w1', line: '— w1 AAAA\n' }]);
-    await storage.setPublishedSize(300);
+    await storage.recordWitness('w1', 316, '— w1 AAAA\n');
+    expect(await storage.witnessStates()).toMatchObject([{ witness: 'w1', size: 316 }]);
+    expect(await storage.cosignaturesFor(316)).toEqual([{ witness: 'w1', line: '— w1 AAAA\n' }]);
+    await storage.setPublishedSize(316);
     await storage.close();
-    open.pop();
-    const reopened = SqliteLogStorage.open(path);
-    open.push(reopened);
+    open.splice(open.indexOf(storage), 1);
+    const reopened = await reopen();
     const head = await reopened.head();
-    expect(head.publishedSize).toBe(300);
-    expect((await recoverFrontier(reopened, head)).size).toBe(300);
+    expect(head.publishedSize).toBe(316);
+    expect(head.entryCount).toBe(316);
+    expect(hex(head.checkpoint.rootHash)).toBe(hex(b.frontier.root()));
+    expect((await recoverFrontier(reopened, head)).size).toBe(316);
+    expect((await reopened.findLeaves(entries(300, 1).map((e) => e.leafHash))).size).toBe(0);
+  });
+
+  it('refuses a second writer on the same log', async () => {
+    await backend.secondWriterRefused();
   });
 
   it('keeps tokens hashed and revocable, and one active token per name', async () => {
-    const { storage } = create();
+    const { storage } = await backend.create();
     const hash = new Uint8Array(32).fill(1);
     await storage.addToken('ci', hash);
     await expect(storage.addToken('ci', new Uint8Array(32).fill(2))).rejects.toThrow(/already exists/);

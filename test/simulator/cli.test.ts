@@ -27,6 +27,26 @@ describe('fleetlog demo', () => {
     expect(r.stdout).toMatch(/demo OK/);
     expect(existsSync(join(data, 'log', 'log.db'))).toBe(true);
     expect(readdirSync(join(data, 'fleets', 'fleet-a')).filter((f) => f.endsWith('.db'))).toHaveLength(5);
+    // Two parties with separate key directories, exchanging files; the policy is kept.
+    expect(r.stdout).toMatch(/countersigner: reviewed keyset-fleet-a-v1\.signed\.json .*all passed/);
+    expect(readdirSync(join(data, 'publisher')).sort()).toEqual(
+      expect.arrayContaining([
+        'publisher.key',
+        'evidence-fleet-a-v1.json',
+        'keyset-fleet-a-v1.json',
+        'fleet-a-v1.bundle',
+      ]),
+    );
+    expect(readdirSync(join(data, 'publisher'))).not.toContain('countersigner.key');
+    expect(readdirSync(join(data, 'countersigner'))).toContain('countersigner.key');
+    expect(readdirSync(join(data, 'countersigner'))).not.toContain('publisher.key');
+    expect(existsSync(join(data, 'policy.txt'))).toBe(true);
+    // It ends with commands to run next; the offline one works as printed.
+    expect(r.stdout).toContain('Next: try it yourself');
+    const proof = /fleetlog (audit proof \S+ --policy \S+)/.exec(r.stdout)![1]!.split(' ');
+    const verified = await runFleetlog(proof);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/VERIFIED/);
   });
 });
 
@@ -40,6 +60,7 @@ describe('fleetlog sim', () => {
       'no-countersignature',
       'forked-log',
       'rollback',
+      'rotation',
       'brute-force',
       'minority-down',
       'majority-down',

@@ -18,6 +18,7 @@ const expectedStep: Record<string, number | undefined> = {
   'no-countersignature': 1,
   'forked-log': 4,
   rollback: 7,
+  rotation: 8,
 };
 
 describe('scenarios', () => {
@@ -28,6 +29,7 @@ describe('scenarios', () => {
       'no-countersignature',
       'forked-log',
       'rollback',
+      'rotation',
       'brute-force',
       'minority-down',
       'majority-down',

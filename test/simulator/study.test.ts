@@ -16,6 +16,7 @@ describe('sim study (smoke)', () => {
       samples: 3,
       trials: 1,
       processes: false,
+      rotations: 1,
       log: () => undefined,
     });
     const json = JSON.parse(readFileSync(join(out, 'study.json'), 'utf8')) as typeof r;
@@ -36,7 +37,10 @@ describe('sim study (smoke)', () => {
       ['us-east-1', false],
       ['eu-west-1', true],
     ]);
-    expect(json.rotation.measured).toBe(false);
+    // One fleet rotation through a real log and witnesses on loopback, used over the air.
+    expect(json.rotation?.rotations).toBe(1);
+    expect(json.rotation!.publishP50Ms).toBeGreaterThan(0);
+    expect(json.rotation!.firstUseP50Ms).toBeGreaterThan(0);
     expect(json.processes).toBeNull();
 
     for (const f of ['latency-1-regions.svg', 'latency-2-regions.svg', 'availability-2-regions.svg']) {
@@ -49,6 +53,6 @@ describe('sim study (smoke)', () => {
     const c = json.latency.cells.find((x) => x.regions === 2 && x.clientRegion === 'eu-west-1')!;
     expect(page).toContain(`eu-west-1 ${Math.round(c.p50Ms)} ms [${Math.round(c.bound.boundMs)} ms]`);
     expect(page).toContain(json.latencyModel.source);
-    expect(page).toContain('Fleet rotation cost');
+    expect(page).toContain(`took p50 ${Math.round(json.rotation!.publishP50Ms)} ms`);
   });
 });

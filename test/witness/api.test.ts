@@ -50,7 +50,7 @@ describe('witness API', () => {
     removeLog({ dataDir: fx.dataDir, origin: log.origin });
     log.grow(1);
     expect((await fx.post(log.body(20))).status).toBe(404); // the running witness sees it at once
-    fx.trust(log);
+    await fx.trust(log);
     expect(await fx.post(log.body(0, 5))).toMatchObject({ status: 409, text: '20\n' });
     await fx.cosign(log, 20);
     expect(listLogs({ dataDir: fx.dataDir })[0]).toMatchObject({ treeSize: 21 });
@@ -60,7 +60,7 @@ describe('witness API', () => {
   it('a log may have several keys (rotation): either one is trusted', async () => {
     const { fx, log } = await WitnessFixture.withLog();
     const next = new TestLog(log.origin);
-    fx.trust(next);
+    await fx.trust(next);
     log.grow(3);
     await fx.cosign(log, 0);
     next.grow(3);

@@ -16,8 +16,8 @@ const log = new TestLog();
 
 beforeAll(async () => {
   [inline, pooled] = await Promise.all([WitnessFixture.create(), WitnessFixture.create({ threads: 2 })]);
-  inline.trust(log);
-  pooled.trust(log);
+  await inline.trust(log);
+  await pooled.trust(log);
 });
 afterAll(async () => {
   await Promise.all([inline.close(), pooled.close()]);
@@ -67,8 +67,8 @@ describe('worker-thread checking', () => {
     expect((await pooled.cosigned(log.origin)).text.split('\n— ')[0]).toBe(
       (await inline.cosigned(log.origin)).text.split('\n— ')[0],
     );
-    expect(pooled.dump().checkpoints.map((r) => (r as { note: string }).note.split('\n').slice(0, 5))).toEqual(
-      inline.dump().checkpoints.map((r) => (r as { note: string }).note.split('\n').slice(0, 5)),
+    expect((await pooled.dump()).checkpoints.map((r) => (r as { note: string }).note.split('\n').slice(0, 5))).toEqual(
+      (await inline.dump()).checkpoints.map((r) => (r as { note: string }).note.split('\n').slice(0, 5)),
     );
   });
 
@@ -106,7 +106,7 @@ describe('worker-thread checking', () => {
 
   it('keeps up with many concurrent requests across workers', async () => {
     const logs = Array.from({ length: 16 }, () => new TestLog().grow(3));
-    for (const l of logs) pooled.trust(l);
+    for (const l of logs) await pooled.trust(l);
     const replies = await Promise.all(logs.map((l) => pooled.post(l.body(0))));
     expect(replies.map((r) => r.status)).toEqual(logs.map(() => 200));
   });

@@ -6,8 +6,17 @@ import { fromBase64, toBase64 } from '../../core/bytes.ts';
 import { cosignatureTimestamp, cosignatureVerifier } from '../../core/cosignature.ts';
 import { parseNote, verifyNote } from '../../core/note/note.ts';
 import { silentLogger } from '../../service/logger.ts';
-import { addLog, initWitness, openWitness, type OpenWitness, type OpenWitnessOptions } from '../../witness/index.ts';
+import {
+  addLog,
+  addLogAt,
+  initWitness,
+  openPgWitness,
+  openWitness,
+  type OpenWitness,
+  type OpenWitnessOptions,
+} from '../../witness/index.ts';
 import { originHash } from '../../witness/store.ts';
+import { freshPgUrl, pgQuery } from '../support/postgres.ts';
 import { tempDir } from '../support/process.ts';
 import { TestLog } from './test-log.ts';
 
@@ -23,41 +32,51 @@ export async function replyOf(res: Response): Promise<Reply> {
   return { status: res.status, contentType: res.headers.get('content-type'), text: await res.text() };
 }
 
-export type FixtureOptions = Omit<OpenWitnessOptions, 'dataDir' | 'logger'>;
+export type FixtureOptions = Omit<OpenWitnessOptions, 'dataDir' | 'logger' | 'database'>;
+
+/** Where the witness keeps its state: SQLite in its data directory, or a fresh PostgreSQL schema. */
+export type WitnessBackend = 'SQLite' | 'PostgreSQL';
 
 export class WitnessFixture {
   constructor(
     readonly dataDir: string,
     readonly vkey: string,
     public witness: OpenWitness,
+    /** The PostgreSQL URL, when the state lives there. */
+    readonly database?: string,
   ) {}
 
-  static async create(options: FixtureOptions = {}): Promise<WitnessFixture> {
+  static async create(options: FixtureOptions = {}, backend: WitnessBackend = 'SQLite'): Promise<WitnessFixture> {
     const dataDir = tempDir('fleetlog-witness-');
-    const { vkey } = await initWitness({ dataDir, name: WITNESS_NAME });
-    return new WitnessFixture(dataDir, vkey, openWitness({ dataDir, logger: silentLogger, ...options }));
+    const database = backend === 'PostgreSQL' ? await freshPgUrl() : undefined;
+    const { vkey } = await initWitness({ dataDir, name: WITNESS_NAME, ...(database ? { database } : {}) });
+    return new WitnessFixture(dataDir, vkey, await openAt(dataDir, database, options), database);
   }
 
   /** A fresh witness that trusts a fresh test log: where most tests start. */
-  static async withLog(options: FixtureOptions = {}): Promise<{ fx: WitnessFixture; log: TestLog }> {
-    const fx = await WitnessFixture.create(options);
+  static async withLog(
+    options: FixtureOptions = {},
+    backend: WitnessBackend = 'SQLite',
+  ): Promise<{ fx: WitnessFixture; log: TestLog }> {
+    const fx = await WitnessFixture.create(options, backend);
     const log = new TestLog();
-    fx.trust(log);
+    await fx.trust(log);
     return { fx, log };
   }
 
-  /** Another witness instance on the same data directory: its own connection and group commit, like a second process. */
-  second(options: FixtureOptions = {}): OpenWitness {
-    return openWitness({ dataDir: this.dataDir, logger: silentLogger, ...options });
+  /** Another witness instance on the same database: its own connection and group commit, like a second process. */
+  second(options: FixtureOptions = {}): Promise<OpenWitness> {
+    return openAt(this.dataDir, this.database, options);
   }
 
   async reopen(options: FixtureOptions = {}): Promise<void> {
     await this.witness.close();
-    this.witness = openWitness({ dataDir: this.dataDir, logger: silentLogger, ...options });
+    this.witness = await openAt(this.dataDir, this.database, options);
   }
 
-  trust(log: TestLog): void {
-    addLog({ dataDir: this.dataDir, origin: log.origin, vkey: log.vkey });
+  async trust(log: TestLog): Promise<void> {
+    if (this.database) await addLogAt({ database: this.database, origin: log.origin, vkey: log.vkey });
+    else addLog({ dataDir: this.dataDir, origin: log.origin, vkey: log.vkey });
   }
 
   async post(body: string | Uint8Array, witness: OpenWitness = this.witness): Promise<Reply> {
@@ -90,7 +109,15 @@ export class WitnessFixture {
   }
 
   /** Every row of the witness's safety state and evidence, read through a separate connection. */
-  dump(): { checkpoints: unknown[]; evidence: number } {
+  async dump(): Promise<{ checkpoints: unknown[]; evidence: number }> {
+    if (this.database) {
+      const checkpoints = await pgQuery(
+        this.database,
+        "SELECT origin, tree_size::text, upper(encode(root_hash, 'hex')) AS root, note, last_timestamp::text FROM witness_checkpoints ORDER BY origin",
+      );
+      const [evidence] = await pgQuery<{ n: string }>(this.database, 'SELECT count(*) AS n FROM witness_evidence');
+      return { checkpoints, evidence: Number(evidence!.n) };
+    }
     const db = new Database(join(this.dataDir, 'witness.db'), { readonly: true });
     try {
       return {
@@ -109,6 +136,12 @@ export class WitnessFixture {
   close(): Promise<void> {
     return this.witness.close();
   }
+}
+
+function openAt(dataDir: string, database: string | undefined, options: FixtureOptions): Promise<OpenWitness> {
+  return database
+    ? openPgWitness({ dataDir, database, logger: silentLogger, ...options })
+    : Promise.resolve(openWitness({ dataDir, logger: silentLogger, ...options }));
 }
 
 /**

@@ -10,6 +10,7 @@ import { KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519, generateKey, parseSignerKey } f
 import { formatSignatureLine, parseNote, signNote, verifyNote } from '../../core/note/note.ts';
 import { ed25519NoteSigner, ed25519NoteVerifier } from '../../core/note/verifiers.ts';
 import { MAX_ADD_CHECKPOINT_BYTES, formatAddCheckpoint } from '../../core/witness-request.ts';
+import { FLEETLOG_VERSION } from '../../service/version.ts';
 import { TLOG_SIZE_CONTENT_TYPE } from '../../witness/http-status.ts';
 import { WitnessFixture, flipSignatureBit, verifyCosignature } from './fixture.ts';
 import { TestLog } from './test-log.ts';
@@ -83,7 +84,7 @@ describe('growth and probes', () => {
   it('accepts a log key whose name differs from the origin (C2SP: SHOULD match, not MUST)', async () => {
     const key = parseSignerKey(generateKey('sum.example.org', KEY_TYPE_ED25519).skey);
     const other = new TestLog('go.sum database tree', key);
-    fx.trust(other);
+    await fx.trust(other);
     other.grow(7);
     await fx.cosign(other, 0);
   });
@@ -199,12 +200,12 @@ describe('refusals carry the spec status and never change state', () => {
   ];
 
   it.each(cases)('%s', async (_name, body, status, code) => {
-    const before = fx.dump();
+    const before = await fx.dump();
     const reply = await fx.post(body());
     expect(reply.status, reply.text).toBe(status);
     if (code === '') expect(reply).toEqual({ status: 409, contentType: TLOG_SIZE_CONTENT_TYPE, text: '10\n' });
     else expect(JSON.parse(reply.text).code).toBe(code);
-    const after = fx.dump();
+    const after = await fx.dump();
     expect(after.checkpoints).toEqual(before.checkpoints);
     // Only a failed proof from the cosigned size is evidence (a log-signed conflict); nothing else is.
     expect(after.evidence).toBe(status === 422 && _name.startsWith('a proof') ? 1 : 0);
@@ -225,14 +226,14 @@ describe('special sizes', () => {
     ]);
     const reply = await fx.post(formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: bogus }));
     expect(reply.status).toBe(422);
-    expect(fx.dump().checkpoints).toEqual([]);
+    expect((await fx.dump()).checkpoints).toEqual([]);
   });
 
   it('rejects a non-empty proof with old 0 with 422', async () => {
     log.grow(5);
     const reply = await fx.post(log.body(0, 5, { proof: [randomBytes(32)] }));
     expect(reply.status).toBe(422);
-    expect(fx.dump().checkpoints).toEqual([]);
+    expect((await fx.dump()).checkpoints).toEqual([]);
   });
 
   it('treats a log it never cosigned as size 0: any other old size gets 409 "0"', async () => {
@@ -256,7 +257,13 @@ describe('monitoring, health and metrics', () => {
     expect((await fx.get('/not-a-hash/checkpoint')).status).toBe(404);
     const health = await fx.get('/health');
     expect(health.status).toBe(200);
-    expect(JSON.parse(health.text)).toEqual({ status: 'ok', witness: fx.vkey });
+    expect(JSON.parse(health.text)).toEqual({
+      status: 'ok',
+      version: FLEETLOG_VERSION,
+      witness: fx.vkey,
+      writes: 'ok',
+      evidence: { proven: 0, unproven: 0 },
+    });
     log.grow(2);
     await fx.cosignAndVerify(log, 0);
     await fx.post(log.body(0)); // a 409
@@ -264,5 +271,31 @@ describe('monitoring, health and metrics', () => {
     expect(metrics.text).toContain('fleetlog_witness_add_checkpoint_total{status="200"} 1');
     expect(metrics.text).toContain('fleetlog_witness_add_checkpoint_total{status="409"} 1');
     expect(metrics.text).toContain('fleetlog_witness_logs 1');
+    expect(metrics.text).toContain(`fleetlog_build_info{component="witness",version="${FLEETLOG_VERSION}"} 1`);
+    expect(metrics.text).toMatch(
+      new RegExp(`fleetlog_witness_last_cosignature_age_seconds\\{origin="${log.origin}"\\} \\d`),
+    );
+    expect(metrics.text).toContain('fleetlog_witness_evidence{proven="true"} 0');
+    // A proven split view shows in /health (still 200: the witness works, the log does not) and /metrics.
+    await fx.post(log.fork(1).grow(1, 'b').body(2, 2, { proof: [] }));
+    expect(JSON.parse((await fx.get('/health')).text)).toMatchObject({
+      status: 'split-view',
+      evidence: { proven: 1, unproven: 0 },
+    });
+    expect((await fx.get('/metrics')).text).toContain('fleetlog_witness_evidence{proven="true"} 1');
+  });
+
+  it("counts a log signature line repeated 200 times once, and refuses two different lines by the log's key", async () => {
+    log.grow(3);
+    const note = log.checkpoint();
+    const line = note.slice(note.lastIndexOf('\n\n') + 2);
+    const flooded = await fx.post(formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: note + line.repeat(200) }));
+    expect(flooded.status).toBe(200);
+    const other = flipSignatureBit(note).slice(note.lastIndexOf('\n\n') + 2);
+    const two = await fx.post(formatAddCheckpoint({ oldSize: 3, proof: [], checkpoint: note + other }));
+    expect(two.status).toBe(403);
+    expect(two.text).toContain('two different signatures');
+    // What the witness stores and serves carries the log's line once.
+    expect(parseNote((await fx.cosigned(log.origin)).text).signatures).toHaveLength(2);
   });
 });

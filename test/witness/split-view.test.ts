@@ -1,6 +1,7 @@
-// Split-view evidence: the witness keeps and serves it when a log signs a conflicting checkpoint,
-// and core/split-view-evidence.ts verifies it offline, claiming a proof only where one exists.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// Split-view evidence: the witness keeps and serves it when a log signs a conflicting checkpoint
+// (on SQLite and on PostgreSQL), and core/split-view-evidence.ts verifies it offline, claiming a
+// proof only where one exists.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { consistencyProofRoots } from '../../core/merkle/consistency-roots.ts';
@@ -17,19 +18,22 @@ import {
   verifySplitViewEvidence,
   type SplitViewEvidence,
 } from '../../core/split-view-evidence.ts';
-import { MAX_EVIDENCE_PER_LOG, originHash } from '../../witness/store.ts';
+import { MAX_UNPROVEN_EVIDENCE_PER_LOG, originHash } from '../../witness/store.ts';
+import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeOf } from '../support/error-code.ts';
 import { REPO_ROOT } from '../support/process.ts';
-import { WitnessFixture } from './fixture.ts';
+import { WitnessFixture, type WitnessBackend } from './fixture.ts';
 import { TestLog } from './test-log.ts';
 
 let fx: WitnessFixture;
 let log: TestLog;
+/** The store the next fixtures use: keeping evidence is checked on both. */
+let backend: WitnessBackend = 'SQLite';
 
 beforeEach(async () => {
-  ({ fx, log } = await WitnessFixture.withLog());
+  ({ fx, log } = await WitnessFixture.withLog({}, backend));
 });
 afterEach(async () => {
   await fx.close();
@@ -42,7 +46,14 @@ async function evidenceFor(origin: string): Promise<SplitViewEvidence[]> {
   return parseSplitViewEvidenceList(reply.text);
 }
 
-describe('the witness records split views', () => {
+describe.each(['SQLite', 'PostgreSQL'] as const)('the witness records split views (%s)', (store) => {
+  beforeAll(() => {
+    backend = store;
+  });
+  afterAll(() => {
+    backend = 'SQLite';
+  });
+
   it('same size, different root: 409, never cosigned, evidence proves the fork', async () => {
     log.grow(17);
     await fx.cosign(log, 0, 17);
@@ -105,19 +116,39 @@ describe('the witness records split views', () => {
     await fx.cosign(log, 10, 15);
   });
 
-  it('dedupes a repeated conflict and caps evidence per log', async () => {
+  it('dedupes a repeated conflict, even after the witness re-cosigned its head', async () => {
     log.grow(4);
     await fx.cosign(log, 0, 4);
     const fork = log.fork(2).grow(2, 'b');
     await fx.post(fork.body(4, 4, { proof: [] }));
+    await fx.cosign(log, 4, 4); // a new cosignature on the same head: the conflict is still the same one
     await fx.post(fork.body(4, 4, { proof: [] }));
     expect(await evidenceFor(log.origin)).toHaveLength(1);
-    for (let i = 0; i < MAX_EVIDENCE_PER_LOG + 5; i++) {
-      const other = log.fork(2).grow(2, `c${i}`);
-      expect((await fx.post(other.body(4, 4, { proof: [] }))).status).toBe(409);
+  });
+
+  it('replayed unproven documents fill only their own cap: a real fork signed afterwards is still kept', async () => {
+    log.grow(10);
+    await fx.cosign(log, 0, 10);
+    log.grow(5); // a genuine larger checkpoint, as anyone can obtain it, replayed with random proofs
+    for (let i = 0; i < 105; i++) {
+      // more than the old shared cap of 100
+      const proof = log.proof(10).map(() => randomBytes(32));
+      expect((await fx.post(log.body(10, 15, { proof }))).status).toBe(422);
     }
-    expect(await evidenceFor(log.origin)).toHaveLength(MAX_EVIDENCE_PER_LOG);
-    expect(fx.dump().checkpoints).toHaveLength(1);
+    expect(await evidenceFor(log.origin)).toHaveLength(MAX_UNPROVEN_EVIDENCE_PER_LOG);
+    // Proven split views, same size and a proof revealing another prefix, are kept all the same.
+    expect((await fx.post(log.fork(6).grow(4, 'b').body(10, 10, { proof: [] }))).status).toBe(409);
+    expect((await fx.post(log.fork(3).grow(9, 'c').body(10, 12))).status).toBe(422);
+    const docs = await evidenceFor(log.origin);
+    expect(docs).toHaveLength(MAX_UNPROVEN_EVIDENCE_PER_LOG + 2);
+    const verdicts = docs.map((d) => verifySplitViewEvidence(d, log.vkey));
+    expect(verdicts.filter((v) => v.proven).map((v) => v.reason)).toEqual([
+      'same-size-different-roots',
+      'proof-reveals-different-prefix',
+    ]);
+    expect((await fx.dump()).checkpoints).toHaveLength(1);
+    // The witness still cosigns the honest log.
+    await fx.cosign(log, 10, 15);
   });
 
   it('serves, parses and verifies evidence that JSON escaping made larger than its two notes', async () => {
@@ -241,5 +272,28 @@ describe('consistencyProofRoots', () => {
     expect(consistencyProofRoots(5, 20, tree.root(5), tree.proof(5, 20).slice(1))).toBeUndefined();
     expect(consistencyProofRoots(20, 20, tree.root(20), [randomBytes(32)])).toBeUndefined();
     expect(consistencyProofRoots(0, 20, tree.root(0), [randomBytes(32)])).toBeUndefined();
+  });
+});
+
+describe('a schema-1 witness database', () => {
+  it('is upgraded on open: same-size documents count as proven, others as unproven', async () => {
+    log.grow(10);
+    await fx.cosign(log, 0, 10);
+    await fx.post(log.fork(6).grow(4, 'b').body(10, 10, { proof: [] }));
+    log.grow(5);
+    await fx.post(log.body(10, 15, { proof: log.proof(10).map(() => randomBytes(32)) }));
+    await fx.close();
+    // Back to schema 1: the evidence table without its `proven` column.
+    const db = new Database(join(fx.dataDir, 'witness.db'));
+    db.exec(`CREATE TABLE old (id INTEGER PRIMARY KEY, origin TEXT NOT NULL, origin_hash TEXT NOT NULL,
+               digest TEXT NOT NULL UNIQUE, document TEXT NOT NULL, observed_at INTEGER NOT NULL) STRICT;
+             INSERT INTO old SELECT id, origin, origin_hash, digest, document, observed_at FROM evidence;
+             DROP TABLE evidence; ALTER TABLE old RENAME TO evidence;
+             UPDATE meta SET value = '1' WHERE key = 'schema_version';`);
+    db.close();
+    await fx.reopen();
+    const counts = (await (await fx.witness.app.request('/health')).json()) as { evidence: unknown };
+    expect(counts.evidence).toEqual({ proven: 1, unproven: 1 });
+    expect(await evidenceFor(log.origin)).toHaveLength(2);
   });
 });

@@ -1,8 +1,8 @@
 /** `fleetlog witness list-logs`: the logs a witness cosigns for. */
 import { Command } from '@commander-js/extra-typings';
-import { jsonOption } from '../../cli/options.ts';
+import { databaseOption, jsonOption } from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
-import { listLogs } from '../index.ts';
+import { listLogs, listLogsAt } from '../index.ts';
 
 type LogRow = ReturnType<typeof listLogs>[number];
 
@@ -20,9 +20,10 @@ export function listLogsCommand() {
     .description('list the logs this witness cosigns for, with the latest size it cosigned')
     .requiredOption('--data <dir>', 'data directory')
     .addOption(jsonOption())
+    .addOption(databaseOption())
     .action(
-      action((opts) => {
-        const logs = listLogs({ dataDir: opts.data });
+      action(async (opts) => {
+        const logs = opts.database ? await listLogsAt({ database: opts.database }) : listLogs({ dataDir: opts.data });
         process.stdout.write(opts.json ? `${JSON.stringify(logs, null, 2)}\n` : logLines(logs));
       }),
     );

@@ -4,10 +4,11 @@
  */
 import { Command } from '@commander-js/extra-typings';
 import { addConfigOption } from '../../cli/config-file.ts';
-import { threadsOption } from '../../cli/options.ts';
+import { databaseOption, threadsOption } from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import { createLogger } from '../../service/logger.ts';
 import { exitOnSignals, parseListen } from '../../service/serve.ts';
+import { FLEETLOG_VERSION } from '../../service/version.ts';
 import { startWitness } from '../index.ts';
 
 export function serveCommand() {
@@ -19,17 +20,19 @@ export function serveCommand() {
       threadsOption(
         'worker threads judging requests, plus one writer thread (0 = all on the main thread; default one per core)',
       ),
-    );
+    )
+    .addOption(databaseOption());
   return addConfigOption(cmd).action(
     action(async (opts) => {
       const logger = createLogger('witness');
       const server = await startWitness({
         dataDir: opts.data,
+        ...(opts.database !== undefined ? { database: opts.database } : {}),
         ...parseListen(opts.listen),
         logger,
         threads: opts.threads,
       });
-      logger.info('listening', { url: server.url, vkey: server.vkey });
+      logger.info('listening', { url: server.url, vkey: server.vkey, version: FLEETLOG_VERSION });
       exitOnSignals(server, logger);
     }),
   );

@@ -1,0 +1,35 @@
+/**
+ * The gauges an operator alerts on, read when /metrics renders: the version, whether writes are
+ * failing, the age of the newest signed and of the published checkpoint, and per witness the age
+ * of the last cosignature it returned (a witness that stopped cosigning shows as a growing age).
+ */
+import { FLEETLOG_VERSION } from '../service/version.ts';
+import type { LogService } from './service.ts';
+
+export function registerHealthMetrics(s: LogService, now: () => number = Date.now): void {
+  const r = s.metrics.registry;
+  r.buildInfo('log', FLEETLOG_VERSION);
+  r.gauge('fleetlog_log_writes_failing', '1 while batches fail to commit (nothing new is stored), else 0').set(() =>
+    s.sequencer.writesFailing ? 1 : 0,
+  );
+  r.gauge('fleetlog_log_last_checkpoint_age_seconds', 'seconds since the newest checkpoint was signed').set(() =>
+    Math.max(0, (now() - s.sequencer.latest.signedAtMs) / 1000),
+  );
+  r.gaugeFamily(
+    'fleetlog_log_published_checkpoint_age_seconds',
+    'seconds since the checkpoint served at /checkpoint was signed',
+    () => {
+      const p = s.witnessing.published();
+      return p ? [[{}, Math.max(0, (now() - p.signedAtMs) / 1000)]] : [];
+    },
+  );
+  r.gaugeFamily(
+    'fleetlog_log_witness_last_cosignature_age_seconds',
+    'seconds since each witness last returned a valid cosignature',
+    () =>
+      s.witnessing
+        .health()
+        .witnesses.filter((w) => w.lastSuccessAt !== undefined)
+        .map((w) => [{ witness: w.name }, Math.max(0, (now() - Date.parse(w.lastSuccessAt!)) / 1000)] as const),
+  );
+}
