@@ -352,9 +352,10 @@ function evidenceRecord(index: number, s: Extract<EntrySummary, { kind: 'evidenc
  * counted, and shown in the run that finds them), so the state does not grow with evidence entries.
  */
 export function savedHistory(state: FleetHistoryState): FleetHistoryState {
-  const fleets: Record<string, FleetRecord> = {};
-  for (const [id, f] of Object.entries(state.fleets))
-    fleets[id] = { ...f, events: f.events.filter((e) => e.kind === 'keyset') };
+  // fromEntries defines own properties, so even a fleet named __proto__ stays a fleet.
+  const fleets = Object.fromEntries(
+    Object.entries(state.fleets).map(([id, f]) => [id, { ...f, events: f.events.filter((e) => e.kind === 'keyset') }]),
+  );
   return { ...state, fleets };
 }
 

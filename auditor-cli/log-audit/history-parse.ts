@@ -47,11 +47,8 @@ const opt = <T>(v: Record<string, unknown>, key: string, read: (x: unknown) => T
   v[key] === undefined ? {} : { [key]: read(v[key]) };
 /** An object used as a map, with no inherited keys (`__proto__` included) in play. */
 const entries = (v: unknown): Array<[string, unknown]> => Object.entries(obj(v));
-const record = <T>(pairs: Array<[string, T]>): Record<string, T> => {
-  const out: Record<string, T> = Object.create(null) as Record<string, T>;
-  for (const [k, x] of pairs) out[k] = x;
-  return { ...out };
-};
+/** fromEntries defines own properties: a key named __proto__ stays a key. */
+const record = <T>(pairs: Array<[string, T]>): Record<string, T> => Object.fromEntries(pairs);
 
 function keysetEvent(v: Record<string, unknown>): TimelineEvent {
   if (v.kind !== 'keyset') throw new Bad();
