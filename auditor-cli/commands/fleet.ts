@@ -1,8 +1,7 @@
 /** `fleetlog audit fleet`: the client's trust decision for a fleet's current key set. */
 import { Command, Option } from '@commander-js/extra-typings';
-import { jsonOption, logOption, retriesOption, timeoutOption } from '../../cli/options.ts';
+import { jsonOption, logOption, parseCount, retriesOption, timeoutOption } from '../../cli/options.ts';
 import { action, EXIT_OK, EXIT_VERIFY_FAILED } from '../../cli/run.ts';
-import { parseDecimal } from '../../core/decimal.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { auditFleet } from '../fleet-audit.ts';
 import { loadPolicyFile, readCappedFile } from '../files.ts';
@@ -12,8 +11,8 @@ import { MAX_FLEET_BUNDLE_BYTES } from '../tiles-client.ts';
 import { network, proofLines, readClientState, saveClientState } from './inputs.ts';
 
 export const unixTimeOption = () =>
-  new Option('--now <seconds>', 'evaluate validity at this UNIX time instead of now').argParser((v) =>
-    parseDecimal(v, '--now'),
+  new Option('--now <seconds>', 'evaluate validity at this UNIX time instead of now').argParser(
+    parseCount(Number.MAX_SAFE_INTEGER),
   );
 
 export function fleetCommand() {

@@ -20,7 +20,7 @@
  * whatever is newest then". A failed round is logged, shown in `status()`, and retried with backoff.
  *
  * Several processes on one database: only the sequencing leader should own a publisher (open it on
- * taking the lease, close it on losing it: leader-publishing.ts does that from the leadership hooks). Tile bytes are the same whoever writes them, and a
+ * taking the lease, close it on losing it: `startLeading` in leadership.ts does that). Tile bytes are the same whoever writes them, and a
  * round re-reads the directory's checkpoint just before replacing it, so a deposed leader that is
  * still finishing a round does not move it back (short of losing a race of a few microseconds
  * between that read and its rename, which needs two writers at once).

@@ -14,7 +14,6 @@ import { dbPath } from '../../log-server/data-dir.ts';
 import { startLogServer } from '../../log-server/index.ts';
 import { generatePairs } from '../../log-server/load/run-load.ts';
 import { ProofService } from '../../log-server/proofs.ts';
-import { LeaderStaticPublishing } from '../../log-server/publish/leader-publishing.ts';
 import { StaticPublisher, type StaticPublisherOptions } from '../../log-server/publish/static-publisher.ts';
 import { SqliteLogStorage } from '../../log-server/storage/sqlite-storage.ts';
 import { TileReader } from '../../log-server/tile-reader.ts';
@@ -234,59 +233,5 @@ describe('static publisher', () => {
     await p.close();
     expect(p.publisher.status().lastError).toMatch(/differs from this log's tile/);
     expect(existsSync(join(forged, 'checkpoint'))).toBe(false);
-  });
-
-  it('with several processes only the leader writes, and a new leader carries on where the old one stopped', async () => {
-    const { dir, dataDir, vkey, token } = await freshLog();
-    const server = await startLogServer({ dataDir, policyText: POLICY, logger: silentLogger, batchMaxWaitMs: 1 });
-    const sizes: number[] = [];
-    try {
-      for (const batch of [entries(3), entries(2)]) {
-        await submitAll(server.url, token, batch, 1);
-        sizes.push(((await (await fetch(`${server.url}/health`)).json()) as { size: number }).size);
-      }
-    } finally {
-      await server.close();
-    }
-    const publishDir = join(dir, 'public');
-    const storage = SqliteLogStorage.open(dbPath(dataDir));
-    try {
-      const [first, second] = [(await storage.checkpointAt(sizes[0]!))!, (await storage.checkpointAt(sizes[1]!))!];
-      const processOf = () =>
-        new LeaderStaticPublishing({
-          dir: publishDir,
-          origin: 'test.example/log',
-          vkey,
-          storage,
-          tiles: new TileReader(storage),
-          proofs: new ProofService(storage),
-          logger: silentLogger,
-        });
-      const settled = async (p: LeaderStaticPublishing, size: number): Promise<void> => {
-        const deadline = Date.now() + 10_000;
-        while (p.status()?.size !== size) {
-          if (Date.now() > deadline) throw new Error(`the directory did not reach ${size}`);
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      };
-      const a = processOf();
-      const b = processOf();
-      expect(a.status()).toBeNull();
-      a.becameLeader();
-      a.checkpointPublished(first);
-      await settled(a, sizes[0]!);
-      a.stoppedLeading();
-      b.becameLeader(); // resumes from the directory a left
-      b.checkpointPublished(second);
-      await settled(b, sizes[1]!);
-      a.checkpointPublished(first); // a deposed leader hears late news: it writes nothing
-      await a.stop();
-      await b.stop();
-      expect(checkPublishDir(publishDir, vkey)).toBe(sizes[1]);
-      expect(a.status()).toMatchObject({ size: sizes[0] });
-      expect(b.status()).toMatchObject({ size: sizes[1], lastError: undefined });
-    } finally {
-      await storage.close();
-    }
   });
 });
