@@ -490,11 +490,15 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
  * hash, and the index is the one this auditor recorded itself.
  */
 function evidenceResolver(client: TilesClient, policy: Policy, size: number): EvidenceResolver {
+  // Key sets of one fleet usually reference evidence close together: keep the last bundle.
+  let last: { tile: number; entries: Uint8Array[] } | undefined;
   return async (index) => {
-    const tile = tileInTree(0, Math.floor(index / TILE_WIDTH), size);
+    const t = Math.floor(index / TILE_WIDTH);
+    const tile = tileInTree(0, t, size);
     if (!tile) throw new FleetlogError('internal', `entry ${index} is not in a tree of size ${size}`);
-    const entries = decodeEntryBundle(await client.entryBundleBytes(tile, size), tile.width);
-    const bytes = entries[index % TILE_WIDTH]!;
+    if (last?.tile !== t)
+      last = { tile: t, entries: decodeEntryBundle(await client.entryBundleBytes(tile, size), tile.width) };
+    const bytes = last.entries[index % TILE_WIDTH]!;
     return summarizeEntry(bytes, leafHash(bytes), policy);
   };
 }
