@@ -42,9 +42,9 @@ export function proofJson(proof: readonly ProofStep[]): Array<{ hash: string; no
 
 const day = (t: number): string => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 
-function eventLine(fleetId: string, e: TimelineEvent, history: FleetHistoryState): string {
+function eventLine(fleetId: string, e: TimelineEvent): string {
   if (e.kind === 'deployment') {
-    const unused = history.evidence[e.leafHash]?.referenced ? '' : '; no key set published for it yet';
+    const unused = e.referenced ? '' : '; no key set published for it (yet, or in this run)';
     return `  #${e.index}  ${fleetId}  deployment: ${e.hsms} HSM${e.hsms === 1 ? '' : 's'} in ${e.regions.join(', ')}, firmware ${e.firmware}${e.ok ? '' : ' [evidence does not verify]'}${unused}`;
   }
   const evidence = e.evidenceIndex !== undefined ? `evidence #${e.evidenceIndex}` : 'no evidence logged before it';
@@ -64,7 +64,7 @@ export function timelineBlock(history: FleetHistoryState): string {
     lines.push(
       `  … ${hidden} earlier event${hidden === 1 ? '' : 's'} not kept (the last ${EVENTS_PER_FLEET} per fleet are)`,
     );
-  lines.push(...events.map(({ id, e }) => eventLine(id, e, history)));
+  lines.push(...events.map(({ id, e }) => eventLine(id, e)));
   lines.push('fleets:');
   for (const [id, f] of fleets.sort(([, a], [, b]) => a.firstIndex - b.firstIndex)) lines.push(fleetLine(id, f));
   if (history.warningCount > 0) {

@@ -354,6 +354,66 @@ function logAuditStates(): string[] {
       fleetRules: true,
       history: emptyHistory(),
     }),
+    serializeLogAuditState({
+      checkpoint: { origin: 'log.example/c', size: 9, rootHash: hash(8) },
+      frontier: [hash(9), hash(10)],
+      ...base,
+      fleetRules: true,
+      history: {
+        ...emptyHistory(),
+        fleets: {
+          'fleet-a': {
+            maxVersion: 2,
+            version: 2,
+            leafHash: hash(11),
+            index: 4,
+            notBefore: 1_700_000_000,
+            notAfter: 1_800_000_000,
+            keysets: 2,
+            deployments: 1,
+            firstIndex: 0,
+            events: [
+              { index: 1, kind: 'keyset', version: 1, keys: 3, notBefore: 1, notAfter: 2, evidenceIndex: 0, ok: true },
+              { index: 4, kind: 'keyset', version: 2, keys: 3, notBefore: 1, notAfter: 2, ok: false },
+            ],
+          },
+        },
+        evidenceAt: { '0123456789abcdef': [0, 6], fedcba9876543210: [2] },
+        keyOwners: { [hash(12)]: 'fleet-a' },
+        violations: [{ index: 4, rule: 'F2', step: 6, fleetId: 'fleet-a', message: 'not logged before it' }],
+        violationCounts: { F2: 1 },
+        warnings: [{ index: 4, rule: 'F5', step: 8, fleetId: 'fleet-a', message: 'expires before' }],
+        warningCount: 1,
+        entries: 9,
+        keysets: 2,
+        deployments: 3,
+      },
+    }),
+    // A v1 file (it kept every evidence entry's HSM keys), migrated on reading.
+    `${JSON.stringify({
+      format: 'fleetlog-log-audit-state/v1',
+      checkpoint: { origin: 'log.example/d', size: 2, rootHash: hash(13) },
+      frontier: [hash(14)],
+      ...base,
+      fleetRules: true,
+      history: {
+        fleets: {
+          f: {
+            keysets: 0,
+            deployments: 1,
+            firstIndex: 0,
+            events: [{ index: 0, kind: 'deployment', leafHash: hash(15) }],
+          },
+        },
+        evidence: { [hash(15)]: { index: 0, fleetId: 'f', ok: true, hsms: [{ id: 'h', keys: [] }] } },
+        keyOwners: {},
+        violations: [],
+        violationCounts: {},
+        entries: 2,
+        keysets: 0,
+        deployments: 1,
+      },
+    })}\n`,
   ];
 }
 

@@ -15,7 +15,9 @@ import { bytesEqual, fromHex, toHex } from '../../core/bytes.ts';
 import { FleetlogError, isFleetlogError } from '../../core/errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import { rangeNodes } from '../../core/merkle/subtree.ts';
+import { leafHash } from '../../core/merkle/hash.ts';
 import { foldRight, Frontier } from '../../core/merkle/tree.ts';
+import { decodeEntryBundle } from '../../core/entry-bundle.ts';
 import { tileHashes, tileInTree, TILE_HEIGHT, TILE_WIDTH } from '../../core/merkle/tiles.ts';
 import type { Policy } from '../../core/policy/policy.ts';
 import { checkConsistency, describeConsistency, seenOf, type ConsistencyOutcome } from '../consistency-check.ts';
@@ -25,13 +27,17 @@ import { TilesClient } from '../tiles-client.ts';
 import { fetchAndVerifyCheckpoint } from '../verify-checkpoint.ts';
 import {
   emptyHistory,
+  EvidenceChanged,
+  type EvidenceResolver,
   FleetHistory,
   historyChecks,
+  savedHistory,
   type FleetHistoryState,
   type KeysetEvent,
   type Violation,
 } from './fleet-history.ts';
 import { frontierHashes, frontierHex, type LogAuditState, type PartialAudit } from './log-state.ts';
+import { summarizeEntry } from './entry-summary.ts';
 import { prefixNodeHashes, type TileJobResult } from './tile-job.ts';
 import { TilePool } from './tile-pool.ts';
 
@@ -222,7 +228,9 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
     historyState = partial.history ? structuredClone(partial.history) : emptyHistory();
     resumedFrom = start;
   }
-  const history = fleetRules ? new FleetHistory(historyState) : undefined;
+  const history = fleetRules
+    ? new FleetHistory(historyState, evidenceResolver(client, policy, checkpoint.size))
+    : undefined;
   options.onStart?.({ origin: checkpoint.origin, size: checkpoint.size, from: start });
   const partialEvery = options.partialEveryMs ?? 10_000;
   let lastPartial = performance.now();
@@ -235,7 +243,7 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
           size,
           frontier: frontierHex(frontierNow),
           fleetRules,
-          ...(history ? { history: history.state } : {}),
+          ...(history ? { history: savedHistory(history.state) } : {}),
         });
       }
     : undefined;
@@ -266,12 +274,13 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
     });
   } catch (e) {
     // Anything the log serves that contradicts the entries, or a malformed tile or bundle, fails step 2.
-    if (!(e instanceof TreeMismatch || isFleetlogError(e, 'bad_tile'))) throw e;
+    if (!(e instanceof TreeMismatch || e instanceof EvidenceChanged || isFleetlogError(e, 'bad_tile'))) throw e;
     checks.push(
       entriesCheck(
         false,
-        (e instanceof TreeMismatch ? e.message : `the log serves a malformed tile: ${e.message}`) +
-          resumedNote(resumedFrom),
+        (e instanceof TreeMismatch || e instanceof EvidenceChanged
+          ? e.message
+          : `the log serves a malformed tile: ${e.message}`) + resumedNote(resumedFrom),
       ),
     );
     return finish({
@@ -317,7 +326,7 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
     headSeenAt: outcome.kind === 'same' && prev?.headSeenAt !== undefined ? prev.headSeenAt : now,
     frontier: frontierHex(frontier),
     fleetRules,
-    ...(history ? { history: history.state } : {}),
+    ...(history ? { history: savedHistory(history.state) } : {}),
     runs: (prev?.runs ?? 0) + 1,
     lastRun: new Date().toISOString(),
   };
@@ -458,10 +467,12 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
       } else {
         low = result.lowNodes ?? [];
       }
-      if (history && result.entries)
-        result.entries.forEach((summary, i) => {
-          history.apply(t * TILE_WIDTH + firstNew + i, summary);
-        });
+      if (history && result.entries) {
+        for (const [i, summary] of result.entries.entries()) {
+          const fetching = history.apply(t * TILE_WIDTH + firstNew + i, summary);
+          if (fetching) await fetching;
+        }
+      }
       done += (tileInTree(0, t, size)?.width ?? 0) - firstNew;
       input.onProgress?.({ done, total: input.total, bytes: client.stats.bytes });
       if (result.root) input.onTile?.((t + 1) * TILE_WIDTH, tileFrontier.hashes);
@@ -470,6 +481,26 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
     if (onAbort) input.signal?.removeEventListener('abort', onAbort);
   }
   return [...tileFrontier.hashes, ...low];
+}
+
+/**
+ * Fetches back an entry of the tree being audited (one audited in an earlier run, which the state
+ * keeps only as a leaf hash prefix and index) and summarizes it as the workers do. Nothing here
+ * needs the tiles: FleetHistory trusts the entry only if its leaf hash is the key set's evidence
+ * hash, and the index is the one this auditor recorded itself.
+ */
+function evidenceResolver(client: TilesClient, policy: Policy, size: number): EvidenceResolver {
+  // Key sets of one fleet usually reference evidence close together: keep the last bundle.
+  let last: { tile: number; entries: Uint8Array[] } | undefined;
+  return async (index) => {
+    const t = Math.floor(index / TILE_WIDTH);
+    const tile = tileInTree(0, t, size);
+    if (!tile) throw new FleetlogError('internal', `entry ${index} is not in a tree of size ${size}`);
+    if (last?.tile !== t)
+      last = { tile: t, entries: decodeEntryBundle(await client.entryBundleBytes(tile, size), tile.width) };
+    const bytes = last.entries[index % TILE_WIDTH]!;
+    return summarizeEntry(bytes, leafHash(bytes), policy);
+  };
 }
 
 function runJob(pool: TilePool | undefined, job: Parameters<TilePool['run']>[0]): Promise<TileJobResult> {

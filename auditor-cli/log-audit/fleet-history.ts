@@ -10,7 +10,10 @@
  *                expire before it. (W1, notBefore < notAfter, is enforced by decoding.)
  * and to every entry L4: it is a well-formed fleetlog entry.
  * Everything it remembers is a plain JSON object, saved in the audit state so a later run resumes.
- * Memory grows with the number of fleets, evidence entries and keys, not with the log.
+ * The saved part stays small: per fleet only what F3/F5 compare and its key set events, the keys of
+ * key sets (F4), and per deployment-evidence entry only a 64-bit leaf hash prefix and its index. A
+ * key set whose evidence was audited in an earlier run has that entry fetched back from the log
+ * (resolveEvidence) and re-checked; its full leaf hash, named by the key set, authenticates it.
  */
 import { count as plural } from '../../cli/plural.ts';
 import type { StepNumber } from '../../core/audit/steps.ts';
@@ -52,6 +55,8 @@ export type TimelineEvent =
       readonly regions: readonly string[];
       readonly firmware: string;
       readonly ok: boolean;
+      /** Set when a key set of this run references it (deployment events are not saved). */
+      referenced?: boolean;
     }
   | {
       readonly index: number;
@@ -76,24 +81,33 @@ export interface FleetRecord {
   keysets: number;
   deployments: number;
   firstIndex: number;
-  /** The most recent events, oldest first. */
+  /** The most recent events, oldest first (only key set events are saved: savedHistory). */
   events: TimelineEvent[];
 }
 
+/** A deployment-evidence entry as the key set rules need it: held in memory only, never saved. */
 export interface EvidenceRecord {
   readonly index: number;
+  readonly leafHash: string;
   readonly fleetId: string;
   readonly ok: boolean;
   readonly problem?: string;
   readonly hsms: ReadonlyArray<Pick<HsmRecord, 'id' | 'keys'>>;
-  /** Whether a key set has referenced it (unreferenced deployments show as such in the timeline). */
-  referenced?: boolean;
 }
+
+/** Hex characters of a leaf hash kept in evidenceAt: 64 bits, enough to find an entry, not to trust it. */
+export const EVIDENCE_PREFIX_HEX = 16;
+
+/** Fetches back (from the log) the entry at an index of the audited tree, summarized; see resolveEvidence. */
+export type EvidenceResolver = (index: number) => Promise<EntrySummary>;
 
 export interface FleetHistoryState {
   fleets: Record<string, FleetRecord>;
-  /** Evidence entries by leaf hash (hex). */
-  evidence: Record<string, EvidenceRecord>;
+  /**
+   * Deployment evidence by the first EVIDENCE_PREFIX_HEX hex characters of its leaf hash: the
+   * indices (ascending) of the entries with that prefix. A key set's full evidence hash decides.
+   */
+  evidenceAt: Record<string, number[]>;
   /** Public key (lowercase hex) -> the fleet whose key set first listed it. */
   keyOwners: Record<string, string>;
   violations: Violation[];
@@ -108,7 +122,7 @@ export interface FleetHistoryState {
 export function emptyHistory(): FleetHistoryState {
   return {
     fleets: {},
-    evidence: {},
+    evidenceAt: {},
     keyOwners: {},
     violations: [],
     violationCounts: {},
@@ -137,18 +151,54 @@ export class FleetHistory {
   readonly newViolations: Violation[] = [];
   readonly newWarnings: Violation[] = [];
 
-  constructor(readonly state: FleetHistoryState) {
-    // States written before warnings existed.
-    state.warnings ??= [];
-    state.warningCount ??= 0;
-  }
+  /** Evidence entries of this run by index (earlier runs' are fetched back through the resolver). */
+  readonly #recent = new Map<number, EvidenceRecord>();
 
-  apply(index: number, summary: EntrySummary): void {
+  /**
+   * `resolve` fetches back an entry audited in an earlier run, when a key set references it; without
+   * one, only this run's evidence can be found (fine for a run from scratch).
+   */
+  constructor(
+    readonly state: FleetHistoryState,
+    private readonly resolve?: EvidenceResolver,
+  ) {}
+
+  /** Applies the rules to the entry at `index`; a promise only when earlier evidence must be fetched. */
+  apply(index: number, summary: EntrySummary): void | Promise<void> {
     this.state.entries += 1;
     if (summary.kind === 'invalid')
       this.#violate(index, 'L4', undefined, `entry ${index} is not a valid fleetlog entry: ${summary.reason}`);
     else if (summary.kind === 'evidence') this.#evidence(index, summary);
-    else this.#keyset(index, summary);
+    else {
+      const found = this.#findEvidence(index, summary.evidence);
+      if (found instanceof Promise) return found.then((ev) => this.#keyset(index, summary, ev));
+      this.#keyset(index, summary, found);
+    }
+  }
+
+  /** The earliest evidence entry before `before` whose leaf hash is `hash`. */
+  #findEvidence(before: number, hash: string): EvidenceRecord | undefined | Promise<EvidenceRecord | undefined> {
+    const prefix = hash.slice(0, EVIDENCE_PREFIX_HEX);
+    const at = Object.hasOwn(this.state.evidenceAt, prefix) ? this.state.evidenceAt[prefix]! : [];
+    const candidates = at.filter((i) => i < before);
+    const older = candidates.filter((i) => !this.#recent.has(i));
+    if (older.length === 0 || !this.resolve) {
+      return candidates.map((i) => this.#recent.get(i)).find((r) => r?.leafHash === hash);
+    }
+    const resolve = this.resolve;
+    return (async () => {
+      for (const i of candidates) {
+        let rec = this.#recent.get(i);
+        if (!rec) {
+          const s = await resolve(i);
+          if (s.kind !== 'evidence' || s.leafHash.slice(0, EVIDENCE_PREFIX_HEX) !== prefix)
+            throw new EvidenceChanged(i);
+          rec = evidenceRecord(i, s);
+        }
+        if (rec.leafHash === hash) return rec;
+      }
+      return undefined;
+    })();
   }
 
   #fleet(fleetId: string, index: number): FleetRecord {
@@ -192,14 +242,12 @@ export class FleetHistory {
 
   #evidence(index: number, s: Extract<EntrySummary, { kind: 'evidence' }>): void {
     const ok = s.problems.length === 0;
-    // Evidence that does not verify fails F2 only when a key set relies on it (spec B.3).
-    if (!Object.hasOwn(this.state.evidence, s.leafHash)) {
-      // The same bytes logged twice are the same evidence; the first (earliest) one counts.
-      const hsms = s.hsms.map((h) => ({ id: h.id, keys: h.keys }));
-      this.state.evidence[s.leafHash] = ok
-        ? { index, fleetId: s.fleetId, ok, hsms }
-        : { index, fleetId: s.fleetId, ok, problem: s.problems.join('; '), hsms };
-    }
+    // Evidence that does not verify fails F2 only when a key set relies on it (spec B.3). The same
+    // bytes logged twice are the same evidence; the first (earliest) one counts (#findEvidence).
+    const prefix = s.leafHash.slice(0, EVIDENCE_PREFIX_HEX);
+    if (Object.hasOwn(this.state.evidenceAt, prefix)) this.state.evidenceAt[prefix]!.push(index);
+    else this.state.evidenceAt[prefix] = [index];
+    this.#recent.set(index, evidenceRecord(index, s));
     const f = this.#fleet(s.fleetId, index);
     f.deployments += 1;
     this.state.deployments += 1;
@@ -214,7 +262,7 @@ export class FleetHistory {
     });
   }
 
-  #keyset(index: number, s: Extract<EntrySummary, { kind: 'keyset' }>): void {
+  #keyset(index: number, s: Extract<EntrySummary, { kind: 'keyset' }>, ev: EvidenceRecord | undefined): void {
     const before = this.#total();
     const what = `key set at ${index} (fleet ${s.fleetId} v${s.version})`;
     const fail = (rule: HistoryRule, message: string): void =>
@@ -224,11 +272,12 @@ export class FleetHistory {
     if (!s.countersignerOk)
       fail('F1', `counter-signature by ${s.countersigner} is missing, by an unpinned key, or invalid`);
 
-    const ev = Object.hasOwn(this.state.evidence, s.evidence) ? this.state.evidence[s.evidence] : undefined;
     if (!ev) {
       fail('F2', `its evidence ${s.evidence.slice(0, 16)}… was not logged before it`);
     } else {
-      ev.referenced = true;
+      const fleet = Object.hasOwn(this.state.fleets, ev.fleetId) ? this.state.fleets[ev.fleetId] : undefined;
+      const shown = fleet?.events.find((e) => e.index === ev.index);
+      if (shown?.kind === 'deployment') shown.referenced = true;
       if (!ev.ok) fail('F2', `its evidence at ${ev.index} does not verify: ${ev.problem ?? ''}`);
       // keysetEvidenceProblems reads only the fleet id and each HSM's id and keys.
       const evidenceView = { fleetId: ev.fleetId, hsms: ev.hsms } as unknown as DeploymentEvidence;
@@ -282,6 +331,32 @@ export class FleetHistory {
     for (const c of Object.values(this.state.violationCounts)) n += c ?? 0;
     return n;
   }
+}
+
+/** A log now serves, at an index audited before, an entry that is not the evidence audited there. */
+export class EvidenceChanged extends Error {
+  constructor(readonly index: number) {
+    super(`entry ${index} is no longer the deployment evidence audited there before`);
+    this.name = 'EvidenceChanged';
+  }
+}
+
+function evidenceRecord(index: number, s: Extract<EntrySummary, { kind: 'evidence' }>): EvidenceRecord {
+  const hsms = s.hsms.map((h) => ({ id: h.id, keys: h.keys }));
+  const base = { index, leafHash: s.leafHash, fleetId: s.fleetId, hsms };
+  return s.problems.length === 0 ? { ...base, ok: true } : { ...base, ok: false, problem: s.problems.join('; ') };
+}
+
+/**
+ * The part of the history to save: deployment events are dropped from the timelines (they are
+ * counted, and shown in the run that finds them), so the state does not grow with evidence entries.
+ */
+export function savedHistory(state: FleetHistoryState): FleetHistoryState {
+  // fromEntries defines own properties, so even a fleet named __proto__ stays a fleet.
+  const fleets = Object.fromEntries(
+    Object.entries(state.fleets).map(([id, f]) => [id, { ...f, events: f.events.filter((e) => e.kind === 'keyset') }]),
+  );
+  return { ...state, fleets };
 }
 
 /** One check per rule over the whole audited history (earlier runs included). */

@@ -12,8 +12,14 @@ import { FleetlogError } from '../../core/errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import { rangeNodes } from '../../core/merkle/subtree.ts';
 import type { FleetHistoryState } from './fleet-history.ts';
+import { parseFleetHistory } from './history-parse.ts';
 
-export const LOG_AUDIT_STATE_FORMAT = 'fleetlog-log-audit-state/v1';
+/**
+ * v2: the fleet history no longer keeps each evidence entry's HSM keys nor deployment events, so the
+ * file does not grow with the log's entries (v1 files are migrated on reading).
+ */
+export const LOG_AUDIT_STATE_FORMAT = 'fleetlog-log-audit-state/v2';
+const LOG_AUDIT_STATE_V1 = 'fleetlog-log-audit-state/v1';
 
 export interface LogAuditState {
   readonly checkpoint: SeenCheckpoint;
@@ -39,7 +45,10 @@ export function parseLogAuditState(text: string): LogAuditState {
   } catch {
     throw new FleetlogError('io', 'audit state file is not valid JSON');
   }
-  if (v?.format !== LOG_AUDIT_STATE_FORMAT) {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new FleetlogError('io', `audit state file is not a ${LOG_AUDIT_STATE_FORMAT} document`);
+  const v1 = v.format === LOG_AUDIT_STATE_V1;
+  if (v.format !== LOG_AUDIT_STATE_FORMAT && !v1) {
     throw new FleetlogError(
       'io',
       `audit state file is not a ${LOG_AUDIT_STATE_FORMAT} document (audit fleet/checkpoint use a different state file)`,
@@ -66,20 +75,10 @@ export function parseLogAuditState(text: string): LogAuditState {
   ) {
     throw new FleetlogError('io', 'audit state file has a malformed frontier');
   }
-  const history = v.history as FleetHistoryState | undefined;
-  if (
-    history !== undefined &&
-    (typeof history !== 'object' ||
-      history === null ||
-      typeof history.fleets !== 'object' ||
-      typeof history.evidence !== 'object' ||
-      !Array.isArray(history.violations))
-  ) {
-    throw new FleetlogError('io', 'audit state file has a malformed fleet history');
-  }
+  const history = v.history === undefined ? undefined : parseFleetHistory(v.history, cp.size, v1);
   const seen = Number.isSafeInteger(v.headSeenAt) ? { headSeenAt: v.headSeenAt as number } : {};
   const base = {
-    checkpoint: cp,
+    checkpoint: { origin: cp.origin, size: cp.size, rootHash: cp.rootHash },
     frontier: frontier as string[],
     fleetRules: v.fleetRules === true,
     runs: Number(v.runs) || 0,
@@ -97,7 +96,8 @@ export function frontierHex(hashes: readonly Hash[]): string[] {
   return hashes.map((h) => toHex(h));
 }
 
-export const PARTIAL_AUDIT_FORMAT = 'fleetlog-log-audit-partial/v1';
+/** v2 with the state file; a v1 progress file is refused (the caller starts over from the state). */
+export const PARTIAL_AUDIT_FORMAT = 'fleetlog-log-audit-partial/v2';
 
 /**
  * Where an interrupted audit got to: the frontier after `size` leaves (at a full-tile boundary)
@@ -125,6 +125,11 @@ export function parsePartialAudit(text: string): PartialAudit {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new FleetlogError('io', `audit progress file is not a ${PARTIAL_AUDIT_FORMAT} document`);
+  if (v.format === 'fleetlog-log-audit-partial/v1')
+    throw new FleetlogError(
+      'io',
+      'audit progress file was written by an older fleetlog (partial/v1): delete it, and the audit continues from the state file',
+    );
   const size = v.size as number;
   const frontier = v.frontier;
   if (
@@ -138,7 +143,7 @@ export function parsePartialAudit(text: string): PartialAudit {
   ) {
     throw new FleetlogError('io', `audit progress file is not a well-formed ${PARTIAL_AUDIT_FORMAT} document`);
   }
-  const history = v.history as FleetHistoryState | undefined;
+  const history = v.history === undefined ? undefined : parseFleetHistory(v.history, size);
   const base = { origin: v.origin, size, frontier: frontier as string[], fleetRules: v.fleetRules === true };
   return history === undefined ? base : { ...base, history };
 }
