@@ -18,12 +18,12 @@ import { startHttpServer, type RunningServer } from '../service/serve.ts';
 import { defaultPagesDir, loadPage } from '../service/static-pages.ts';
 import { openDatabase } from '../service/sqlite.ts';
 import { isPostgresUrl } from '../service/postgres.ts';
-import type { WitnessHooks } from './add-checkpoint.ts';
+import type { WitnessCore, WitnessHooks } from './add-checkpoint.ts';
 import { inlineWriter, pgWriter, workerWriter } from './writer.ts';
 import { createWitnessApp } from './http.ts';
 import { assertOrigin, parseLogVkey } from './log-keys.ts';
 import { defaultCheckThreads, inlineChecker, pgChecker, workerPoolChecker } from './check-pool.ts';
-import { createWitnessMetrics } from './metrics.ts';
+import { createWitnessMetrics, type WitnessMetrics } from './metrics.ts';
 import { witnessPaths, type WitnessPaths } from './paths.ts';
 import { createSchema } from './schema.ts';
 import { PgWitnessStore } from './pg-store.ts';
@@ -189,37 +189,22 @@ export function openWitness(options: OpenWitnessOptions): OpenWitness {
       ? workerPoolChecker(threads, { databasePath: paths.database, keyPath: paths.key }, logger)
       : inlineChecker(store, cosignerFromKey(key));
   const writer = threads > 0 ? workerWriter(paths.database, logger, onBatch) : inlineWriter(store, logger, onBatch);
-  const core = {
+  return assembleWitness({
+    key,
     store: sqliteReads(store),
     writer,
     checker,
-    vkey: key.vkey,
-    clock,
+    metrics,
     logger,
-    throttle: createLogThrottle(logger),
-    hooks: options.hooks,
-    events: {
-      splitView: (_origin: string, stored: boolean, proven: boolean) =>
-        metrics.splitViews.inc({ stored: String(stored), proven: String(proven) }),
-      casLost: () => metrics.casLost.inc(),
-    },
-  };
-  const page = options.pagesDir === false ? undefined : loadPage(options.pagesDir ?? defaultPagesDir('witness'));
-  const app = createWitnessApp(core, metrics, logger, page);
-  let closed: Promise<void> | undefined;
-  return {
-    app,
-    name: key.name,
-    vkey: key.vkey,
+    clock,
+    options,
     ready: Promise.all([checker.ready, writer.ready]).then(() => undefined),
-    close() {
-      closed ??= writer
+    close: () =>
+      writer
         .close()
         .then(() => checker.close())
-        .then(() => store.close());
-      return closed;
-    },
-  };
+        .then(() => store.close()),
+  });
 }
 
 export interface StartWitnessOptions extends OpenWitnessOptions {
@@ -254,12 +239,40 @@ export async function openPgWitness(options: OpenWitnessOptions & { database: st
   });
   const writer = pgWriter(store, logger, (n) => metrics.commitBatch.observe(n));
   const checker = pgChecker(store, cosignerFromKey(key));
-  const core = {
+  return assembleWitness({
+    key,
     store,
     writer,
     checker,
-    vkey: key.vkey,
+    metrics,
+    logger,
     clock,
+    options,
+    ready: Promise.resolve(),
+    close: () => writer.close().then(() => store.close()),
+  });
+}
+
+/** What both stores share: the witness core, its HTTP app and page, and an idempotent close. */
+function assembleWitness(parts: {
+  key: { readonly name: string; readonly vkey: string };
+  store: WitnessCore['store'];
+  writer: WitnessCore['writer'];
+  checker: WitnessCore['checker'];
+  metrics: WitnessMetrics;
+  logger: Logger;
+  clock: () => number;
+  options: OpenWitnessOptions;
+  ready: Promise<void>;
+  close: () => Promise<void>;
+}): OpenWitness {
+  const { key, metrics, logger, options } = parts;
+  const core = {
+    store: parts.store,
+    writer: parts.writer,
+    checker: parts.checker,
+    vkey: key.vkey,
+    clock: parts.clock,
     logger,
     throttle: createLogThrottle(logger),
     hooks: options.hooks,
@@ -276,9 +289,9 @@ export async function openPgWitness(options: OpenWitnessOptions & { database: st
     app,
     name: key.name,
     vkey: key.vkey,
-    ready: Promise.resolve(),
+    ready: parts.ready,
     close() {
-      closed ??= writer.close().then(() => store.close());
+      closed ??= parts.close();
       return closed;
     },
   };
