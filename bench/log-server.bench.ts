@@ -13,22 +13,14 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { join } from 'node:path';
-import { utf8 } from '../core/bytes.ts';
-import { signCheckpoint } from '../core/checkpoint.ts';
-import { leafHash } from '../core/merkle/hash.ts';
 import { formatTileIndex } from '../core/merkle/tiles.ts';
-import { parseSignerKey } from '../core/note/keys.ts';
-import { ed25519NoteSigner } from '../core/note/verifiers.ts';
-import { readKeyFile } from '../service/key-file.ts';
 import { freePort, startFleetlogServer, tempDir, type ServerProcess } from '../test/support/process.ts';
-import { dbPath, keyPath } from '../log-server/data-dir.ts';
+import { dbPath } from '../log-server/data-dir.ts';
 import { addToken, initLog } from '../log-server/index.ts';
-import { integrateLeaves } from '../log-server/integrate.ts';
 import { loadKeys, loadPolicyText } from '../log-server/load/keys.ts';
 import { generatePairs, runLoad } from '../log-server/load/run-load.ts';
-import { recoverFrontier } from '../log-server/recover.ts';
 import { SqliteLogStorage } from '../log-server/storage/sqlite-storage.ts';
-import type { NewEntry } from '../log-server/storage/storage.ts';
+import { growWithSyntheticEntries } from './synthetic-entries.ts';
 import { figure, type Figure } from './harness.ts';
 
 const CLIENTS = 64;
@@ -86,31 +78,7 @@ async function getLoad(url: string, nextPath: () => string, clients: number, ms:
 async function bulkGrow(dataDir: string, target: number): Promise<void> {
   const storage = SqliteLogStorage.open(dbPath(dataDir));
   try {
-    const head = await storage.head();
-    const signer = ed25519NoteSigner(parseSignerKey(readKeyFile(keyPath(dataDir))));
-    let frontier = await recoverFrontier(storage, head);
-    const BATCH = 16384;
-    while (frontier.size < target) {
-      const n = Math.min(BATCH, target - frontier.size);
-      const entries: NewEntry[] = new Array(n);
-      for (let i = 0; i < n; i++) {
-        const index = frontier.size + i;
-        const data = utf8(`{"bulk":${index},"note":"synthetic benchmark entry","type":"fleetlog/bench/v1"}`);
-        entries[i] = { index, data, leafHash: leafHash(data), facts: { kind: 'other' } };
-      }
-      const integration = integrateLeaves(
-        frontier,
-        entries.map((e) => e.leafHash),
-      );
-      const size = integration.frontier.size;
-      const note = signCheckpoint({ origin: head.origin, size, rootHash: integration.root }, [signer]);
-      await storage.appendBatch({
-        entries,
-        nodes: integration.nodes,
-        checkpoint: { size, rootHash: integration.root, note, signedAtMs: Date.now() },
-      });
-      frontier = integration.frontier;
-    }
+    await growWithSyntheticEntries(storage, dataDir, target);
   } finally {
     await storage.close();
   }

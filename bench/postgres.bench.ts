@@ -13,23 +13,14 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { utf8 } from '../core/bytes.ts';
-import { signCheckpoint } from '../core/checkpoint.ts';
-import { leafHash } from '../core/merkle/hash.ts';
 import { formatTileIndex } from '../core/merkle/tiles.ts';
-import { parseSignerKey } from '../core/note/keys.ts';
-import { ed25519NoteSigner } from '../core/note/verifiers.ts';
-import { readKeyFile } from '../service/key-file.ts';
 import { LeaderLease } from '../log-server/cluster/lease.ts';
-import { keyPath } from '../log-server/data-dir.ts';
 import { addToken, initLog } from '../log-server/index.ts';
-import { integrateLeaves } from '../log-server/integrate.ts';
 import { loadKeys, loadPolicyText } from '../log-server/load/keys.ts';
 import { generatePairs, runLoad } from '../log-server/load/run-load.ts';
-import { recoverFrontier } from '../log-server/recover.ts';
 import { PgLogStorage } from '../log-server/storage/pg-storage.ts';
-import type { NewEntry } from '../log-server/storage/storage.ts';
 import { freePort, startFleetlogServer, tempDir, type ServerProcess } from '../test/support/process.ts';
+import { growWithSyntheticEntries } from './synthetic-entries.ts';
 import { figure, type Figure } from './harness.ts';
 
 const CLIENTS = 64;
@@ -111,31 +102,7 @@ async function bulkGrow(url: string, dataDir: string, target: number): Promise<v
   if (token === undefined) throw new Error('the lease is held; stop the servers first');
   storage.setFence(token);
   try {
-    const head = await storage.head();
-    const signer = ed25519NoteSigner(parseSignerKey(readKeyFile(keyPath(dataDir))));
-    let frontier = await recoverFrontier(storage, head);
-    const BATCH = 16384;
-    while (frontier.size < target) {
-      const n = Math.min(BATCH, target - frontier.size);
-      const entries: NewEntry[] = new Array(n);
-      for (let i = 0; i < n; i++) {
-        const index = frontier.size + i;
-        const data = utf8(`{"bulk":${index},"note":"synthetic benchmark entry","type":"fleetlog/bench/v1"}`);
-        entries[i] = { index, data, leafHash: leafHash(data), facts: { kind: 'other' } };
-      }
-      const integration = integrateLeaves(
-        frontier,
-        entries.map((e) => e.leafHash),
-      );
-      const size = integration.frontier.size;
-      const note = signCheckpoint({ origin: head.origin, size, rootHash: integration.root }, [signer]);
-      await storage.appendBatch({
-        entries,
-        nodes: integration.nodes,
-        checkpoint: { size, rootHash: integration.root, note, signedAtMs: Date.now() },
-      });
-      frontier = integration.frontier;
-    }
+    await growWithSyntheticEntries(storage, dataDir, target);
   } finally {
     await lease.release(token);
     await storage.close();

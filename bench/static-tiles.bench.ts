@@ -12,25 +12,17 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { utf8 } from '../core/bytes.ts';
-import { signCheckpoint } from '../core/checkpoint.ts';
-import { leafHash } from '../core/merkle/hash.ts';
 import { formatTileIndex } from '../core/merkle/tiles.ts';
-import { parseSignerKey } from '../core/note/keys.ts';
-import { ed25519NoteSigner } from '../core/note/verifiers.ts';
-import { dbPath, keyPath } from '../log-server/data-dir.ts';
+import { dbPath } from '../log-server/data-dir.ts';
 import { initLog } from '../log-server/index.ts';
-import { integrateLeaves } from '../log-server/integrate.ts';
 import { ProofService } from '../log-server/proofs.ts';
 import { StaticPublisher } from '../log-server/publish/static-publisher.ts';
-import { recoverFrontier } from '../log-server/recover.ts';
 import { SqliteLogStorage } from '../log-server/storage/sqlite-storage.ts';
-import type { NewEntry } from '../log-server/storage/storage.ts';
 import { TileReader } from '../log-server/tile-reader.ts';
-import { readKeyFile } from '../service/key-file.ts';
 import { silentLogger } from '../service/logger.ts';
 import { startNginx } from '../test/support/nginx.ts';
 import { removeTempDirs, tempDir } from '../test/support/process.ts';
+import { growWithSyntheticEntries } from './synthetic-entries.ts';
 import { figure, type Figure } from './harness.ts';
 import { httpGetLoad } from './http-load.ts';
 
@@ -38,33 +30,6 @@ const ENTRIES = 65_536;
 const CLIENTS = 32;
 const READ_MS = 1500;
 const ROUNDS = 3;
-
-/** Grows the log to `count` opaque entries in batches of 4096, one signed checkpoint each. */
-async function grow(storage: SqliteLogStorage, dataDir: string, count: number): Promise<void> {
-  const head = await storage.head();
-  const signer = ed25519NoteSigner(parseSignerKey(readKeyFile(keyPath(dataDir))));
-  let frontier = await recoverFrontier(storage, head);
-  while (frontier.size < count) {
-    const n = Math.min(4096, count - frontier.size);
-    const entries: NewEntry[] = Array.from({ length: n }, (_, i) => {
-      const index = frontier.size + i;
-      const data = utf8(`{"bulk":${index},"note":"synthetic benchmark entry","type":"fleetlog/bench/v1"}`);
-      return { index, data, leafHash: leafHash(data), facts: { kind: 'other' } };
-    });
-    const integration = integrateLeaves(
-      frontier,
-      entries.map((e) => e.leafHash),
-    );
-    const size = integration.frontier.size;
-    const note = signCheckpoint({ origin: head.origin, size, rootHash: integration.root }, [signer]);
-    await storage.appendBatch({
-      entries,
-      nodes: integration.nodes,
-      checkpoint: { size, rootHash: integration.root, note, signedAtMs: Date.now() },
-    });
-    frontier = integration.frontier;
-  }
-}
 
 /** Publishes the log's newest checkpoint into `dir`; returns the seconds it took. */
 async function publish(storage: SqliteLogStorage, dir: string, origin: string, vkey: string): Promise<number> {
@@ -101,7 +66,7 @@ export async function run(): Promise<Figure[]> {
     let seconds: number;
     try {
       process.stderr.write(`  growing a log to ${ENTRIES} entries, then publishing it...\n`);
-      await grow(storage, dataDir, ENTRIES);
+      await growWithSyntheticEntries(storage, dataDir, ENTRIES, 4096);
       seconds = await publish(storage, join(dir, 'public'), origin, vkey);
     } finally {
       await storage.close();
