@@ -91,7 +91,9 @@ function attempt(url: URL, limits: FetchOptions): Promise<FetchedBody | Redirect
       };
       if (status >= 300 && status < 400 && res.headers.location && status !== 304) {
         res.resume();
-        done(() => resolve(new Redirect(status, new URL(res.headers.location!, url).href)));
+        // Resolved and checked by the shared redirect policy, outside this callback: a malformed
+        // Location must become a refusal, not an exception thrown on the socket's event.
+        done(() => resolve(new Redirect(status, res.headers.location!)));
         return;
       }
       if (status === 429 || status >= 500) return fail(new Transient(`HTTP ${status}`));
@@ -223,7 +225,7 @@ export async function fetchBounded(url: string, options: FetchOptions): Promise<
       const r = await attempt(target, options);
       if (r instanceof Redirect) {
         // The shared policy (service/http-redirects.ts), as the log's witness client follows it.
-        target = redirectTarget(url, r.status, r.location, ++redirects, 'GET');
+        target = redirectTarget(target.href, r.status, r.location, ++redirects, 'GET');
         i -= 1; // a redirect is not a failed attempt
         continue;
       }

@@ -153,6 +153,29 @@ describe('bounded fetch', () => {
     ).rejects.toMatchObject({ code: 'too_large' });
   });
 
+  it('refuses a redirect to a malformed Location with a network error, and follows relative ones per hop', async () => {
+    const srv = createServer((req, res) => {
+      if (req.url === '/bad') res.writeHead(302, { location: 'http://[not-a-host/x' }).end();
+      else if (req.url === '/a/start') res.writeHead(302, { location: 'next' }).end();
+      else if (req.url === '/a/next') res.writeHead(302, { location: '../b/end' }).end();
+      else if (req.url === '/b/end') res.writeHead(200).end('arrived');
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+    try {
+      await expect(fetchBounded(`${base}/bad`, { maxBytes: 100, timeoutMs: 2000, retries: 0 })).rejects.toMatchObject({
+        code: 'network',
+        message: expect.stringMatching(/invalid URL/),
+      });
+      const body = await fetchBounded(`${base}/a/start`, { maxBytes: 100, timeoutMs: 2000, retries: 0 });
+      expect(new TextDecoder().decode(body.body)).toBe('arrived');
+    } finally {
+      srv.closeAllConnections();
+      srv.close();
+    }
+  });
+
   it('decompresses gzip bodies and caps what they expand to', async () => {
     const plain = new Uint8Array(50_000).fill(65);
     const srv = createServer((_req, res) => {
