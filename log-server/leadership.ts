@@ -33,13 +33,18 @@ export interface LeadershipListener {
   checkpointPublished?(cp: PublishedCheckpoint): void;
 }
 
+/** How the leader batches and witnesses; `log serve`'s options carry these fields as they are. */
 export interface LeaderTuning {
+  /** Most entries integrated under one checkpoint (default 1024). */
   readonly batchMaxSize?: number;
+  /** Longest a submission waits for others to share its batch (default 2 ms). */
   readonly batchMaxWaitMs?: number;
+  /** Queued submissions beyond this are answered 503 (default 16384). */
   readonly maxPending?: number;
   readonly witnessTimeoutMs?: number;
   readonly witnessRetryBaseMs?: number;
   readonly witnessRetryMaxMs?: number;
+  /** How often an unchanged tree is re-sent to witnesses for fresh cosignatures (default 60 s; 0 = never). */
   readonly witnessRefreshIntervalMs?: number;
   readonly fetch?: typeof fetch;
 }

@@ -33,7 +33,7 @@ import type { LogHead, LogStorage } from './storage/storage.ts';
 import { TileReader } from './tile-reader.ts';
 import { ValidationPool } from './validation/pool.ts';
 
-export interface LogServerOptions {
+export interface LogServerOptions extends LeaderTuning {
   /** Holds the signing key `log.key` and, without `database`, the SQLite database. */
   readonly dataDir: string;
   /** A postgres:// URL: the log lives there and several processes may serve it (default: SQLite in dataDir). */
@@ -49,24 +49,12 @@ export interface LogServerOptions {
   /** Trust policy text: witnesses (with URLs) and quorum, publisher and countersigner keys. */
   readonly policyText?: string;
   readonly logger?: Logger;
-  /** Most entries integrated under one checkpoint (default 1024). */
-  readonly batchMaxSize?: number;
-  /** Longest a submission waits for others to share its batch (default 2 ms). */
-  readonly batchMaxWaitMs?: number;
-  /** Queued submissions beyond this are answered 503 (default 16384). */
-  readonly maxPending?: number;
-  readonly witnessTimeoutMs?: number;
-  readonly witnessRetryBaseMs?: number;
-  readonly witnessRetryMaxMs?: number;
-  /** How often an unchanged tree is re-sent to witnesses for fresh cosignatures (default 60 s; 0 = never). */
-  readonly witnessRefreshIntervalMs?: number;
   /** Worker threads that check entries (signatures, canonical form); 0 checks on the main thread (default 0). */
   readonly validationWorkers?: number;
   /** Commit batches on a writer thread so fsync never blocks serving (default false: it costs ~10-15 MB RSS). */
   readonly writerThread?: boolean;
   /** Adds the benchmark's baseline routes (/bench/noop, /bench/static). */
   readonly benchRoutes?: boolean;
-  readonly fetch?: typeof fetch;
   /**
    * Keep this directory a static copy of the read API (log-server/publish/static-publisher.ts).
    * On PostgreSQL only the leader writes it, from taking the lease until losing it.
@@ -116,19 +104,6 @@ export async function openLog(options: LogServerOptions): Promise<OpenLog> {
   return isPostgresUrl(options.database) ? openClusterLog(options, options.database) : openSqliteLog(options);
 }
 
-function tuning(o: LogServerOptions): LeaderTuning {
-  return {
-    ...(o.batchMaxSize !== undefined ? { batchMaxSize: o.batchMaxSize } : {}),
-    ...(o.batchMaxWaitMs !== undefined ? { batchMaxWaitMs: o.batchMaxWaitMs } : {}),
-    ...(o.maxPending !== undefined ? { maxPending: o.maxPending } : {}),
-    ...(o.witnessTimeoutMs !== undefined ? { witnessTimeoutMs: o.witnessTimeoutMs } : {}),
-    ...(o.witnessRetryBaseMs !== undefined ? { witnessRetryBaseMs: o.witnessRetryBaseMs } : {}),
-    ...(o.witnessRetryMaxMs !== undefined ? { witnessRetryMaxMs: o.witnessRetryMaxMs } : {}),
-    ...(o.witnessRefreshIntervalMs !== undefined ? { witnessRefreshIntervalMs: o.witnessRefreshIntervalMs } : {}),
-    ...(o.fetch ? { fetch: o.fetch } : {}),
-  };
-}
-
 /** The parts every process has, leader or not: validation, proofs, tiles, the HTTP app. */
 async function serveParts(
   options: LogServerOptions,
@@ -158,7 +133,7 @@ async function serveParts(
     key,
     logger,
     metrics,
-    tuning: tuning(options),
+    tuning: options,
     ...(options.leadership ? { listener: options.leadership } : {}),
     ...(options.publishDir !== undefined
       ? {
