@@ -16,7 +16,7 @@ import { formatTileIndex } from '../core/merkle/tiles.ts';
 import { dbPath } from '../log-server/data-dir.ts';
 import { initLog } from '../log-server/index.ts';
 import { ProofService } from '../log-server/proofs.ts';
-import { StaticPublisher } from '../log-server/publish/static-publisher.ts';
+import { StaticPublisher } from '../log-server/static-publisher.ts';
 import { SqliteLogStorage } from '../log-server/storage/sqlite-storage.ts';
 import { TileReader } from '../log-server/tile-reader.ts';
 import { silentLogger } from '../service/logger.ts';

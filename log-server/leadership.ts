@@ -16,7 +16,7 @@ import type { Logger } from '../service/logger.ts';
 import type { LogMetrics } from './metrics.ts';
 import type { ProofService } from './proofs.ts';
 import { recoverFrontier } from './recover.ts';
-import { StaticPublisher } from './publish/static-publisher.ts';
+import { StaticPublisher } from './static-publisher.ts';
 import { Sequencer } from './sequencer.ts';
 import type { LogHead, LogStorage, StoredCheckpoint } from './storage/storage.ts';
 import type { TileReader } from './tile-reader.ts';

@@ -27,7 +27,7 @@ import {
 } from './leadership.ts';
 import type { Appender, ClusterStatus, LogService, Publication } from './service.ts';
 import { PgLogStorage } from './storage/pg-storage.ts';
-import type { StaticPublisher } from './publish/static-publisher.ts';
+import type { StaticPublisher } from './static-publisher.ts';
 import { SqliteLogStorage } from './storage/sqlite-storage.ts';
 import type { LogHead, LogStorage } from './storage/storage.ts';
 import { TileReader } from './tile-reader.ts';
@@ -56,7 +56,7 @@ export interface LogServerOptions extends LeaderTuning {
   /** Adds the benchmark's baseline routes (/bench/noop, /bench/static). */
   readonly benchRoutes?: boolean;
   /**
-   * Keep this directory a static copy of the read API (log-server/publish/static-publisher.ts).
+   * Keep this directory a static copy of the read API (log-server/static-publisher.ts).
    * On PostgreSQL only the leader writes it, from taking the lease until losing it.
    */
   readonly publishDir?: string;

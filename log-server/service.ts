@@ -9,7 +9,7 @@
 import type { Logger } from '../service/logger.ts';
 import type { LogMetrics } from './metrics.ts';
 import type { ProofService } from './proofs.ts';
-import type { StaticPublisher } from './publish/static-publisher.ts';
+import type { StaticPublisher } from './static-publisher.ts';
 import type { AppendResult } from './sequencer.ts';
 import type { LogStorage, StoredCheckpoint } from './storage/storage.ts';
 import type { TileReader } from './tile-reader.ts';

@@ -27,7 +27,7 @@ import { FleetlogError, type ErrorCode } from '../../core/errors.ts';
 import { quorumSatisfied, type Policy } from '../../core/policy/policy.ts';
 import type { Logger } from '../../service/logger.ts';
 import { startLeading, type LeaderContext, type Leading } from '../leadership.ts';
-import type { StaticPublisher } from '../publish/static-publisher.ts';
+import type { StaticPublisher } from '../static-publisher.ts';
 import type { AppendResult } from '../sequencer.ts';
 import { FORWARDED_HEADER, type Appender, type ClusterStatus, type Publication } from '../service.ts';
 import type { PgLogStorage } from '../storage/pg-storage.ts';

@@ -14,7 +14,7 @@ import { dbPath } from '../../log-server/data-dir.ts';
 import { startLogServer } from '../../log-server/index.ts';
 import { generatePairs } from '../../log-server/load/run-load.ts';
 import { ProofService } from '../../log-server/proofs.ts';
-import { StaticPublisher, type StaticPublisherOptions } from '../../log-server/publish/static-publisher.ts';
+import { StaticPublisher, type StaticPublisherOptions } from '../../log-server/static-publisher.ts';
 import { SqliteLogStorage } from '../../log-server/storage/sqlite-storage.ts';
 import { TileReader } from '../../log-server/tile-reader.ts';
 import { writeFileAtomic } from '../../service/durable-files.ts';

@@ -40,10 +40,10 @@
  */
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { bytesEqual } from '../../core/bytes.ts';
-import { openCheckpoint } from '../../core/checkpoint.ts';
-import { FleetlogError } from '../../core/errors.ts';
-import type { Hash } from '../../core/merkle/hash.ts';
+import { bytesEqual } from '../core/bytes.ts';
+import { openCheckpoint } from '../core/checkpoint.ts';
+import { FleetlogError } from '../core/errors.ts';
+import type { Hash } from '../core/merkle/hash.ts';
 import {
   hashCountAtLevel,
   TILE_WIDTH,
@@ -51,14 +51,14 @@ import {
   tilesAtLevel,
   type TileId,
   type TileKind,
-} from '../../core/merkle/tiles.ts';
-import { ed25519NoteVerifier } from '../../core/note/verifiers.ts';
-import { DirectorySync, ensureDirectory, writeFileAtomic } from '../../service/durable-files.ts';
-import type { Logger } from '../../service/logger.ts';
-import type { LogMetrics } from '../metrics.ts';
-import type { ProofService } from '../proofs.ts';
-import type { LogStorage } from '../storage/storage.ts';
-import type { TileReader } from '../tile-reader.ts';
+} from '../core/merkle/tiles.ts';
+import { ed25519NoteVerifier } from '../core/note/verifiers.ts';
+import { DirectorySync, ensureDirectory, writeFileAtomic } from '../service/durable-files.ts';
+import type { Logger } from '../service/logger.ts';
+import type { LogMetrics } from './metrics.ts';
+import type { ProofService } from './proofs.ts';
+import type { LogStorage } from './storage/storage.ts';
+import type { TileReader } from './tile-reader.ts';
 
 /** What to publish: the checkpoint served at /checkpoint (log signature plus cosignatures). */
 export interface PublishTarget {
