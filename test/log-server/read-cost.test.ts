@@ -168,6 +168,28 @@ describe('bounded cost per read', () => {
     expect(queries).toBe(0);
   });
 
+  it('answers a tile or entry the tree does not cover with a 404 and no storage read', async () => {
+    // The tree holds 300 entries: tile 1 exists only up to width 44, level 1 only as .p/1.
+    const beyond = [
+      '/tile/entries/001.p/45',
+      '/tile/0/001.p/200',
+      '/tile/entries/002.p/1',
+      '/tile/0/x001/000',
+      '/tile/1/000.p/2',
+      '/tile/2/000.p/1',
+      '/entry/300',
+      '/entry/9007199254740991',
+    ];
+    const queries = await countQueries(async () => {
+      for (const path of beyond) {
+        const r = await log.app.request(path, { headers: { 'accept-encoding': 'gzip' } });
+        expect(r.status, path).toBe(404);
+        expect(((await r.json()) as { code: string }).code).toBe('not_found');
+      }
+    });
+    expect(queries).toBe(0);
+  });
+
   // Runs last: it appends entries, which moves the partial tile the test above relies on.
   it('catches the kept fleets up from only the key sets stored since, with the same bytes as before', async () => {
     const first = await log.app.request('/fleets?limit=140');
