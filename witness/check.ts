@@ -62,9 +62,10 @@ export interface EvidenceRecord {
   readonly observedAt: number;
   /**
    * The two checkpoints cannot both be true (same size with another root, or the log's own proof
-   * rebuilds the larger root from another prefix): kept whatever the cap. False when the proof
-   * merely fails, which anyone can produce by replaying a genuine larger checkpoint with random
-   * proof lines: kept only under the per-log cap for unproven documents.
+   * rebuilds the larger root from another prefix): only the log can make these, kept under their
+   * own per-log cap. False when the proof merely fails, which anyone can produce by replaying a
+   * genuine larger checkpoint with random proof lines: kept under the per-log cap for unproven
+   * documents, which therefore never crowd out proven ones.
    */
   readonly proven: boolean;
 }
