@@ -17,7 +17,7 @@ import { errorResponse } from '../service/http-errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../service/metrics.ts';
 import { FLEETLOG_VERSION } from '../service/version.ts';
-import { addCheckpoint, type WitnessCore } from './add-checkpoint.ts';
+import { CLOCK_TOLERANCE_SECONDS, addCheckpoint, type WitnessCore } from './add-checkpoint.ts';
 import { witnessErrorResponse } from './http-status.ts';
 import type { WitnessMetrics } from './metrics.ts';
 
@@ -103,21 +103,32 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
 
   // 503 while the witness cannot commit (writer thread gone, or its last commit failed, e.g. a
   // full disk), so a supervisor or load balancer acts; 200 with status "split-view" while it holds
-  // proven split-view evidence (the witness works, the log it watches does not).
+  // proven split-view evidence (the witness works, the log it watches does not), or "clock-behind"
+  // while its clock is behind a cosignature it already issued (it then keeps cosigning with that
+  // newer time, so its cosignatures are dated in its own future and verifiers may refuse them).
   app.get('/health', async (c) => {
     let evidence: { proven: number; unproven: number } | undefined;
+    let newest: number | undefined;
     let readable = false;
     try {
       readable = await store.healthy();
       evidence = await store.evidenceCounts();
+      newest = await store.newestCosignatureTime();
     } catch (e) {
       logger.error('health check failed', { error: String(e) });
     }
     const writes = core.writer.healthy() ? 'ok' : 'failing';
     const ok = readable && writes === 'ok';
-    const status = !ok ? 'unavailable' : (evidence?.proven ?? 0) > 0 ? 'split-view' : 'ok';
+    const clockBehindSeconds = Math.max(0, (newest ?? 0) - Math.floor(core.clock() / 1000));
+    const status = !ok
+      ? 'unavailable'
+      : (evidence?.proven ?? 0) > 0
+        ? 'split-view'
+        : clockBehindSeconds > CLOCK_TOLERANCE_SECONDS
+          ? 'clock-behind'
+          : 'ok';
     return c.json(
-      { status, version: FLEETLOG_VERSION, witness: core.vkey, writes, evidence: evidence ?? null },
+      { status, version: FLEETLOG_VERSION, witness: core.vkey, writes, evidence: evidence ?? null, clockBehindSeconds },
       ok ? 200 : 503,
     );
   });

@@ -260,6 +260,11 @@ export class PgWitnessStore {
     return origins.rows.some((row) => originHash(row.origin) === hash);
   }
 
+  async newestCosignatureTime(): Promise<number | undefined> {
+    const r = await this.pool.query<{ t: number | null }>('SELECT max(last_timestamp) AS t FROM witness_checkpoints');
+    return r.rows[0]?.t ?? undefined;
+  }
+
   async healthy(): Promise<boolean> {
     const r = await this.pool.query<{ one: number }>('SELECT 1 AS one');
     return r.rows[0]?.one === 1;

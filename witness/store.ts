@@ -114,6 +114,7 @@ export class WitnessStore {
       cosignatureTimes: db.prepare(
         'SELECT origin, last_timestamp AS lastTimestamp FROM checkpoints WHERE origin IN (SELECT origin FROM log_keys) ORDER BY origin',
       ),
+      newestTimestamp: db.prepare('SELECT max(last_timestamp) FROM checkpoints').pluck(),
       ping: db.prepare('SELECT 1').pluck(),
     };
   }
@@ -245,6 +246,11 @@ export class WitnessStore {
   /** Per configured log that has a cosigned checkpoint: the newest cosignature timestamp (seconds). */
   cosignatureTimes(): Array<{ origin: string; lastTimestamp: number }> {
     return this.#stmt.cosignatureTimes.all() as Array<{ origin: string; lastTimestamp: number }>;
+  }
+
+  /** The newest timestamp on any cosignature issued, for any log (seconds); undefined if none. */
+  newestCosignatureTime(): number | undefined {
+    return (this.#stmt.newestTimestamp.get() as number | null) ?? undefined;
   }
 
   healthy(): boolean {

@@ -191,6 +191,21 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(await fx.cosignAndVerify(log, 9)).toBe(2_000_000_123n);
     });
 
+    it('reports a clock behind a cosignature it already issued in /health and /metrics, and keeps the newer time', async () => {
+      const { fx, log } = await setup({ clock: () => 2_000_000_000_000 });
+      log.grow(3);
+      await fx.cosignAndVerify(log, 0);
+      expect(JSON.parse((await fx.get('/health')).text)).toMatchObject({ status: 'ok', clockBehindSeconds: 0 });
+
+      await fx.reopen({ clock: () => 2_000_000_000_000 - 3_600_000 }); // restarted with its clock an hour back
+      log.grow(2);
+      expect(await fx.cosignAndVerify(log, 3)).toBe(2_000_000_000n);
+      const health = await fx.get('/health');
+      expect(health.status).toBe(200);
+      expect(JSON.parse(health.text)).toMatchObject({ status: 'clock-behind', writes: 'ok', clockBehindSeconds: 3600 });
+      expect((await fx.get('/metrics')).text).toContain('fleetlog_witness_clock_behind_seconds 3600\n');
+    });
+
     it('timestamps come from the witness clock, per log', async () => {
       const { fx, log } = await setup({ clock: () => 1_700_000_000_999 });
       log.grow(2);
