@@ -128,7 +128,16 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
           ? 'clock-behind'
           : 'ok';
     return c.json(
-      { status, version: FLEETLOG_VERSION, witness: core.vkey, writes, evidence: evidence ?? null, clockBehindSeconds },
+      {
+        status,
+        version: FLEETLOG_VERSION,
+        witness: core.vkey,
+        writes,
+        evidence: evidence ?? null,
+        // With --threads: a checking worker that died or was stopped as stuck shows as a restart.
+        checkingWorkers: core.checker.status?.() ?? null,
+        clockBehindSeconds,
+      },
       ok ? 200 : 503,
     );
   });
