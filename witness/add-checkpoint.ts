@@ -73,7 +73,8 @@ export async function addCheckpoint(w: WitnessCore, body: Uint8Array): Promise<C
     }
     const { next } = outcome;
     await w.hooks?.beforeStore?.(next.origin, next.treeSize);
-    if (await w.writer.write({ kind: 'cas', expectedSize: outcome.expectedSize, next })) {
+    // Already stored, and read from a committed (so durable) state: answering it again is safe.
+    if (outcome.unchanged || (await w.writer.write({ kind: 'cas', expectedSize: outcome.expectedSize, next }))) {
       if (next.timestamp > now + CLOCK_TOLERANCE_SECONDS)
         w.throttle.log(
           'warn',

@@ -83,6 +83,12 @@ export type CheckOutcome =
       /** The tree size the decision read; undefined if the witness held nothing for the log. */
       readonly expectedSize: number | undefined;
       readonly next: NextState;
+      /**
+       * The stored state is already exactly `next` (the same checkpoint presented again within the
+       * same second: the same note and, Ed25519 being deterministic, the same cosignature). Nothing
+       * to write, so a replayed checkpoint costs no commit.
+       */
+      readonly unchanged: boolean;
       /** The 200 body: our cosignature line. */
       readonly cosignature: string;
     }
@@ -180,10 +186,18 @@ function judge(
   }
   const timestamp = Math.max(now, stored?.lastTimestamp ?? 0, 1);
   const cosignature = ctx.cosigner.cosign(note.textBytes, timestamp);
+  const next = {
+    origin: cp.origin,
+    treeSize: cp.size,
+    rootHash: cp.rootHash,
+    note: signedByLog + cosignature,
+    timestamp,
+  };
   return {
     kind: 'cosign',
     expectedSize: stored?.treeSize,
-    next: { origin: cp.origin, treeSize: cp.size, rootHash: cp.rootHash, note: signedByLog + cosignature, timestamp },
+    next,
+    unchanged: stored !== undefined && stored.note === next.note && stored.lastTimestamp === timestamp,
     cosignature,
   };
 }

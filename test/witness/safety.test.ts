@@ -206,6 +206,23 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect((await fx.get('/metrics')).text).toContain('fleetlog_witness_clock_behind_seconds 3600\n');
     });
 
+    it('the same checkpoint presented again within one second is answered from the stored state, without a commit', async () => {
+      let now = 1_800_000_000_000;
+      const { fx, log } = await setup({ clock: () => now });
+      const commits = async (): Promise<number> =>
+        Number(/fleetlog_witness_commit_batch_size_count (\d+)/.exec((await fx.get('/metrics')).text)?.[1]);
+      log.grow(4);
+      const first = await fx.cosign(log, 0);
+      const before = await commits();
+      for (let i = 0; i < 20; i++) expect((await fx.cosign(log, 4)).text).toBe(first.text);
+      expect(await commits()).toBe(before);
+      now += 1000; // a new second is a new statement: stored (once) before it is answered
+      const later = await fx.cosign(log, 4);
+      expect(later.text).not.toBe(first.text);
+      expect(await commits()).toBe(before + 1);
+      expect((await fx.cosigned(log.origin)).text).toBe(log.checkpoint(4) + later.text);
+    });
+
     it('timestamps come from the witness clock, per log', async () => {
       const { fx, log } = await setup({ clock: () => 1_700_000_000_999 });
       log.grow(2);
