@@ -101,6 +101,17 @@ function refuse(e: unknown, evidence?: EvidenceRecord): CheckOutcome {
   return evidence ? { kind: 'refuse', refusal, evidence } : { kind: 'refuse', refusal };
 }
 
+/**
+ * What a caller is told when the witness cannot read its state (PostgreSQL unreachable, a SQLite
+ * read error): 503 and nothing about the cause, which goes to the operator's log only
+ * (`detail.cause`, never sent).
+ */
+export const STATE_UNREADABLE = 'the witness could not read its state; nothing was cosigned, retry later';
+
+function readFailed(e: unknown): FleetlogError {
+  return new FleetlogError('unavailable', STATE_UNREADABLE, { detail: { cause: String(e) } });
+}
+
 export function refusalError(refusal: RefusalData): FleetlogError {
   return new FleetlogError(refusal.code, refusal.message, refusal.detail ? { detail: refusal.detail } : undefined);
 }
@@ -126,7 +137,9 @@ export async function checkAddCheckpointAsync(
   try {
     const parsed = parseRequest(body);
     const origin = parsed.cp.origin;
-    const [vkeys, stored] = await Promise.all([ctx.store.logKeys(origin), ctx.store.state(origin)]);
+    const [vkeys, stored] = await Promise.all([ctx.store.logKeys(origin), ctx.store.state(origin)]).catch((e) => {
+      throw readFailed(e);
+    });
     return judge(ctx, parsed, vkeys, () => stored, now);
   } catch (e) {
     return refuse(e);
@@ -153,7 +166,20 @@ function parseRequest(body: Uint8Array): ParsedRequest {
 function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
   const parsed = parseRequest(body);
   const origin = parsed.cp.origin;
-  return judge(ctx, parsed, ctx.store.logKeys(origin), () => ctx.store.state(origin), now);
+  const read = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      throw readFailed(e);
+    }
+  };
+  return judge(
+    ctx,
+    parsed,
+    read(() => ctx.store.logKeys(origin)),
+    () => read(() => ctx.store.state(origin)),
+    now,
+  );
 }
 
 function judge(

@@ -52,6 +52,11 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
         const fields = { status, code: e.code, reason: e.message };
         logger.debug('add-checkpoint refused', fields);
         if (e.code !== 'conflict') core.throttle.log('info', `refused ${status}`, 'add-checkpoint refused', fields);
+      } else if (e instanceof FleetlogError && status === 503 && e.detail?.cause !== undefined) {
+        // The cause the client was not told (e.g. the database is unreachable); at most a line a minute.
+        core.throttle.log('error', 'state unreadable', 'add-checkpoint could not read the state', {
+          cause: e.detail.cause,
+        });
       }
       return response;
     } finally {
@@ -111,9 +116,10 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     let newest: number | undefined;
     let readable = false;
     try {
-      readable = await store.healthy();
+      const pinged = await store.healthy();
       evidence = await store.evidenceCounts();
       newest = await store.newestCosignatureTime();
+      readable = pinged; // only once every read has worked
     } catch (e) {
       logger.error('health check failed', { error: String(e) });
     }

@@ -6,7 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseCheckpointNote } from '../../core/checkpoint.ts';
 import type { OpenWitness, WitnessHooks } from '../../witness/index.ts';
 import type { NextState } from '../../witness/check.ts';
+import { STATE_UNREADABLE } from '../../witness/check.ts';
 import { PgWitnessStore } from '../../witness/pg-store.ts';
+import Database from 'better-sqlite3';
+import { pgQuery } from '../support/postgres.ts';
 import { WitnessStore, type LogState } from '../../witness/store.ts';
 import { join } from 'node:path';
 import { WitnessFixture, type FixtureOptions, type Reply, type WitnessBackend } from './fixture.ts';
@@ -163,6 +166,28 @@ describe.each(BACKENDS)('on %s', (backend) => {
       } finally {
         await store.close();
       }
+    });
+  });
+
+  describe('a state the witness cannot read', () => {
+    it('is answered 503 with a fixed message that names nothing internal, and /health says unavailable', async () => {
+      const { fx, log } = await setup();
+      log.grow(3);
+      await fx.cosign(log, 0);
+      // What an unreachable or damaged database looks like to the queries: every table is gone.
+      if (fx.database) await pgQuery(fx.database, 'DROP TABLE witness_log_keys, witness_checkpoints, witness_evidence');
+      else {
+        const db = new Database(join(fx.dataDir, 'witness.db'));
+        db.exec('DROP TABLE log_keys; DROP TABLE checkpoints; DROP TABLE evidence;');
+        db.close();
+      }
+      log.grow(1);
+      const reply = await fx.post(log.body(3));
+      expect(reply.status).toBe(503);
+      expect(JSON.parse(reply.text)).toEqual({ code: 'unavailable', message: STATE_UNREADABLE });
+      const health = await fx.get('/health');
+      expect(health.status).toBe(503);
+      expect(JSON.parse(health.text)).toMatchObject({ status: 'unavailable' });
     });
   });
 
