@@ -108,7 +108,7 @@ function refuse(e: unknown, evidence?: EvidenceRecord): CheckOutcome {
  */
 export const STATE_UNREADABLE = 'the witness could not read its state; nothing was cosigned, retry later';
 
-function readFailed(e: unknown): FleetlogError {
+export function readFailed(e: unknown): FleetlogError {
   return new FleetlogError('unavailable', STATE_UNREADABLE, { detail: { cause: String(e) } });
 }
 

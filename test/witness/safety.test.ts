@@ -10,7 +10,7 @@ import { STATE_UNREADABLE } from '../../witness/check.ts';
 import { PgWitnessStore } from '../../witness/pg-store.ts';
 import Database from 'better-sqlite3';
 import { pgQuery } from '../support/postgres.ts';
-import { WitnessStore, type LogState } from '../../witness/store.ts';
+import { WitnessStore, originHash, type LogState } from '../../witness/store.ts';
 import { join } from 'node:path';
 import { WitnessFixture, type FixtureOptions, type Reply, type WitnessBackend } from './fixture.ts';
 import type { TestLog } from './test-log.ts';
@@ -188,6 +188,11 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const health = await fx.get('/health');
       expect(health.status).toBe(503);
       expect(JSON.parse(health.text)).toMatchObject({ status: 'unavailable' });
+      for (const path of ['/logs', '/evidence', `/${originHash(log.origin)}/checkpoint`]) {
+        const read = await fx.get(path);
+        expect(read.status, path).toBe(503);
+        expect(JSON.parse(read.text)).toEqual({ code: 'unavailable', message: STATE_UNREADABLE });
+      }
     });
   });
 
