@@ -1,18 +1,21 @@
 /**
  * One compression of an entry bundle from which the gzip of every prefix (every partial width) is
- * cut without compressing again. The deflate stream is sync-flushed after each entry (RFC 1951: a
- * sync flush ends the output on a byte boundary with everything written so far decodable), so the
- * gzip header, the compressed bytes up to entry W's flush, an empty final block and the trailer
- * (CRC-32 and length of the first W entries, RFC 1952 §2.3) form a complete gzip member for width W.
- * Serving any width then costs a copy of at most one compressed tile; a flush per entry adds about
- * five bytes each.
+ * cut without compressing again. The deflate stream is sync-flushed after every FLUSH_EVERY entries
+ * (RFC 1951: a sync flush ends the output on a byte boundary with everything written so far
+ * decodable), so for width W the gzip header, the compressed bytes up to the last flush at or
+ * before W, the entries after it as stored (uncompressed) blocks, the last one final, and the
+ * trailer (CRC-32 and length of the first W entries, RFC 1952 §2.3) form a complete gzip member.
+ * Serving any width then costs a copy of at most one compressed tile and FLUSH_EVERY - 1 entries.
+ * Flushing after every entry would make the stored part empty, but costs a thread-pool round trip
+ * per entry (~40 ms of CPU per tile against ~5 ms).
  */
 import { constants, createDeflateRaw } from 'node:zlib';
 
 /** ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown). */
 const GZIP_HEADER = Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff);
-/** A final, empty block with fixed Huffman codes (BFINAL=1, BTYPE=01, end-of-block), from a byte boundary. */
-const FINAL_EMPTY_BLOCK = Uint8Array.of(0x03, 0x00);
+const FLUSH_EVERY = 16;
+/** The largest stored block's payload (its LEN field is 16 bits). */
+const MAX_STORED = 0xffff;
 
 const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -48,32 +51,50 @@ export async function gzipPrefixes(data: Uint8Array, ends: readonly number[]): P
     chunks.push(c);
     produced += c.length;
   });
-  const flushedAt: number[] = [];
+  /** flushed[k]: compressed bytes that decode to the first k * FLUSH_EVERY entries. */
+  const flushed: number[] = [0];
   const crcs: number[] = [];
   let crc = 0;
   let start = 0;
-  for (const end of ends) {
-    const entry = data.subarray(start, end);
-    crc = crc32(entry, crc);
+  let unflushed = 0;
+  for (let i = 0; i < ends.length; i++) {
+    crc = crc32(data.subarray(start, ends[i]), crc);
     crcs.push(crc);
-    deflate.write(entry);
-    // The flush's callback runs once its output has been handed to 'data'.
-    await new Promise<void>((resolve) => deflate.flush(constants.Z_SYNC_FLUSH, () => resolve()));
-    flushedAt.push(produced);
-    start = end;
+    start = ends[i]!;
+    if ((i + 1) % FLUSH_EVERY === 0) {
+      deflate.write(data.subarray(unflushed, ends[i]));
+      unflushed = ends[i]!;
+      // The flush's callback runs once its output has been handed to 'data'.
+      await new Promise<void>((resolve) => deflate.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+      flushed.push(produced);
+    }
   }
   deflate.close();
   const compressed = Buffer.concat(chunks, produced);
   return {
     width: ends.length,
-    bytes: compressed.length + 16 * ends.length,
+    bytes: compressed.length + 8 * ends.length,
     gzipOf(width: number): Uint8Array {
-      const body = compressed.subarray(0, flushedAt[width - 1]);
-      const out = new Uint8Array(GZIP_HEADER.length + body.length + FINAL_EMPTY_BLOCK.length + 8);
+      const k = Math.floor(width / FLUSH_EVERY);
+      const body = compressed.subarray(0, flushed[k]);
+      const tail = data.subarray(k === 0 ? 0 : ends[k * FLUSH_EVERY - 1], ends[width - 1]);
+      const blocks = Math.max(1, Math.ceil(tail.length / MAX_STORED));
+      const out = new Uint8Array(GZIP_HEADER.length + body.length + 5 * blocks + tail.length + 8);
       out.set(GZIP_HEADER, 0);
       out.set(body, GZIP_HEADER.length);
-      out.set(FINAL_EMPTY_BLOCK, GZIP_HEADER.length + body.length);
-      const trailer = new DataView(out.buffer, out.length - 8);
+      let at = GZIP_HEADER.length + body.length;
+      for (let b = 0; b < blocks; b++) {
+        const part = tail.subarray(b * MAX_STORED, (b + 1) * MAX_STORED);
+        // BFINAL on the last block, BTYPE=00 (stored); then LEN and its one's complement, little-endian.
+        out[at] = b === blocks - 1 ? 1 : 0;
+        out[at + 1] = part.length & 0xff;
+        out[at + 2] = part.length >>> 8;
+        out[at + 3] = ~part.length & 0xff;
+        out[at + 4] = (~part.length >>> 8) & 0xff;
+        out.set(part, at + 5);
+        at += 5 + part.length;
+      }
+      const trailer = new DataView(out.buffer, at);
       trailer.setUint32(0, crcs[width - 1]!, true);
       trailer.setUint32(4, ends[width - 1]! >>> 0, true); // ISIZE: the length modulo 2^32
       return out;

@@ -32,6 +32,24 @@ describe('gzipPrefixes', () => {
     expect(prefixes.gzipOf(256).length).toBeLessThan(gzipSync(data).length + 256 * 8);
   });
 
+  it('stores the entries after the last flush in blocks of at most 64 KiB', async () => {
+    // 15 entries of 20 kB after the first 16: a tail of 300 kB, five stored blocks.
+    const entries = Array.from({ length: 31 }, (_, i) => new Uint8Array(i < 16 ? 10 : 20_000).fill(i));
+    const data = encodeEntryBundle(entries);
+    const ends: number[] = [];
+    let at = 0;
+    for (const e of entries) {
+      at += 2 + e.length;
+      ends.push(at);
+    }
+    const prefixes = await gzipPrefixes(data, ends);
+    for (const w of [1, 15, 16, 17, 20, 31])
+      expect(
+        Buffer.from(gunzipSync(prefixes.gzipOf(w))).equals(Buffer.from(data.subarray(0, ends[w - 1]))),
+        `width ${w}`,
+      ).toBe(true);
+  });
+
   it('serves a narrower bundle than it was built for, and only up to its width', async () => {
     const entries = [new Uint8Array([1, 2, 3]), new Uint8Array([4])];
     const data = encodeEntryBundle(entries);
