@@ -28,7 +28,7 @@ import { EVIDENCE_PREFIX_HEX, EvidenceWindow, type WindowEntry } from './evidenc
 /** Timeline events kept per fleet (the most recent); counts cover the rest. */
 export const EVENTS_PER_FLEET = 20;
 /** Fleets with deployment evidence but no key set that get a record; deployments of others are only counted. */
-export const MAX_EVIDENCE_ONLY_FLEETS = 256;
+export const MAX_EVIDENCE_ONLY_FLEETS = 64;
 /** Regions named in a deployment event (the HSM count covers the rest). */
 export const MAX_EVENT_REGIONS = 8;
 /** Violations and warnings kept with their details; later ones are only counted. */
