@@ -27,8 +27,10 @@ import { EVIDENCE_PREFIX_HEX, EvidenceWindow, type WindowEntry } from './evidenc
 
 /** Timeline events kept per fleet (the most recent); counts cover the rest. */
 export const EVENTS_PER_FLEET = 20;
+/** Events kept for a fleet with no key set yet: its timeline matters less, and there may be 64 of them. */
+export const EVENTS_PER_EVIDENCE_ONLY_FLEET = 4;
 /** Fleets with deployment evidence but no key set that get a record; deployments of others are only counted. */
-export const MAX_EVIDENCE_ONLY_FLEETS = 256;
+export const MAX_EVIDENCE_ONLY_FLEETS = 64;
 /** Regions named in a deployment event (the HSM count covers the rest). */
 export const MAX_EVENT_REGIONS = 8;
 /** Violations and warnings kept with their details; later ones are only counted. */
@@ -306,7 +308,7 @@ export class FleetHistory {
 
   #event(f: FleetRecord, e: TimelineEvent): void {
     f.events.push(e);
-    if (f.events.length > EVENTS_PER_FLEET) f.events.shift();
+    while (f.events.length > eventsKept(f)) f.events.shift();
   }
 
   #violation(index: number, rule: HistoryRule, fleetId: string | undefined, message: string): Violation {
@@ -449,6 +451,11 @@ export class FleetHistory {
     for (const c of Object.values(this.state.violationCounts)) n += c ?? 0;
     return n;
   }
+}
+
+/** How many timeline events a fleet keeps: fewer while it has no key set. */
+export function eventsKept(f: Pick<FleetRecord, 'keysets'>): number {
+  return f.keysets > 0 ? EVENTS_PER_FLEET : EVENTS_PER_EVIDENCE_ONLY_FLEET;
 }
 
 /** A log now serves, at an index audited before, an entry that is not the evidence audited there. */
