@@ -12,7 +12,7 @@
  * of the rate asked for), the server's CPU (all its threads) and the flooding process's CPU (run
  * at FLOOD_NICE), and the 1-minute load average.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { addToken, initLog } from '../log-server/index.ts';
@@ -186,6 +186,7 @@ export async function run(): Promise<Figure[]> {
   } finally {
     for (const c of children) await c.stop();
     await server.stop();
+    rmSync(dir, { recursive: true, force: true }); // the log grows by tens of MB per run
   }
 }
 
