@@ -388,7 +388,8 @@ export class FleetHistory {
     const keys = s.keys.map((k) => ({ hsmId: k.hsmId, alg: k.alg, publicKey: k.publicKey }));
     const pending = { index, fleetId: s.fleetId, version: s.version, evidence: s.evidence, keys };
     // In place: a log may hold many such key sets, and copying the list each time is quadratic.
-    (this.state.pending ??= []).push(pending);
+    this.state.pending ??= [];
+    this.state.pending.push(pending);
     this.#keyset(index, s, 'pending');
   }
 
