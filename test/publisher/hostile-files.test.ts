@@ -76,6 +76,25 @@ describe('fleet sign with hostile input files', () => {
     expect(controls).toEqual([]);
   });
 
+  it('deeply nested JSON is refused with a code, not a crash', async () => {
+    writeFileSync(f('deep.json'), `${'['.repeat(500_000)}${']'.repeat(500_000)}`);
+    writeFileSync(f('deep2.json'), `{"fleetId":${'['.repeat(400_000)}${']'.repeat(400_000)}}`);
+    const [a, b] = [await sign('deep.json'), await sign('deep2.json')];
+    expect(a.code, a.stderr).toBe(1);
+    expect(a.stderr).toMatch(/^fleetlog: bad_entry: /m);
+    expect(b.code, b.stderr).toBe(1);
+    expect(b.stderr).toMatch(/^fleetlog: bad_entry: /m);
+  });
+
+  it('a repeated member keeps its last value, as §6.4 says, and the signature covers that', async () => {
+    writeFileSync(f('dup.json'), DRAFT.replace('"fleetId":"fleet-1",', '"fleetId":"fleet-1","fleetId":"fleet-2",'));
+    const r = await sign('dup.json', 'dup.out');
+    expect(r.code, r.stderr).toBe(0);
+    const out = readFileSync(f('dup.out'), 'utf8');
+    expect(out).toContain('"fleetId":"fleet-2"');
+    expect(out).not.toContain('fleet-1');
+  });
+
   it('an --out that is a symlink replaces the link, never the file it points to', async () => {
     writeFileSync(f('victim.txt'), 'precious\n');
     symlinkSync(f('victim.txt'), f('link.json'));
