@@ -13,7 +13,7 @@ import { joinSplitViewEvidenceList } from '../core/split-view-evidence.ts';
 import { MAX_ADD_CHECKPOINT_BYTES } from '../core/witness-request.ts';
 import { readBodyCapped } from '../service/body.ts';
 import { registerPage, type Page } from '../service/static-pages.ts';
-import { errorResponse } from '../service/http-errors.ts';
+import { errorResponse, logDatabaseUnavailable } from '../service/http-errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../service/metrics.ts';
 import { FLEETLOG_VERSION } from '../service/version.ts';
@@ -29,6 +29,12 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   const { store } = core;
   registerPage(app, page, "the witness's page");
   metrics.logs.set(() => store.logCount());
+  metrics.registry
+    .gauge('fleetlog_witness_database_up', '1 while the last probe of the database (every 10 s, and /health) succeeded')
+    .set(() => (store.reachable() ? 1 : 0));
+  metrics.registry
+    .gauge('fleetlog_witness_writes_failing', '1 while commits fail (nothing new is cosigned or stored), else 0')
+    .set(() => (core.writer.healthy() ? 0 : 1));
 
   app.post('/add-checkpoint', async (c) => {
     const started = performance.now();
@@ -111,13 +117,14 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
       readable = await store.healthy();
       evidence = await store.evidenceCounts();
     } catch (e) {
-      logger.error('health check failed', { error: String(e) });
+      logDatabaseUnavailable(logger, '/health', String(e)); // anyone can ask: throttled
     }
     const writes = core.writer.healthy() ? 'ok' : 'failing';
     const ok = readable && writes === 'ok';
     const status = !ok ? 'unavailable' : (evidence?.proven ?? 0) > 0 ? 'split-view' : 'ok';
+    const database = readable ? 'ok' : 'unreachable';
     return c.json(
-      { status, version: FLEETLOG_VERSION, witness: core.vkey, writes, evidence: evidence ?? null },
+      { status, version: FLEETLOG_VERSION, witness: core.vkey, writes, database, evidence: evidence ?? null },
       ok ? 200 : 503,
     );
   });

@@ -16,6 +16,8 @@ export interface WitnessReads {
   listLogs(): Promise<LogSummary[]>;
   /** The number of configured logs, synchronously (a metrics gauge reads it); may lag a little. */
   logCount(): number;
+  /** Whether the last probe of the database succeeded, synchronously (a gauge); SQLite: always. */
+  reachable(): boolean;
 }
 
 export function sqliteReads(store: WitnessStore): WitnessReads {
@@ -27,5 +29,6 @@ export function sqliteReads(store: WitnessStore): WitnessReads {
     evidenceCounts: async () => store.evidenceCounts(),
     listLogs: async () => store.listLogs(),
     logCount: () => store.logCount(),
+    reachable: () => true,
   };
 }

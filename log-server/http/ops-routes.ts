@@ -22,12 +22,16 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
     const publish = s.publisher?.status();
     const healthy =
       published !== undefined && w.witnesses.every((x) => HEALTHY.has(x.status)) && publish?.lastError === undefined;
-    // 503 while batches fail to commit (a full disk, I/O errors): nothing new is being stored.
-    const writing = !s.sequencer.writesFailing;
+    // 503 while batches fail to commit (a full disk, I/O errors), or while PostgreSQL cannot be
+    // reached: nothing new is being stored.
+    const cluster = s.cluster?.();
+    const database = cluster ? (cluster.databaseReachable ? 'ok' : 'unreachable') : undefined;
+    const writing = !s.sequencer.writesFailing && database !== 'unreachable';
     const body = {
       status: !writing ? 'unavailable' : healthy ? 'ok' : 'degraded',
       version: FLEETLOG_VERSION,
       writes: writing ? 'ok' : 'failing',
+      ...(database ? { database } : {}),
       origin: s.origin,
       vkey: s.vkey,
       size: latest.size,
@@ -40,7 +44,7 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
       failOpen: w.failOpen,
       witnesses: w.witnesses,
       staticTiles: publish ?? null,
-      ...(s.cluster ? { cluster: s.cluster() } : {}),
+      ...(cluster ? { cluster } : {}),
     };
     return jsonResponse(body, writing ? 200 : 503);
   });
