@@ -88,7 +88,7 @@ export class Sequencer {
   #inFlight = 0;
   #lastCommit: Promise<void> = Promise.resolve();
   #broken = false;
-  /** Set when a commit fails, cleared by the next that succeeds: /health reports it (a full disk). */
+  /** Set when a batch fails, cleared by the next commit that succeeds: /health reports it (a full disk). */
   #writesFailing = false;
   #idle: Array<() => void> = [];
   #closing = false;
@@ -168,6 +168,8 @@ export class Sequencer {
     this.#inFlight += 1;
     this.#runBatch(batch)
       .catch((e: unknown) => {
+        // Whatever step failed (a lookup, the commit), nothing of this batch was stored: /health says so.
+        this.#writesFailing = true;
         this.#o.logger.error('batch failed', { error: String(e), entries: batch.length });
         const err =
           e instanceof FleetlogError && e.code === 'unavailable' ? e : new FleetlogError('unavailable', NOT_STORED);
