@@ -85,7 +85,7 @@ export class ClusterNode implements Appender, Publication {
     this.#leaseMs = options.leaseMs ?? 3000;
     this.#pollMs = options.pollMs ?? Math.max(20, Math.floor(this.#leaseMs / 10));
     this.#lease = new LeaderLease(
-      options.storage.pool,
+      options.storage.leasePool,
       `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`,
       this.#leaseMs,
     );
