@@ -11,6 +11,7 @@
  */
 import pg from 'pg';
 import { FleetlogError } from '../core/errors.ts';
+import { checkLayout } from './postgres-layout.ts';
 
 export type PgPool = pg.Pool;
 export type PgClient = pg.PoolClient;
@@ -142,27 +143,48 @@ export async function inTransaction<T>(pool: PgPool, body: (client: PgClient) =>
  * found before migrating (0 = the component's tables did not exist).
  */
 export async function migrate(pool: PgPool, component: string, migrations: readonly string[]): Promise<number> {
-  return inTransaction(pool, async (c) => {
-    // A migration of a large table may take a while: no statement timeout for this one transaction.
-    await c.query('SET LOCAL statement_timeout = 0');
-    await c.query(unbounded("SELECT pg_advisory_xact_lock(hashtext('fleetlog schema'))"));
-    await c.query('CREATE TABLE IF NOT EXISTS fleetlog_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
-    const row = await c.query<{ version: number }>('SELECT version FROM fleetlog_schema WHERE component = $1', [
-      component,
-    ]);
-    const found = row.rows[0]?.version ?? 0;
-    if (found > migrations.length)
-      throw new FleetlogError(
-        'io',
-        `the database holds ${component} schema version ${found}, newer than this fleetlog knows (${migrations.length}); upgrade fleetlog`,
-      );
-    for (let v = found; v < migrations.length; v++) await c.query(unbounded(migrations[v]!));
-    await c.query(
-      'INSERT INTO fleetlog_schema (component, version) VALUES ($1, $2) ON CONFLICT (component) DO UPDATE SET version = excluded.version',
-      [component, migrations.length],
-    );
-    return found;
-  });
+  try {
+    return await inTransaction(pool, async (c) => {
+      // A migration of a large table may take a while: no statement timeout for this one transaction.
+      await c.query('SET LOCAL statement_timeout = 0');
+      await c.query(unbounded("SELECT pg_advisory_xact_lock(hashtext('fleetlog schema'))"));
+      // Up to date: no DDL at all, so a role that may only use the tables (no CREATE) can serve.
+      const present = await c.query<{ ok: boolean }>("SELECT to_regclass('fleetlog_schema') IS NOT NULL AS ok");
+      if (!present.rows[0]?.ok)
+        await c.query('CREATE TABLE fleetlog_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+      const row = await c.query<{ version: number }>('SELECT version FROM fleetlog_schema WHERE component = $1', [
+        component,
+      ]);
+      const found = row.rows[0]?.version ?? 0;
+      if (found > migrations.length)
+        throw new FleetlogError(
+          'io',
+          `the database holds ${component} schema version ${found}, newer than this fleetlog knows (${migrations.length}); upgrade fleetlog`,
+        );
+      if (found < migrations.length) {
+        for (let v = found; v < migrations.length; v++) await c.query(unbounded(migrations[v]!));
+        await c.query(
+          'INSERT INTO fleetlog_schema (component, version) VALUES ($1, $2) ON CONFLICT (component) DO UPDATE SET version = excluded.version',
+          [component, migrations.length],
+        );
+      }
+      await checkLayout(c, component, migrations);
+      return found;
+    });
+  } catch (e) {
+    throw startupError(e, component);
+  }
+}
+
+/** A driver error while opening a component's database, as one line with its SQLSTATE (code 'io'). */
+export function startupError(e: unknown, component: string): unknown {
+  if (e instanceof FleetlogError) return e;
+  const state = sqlState(e);
+  return new FleetlogError(
+    'io',
+    `PostgreSQL refused to open the ${component} database: ${(e as Error).message}${state ? ` (SQLSTATE ${state})` : ''}`,
+    { cause: e },
+  );
 }
 
 /** A statement the driver waits for as long as it takes (migrations): the pool's query_timeout does not apply. */
