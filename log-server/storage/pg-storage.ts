@@ -21,6 +21,7 @@
 import type { QueryResult, QueryResultRow } from 'pg';
 import { toHex } from '../../core/bytes.ts';
 import { FleetlogError } from '../../core/errors.ts';
+import { DATABASE_UNAVAILABLE } from '../../service/database-errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import type { NodeId } from '../../core/merkle/subtree.ts';
 import { TILE_HEIGHT, TILE_WIDTH } from '../../core/merkle/tiles.ts';
@@ -495,7 +496,9 @@ export class PgLogStorage implements LogStorage {
       });
       await t.tokensLoading;
     }
-    return t.tokens?.get(toHex(tokenHash));
+    // The last read failed (and the next is not due yet): unknown is not the same as revoked.
+    if (!t.tokens) throw new FleetlogError('unavailable', DATABASE_UNAVAILABLE);
+    return t.tokens.get(toHex(tokenHash));
   }
 
   async #loadTokens(): Promise<void> {
