@@ -19,6 +19,7 @@ import type { Frontier } from '../core/merkle/tree.ts';
 import type { NoteSigner } from '../core/note/note.ts';
 import type { Logger } from '../service/logger.ts';
 import { integrateLeaves, nodeLookup } from './integrate.ts';
+import { recoverFrontier } from './recover.ts';
 import type { LogMetrics } from './metrics.ts';
 import type { ProofService } from './proofs.ts';
 import type { LeafRecord, LogStorage, NewEntry, StoredCheckpoint } from './storage/storage.ts';
@@ -92,6 +93,7 @@ export class Sequencer {
   #writesFailing = false;
   #idle: Array<() => void> = [];
   #closing = false;
+  #resyncing = false;
 
   constructor(options: SequencerOptions) {
     this.#o = options;
@@ -158,15 +160,16 @@ export class Sequencer {
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#timer = undefined;
     this.#immediate = undefined;
-    if (this.#queue.length === 0 || this.#inFlight >= MAX_IN_FLIGHT) return;
-    if (this.#broken) {
+    if (this.#queue.length === 0 || this.#inFlight >= MAX_IN_FLIGHT || this.#resyncing) return;
+    const resync = this.#broken;
+    if (resync) {
       if (this.#inFlight > 0) return; // wait for the failed pipeline to drain
-      this.#tentative = this.#committed;
       this.#broken = false;
+      this.#resyncing = true; // no other batch starts until the tree is read back
     }
     const batch = this.#queue.splice(0, this.#o.maxBatchSize);
     this.#inFlight += 1;
-    this.#runBatch(batch)
+    (resync ? this.#resync().then(() => this.#runBatch(batch)) : this.#runBatch(batch))
       .catch((e: unknown) => {
         // Whatever step failed (a lookup, the commit), nothing of this batch was stored: /health says so.
         this.#writesFailing = true;
@@ -180,6 +183,37 @@ export class Sequencer {
         if (this.#inFlight === 0) for (const r of this.#idle.splice(0)) r();
         if (this.#queue.length > 0) this.#immediate ??= setImmediate(() => this.#flushNow());
       });
+  }
+
+  /**
+   * After a failed batch, before the next one: continue from the tree as stored, not as this
+   * process last saw it committed. A commit whose answer was lost (the connection died after
+   * COMMIT reached the server) may have been stored; building on the older tree would then be
+   * refused by storage forever. If the read fails, the batch fails and the next one tries again.
+   */
+  async #resync(): Promise<void> {
+    const { storage, logger } = this.#o;
+    try {
+      const head = await storage.head();
+      if (head.checkpoint.size !== this.#committed.size) {
+        this.#committed = await recoverFrontier(storage, head);
+        this.#latest = head.checkpoint;
+        logger.warn('a batch reported as failed was stored after all; continuing from the stored tree', {
+          size: head.checkpoint.size,
+        });
+        try {
+          this.#o.onCheckpoint(head.checkpoint);
+        } catch (e) {
+          logger.error('checkpoint listener failed', { error: String(e), size: head.checkpoint.size });
+        }
+      }
+      this.#tentative = this.#committed;
+    } catch (e) {
+      this.#broken = true;
+      throw e;
+    } finally {
+      this.#resyncing = false;
+    }
   }
 
   async #runBatch(batch: Pending[]): Promise<void> {
