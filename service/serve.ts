@@ -5,7 +5,8 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type RequestListener, type ServerOptions } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { FleetlogError } from '../core/errors.ts';
 import type { Logger } from './logger.ts';
 
@@ -22,6 +23,33 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
+/**
+ * Most requests one connection may have waiting for their answers. HTTP/1.1 lets a client send
+ * requests back to back (pipelining) without reading the answers, and Node dispatches every request
+ * in a received chunk at once: one 64 KiB chunk holds about 1,800 small GETs, whose answers are all
+ * built and kept in memory for a client that never reads them (20 such connections took a witness
+ * from 214 MB to 1 GB and a legitimate request to 7 s). Nothing we serve needs more than one
+ * request in flight per connection; a connection that goes past this is closed.
+ */
+export const MAX_PENDING_REQUESTS_PER_CONNECTION = 8;
+
+/** `listener`, except that a connection with too many unanswered requests is closed instead. */
+function limitPipelining(listener: RequestListener): RequestListener {
+  const pending = new WeakMap<Socket, number>();
+  return (req: IncomingMessage, res) => {
+    const socket = req.socket;
+    if (socket.destroyed) return;
+    const count = (pending.get(socket) ?? 0) + 1;
+    if (count > MAX_PENDING_REQUESTS_PER_CONNECTION) {
+      socket.destroy();
+      return;
+    }
+    pending.set(socket, count);
+    res.once('close', () => pending.set(socket, (pending.get(socket) ?? 1) - 1));
+    listener(req, res);
+  };
+}
+
 export async function startHttpServer(
   app: Hono,
   listen: { host: string; port: number },
@@ -29,7 +57,17 @@ export async function startHttpServer(
 ): Promise<RunningServer> {
   let server!: ServerType;
   const address = await new Promise<AddressInfo>((resolve, reject) => {
-    server = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, (info) => resolve(info));
+    server = serve(
+      {
+        fetch: app.fetch,
+        hostname: listen.host,
+        port: listen.port,
+        // @hono/node-server calls it as createServer(options, listener): wrap its listener.
+        createServer: ((options: ServerOptions, listener: RequestListener) =>
+          createServer(options, limitPipelining(listener))) as typeof createServer,
+      },
+      (info) => resolve(info),
+    );
     server.once('error', reject);
   });
   // Idle keep-alive connections stay open for a minute. A short server timeout races clients:

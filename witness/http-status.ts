@@ -11,7 +11,7 @@
  */
 import type { Context } from 'hono';
 import { FleetlogError, type ErrorCode } from '../core/errors.ts';
-import { errorResponse, handleError, logDatabaseUnavailable, statusForCode } from '../service/http-errors.ts';
+import { errorResponse, handleError, statusForCode } from '../service/http-errors.ts';
 import type { Logger } from '../service/logger.ts';
 
 export const TLOG_SIZE_CONTENT_TYPE = 'text/x.tlog.size';
@@ -38,10 +38,10 @@ export function witnessErrorResponse(c: Context, error: unknown, logger: Logger)
   const size = knownSize(error);
   if (size !== undefined) return c.body(`${size}\n`, 409, { 'Content-Type': TLOG_SIZE_CONTENT_TYPE });
   const status = witnessStatus(error.code);
-  // A judgement that failed on the store carries the cause for the operator only (check.ts).
-  const internal = typeof error.detail?.internal === 'string' ? error.detail.internal : undefined;
-  if (status === 500)
-    logger.error('internal error', { path: c.req.path, code: error.code, error: internal ?? error.message });
-  else if (internal !== undefined) logDatabaseUnavailable(logger, c.req.path, internal);
+  // A 500 is a bug: its message may name internals, so it goes to the log only.
+  if (status === 500) {
+    logger.error('internal error', { path: c.req.path, code: error.code, error: error.message, ...error.detail });
+    return errorResponse(c, 'internal', 'internal error', 500);
+  }
   return errorResponse(c, error.code, error.message, status);
 }

@@ -9,6 +9,7 @@
  */
 import { WorkerPool } from '../service/worker-pool.ts';
 import { FleetlogError } from '../core/errors.ts';
+import { createLogThrottle } from '../service/log-throttle.ts';
 import type { Logger } from '../service/logger.ts';
 import { commitBatch, type WriteJob, type WriteResult } from './commit-batch.ts';
 import type { PgWitnessStore } from './pg-store.ts';
@@ -49,6 +50,9 @@ function batchingWriter(
   /** Set by a failed commit, cleared by the next one that succeeds: /health reports it. */
   let failing = false;
   const idle: Array<() => void> = [];
+  // While the disk is full every request that reaches it fails, and anyone can send requests: at
+  // most one line per kind a minute, with the count (health and the 503 counter show the rest).
+  const throttle = createLogThrottle(logger);
 
   const flush = async (): Promise<void> => {
     const batch = queue;
@@ -62,14 +66,17 @@ function batchingWriter(
         if (r?.ok) {
           q.resolve(r.changed);
         } else {
-          logger.error('a write failed', { error: r?.error ?? 'no result' });
+          throttle.log('error', 'write failed', 'a write failed', { error: r?.error ?? 'no result' });
           q.reject(new FleetlogError('unavailable', NOT_STORED));
         }
       });
     } catch (e) {
       // Nothing of this batch was committed: every caller gets the error, nobody a success.
       failing = true;
-      logger.error('commit failed; nothing of this batch was stored', { error: String(e), writes: batch.length });
+      throttle.log('error', 'commit failed', 'commit failed; nothing of this batch was stored', {
+        error: String(e),
+        writes: batch.length,
+      });
       const err =
         e instanceof FleetlogError && e.code === 'unavailable' ? e : new FleetlogError('unavailable', NOT_STORED);
       for (const q of batch) q.reject(err);
@@ -114,11 +121,15 @@ export function pgWriter(store: PgWitnessStore, logger: Logger, onBatch?: (size:
   return batchingWriter((jobs) => store.commitBatch(jobs), logger, onBatch);
 }
 
+/** A commit takes milliseconds; a writer that holds one this long is stuck. */
+const WRITER_TIMEOUT_MS = 60_000;
+
 /**
  * Commits on a writer thread (service/worker-pool.ts, 'fail-pool'). Without its writer the witness
  * cannot persist anything: if the thread dies, the batch in flight and every later write are
  * refused with 'unavailable' (503) and `healthy()` turns false, so /health says so and a
- * supervisor restarts the process. Nothing is acknowledged that was not committed.
+ * supervisor restarts the process. Nothing is acknowledged that was not committed. A thread that
+ * is stuck (holds a batch for WRITER_TIMEOUT_MS) is stopped and counts as dead.
  */
 export function workerWriter(databasePath: string, logger: Logger, onBatch?: (size: number) => void): Writer {
   const pool = new WorkerPool<WriteJob[], WriteResult[]>({
@@ -127,6 +138,7 @@ export function workerWriter(databasePath: string, logger: Logger, onBatch?: (si
     size: 1,
     workerData: { databasePath },
     onDeath: 'fail-pool',
+    callTimeoutMs: WRITER_TIMEOUT_MS,
     onEvent: (e) => {
       if (e.kind === 'stopped')
         logger.error('the writer thread stopped; the witness refuses writes until restarted', { reason: e.reason });

@@ -13,6 +13,7 @@ import { openCheckpoint } from '../../core/checkpoint.ts';
 import { ed25519NoteVerifier } from '../../core/note/verifiers.ts';
 import { formatAddCheckpoint } from '../../core/witness-request.ts';
 import { generatePairs } from '../../log-server/load/run-load.ts';
+import { STATE_UNREADABLE } from '../../witness/check.ts';
 import { originHash } from '../../witness/store.ts';
 import { PrivatePostgres } from '../support/private-postgres.ts';
 import { freePort, runFleetlog, startFleetlogServer, tempDir, type ServerProcess } from '../support/process.ts';
@@ -227,8 +228,12 @@ async function checkOutage(o: Observer): Promise<void> {
   });
   expect(cosign.status).toBe(503);
   expect(Date.now() - t0).toBeLessThan(12_000);
-  for (const body of [await entry.text(), await logs.text(), await cosign.text()])
-    expect(JSON.parse(body)).toEqual({ code: 'unavailable', message: 'the database is unavailable; retry shortly' });
+  expect(JSON.parse(await entry.text())).toEqual({
+    code: 'unavailable',
+    message: 'the database is unavailable; retry shortly',
+  });
+  for (const body of [await logs.text(), await cosign.text()])
+    expect(JSON.parse(body)).toEqual({ code: 'unavailable', message: STATE_UNREADABLE });
   await until('refused submissions', async () => o.refusals.length > 0);
   for (const r of o.refusals) {
     expect(r.status, r.body).toBe(503);
