@@ -12,7 +12,7 @@
  * of the rate asked for), the server's CPU (all its threads) and the flooding process's CPU (run
  * at FLOOD_NICE), and the 1-minute load average.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { addToken, initLog } from '../log-server/index.ts';
@@ -186,6 +186,7 @@ export async function run(): Promise<Figure[]> {
   } finally {
     for (const c of children) await c.stop();
     await server.stop();
+    rmSync(dir, { recursive: true, force: true }); // the log grows by tens of MB per run
   }
 }
 
@@ -204,7 +205,7 @@ function table(rows: readonly Row[]): string {
     const rounds = r.flooded.rates.map((f, i) => f / ((r.unflooded.rates[i]! + r.unflooded.rates[i + 1]!) / 2));
     const f = r.flood;
     lines.push(
-      `| ${r.route} | ${rate(r.unflooded).toFixed(0)} | ${rate(r.flooded).toFixed(0)} | ${ratio.toFixed(2)} (${Math.min(...rounds).toFixed(2)}–${Math.max(...rounds).toFixed(2)})${ratio < 0.5 ? ' below goal' : ''} | ${(f.requests / f.seconds).toFixed(0)}${f.requests / f.seconds < 0.9 * FLOOD_RATE ? ' (short)' : ''}${f.unexpected > 0 ? ` (${f.unexpected} unexpected)` : ''} | ${pct(r.flooded.serverCpuMs, r.flooded.seconds)} (${pct(r.unflooded.serverCpuMs, r.unflooded.seconds)}) | ${pct(f.clientCpuMs, f.seconds)} | ${r.load1.toFixed(2)} |`,
+      `| ${r.route} | ${rate(r.unflooded).toFixed(0)} | ${rate(r.flooded).toFixed(0)} | ${ratio.toFixed(2)} (${Math.min(...rounds).toFixed(2)}–${Math.max(...rounds).toFixed(2)})${ratio < 0.5 ? ' below goal' : ''} | ${(f.requests / f.seconds).toFixed(0)}${Number.isFinite(FLOOD_RATE) && f.requests / f.seconds < 0.9 * FLOOD_RATE ? ' (short)' : ''}${f.unexpected > 0 ? ` (${f.unexpected} unexpected)` : ''} | ${pct(r.flooded.serverCpuMs, r.flooded.seconds)} (${pct(r.unflooded.serverCpuMs, r.unflooded.seconds)}) | ${pct(f.clientCpuMs, f.seconds)} | ${r.load1.toFixed(2)} |`,
     );
   }
   const late = rows.reduce((n, r) => n + r.flooded.signedLate + r.unflooded.signedLate, 0);

@@ -176,7 +176,7 @@ export class ClusterNode implements Appender, Publication {
     const waiting = published === undefined || Date.now() - this.#publishedSeenAtMs < graceMs;
     const witnesses: WitnessHealth[] = [...(policy?.witnesses.values() ?? [])].map((w) => {
       const state = this.#witnessStates.get(w.name);
-      const cosigned = published !== undefined && published.cosigners.includes(w.name);
+      const cosigned = published?.cosigners.includes(w.name) === true;
       const missing = !cosigned && !waiting;
       return {
         name: w.name,
