@@ -5,15 +5,28 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FleetlogError } from '../core/errors.ts';
+import { guardConnections, type ConnectionGuard, type ConnectionLimits } from './connection-guard.ts';
 import type { Logger } from './logger.ts';
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** Open connections and how many were closed for room or silence (service/connection-guard.ts). */
+  readonly connections: ConnectionGuard['stats'];
   close(): Promise<void>;
 }
+
+/**
+ * A request's headers must arrive within 10 s of its first byte and its whole body within 30 s
+ * (Node's defaults are 60 s and 300 s, checked every 30 s): request bodies here are at most 64 KiB,
+ * and a slow drip holds a connection only this long.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const TIMEOUT_CHECK_MS = 1_000;
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):([0-9]{1,5})$/.exec(listen);
@@ -26,10 +39,25 @@ export async function startHttpServer(
   app: Hono,
   listen: { host: string; port: number },
   onClose?: () => Promise<void>,
+  limits: ConnectionLimits = {},
 ): Promise<RunningServer> {
   let server!: ServerType;
+  let guard: ConnectionGuard | undefined;
   const address = await new Promise<AddressInfo>((resolve, reject) => {
-    server = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, (info) => resolve(info));
+    server = serve(
+      {
+        fetch: app.fetch,
+        hostname: listen.host,
+        port: listen.port,
+        serverOptions: {
+          headersTimeout: HEADERS_TIMEOUT_MS,
+          requestTimeout: REQUEST_TIMEOUT_MS,
+          connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+        },
+      },
+      (info) => resolve(info),
+    );
+    guard = guardConnections(server as Server, limits);
     server.once('error', reject);
   });
   // Idle keep-alive connections stay open for a minute. A short server timeout races clients:
@@ -42,8 +70,10 @@ export async function startHttpServer(
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
+    connections: () => guard!.stats(),
     close() {
       closing ??= (async () => {
+        guard?.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
