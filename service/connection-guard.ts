@@ -14,11 +14,13 @@
  *     closed to make room: first those silent since they connected, then those kept alive between
  *     requests. A flood of silent connections thus pushes out its own oldest members, not a client
  *     that connects and asks at once; a request in flight is never cut off for room.
+ *   - a connection with MAX_IN_FLIGHT_PER_CONNECTION requests unanswered (pipelined, or answers
+ *     it does not read) is closed on the next one;
  *   - past `maxConnections` plus the in-flight slack below, new connections are refused at accept,
  *     so the process always keeps descriptors for its database and its own outgoing requests.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 export interface ConnectionLimits {
@@ -30,6 +32,12 @@ export interface ConnectionLimits {
 
 export const DEFAULT_FIRST_REQUEST_MS = 10_000;
 const DEFAULT_MAX_CONNECTIONS = 4096;
+/**
+ * Requests one connection may have in flight. HTTP/1.1 lets a client pipeline requests without
+ * reading the answers; 2,000 pipelined tile requests in one 100 kB write made the log buffer
+ * 800 MB of answers. No real client (browsers, curl, undici, the auditor) pipelines this deep.
+ */
+export const MAX_IN_FLIGHT_PER_CONNECTION = 16;
 /** Connections with a request in flight that may exceed maxConnections before accept refuses. */
 const IN_FLIGHT_SLACK = 64;
 
@@ -50,7 +58,7 @@ export function defaultMaxConnections(): number {
 
 export interface ConnectionGuard {
   /** Open connections and how many were closed to make room or for silence (for tests and metrics). */
-  stats(): { open: number; evicted: number; silentClosed: number };
+  stats(): { open: number; evicted: number; silentClosed: number; pipelineClosed: number };
   /** Stops the sweep and closes the silent connections (server.close() would wait for them). */
   stop(): void;
 }
@@ -67,6 +75,7 @@ export function guardConnections(server: Server, limits: ConnectionLimits = {}):
   const between = new Set<Socket>();
   let evicted = 0;
   let silentClosed = 0;
+  let pipelineClosed = 0;
   server.maxConnections = max + IN_FLIGHT_SLACK;
 
   const forget = (socket: Socket): void => {
@@ -89,10 +98,24 @@ export function guardConnections(server: Server, limits: ConnectionLimits = {}):
     }
   });
 
-  server.on('request', (req, res) => {
+  // Requests pass through here before the app: a request refused here never reaches it. Node parses
+  // every request already received on a connection even after it is destroyed, so the app's
+  // listener is wrapped rather than merely preceded.
+  const app = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     const n = inFlight.get(socket);
-    if (n === undefined) return;
+    if (n === undefined || socket.destroyed) {
+      res.destroy();
+      return;
+    }
+    if (n >= MAX_IN_FLIGHT_PER_CONNECTION) {
+      forget(socket);
+      pipelineClosed++;
+      socket.destroy();
+      return;
+    }
     inFlight.set(socket, n + 1);
     silent.delete(socket);
     between.delete(socket);
@@ -102,6 +125,7 @@ export function guardConnections(server: Server, limits: ConnectionLimits = {}):
       inFlight.set(socket, left);
       if (left === 0) between.add(socket);
     });
+    for (const listener of app) listener(req, res);
   });
 
   // Close connections silent since they connected for longer than firstRequestMs; `silent` is in
@@ -121,7 +145,7 @@ export function guardConnections(server: Server, limits: ConnectionLimits = {}):
   sweep.unref();
 
   return {
-    stats: () => ({ open: inFlight.size, evicted, silentClosed }),
+    stats: () => ({ open: inFlight.size, evicted, silentClosed, pipelineClosed }),
     stop: () => {
       clearInterval(sweep);
       for (const socket of [...silent.keys()]) {
