@@ -4,11 +4,17 @@
 // runs. Each must end in a failed check at the right step or an error with a stable code (exit 2:
 // could not check), quickly: never a crash, a hang, or a pass. Extension lines are C2SP
 // tlog-checkpoint's own, so that checkpoint passes.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64 } from '../../core/bytes.ts';
 import { isFleetlogError } from '../../core/errors.ts';
+import { openCheckpoint } from '../../core/checkpoint.ts';
 import { signNote } from '../../core/note/note.ts';
+import { ed25519NoteVerifier } from '../../core/note/verifiers.ts';
+import { runFleetlog, tempDir } from '../support/process.ts';
+import { SyntheticLog } from './support/synthetic-log.ts';
 import { auditLog, type AuditLogResult } from '../../auditor-cli/log-audit/audit-log.ts';
 import { replace, rewrite, type Reply, type Served } from './support/log-http.ts';
 import { enc, genericScenario, serveScenario } from './support/scenario.ts';
@@ -229,4 +235,62 @@ describe('audit log against a hostile log', () => {
       expect(outcome(r).startsWith(expected), outcome(r)).toBe(true);
     });
   }
+});
+
+describe('audit log --state when the log signs a checkpoint that contradicts the last audit', () => {
+  it('fails at step 5 (exit 1) and keeps the log-signed note as evidence beside the state, once per note', async () => {
+    const dir = tempDir('fleetlog-audit-evidence-');
+    const policy = join(dir, 'policy');
+    const state = join(dir, 'state.json');
+    writeFileSync(policy, s.policyText);
+    const args = ['audit', 'log', '--log', served.url, '--policy', policy, '--state', state, '--retries', '0'];
+    const first = await runFleetlog(args);
+    expect(first.code, first.stderr).toBe(0);
+    const before = readFileSync(state, 'utf8');
+    const evidenceFiles = (): string[] => readdirSync(dir).filter((f) => f.startsWith('state.json.evidence-'));
+    expect(evidenceFiles()).toEqual([]); // none without a failed step 5
+
+    // The same log key signs a second history that agrees on the first 300 entries only.
+    const forked = new SyntheticLog(s.keys);
+    for (let i = 0; i < 700; i++) forked.append(enc(i < 300 ? `entry number ${i}` : `forked entry ${i}`));
+    const forkNote = forked.publish();
+    const forkedServed = await serveScenario(() => forked);
+    try {
+      const forkArgs = args.map((a) => (a === served.url ? forkedServed.url : a));
+      const [fork, again] = [await runFleetlog(forkArgs), await runFleetlog([...forkArgs, '--json'])];
+      expect(fork.code).toBe(1);
+      expect(fork.stdout).toMatch(/step 5 +FAIL/);
+      // The state still holds the audited checkpoint: the next run fails the same way.
+      expect(readFileSync(state, 'utf8')).toBe(before);
+      expect(again.code).toBe(1);
+      const files = evidenceFiles();
+      expect(files).toHaveLength(1); // two runs, one note: one file
+      const evidenceFile = join(dir, files[0]!);
+      expect(fork.stdout).toContain(evidenceFile);
+      expect((JSON.parse(again.stdout) as { evidenceFile?: string }).evidenceFile).toBe(evidenceFile);
+      const evidence = JSON.parse(readFileSync(evidenceFile, 'utf8')) as {
+        format: string;
+        kind: string;
+        auditedBefore: { size: number; rootHash: string };
+        served: { size: number; note: string };
+      };
+      expect(evidence).toMatchObject({
+        format: 'fleetlog-inconsistency-evidence/v1',
+        kind: 'fork',
+        auditedBefore: { size: 600, rootHash: Buffer.from(s.log.root(600)).toString('hex') },
+        served: { size: 700, note: forkNote },
+      });
+      // Anyone with the log's key can check the evidence's signature.
+      const opened = openCheckpoint(evidence.served.note, [ed25519NoteVerifier(s.keys.logVkey)]);
+      expect(opened.checkpoint.size).toBe(700);
+      // audit monitor keeps it too.
+      rmSync(evidenceFile);
+      const monitor = await runFleetlog(['audit', 'monitor', '--once', ...forkArgs.slice(2)]);
+      expect(monitor.code).toBe(1);
+      expect(monitor.stderr).toContain(evidenceFile);
+      expect(JSON.parse(readFileSync(evidenceFile, 'utf8'))).toEqual(evidence);
+    } finally {
+      await forkedServed.close();
+    }
+  });
 });
