@@ -4,7 +4,7 @@
  * leaves a half-written state that would make the next run forget what it saw.
  */
 import { readFileSync, rmSync, statSync } from 'node:fs';
-import { writeFileAtomic as writeAtomic } from '../service/atomic-file.ts';
+import { writeFileAtomicSync } from '../service/atomic-file.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { MAX_POLICY_CHARS, parsePolicy, type Policy } from '../core/policy/policy.ts';
 
@@ -41,8 +41,8 @@ export function readStateFile(path: string): string | undefined {
 }
 
 /** Replaces a state file atomically (service/atomic-file.ts). */
-export function writeFileAtomic(path: string, text: string): void {
-  writeAtomic(path, text, 'state file');
+export function writeStateFile(path: string, text: string): void {
+  writeFileAtomicSync(path, text, 'state file');
 }
 
 export function removeFile(path: string): void {

@@ -36,4 +36,4 @@ export {
 export { TilesClient } from './tiles-client.ts';
 export { consistencyProofFromTiles, inclusionProofFromTiles, TileNodeReader, type ProofStep } from './tile-proofs.ts';
 export { formatCheck, type CheckResult } from './report.ts';
-export { loadPolicyFile, writeFileAtomic } from './files.ts';
+export { loadPolicyFile } from './files.ts';

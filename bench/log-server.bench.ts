@@ -30,7 +30,7 @@ const READ_MS = 3000;
 async function startServer(dataDir: string, policyFile: string): Promise<ServerProcess> {
   const port = await freePort();
   return startFleetlogServer(
-    ['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile],
+    ['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile, '--no-witnesses'],
     `http://127.0.0.1:${port}`,
     {
       env: { FLEETLOG_BENCH_ROUTES: '1', FLEETLOG_LOG_LEVEL: 'warn' },

@@ -63,6 +63,7 @@ async function serve(dataDir: string, policyFile: string, database?: string): Pr
       `127.0.0.1:${port}`,
       '--policy',
       policyFile,
+      '--no-witnesses', // quorum none: a benchmark of the log alone
       ...(database ? ['--database', database] : []),
     ],
     `http://127.0.0.1:${port}`,

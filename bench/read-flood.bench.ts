@@ -100,7 +100,7 @@ export async function run(): Promise<Figure[]> {
   const token = await addToken({ dataDir, name: 'bench' });
   const port = await freePort();
   const server = await startFleetlogServer(
-    ['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile],
+    ['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile, '--no-witnesses'],
     `http://127.0.0.1:${port}`,
     { env: { FLEETLOG_LOG_LEVEL: 'warn', ...(SERVER_NODE_OPTIONS ? { NODE_OPTIONS: SERVER_NODE_OPTIONS } : {}) } },
   );

@@ -1,7 +1,8 @@
 /**
  * The gauges an operator alerts on, read when /metrics renders: the version, whether writes are
  * failing, the age of the newest signed and of the published checkpoint, and per witness the age
- * of the last cosignature it returned (a witness that stopped cosigning shows as a growing age).
+ * of the last cosignature it returned (a witness that stopped cosigning shows as a growing age),
+ * and the validation worker threads (ready, replaced, stopped as stuck).
  */
 import { FLEETLOG_VERSION } from '../service/version.ts';
 import type { LogService } from './service.ts';
@@ -21,6 +22,28 @@ export function registerHealthMetrics(s: LogService, now: () => number = Date.no
     () => {
       const p = s.witnessing.published();
       return p ? [[{}, Math.max(0, (now() - p.signedAtMs) / 1000)]] : [];
+    },
+  );
+  // Validation worker threads (with --threads): a stuck or dead one is replaced; these show it.
+  const validation = () => s.validator.status();
+  r.gaugeFamily('fleetlog_log_validation_workers_ready', 'validation worker threads ready to answer', () => {
+    const v = validation();
+    return v ? [[{}, v.ready]] : [];
+  });
+  r.gaugeFamily(
+    'fleetlog_log_validation_worker_restarts',
+    'validation worker threads replaced since start (died, or stopped as stuck)',
+    () => {
+      const v = validation();
+      return v ? [[{}, v.restarts]] : [];
+    },
+  );
+  r.gaugeFamily(
+    'fleetlog_log_validation_worker_timeouts',
+    'validation worker threads stopped since start because they held an entry past the deadline',
+    () => {
+      const v = validation();
+      return v ? [[{}, v.timeouts]] : [];
     },
   );
   r.gaugeFamily(

@@ -51,6 +51,8 @@ export interface LogServerOptions extends LeaderTuning {
   readonly logger?: Logger;
   /** Worker threads that check entries (signatures, canonical form); 0 checks on the main thread (default 0). */
   readonly validationWorkers?: number;
+  /** A validation worker that holds an entry this long is stuck: it is replaced, the entry answered 503 (default 10 s). */
+  readonly validationTimeoutMs?: number;
   /** Commit batches on a writer thread so fsync never blocks serving (default false: it costs ~10-15 MB RSS). */
   readonly writerThread?: boolean;
   /** Adds the benchmark's baseline routes (/bench/noop, /bench/static). */
@@ -151,7 +153,10 @@ async function serveParts(
     logger.warn(
       'no fleetlog publisher/countersigner keys configured: fleet-keyset entries will be refused (pass --policy)',
     );
-  const validator = await ValidationPool.start(keys, options.validationWorkers ?? 0);
+  const validator = await ValidationPool.start(keys, options.validationWorkers ?? 0, {
+    ...(options.validationTimeoutMs !== undefined ? { callTimeoutMs: options.validationTimeoutMs } : {}),
+    logger,
+  });
   const service: LogService = {
     origin: head.origin,
     vkey: head.vkey,

@@ -53,7 +53,7 @@ import {
   type TileKind,
 } from '../core/merkle/tiles.ts';
 import { ed25519NoteVerifier } from '../core/note/verifiers.ts';
-import { DirectorySync, ensureDirectory, writeFileAtomic } from '../service/durable-files.ts';
+import { DirectorySync, ensureDirectory, writeFileAtomicBatched } from '../service/durable-files.ts';
 import type { Logger } from '../service/logger.ts';
 import type { LogMetrics } from './metrics.ts';
 import type { ProofService } from './proofs.ts';
@@ -85,7 +85,7 @@ export interface StaticPublisherOptions {
   /** First retry delay after a failed round; doubles up to 30 s (default 1 s). */
   readonly retryBaseMs?: number;
   /** Replaces the file writer (tests inject faults here). */
-  readonly writeFile?: typeof writeFileAtomic;
+  readonly writeFile?: typeof writeFileAtomicBatched;
 }
 
 export interface PublisherStatus {
@@ -112,7 +112,7 @@ export class StaticPublisher {
   readonly #o: StaticPublisherOptions;
   readonly #tmp: string;
   readonly #grace: number;
-  readonly #write: typeof writeFileAtomic;
+  readonly #write: typeof writeFileAtomicBatched;
   #disk: OnDisk | undefined;
   /** Partial-tile directories (`<full tile>.p`) to delete once due, oldest first. */
   readonly #sweep: Array<{ dir: string; dueMs: number }> = [];
@@ -135,7 +135,7 @@ export class StaticPublisher {
     this.#o = options;
     this.#tmp = join(options.dir, '.tmp');
     this.#grace = options.partialGraceMs ?? 10 * 60_000;
-    this.#write = options.writeFile ?? writeFileAtomic;
+    this.#write = options.writeFile ?? writeFileAtomicBatched;
     this.#bundleRefreshMs = options.bundleRefreshMs ?? 60_000;
     this.#disk = disk;
   }

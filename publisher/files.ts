@@ -9,7 +9,7 @@ import { FleetlogError } from '../core/errors.ts';
 import { MAX_ENTRY_BYTES } from '../core/entry-bundle.ts';
 import type { Json } from '../core/entries/canonical-json.ts';
 import { MAX_POLICY_CHARS, parsePolicy, type Policy } from '../core/policy/policy.ts';
-import { writeFileAtomic } from '../service/atomic-file.ts';
+import { writeFileAtomicSync } from '../service/atomic-file.ts';
 
 const MAX_DESCRIPTION_BYTES = 1024 * 1024;
 
@@ -46,5 +46,5 @@ export function readPolicyFile(path: string): { policy: Policy; text: string } {
 
 /** Writes an output file atomically (temp file, fsync, rename). */
 export function writeOutput(path: string, data: string | Uint8Array, what: string): void {
-  writeFileAtomic(path, data, what);
+  writeFileAtomicSync(path, data, what);
 }

@@ -63,10 +63,11 @@ let sequence = 0;
 
 /**
  * Writes `data` to `path` atomically: a temporary file in `tmpDir` (same filesystem as `path`),
- * written and fsynced, then renamed over `path`. The rename becomes durable when `sync` is flushed.
+ * written and fsynced, then renamed over `path`. Unlike writeFileAtomicSync (atomic-file.ts), the
+ * directory fsync is batched: the rename becomes durable only when `sync` is flushed.
  * On failure the temporary file is removed and the error is rethrown; `path` is untouched.
  */
-export async function writeFileAtomic(
+export async function writeFileAtomicBatched(
   path: string,
   data: Uint8Array | string,
   options: { tmpDir: string; sync: DirectorySync; mode?: number },

@@ -20,6 +20,14 @@
  * - A worker that dies before its ready handshake could not start (a bad entry, a missing
  *   database). It is never replaced, since it would fail again: `ready` rejects if it was one of
  *   the first, and once no worker is left the pool has failed.
+ * - A worker that is alive but stuck (a loop that never ends, a wait that never returns) is dead
+ *   too, when `callTimeoutMs` is set: a worker that holds calls must answer one of them at least
+ *   every `callTimeoutMs` once ready (serveCalls reports progress within a batch, so a long batch
+ *   of quick calls is not stuck; a worker still loading is not timed). Past that deadline the pool terminates the worker and applies the same
+ *   policy at once, without waiting for the thread to end: its calls fail with 'unavailable' ('…
+ *   did not answer within N ms, so it was stopped as stuck …; retry'), and `timeouts` counts it.
+ *   Without `callTimeoutMs` a stuck worker holds its calls forever: set it for every pool whose
+ *   work has a known bound.
  * - `close()` stops every worker; calls still in flight and later calls fail with 'unavailable'.
  */
 import type { ResourceLimits, Worker } from 'node:worker_threads';
@@ -45,6 +53,11 @@ export interface WorkerPoolOptions {
   readonly onDeath: DeadWorkerPolicy;
   /** Delay before a dead worker is replaced ('replace' only), so a crash loop does not spin. */
   readonly restartDelayMs?: number;
+  /**
+   * A worker holding calls that answers none for this long is stuck: it is stopped and treated as
+   * dead (see the contract above). Unset: no deadline.
+   */
+  readonly callTimeoutMs?: number;
   /** Told when a worker becomes ready or stops (for logs, and for callers that schedule work). */
   readonly onEvent?: (event: WorkerPoolEvent) => void;
 }
@@ -63,6 +76,21 @@ interface Slot<Req, Res> {
   /** Calls made this turn, sent together at the end of it. */
   outbox: Array<{ id: number; request: Req }>;
   transfer: ArrayBuffer[];
+  /** Fires when the worker has held calls for `callTimeoutMs` without answering one. */
+  watchdog: NodeJS.Timeout | undefined;
+  /** Set once the pool has handled its stop (from 'exit', or at once when it was stuck). */
+  stopped: boolean;
+  rejectReady: (error: FleetlogError) => void;
+}
+
+/** A snapshot for /health and /metrics. */
+export interface WorkerPoolStatus {
+  readonly size: number;
+  readonly live: number;
+  readonly ready: number;
+  readonly restarts: number;
+  readonly timeouts: number;
+  readonly failure: string | undefined;
 }
 
 const DEFAULT_RESTART_DELAY_MS = 1000;
@@ -75,6 +103,7 @@ export class WorkerPool<Req, Res> {
   #closed = false;
   #failure: FleetlogError | undefined;
   #restarts = 0;
+  #timeouts = 0;
   #pendingRestarts = 0;
   /** Resolves once every first worker is ready; rejects if one of them cannot start. */
   readonly ready: Promise<void>;
@@ -114,6 +143,22 @@ export class WorkerPool<Req, Res> {
   /** Workers replaced after they died, since the pool started. */
   get restarts(): number {
     return this.#restarts;
+  }
+
+  /** Workers stopped because they held calls past `callTimeoutMs`, since the pool started. */
+  get timeouts(): number {
+    return this.#timeouts;
+  }
+
+  status(): WorkerPoolStatus {
+    return {
+      size: this.#o.size,
+      live: this.#slots.length,
+      ready: this.#slots.filter((s) => s.state === 'ready').length,
+      restarts: this.#restarts,
+      timeouts: this.#timeouts,
+      failure: this.#failure?.message,
+    };
   }
 
   /** True if a ready worker has fewer than `limit` calls in flight (for callers that also work inline). */
@@ -166,6 +211,7 @@ export class WorkerPool<Req, Res> {
     if (calls.length === 0 || slot.state === 'dead') return;
     try {
       slot.worker.postMessage({ kind: 'calls', calls } satisfies CallBatch<Req>, transfer);
+      this.#armWatchdog(slot);
     } catch (e) {
       // The request could not be cloned: a caller's mistake, not the worker's.
       const error = new FleetlogError('internal', `${this.#o.name}: could not send a call: ${(e as Error).message}`);
@@ -192,14 +238,19 @@ export class WorkerPool<Req, Res> {
       inFlight: new Map(),
       outbox: [],
       transfer: [],
+      watchdog: undefined,
+      stopped: false,
+      rejectReady: () => {},
     };
     this.#slots.push(slot);
     return new Promise<void>((resolveReady, rejectReady) => {
+      slot.rejectReady = rejectReady;
       worker.on('message', (m: WorkerMessage<Res>) => {
         if (m.kind === 'ready') {
           if (slot.state !== 'starting') return;
           slot.state = 'ready';
           resolveReady();
+          this.#armWatchdog(slot); // calls sent while it started: their deadline starts now
           this.#o.onEvent?.({ kind: 'ready' });
           return;
         }
@@ -210,53 +261,81 @@ export class WorkerPool<Req, Res> {
           if (reply.ok) pending.resolve(reply.value);
           else pending.reject(new FleetlogError(reply.error.code, reply.error.message));
         }
+        // An answer is progress: the deadline starts again for the calls it still holds.
+        clearTimeout(slot.watchdog);
+        slot.watchdog = undefined;
+        this.#armWatchdog(slot);
       });
       worker.on('error', (e) => {
         slot.error ??= e;
       });
-      worker.on('exit', (code) => {
-        const wasReady = slot.state === 'ready';
-        slot.state = 'dead';
-        const at = this.#slots.indexOf(slot);
-        if (this.#closed || at < 0) {
-          // Stopped by close() or by a 'fail-pool' failure: its calls were failed there.
-          rejectReady(this.#unavailable('the pool was closed'));
-          return;
-        }
-        this.#slots.splice(at, 1);
-        const reason = slot.error ? slot.error.message : `exit code ${code}`;
-        const stopped = this.#unavailable(`a worker thread stopped (${reason}) before answering; retry`);
-        this.#failCalls(slot, stopped);
-        if (!wasReady) {
-          const cannotStart = this.#unavailable(`a worker thread could not start: ${reason}`);
-          rejectReady(cannotStart);
-          if (this.#slots.length === 0 && this.#pendingRestarts === 0) this.#failure ??= cannotStart;
-          this.#o.onEvent?.({ kind: 'stopped', reason, replaced: false });
-          return;
-        }
-        if (this.#o.onDeath === 'fail-pool') {
-          this.#failure ??= this.#unavailable(`a worker thread stopped (${reason}); the pool is stopped`);
-          this.#o.onEvent?.({ kind: 'stopped', reason, replaced: false });
-          for (const other of this.#slots.splice(0)) {
-            this.#failCalls(other, this.#failure);
-            other.state = 'dead';
-            void other.worker.terminate();
-          }
-          return;
-        }
-        this.#o.onEvent?.({ kind: 'stopped', reason, replaced: true });
-        this.#pendingRestarts += 1;
-        setTimeout(() => {
-          this.#pendingRestarts -= 1;
-          if (this.#closed || this.#failure) return;
-          this.#restarts += 1;
-          this.#spawn().catch(() => {}); // a replacement that cannot start is reported through onEvent
-        }, this.#o.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS).unref();
-      });
+      worker.on('exit', (code) => this.#stopped(slot, slot.error ? slot.error.message : `exit code ${code}`));
     });
   }
 
+  /** Arms the stuck-worker deadline of a slot that holds calls, unless it is armed already. */
+  #armWatchdog(slot: Slot<Req, Res>): void {
+    const ms = this.#o.callTimeoutMs;
+    // Only a ready worker: loading a worker can be slow on a busy machine, and is not stuck.
+    if (ms === undefined || slot.state !== 'ready' || slot.watchdog !== undefined || slot.inFlight.size === 0) return;
+    slot.watchdog = setTimeout(() => {
+      slot.watchdog = undefined;
+      if (slot.stopped || this.#closed || !this.#slots.includes(slot)) return;
+      this.#timeouts += 1;
+      slot.error ??= new Error(`did not answer within ${ms} ms, so it was stopped as stuck`);
+      void slot.worker.terminate();
+      // At once: a thread stuck in native code ends only when that code returns, if ever.
+      this.#stopped(slot, slot.error.message);
+    }, ms);
+    slot.watchdog.unref();
+  }
+
+  /** A worker stopped (it exited, or it was stuck): fail its calls and apply the dead-worker policy. */
+  #stopped(slot: Slot<Req, Res>, reason: string): void {
+    if (slot.stopped) return;
+    slot.stopped = true;
+    const wasReady = slot.state === 'ready';
+    slot.state = 'dead';
+    clearTimeout(slot.watchdog);
+    const at = this.#slots.indexOf(slot);
+    if (this.#closed || at < 0) {
+      // Stopped by close() or by a 'fail-pool' failure: its calls were failed there.
+      slot.rejectReady(this.#unavailable('the pool was closed'));
+      return;
+    }
+    this.#slots.splice(at, 1);
+    const stopped = this.#unavailable(`a worker thread stopped (${reason}) before answering; retry`);
+    this.#failCalls(slot, stopped);
+    if (!wasReady) {
+      const cannotStart = this.#unavailable(`a worker thread could not start: ${reason}`);
+      slot.rejectReady(cannotStart);
+      if (this.#slots.length === 0 && this.#pendingRestarts === 0) this.#failure ??= cannotStart;
+      this.#o.onEvent?.({ kind: 'stopped', reason, replaced: false });
+      return;
+    }
+    if (this.#o.onDeath === 'fail-pool') {
+      this.#failure ??= this.#unavailable(`a worker thread stopped (${reason}); the pool is stopped`);
+      this.#o.onEvent?.({ kind: 'stopped', reason, replaced: false });
+      for (const other of this.#slots.splice(0)) {
+        this.#failCalls(other, this.#failure);
+        other.state = 'dead';
+        void other.worker.terminate();
+      }
+      return;
+    }
+    this.#o.onEvent?.({ kind: 'stopped', reason, replaced: true });
+    this.#pendingRestarts += 1;
+    setTimeout(() => {
+      this.#pendingRestarts -= 1;
+      if (this.#closed || this.#failure) return;
+      this.#restarts += 1;
+      this.#spawn().catch(() => {}); // a replacement that cannot start is reported through onEvent
+    }, this.#o.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS).unref();
+  }
+
   #failCalls(slot: Slot<Req, Res>, error: FleetlogError): void {
+    clearTimeout(slot.watchdog);
+    slot.watchdog = undefined;
     slot.outbox = [];
     slot.transfer = [];
     for (const pending of slot.inFlight.values()) pending.reject(error);

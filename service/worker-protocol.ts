@@ -15,7 +15,10 @@ export type CallReply<Res> =
   | { readonly id: number; readonly ok: true; readonly value: Res }
   | { readonly id: number; readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string } };
 
-/** Worker to main thread: first exactly one `ready`, then the replies of each batch, in call order. */
+/**
+ * Worker to main thread: first exactly one `ready`, then replies in call order; a batch's replies
+ * travel in one message, or in several when the batch runs long (the pool counts each as progress).
+ */
 export type WorkerMessage<Res> =
   | { readonly kind: 'ready' }
   | { readonly kind: 'replies'; readonly replies: ReadonlyArray<CallReply<Res>> };

@@ -8,7 +8,7 @@ import { Command } from '@commander-js/extra-typings';
 import { action } from '../cli/run.ts';
 import { FleetlogError } from '../core/errors.ts';
 import { readKeyFile } from '../service/key-file.ts';
-import { writeFileAtomic } from '../service/atomic-file.ts';
+import { writeFileAtomicSync } from '../service/atomic-file.ts';
 import { runCeremony } from './ceremony.ts';
 import { SimFleet } from './fleet.ts';
 import { DEFAULT_REGIONS } from './fleet-members.ts';
@@ -71,7 +71,7 @@ export function ceremonyCommand() {
           ...(opts.firmware ? { firmwareRelease: opts.firmware } : {}),
           now: Math.floor(Date.now() / 1000),
         });
-        writeFileAtomic(opts.out, `${JSON.stringify(description, null, 2)}\n`, 'deployment description', 0o644);
+        writeFileAtomicSync(opts.out, `${JSON.stringify(description, null, 2)}\n`, 'deployment description', 0o644);
         process.stdout.write(
           `wrote ${opts.out}: fleet ${opts.fleet}, ${hsms} simulated HSMs attested by the vendor key; next: fleetlog fleet evidence\n`,
         );

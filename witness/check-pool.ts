@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isFleetlogError } from '../core/errors.ts';
-import { WorkerPool } from '../service/worker-pool.ts';
+import { WorkerPool, type WorkerPoolStatus } from '../service/worker-pool.ts';
 import type { Cosigner } from '../core/cosignature.ts';
 import type { Logger } from '../service/logger.ts';
 import { checkAddCheckpoint, checkAddCheckpointAsync, type CheckOutcome } from './check.ts';
@@ -20,6 +20,8 @@ export interface Checker {
   check(body: Uint8Array, now: number): Promise<CheckOutcome>;
   /** Resolves once it can judge without start-up delay (worker threads loaded). */
   readonly ready: Promise<void>;
+  /** The worker pool's state for /health, when checking runs on worker threads. */
+  status?(): WorkerPoolStatus;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,9 @@ export function defaultCheckThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
+/** A check takes milliseconds (bodies are capped at 16 KiB); one that runs this long is stuck. */
+const CHECK_TIMEOUT_MS = 10_000;
+
 const UNAVAILABLE: CheckOutcome = {
   kind: 'refuse',
   refusal: { code: 'unavailable', message: 'a checking worker stopped; retry' },
@@ -57,7 +62,8 @@ const UNAVAILABLE: CheckOutcome = {
 /**
  * Checking on worker threads (service/worker-pool.ts, 'replace'): a worker that dies is replaced
  * after a second; the requests it held are answered 503 'unavailable' and their clients retry.
- * Checking is a pure judgement (the main thread commits), so a retry is safe.
+ * Checking is a pure judgement (the main thread commits), so a retry is safe. A worker stuck on
+ * one request (a bug that never ends) is stopped and replaced the same way after CHECK_TIMEOUT_MS.
  */
 export function workerPoolChecker(threads: number, data: CheckWorkerData, logger: Logger): Checker {
   const pool = new WorkerPool<CheckRequest, CheckOutcome>({
@@ -66,6 +72,7 @@ export function workerPoolChecker(threads: number, data: CheckWorkerData, logger
     size: Math.max(1, threads),
     workerData: data,
     onDeath: 'replace',
+    callTimeoutMs: CHECK_TIMEOUT_MS,
     onEvent: (e) => {
       if (e.kind === 'stopped')
         logger.error(e.replaced ? 'a checking worker stopped; restarting it' : 'a checking worker could not start', {
@@ -81,6 +88,7 @@ export function workerPoolChecker(threads: number, data: CheckWorkerData, logger
       }),
     // A pool whose workers cannot start still serves: every check answers 'unavailable'.
     ready: pool.ready.catch(() => {}),
+    status: () => pool.status(),
     close: () => pool.close(),
   };
 }

@@ -117,7 +117,15 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     const ok = readable && writes === 'ok';
     const status = !ok ? 'unavailable' : (evidence?.proven ?? 0) > 0 ? 'split-view' : 'ok';
     return c.json(
-      { status, version: FLEETLOG_VERSION, witness: core.vkey, writes, evidence: evidence ?? null },
+      {
+        status,
+        version: FLEETLOG_VERSION,
+        witness: core.vkey,
+        writes,
+        evidence: evidence ?? null,
+        // With --threads: a checking worker that died or was stopped as stuck shows as a restart.
+        checkingWorkers: core.checker.status?.() ?? null,
+      },
       ok ? 200 : 503,
     );
   });

@@ -114,11 +114,15 @@ export function pgWriter(store: PgWitnessStore, logger: Logger, onBatch?: (size:
   return batchingWriter((jobs) => store.commitBatch(jobs), logger, onBatch);
 }
 
+/** A commit takes milliseconds; a writer that holds one this long is stuck. */
+const WRITER_TIMEOUT_MS = 60_000;
+
 /**
  * Commits on a writer thread (service/worker-pool.ts, 'fail-pool'). Without its writer the witness
  * cannot persist anything: if the thread dies, the batch in flight and every later write are
  * refused with 'unavailable' (503) and `healthy()` turns false, so /health says so and a
- * supervisor restarts the process. Nothing is acknowledged that was not committed.
+ * supervisor restarts the process. Nothing is acknowledged that was not committed. A thread that
+ * is stuck (holds a batch for WRITER_TIMEOUT_MS) is stopped and counts as dead.
  */
 export function workerWriter(databasePath: string, logger: Logger, onBatch?: (size: number) => void): Writer {
   const pool = new WorkerPool<WriteJob[], WriteResult[]>({
@@ -127,6 +131,7 @@ export function workerWriter(databasePath: string, logger: Logger, onBatch?: (si
     size: 1,
     workerData: { databasePath },
     onDeath: 'fail-pool',
+    callTimeoutMs: WRITER_TIMEOUT_MS,
     onEvent: (e) => {
       if (e.kind === 'stopped')
         logger.error('the writer thread stopped; the witness refuses writes until restarted', { reason: e.reason });

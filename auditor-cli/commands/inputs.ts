@@ -4,7 +4,7 @@ import type { SeenCheckpoint } from '../../core/audit/steps.ts';
 import { fromBase64, toHex } from '../../core/bytes.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import type { Policy } from '../../core/policy/policy.ts';
-import { loadPolicyFile, readCappedFile, readStateFile, writeFileAtomic } from '../files.ts';
+import { loadPolicyFile, readCappedFile, readStateFile, writeStateFile } from '../files.ts';
 import { parseLogAuditState, serializeLogAuditState, type LogAuditState } from '../log-audit/log-state.ts';
 
 /** The options of every command that talks to a log (cli/options.ts timeoutOption, retriesOption). */
@@ -25,7 +25,7 @@ export function readClientState(path: string | undefined): ClientState {
 }
 
 export function saveClientState(path: string | undefined, state: ClientState): void {
-  if (path !== undefined) writeFileAtomic(path, serializeState(state));
+  if (path !== undefined) writeStateFile(path, serializeState(state));
 }
 
 export function readLogState(path: string | undefined): LogAuditState | undefined {
@@ -35,7 +35,7 @@ export function readLogState(path: string | undefined): LogAuditState | undefine
 }
 
 export function saveLogState(path: string | undefined, state: LogAuditState): void {
-  if (path !== undefined) writeFileAtomic(path, serializeLogAuditState(state));
+  if (path !== undefined) writeStateFile(path, serializeLogAuditState(state));
 }
 
 /** What `audit log` and `audit monitor` share: the policy (its text too, for the worker threads), the saved state, the thread count. */

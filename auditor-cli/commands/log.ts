@@ -10,7 +10,7 @@ import {
   timeoutOption,
 } from '../../cli/options.ts';
 import { action, EXIT_OK, EXIT_VERIFY_FAILED } from '../../cli/run.ts';
-import { readStateFile, removeFile, writeFileAtomic } from '../files.ts';
+import { readStateFile, removeFile, writeStateFile } from '../files.ts';
 import { logReport } from '../human.ts';
 import { saveInconsistencyEvidence } from '../inconsistency-evidence.ts';
 import { AuditInterrupted, auditLog, type AuditLogResult } from '../log-audit/audit-log.ts';
@@ -64,7 +64,7 @@ export function logCommand() {
           onStart: ({ size, from }) => progress.start(size - from),
           onProgress: (p) => progress.update(p),
           ...(partialPath
-            ? { onPartial: (p: PartialAudit) => writeFileAtomic(partialPath, serializePartialAudit(p)) }
+            ? { onPartial: (p: PartialAudit) => writeStateFile(partialPath, serializePartialAudit(p)) }
             : {}),
           signal: stop.signal,
         });

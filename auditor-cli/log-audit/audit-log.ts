@@ -16,9 +16,7 @@ import type { SeenCheckpoint } from '../../core/audit/steps.ts';
 import { FleetlogError, isFleetlogError } from '../../core/errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import { rangeNodes } from '../../core/merkle/subtree.ts';
-import { leafHash } from '../../core/merkle/hash.ts';
 import { foldRight, Frontier } from '../../core/merkle/tree.ts';
-import { decodeEntryBundle } from '../../core/entry-bundle.ts';
 import { tileHashes, tileInTree, TILE_HEIGHT, TILE_WIDTH } from '../../core/merkle/tiles.ts';
 import type { Policy } from '../../core/policy/policy.ts';
 import { checkConsistency, describeConsistency, seenOf, type ConsistencyOutcome } from '../consistency-check.ts';
@@ -29,16 +27,14 @@ import { fetchAndVerifyCheckpoint } from '../verify-checkpoint.ts';
 import {
   emptyHistory,
   EvidenceChanged,
-  type EvidenceResolver,
   FleetHistory,
   historyChecks,
-  savedHistory,
   type FleetHistoryState,
   type KeysetEvent,
   type Violation,
 } from './fleet-history.ts';
 import { frontierHashes, frontierHex, type LogAuditState, type PartialAudit } from './log-state.ts';
-import { summarizeEntry } from './entry-summary.ts';
+import { logEvidenceSource, ScanAborted, scanForEvidence, ScanMismatch, TileRoots } from './evidence-locator.ts';
 import { prefixNodeHashes, type TileJobResult } from './tile-job.ts';
 import { TilePool } from './tile-pool.ts';
 
@@ -237,21 +233,22 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
     resumedFrom = start;
   }
   const history = fleetRules
-    ? new FleetHistory(historyState, evidenceResolver(client, policy, checkpoint.size))
+    ? new FleetHistory(historyState, logEvidenceSource(client, policy, checkpoint))
     : undefined;
   options.onStart?.({ origin: checkpoint.origin, size: checkpoint.size, from: start });
   const partialEvery = options.partialEveryMs ?? 10_000;
   let lastPartial = performance.now();
   const onTile = options.onPartial
-    ? (size: number, frontierNow: readonly Hash[], now = false): void => {
+    ? (size: number, frontierNow: readonly Hash[], now = false, historyThen?: FleetHistoryState): void => {
         if (!now && performance.now() - lastPartial < partialEvery) return;
         lastPartial = performance.now();
+        const saved = historyThen ?? history?.saved();
         options.onPartial!({
           origin: checkpoint.origin,
           size,
           frontier: frontierHex(frontierNow),
           fleetRules,
-          ...(history ? { history: savedHistory(history.state) } : {}),
+          ...(saved ? { history: saved } : {}),
         });
       }
     : undefined;
@@ -270,6 +267,7 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
     frontier = await rebuildTree({
       client,
       pool,
+      policy,
       size: checkpoint.size,
       start,
       prevFrontier,
@@ -282,13 +280,12 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
     });
   } catch (e) {
     // Anything the log serves that contradicts the entries, or a malformed tile or bundle, fails step 2.
-    if (!(e instanceof TreeMismatch || e instanceof EvidenceChanged || isFleetlogError(e, 'bad_tile'))) throw e;
+    const mismatch = e instanceof TreeMismatch || e instanceof EvidenceChanged || e instanceof ScanMismatch;
+    if (!(mismatch || isFleetlogError(e, 'bad_tile'))) throw e;
     checks.push(
       entriesCheck(
         false,
-        (e instanceof TreeMismatch || e instanceof EvidenceChanged
-          ? e.message
-          : `the log serves a malformed tile: ${e.message}`) + resumedNote(resumedFrom),
+        (mismatch ? e.message : `the log serves a malformed tile: ${e.message}`) + resumedNote(resumedFrom),
       ),
     );
     return finish({
@@ -334,7 +331,7 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
     headSeenAt: outcome.kind === 'same' && prev?.headSeenAt !== undefined ? prev.headSeenAt : now,
     frontier: frontierHex(frontier),
     fleetRules,
-    ...(history ? { history: savedHistory(history.state) } : {}),
+    ...(history ? { history: history.saved() } : {}),
     runs: (prev?.runs ?? 0) + 1,
     lastRun: new Date().toISOString(),
   };
@@ -356,6 +353,7 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
 interface RebuildInput {
   readonly client: TilesClient;
   readonly pool: TilePool | undefined;
+  readonly policy: Policy;
   readonly size: number;
   /** Leaves already audited (the saved frontier describes [0, start)). */
   readonly start: number;
@@ -364,8 +362,11 @@ interface RebuildInput {
   readonly concurrency: number;
   readonly total: number;
   readonly onProgress?: (p: AuditProgress) => void;
-  /** After each full tile: the leaves so far and the frontier over them (`now`: save it now). */
-  readonly onTile?: (size: number, frontier: readonly Hash[], now?: boolean) => void;
+  /**
+   * After each full tile: the leaves so far and the frontier over them (`now`: save it now), with
+   * the history as it was then when it is not the current one.
+   */
+  readonly onTile?: (size: number, frontier: readonly Hash[], now?: boolean, history?: FleetHistoryState) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -380,7 +381,14 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
   const highCount = oldIds.filter((n) => n.level >= TILE_HEIGHT).length;
   const tileFrontier = Frontier.restore(Math.floor(start / TILE_WIDTH), input.prevFrontier.slice(0, highCount));
   const lowOld = input.prevFrontier.slice(highCount);
-  if (size === start) return [...input.prevFrontier];
+  const firstTile = Math.floor(start / TILE_WIDTH);
+  const endTile = Math.ceil(size / TILE_WIDTH);
+  const tileRoots = new TileRoots(firstTile, history ? endTile : firstTile);
+  if (size === start) {
+    // A progress file may end where the tree does, with key sets still waiting for the scan.
+    await settlePending(input, tileRoots, () => new AuditInterrupted(undefined));
+    return [...input.prevFrontier];
+  }
 
   // Upper-level tiles, one current tile per level, fetched when a subtree they hold completes.
   const upper = new Map<number, { index: number; hashes: Hash[] }>();
@@ -410,8 +418,6 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
     }
   }
 
-  const firstTile = Math.floor(start / TILE_WIDTH);
-  const endTile = Math.ceil(size / TILE_WIDTH);
   const pending = new Map<number, Promise<TileJobResult>>();
   let next = firstTile;
   const launch = (t: number): void => {
@@ -429,6 +435,9 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
 
   let done = 0;
   let low: Hash[] = [];
+  // The progress at the last full-tile boundary, kept when the tree ends in a partial tile: the
+  // scan after the loop may be interrupted, and a progress file holds only full tiles.
+  let boundary: { size: number; frontier: Hash[]; history: FleetHistoryState } | undefined;
   // On the signal: everything up to tile t (exclusive) is applied, and t > firstTile means that is
   // a full-tile boundary beyond where this run started: save it now, then stop.
   let onAbort: (() => void) | undefined;
@@ -475,6 +484,13 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
       } else {
         low = result.lowNodes ?? [];
       }
+      if (result.root) tileRoots.set(t, result.root);
+      else if (history && t > firstTile)
+        boundary = {
+          size: t * TILE_WIDTH,
+          frontier: [...tileFrontier.hashes],
+          history: structuredClone(history.saved()),
+        };
       if (history && result.entries) {
         for (const [i, summary] of result.entries.entries()) {
           const fetching = history.apply(t * TILE_WIDTH + firstNew + i, summary);
@@ -485,6 +501,14 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
       input.onProgress?.({ done, total: input.total, bytes: client.stats.bytes });
       if (result.root) input.onTile?.((t + 1) * TILE_WIDTH, tileFrontier.hashes);
     }
+    await settlePending(input, tileRoots, () => {
+      if (size % TILE_WIDTH === 0) {
+        input.onTile?.(size, tileFrontier.hashes, true);
+        return new AuditInterrupted(size);
+      }
+      if (boundary) input.onTile?.(boundary.size, boundary.frontier, true, boundary.history);
+      return new AuditInterrupted(boundary?.size);
+    });
   } finally {
     if (onAbort) input.signal?.removeEventListener('abort', onAbort);
   }
@@ -492,23 +516,32 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
 }
 
 /**
- * Fetches back an entry of the tree being audited (one audited in an earlier run, which the state
- * keeps only as a leaf hash prefix and index) and summarizes it as the workers do. Nothing here
- * needs the tiles: FleetHistory trusts the entry only if its leaf hash is the key set's evidence
- * hash, and the index is the one this auditor recorded itself.
+ * F2 for the run's key sets whose evidence neither the window nor the log's lookup gave: one scan
+ * of the earlier entry bundles for all of them (evidence-locator.ts). On the signal, `interrupted`
+ * saves what it can and gives the error to throw; the key sets stay pending in what it saved.
  */
-function evidenceResolver(client: TilesClient, policy: Policy, size: number): EvidenceResolver {
-  // Key sets of one fleet usually reference evidence close together: keep the last bundle.
-  let last: { tile: number; entries: Uint8Array[] } | undefined;
-  return async (index) => {
-    const t = Math.floor(index / TILE_WIDTH);
-    const tile = tileInTree(0, t, size);
-    if (!tile) throw new FleetlogError('internal', `entry ${index} is not in a tree of size ${size}`);
-    if (last?.tile !== t)
-      last = { tile: t, entries: decodeEntryBundle(await client.entryBundleBytes(tile, size), tile.width) };
-    const bytes = last.entries[index % TILE_WIDTH]!;
-    return summarizeEntry(bytes, leafHash(bytes), policy);
-  };
+async function settlePending(input: RebuildInput, tileRoots: TileRoots, interrupted: () => Error): Promise<void> {
+  const { history } = input;
+  if (!history || history.pending.length === 0) return;
+  const wanted = new Map<string, number>();
+  for (const p of history.pending) wanted.set(p.evidence, Math.max(wanted.get(p.evidence) ?? 0, p.index));
+  let found: Awaited<ReturnType<typeof scanForEvidence>>;
+  try {
+    found = await scanForEvidence({
+      client: input.client,
+      policy: input.policy,
+      size: input.size,
+      wanted,
+      start: input.start,
+      startFrontier: input.prevFrontier,
+      tileRoots,
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
+  } catch (e) {
+    if (e instanceof ScanAborted) throw interrupted();
+    throw e;
+  }
+  history.settle(found);
 }
 
 function runJob(pool: TilePool | undefined, job: Parameters<TilePool['run']>[0]): Promise<TileJobResult> {

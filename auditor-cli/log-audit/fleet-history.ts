@@ -10,10 +10,12 @@
  *                expire before it. (W1, notBefore < notAfter, is enforced by decoding.)
  * and to every entry L4: it is a well-formed fleetlog entry.
  * Everything it remembers is a plain JSON object, saved in the audit state so a later run resumes.
- * The saved part stays small: per fleet only what F3/F5 compare and its key set events, the keys of
- * key sets (F4), and per deployment-evidence entry only a 64-bit leaf hash prefix and its index. A
- * key set whose evidence was audited in an earlier run has that entry fetched back from the log
- * (resolveEvidence) and re-checked; its full leaf hash, named by the key set, authenticates it.
+ * The saved part is bounded whatever the log holds: per fleet with key sets only what F3/F5
+ * compare and its last EVENTS_PER_FLEET events, at most MAX_EVIDENCE_ONLY_FLEETS fleets without
+ * key sets, the keys of key sets (F4), and the last EVIDENCE_WINDOW evidence entries (prefix and
+ * index). A key set's evidence is found in this window, else located through the log (an
+ * EvidenceSource: the log's lookup, authenticated; failing that, a scan of the earlier entries for
+ * every such key set of the run at once, see settle()).
  */
 import { count as plural } from '../../cli/plural.ts';
 import type { StepNumber } from '../../core/audit/steps.ts';
@@ -21,9 +23,14 @@ import type { DeploymentEvidence, HsmRecord } from '../../core/entries/deploymen
 import { keysetEvidenceProblems, type FleetKeyset } from '../../core/entries/fleet-keyset.ts';
 import { check, type CheckResult } from '../report.ts';
 import type { EntrySummary } from './entry-summary.ts';
+import { EVIDENCE_PREFIX_HEX, EvidenceWindow, type WindowEntry } from './evidence-window.ts';
 
 /** Timeline events kept per fleet (the most recent); counts cover the rest. */
 export const EVENTS_PER_FLEET = 20;
+/** Fleets with deployment evidence but no key set that get a record; deployments of others are only counted. */
+export const MAX_EVIDENCE_ONLY_FLEETS = 256;
+/** Regions named in a deployment event (the HSM count covers the rest). */
+export const MAX_EVENT_REGIONS = 8;
 /** Violations and warnings kept with their details; later ones are only counted. */
 const MAX_KEPT = 200;
 
@@ -52,10 +59,11 @@ export type TimelineEvent =
       readonly kind: 'deployment';
       readonly leafHash: string;
       readonly hsms: number;
+      /** At most MAX_EVENT_REGIONS of them. */
       readonly regions: readonly string[];
       readonly firmware: string;
       readonly ok: boolean;
-      /** Set when a key set of this run references it (deployment events are not saved). */
+      /** Set when a key set references it (while the event is still kept). */
       referenced?: boolean;
     }
   | {
@@ -81,7 +89,7 @@ export interface FleetRecord {
   keysets: number;
   deployments: number;
   firstIndex: number;
-  /** The most recent events, oldest first (only key set events are saved: savedHistory). */
+  /** The most recent EVENTS_PER_FLEET events, oldest first. */
   events: TimelineEvent[];
 }
 
@@ -95,19 +103,41 @@ export interface EvidenceRecord {
   readonly hsms: ReadonlyArray<Pick<HsmRecord, 'id' | 'keys'>>;
 }
 
-/** Hex characters of a leaf hash kept in evidenceAt: 64 bits, enough to find an entry, not to trust it. */
-export const EVIDENCE_PREFIX_HEX = 16;
+/** An entry of the audited tree, located by its leaf hash and authenticated (evidence-locator.ts). */
+export interface LocatedEntry {
+  readonly index: number;
+  readonly summary: EntrySummary;
+}
 
-/** Fetches back (from the log) the entry at an index of the audited tree, summarized; see resolveEvidence. */
-export type EvidenceResolver = (index: number) => Promise<EntrySummary>;
+/** Where evidence audited in an earlier run (or out of the window) comes from: the log, checked. */
+export interface EvidenceSource {
+  /** The entry at `index` of the audited tree: a window entry audited in an earlier run. */
+  at(index: number): Promise<EntrySummary>;
+  /**
+   * The entry with leaf hash `hash` at an index below `before`, authenticated against the audited
+   * tree, when the log's lookup finds one; undefined otherwise (then settle() decides, by a scan).
+   */
+  lookup(hash: string, before: number): Promise<LocatedEntry | undefined>;
+}
+
+/**
+ * A key set whose evidence is neither in the window nor found by the log's lookup: its F2 verdict
+ * waits for the run's scan (settle). Saved only in a progress file, when a run stops before it.
+ */
+export interface PendingKeyset {
+  readonly index: number;
+  readonly fleetId: string;
+  readonly version: number;
+  readonly evidence: string;
+  readonly keys: ReadonlyArray<{ readonly hsmId: string; readonly alg: string; readonly publicKey: string }>;
+}
 
 export interface FleetHistoryState {
   fleets: Record<string, FleetRecord>;
-  /**
-   * Deployment evidence by the first EVIDENCE_PREFIX_HEX hex characters of its leaf hash: the
-   * indices (ascending) of the entries with that prefix. A key set's full evidence hash decides.
-   */
-  evidenceAt: Record<string, number[]>;
+  /** The last EVIDENCE_WINDOW deployment-evidence entries: [leaf hash prefix, index], oldest first. */
+  evidenceWindow: WindowEntry[];
+  /** Deployments of fleets without a record (beyond MAX_EVIDENCE_ONLY_FLEETS without key sets). */
+  untrackedDeployments: number;
   /** Public key (lowercase hex) -> the fleet whose key set first listed it. */
   keyOwners: Record<string, string>;
   violations: Violation[];
@@ -117,12 +147,15 @@ export interface FleetHistoryState {
   entries: number;
   keysets: number;
   deployments: number;
+  /** Key sets waiting for the scan (only in a progress file; a finished run settles them). */
+  pending?: PendingKeyset[];
 }
 
 export function emptyHistory(): FleetHistoryState {
   return {
     fleets: {},
-    evidenceAt: {},
+    evidenceWindow: [],
+    untrackedDeployments: 0,
     keyOwners: {},
     violations: [],
     violationCounts: {},
@@ -139,7 +172,7 @@ export interface KeysetEvent {
   readonly fleetId: string;
   readonly version: number;
   readonly keys: number;
-  readonly ok: boolean;
+  ok: boolean;
 }
 
 const stepOf = (rule: HistoryRule): StepNumber | undefined => RULES.find((r) => r.rule === rule)!.step;
@@ -151,19 +184,22 @@ export class FleetHistory {
   readonly newViolations: Violation[] = [];
   readonly newWarnings: Violation[] = [];
 
-  /** Evidence entries of this run by index (earlier runs' are fetched back through the resolver). */
-  readonly #recent = new Map<number, EvidenceRecord>();
+  readonly #window: EvidenceWindow<EvidenceRecord>;
+  #evidenceOnlyFleets: number;
 
   /**
-   * `resolve` fetches back an entry audited in an earlier run, when a key set references it; without
-   * one, only this run's evidence can be found (fine for a run from scratch).
+   * `source` fetches back and locates evidence through the log; without one, only the window's
+   * evidence of this run can be found (enough for tests of the rules on a small log).
    */
   constructor(
     readonly state: FleetHistoryState,
-    private readonly resolve?: EvidenceResolver,
-  ) {}
+    private readonly source?: EvidenceSource,
+  ) {
+    this.#window = new EvidenceWindow(state.evidenceWindow);
+    this.#evidenceOnlyFleets = Object.values(state.fleets).filter((f) => f.keysets === 0).length;
+  }
 
-  /** Applies the rules to the entry at `index`; a promise only when earlier evidence must be fetched. */
+  /** Applies the rules to the entry at `index`; a promise only when evidence must be fetched. */
   apply(index: number, summary: EntrySummary): void | Promise<void> {
     this.state.entries += 1;
     if (summary.kind === 'invalid')
@@ -171,42 +207,100 @@ export class FleetHistory {
     else if (summary.kind === 'evidence') this.#evidence(index, summary);
     else {
       const found = this.#findEvidence(index, summary.evidence);
-      if (found instanceof Promise) return found.then((ev) => this.#keyset(index, summary, ev));
-      this.#keyset(index, summary, found);
+      if (found instanceof Promise)
+        return found.then((ev) =>
+          ev === 'pending' ? this.#keysetPending(index, summary) : this.#keyset(index, summary, ev),
+        );
+      this.#keyset(index, summary, found === 'pending' ? undefined : found);
     }
   }
 
-  /** The earliest evidence entry before `before` whose leaf hash is `hash`. */
-  #findEvidence(before: number, hash: string): EvidenceRecord | undefined | Promise<EvidenceRecord | undefined> {
-    const prefix = hash.slice(0, EVIDENCE_PREFIX_HEX);
-    const at = Object.hasOwn(this.state.evidenceAt, prefix) ? this.state.evidenceAt[prefix]! : [];
-    const candidates = at.filter((i) => i < before);
-    const older = candidates.filter((i) => !this.#recent.has(i));
-    if (older.length === 0 || !this.resolve) {
-      return candidates.map((i) => this.#recent.get(i)).find((r) => r?.leafHash === hash);
+  /** Leaf hashes the scan must look for (settle()), and the highest index that needs one. */
+  get pending(): readonly PendingKeyset[] {
+    return this.state.pending ?? [];
+  }
+
+  /**
+   * F2 for the pending key sets, from the scan's answer: the earliest entry with each leaf hash in
+   * the audited tree (authenticated by the scan). A copy at or after the key set does not count.
+   */
+  settle(found: ReadonlyMap<string, LocatedEntry>): void {
+    for (const p of this.pending) {
+      const hit = found.get(p.evidence);
+      const ev =
+        hit && hit.index < p.index && hit.summary.kind === 'evidence'
+          ? evidenceRecord(hit.index, hit.summary)
+          : undefined;
+      const before = this.#total();
+      this.#evidenceRule(p.index, p, ev);
+      const broke = this.#total() !== before;
+      const f = Object.hasOwn(this.state.fleets, p.fleetId) ? this.state.fleets[p.fleetId] : undefined;
+      if (f) {
+        const at = f.events.findIndex((e) => e.kind === 'keyset' && e.index === p.index);
+        const e = f.events[at];
+        if (e?.kind === 'keyset')
+          f.events[at] = { ...e, ...(ev ? { evidenceIndex: ev.index } : {}), ok: e.ok && !broke };
+      }
+      const k = this.newKeysets.find((x) => x.index === p.index);
+      if (k && broke) k.ok = false;
     }
-    const resolve = this.resolve;
+    delete this.state.pending;
+  }
+
+  /** The part of the history to save (see FleetHistoryState). */
+  saved(): FleetHistoryState {
+    return { ...this.state, evidenceWindow: this.#window.saved() };
+  }
+
+  /**
+   * The earliest evidence entry before `before` whose leaf hash is `hash`: from the window, else
+   * from the log's lookup; 'pending' when only the scan can tell.
+   */
+  #findEvidence(before: number, hash: string): EvidenceRecord | 'pending' | Promise<EvidenceRecord | 'pending'> {
+    const candidates = this.#window.candidates(hash, before);
+    const older = candidates.filter((i) => this.#window.record(i) === undefined);
+    if (older.length === 0 || !this.source) {
+      const hit = candidates.map((i) => this.#window.record(i)).find((r) => r?.leafHash === hash);
+      if (hit) return hit;
+      if (!this.source) return 'pending';
+      return this.#lookup(hash, before);
+    }
+    const source = this.source;
     return (async () => {
       for (const i of candidates) {
-        let rec = this.#recent.get(i);
+        let rec = this.#window.record(i);
         if (!rec) {
-          const s = await resolve(i);
-          if (s.kind !== 'evidence' || s.leafHash.slice(0, EVIDENCE_PREFIX_HEX) !== prefix)
+          const s = await source.at(i);
+          if (s.kind !== 'evidence' || s.leafHash.slice(0, EVIDENCE_PREFIX_HEX) !== hash.slice(0, EVIDENCE_PREFIX_HEX))
             throw new EvidenceChanged(i);
           rec = evidenceRecord(i, s);
         }
         if (rec.leafHash === hash) return rec;
       }
-      return undefined;
+      return this.#lookup(hash, before);
     })();
   }
 
-  #fleet(fleetId: string, index: number): FleetRecord {
+  async #lookup(hash: string, before: number): Promise<EvidenceRecord | 'pending'> {
+    const hit = await this.source!.lookup(hash, before);
+    // Another kind of entry with that hash is that entry wherever it is: the scan would find it too.
+    if (hit && hit.index < before && hit.summary.leafHash === hash) {
+      return hit.summary.kind === 'evidence' ? evidenceRecord(hit.index, hit.summary) : 'pending';
+    }
+    return 'pending';
+  }
+
+  #fleet(fleetId: string, index: number, forKeyset: boolean): FleetRecord | undefined {
     let f = Object.hasOwn(this.state.fleets, fleetId) ? this.state.fleets[fleetId] : undefined;
     if (!f) {
+      if (!forKeyset) {
+        // Junk fleet ids in evidence must not grow the state: past the cap, they are only counted.
+        if (this.#evidenceOnlyFleets >= MAX_EVIDENCE_ONLY_FLEETS) return undefined;
+        this.#evidenceOnlyFleets += 1;
+      }
       f = { keysets: 0, deployments: 0, firstIndex: index, events: [] };
       this.state.fleets[fleetId] = f;
-    }
+    } else if (forKeyset && f.keysets === 0) this.#evidenceOnlyFleets -= 1;
     return f;
   }
 
@@ -243,26 +337,62 @@ export class FleetHistory {
   #evidence(index: number, s: Extract<EntrySummary, { kind: 'evidence' }>): void {
     const ok = s.problems.length === 0;
     // Evidence that does not verify fails F2 only when a key set relies on it (spec B.3). The same
-    // bytes logged twice are the same evidence; the first (earliest) one counts (#findEvidence).
-    const prefix = s.leafHash.slice(0, EVIDENCE_PREFIX_HEX);
-    if (Object.hasOwn(this.state.evidenceAt, prefix)) this.state.evidenceAt[prefix]!.push(index);
-    else this.state.evidenceAt[prefix] = [index];
-    this.#recent.set(index, evidenceRecord(index, s));
-    const f = this.#fleet(s.fleetId, index);
-    f.deployments += 1;
+    // bytes logged twice are the same evidence: any copy before the key set gives the same verdict.
+    this.#window.add(s.leafHash, index, evidenceRecord(index, s));
     this.state.deployments += 1;
+    const f = this.#fleet(s.fleetId, index, false);
+    if (!f) {
+      this.state.untrackedDeployments += 1;
+      return;
+    }
+    f.deployments += 1;
+    const regions = [...new Set(s.hsms.map((h) => h.region))].slice(0, MAX_EVENT_REGIONS);
     this.#event(f, {
       index,
       kind: 'deployment',
       leafHash: s.leafHash,
       hsms: s.hsms.length,
-      regions: [...new Set(s.hsms.map((h) => h.region))],
+      regions,
       firmware: s.firmware,
       ok,
     });
   }
 
-  #keyset(index: number, s: Extract<EntrySummary, { kind: 'keyset' }>, ev: EvidenceRecord | undefined): void {
+  /** F2 against the evidence found (or not) for the key set at `index`. */
+  #evidenceRule(
+    index: number,
+    k: Pick<PendingKeyset, 'fleetId' | 'version' | 'evidence' | 'keys'>,
+    ev: EvidenceRecord | undefined,
+  ): void {
+    const fail = (message: string): void =>
+      this.#violate(index, 'F2', k.fleetId, `key set at ${index} (fleet ${k.fleetId} v${k.version}): ${message}`);
+    if (!ev) {
+      fail(`its evidence ${k.evidence.slice(0, 16)}… was not logged before it`);
+      return;
+    }
+    const fleet = Object.hasOwn(this.state.fleets, ev.fleetId) ? this.state.fleets[ev.fleetId] : undefined;
+    const shown = fleet?.events.find((e) => e.index === ev.index);
+    if (shown?.kind === 'deployment') shown.referenced = true;
+    if (!ev.ok) fail(`its evidence at ${ev.index} does not verify: ${ev.problem ?? ''}`);
+    // keysetEvidenceProblems reads only the fleet id and each HSM's id and keys.
+    const evidenceView = { fleetId: ev.fleetId, hsms: ev.hsms } as unknown as DeploymentEvidence;
+    const keysetView = { fleetId: k.fleetId, keys: k.keys } as unknown as FleetKeyset;
+    for (const p of keysetEvidenceProblems(keysetView, evidenceView)) fail(p);
+  }
+
+  /** A key set whose evidence only the scan can find: every rule but F2 now, F2 in settle(). */
+  #keysetPending(index: number, s: Extract<EntrySummary, { kind: 'keyset' }>): void {
+    const keys = s.keys.map((k) => ({ hsmId: k.hsmId, alg: k.alg, publicKey: k.publicKey }));
+    const pending = { index, fleetId: s.fleetId, version: s.version, evidence: s.evidence, keys };
+    this.state.pending = [...(this.state.pending ?? []), pending];
+    this.#keyset(index, s, 'pending');
+  }
+
+  #keyset(
+    index: number,
+    s: Extract<EntrySummary, { kind: 'keyset' }>,
+    ev: EvidenceRecord | undefined | 'pending',
+  ): void {
     const before = this.#total();
     const what = `key set at ${index} (fleet ${s.fleetId} v${s.version})`;
     const fail = (rule: HistoryRule, message: string): void =>
@@ -271,21 +401,9 @@ export class FleetHistory {
     if (!s.publisherOk) fail('F1', `publisher signature by ${s.publisher} is missing, by an unpinned key, or invalid`);
     if (!s.countersignerOk)
       fail('F1', `counter-signature by ${s.countersigner} is missing, by an unpinned key, or invalid`);
+    if (ev !== 'pending') this.#evidenceRule(index, s, ev);
 
-    if (!ev) {
-      fail('F2', `its evidence ${s.evidence.slice(0, 16)}… was not logged before it`);
-    } else {
-      const fleet = Object.hasOwn(this.state.fleets, ev.fleetId) ? this.state.fleets[ev.fleetId] : undefined;
-      const shown = fleet?.events.find((e) => e.index === ev.index);
-      if (shown?.kind === 'deployment') shown.referenced = true;
-      if (!ev.ok) fail('F2', `its evidence at ${ev.index} does not verify: ${ev.problem ?? ''}`);
-      // keysetEvidenceProblems reads only the fleet id and each HSM's id and keys.
-      const evidenceView = { fleetId: ev.fleetId, hsms: ev.hsms } as unknown as DeploymentEvidence;
-      const keysetView = { fleetId: s.fleetId, keys: s.keys } as unknown as FleetKeyset;
-      for (const p of keysetEvidenceProblems(keysetView, evidenceView)) fail('F2', p);
-    }
-
-    const f = this.#fleet(s.fleetId, index);
+    const f = this.#fleet(s.fleetId, index, true)!;
     if (f.maxVersion !== undefined && s.version <= f.maxVersion)
       fail('F3', `version ${s.version} is not greater than version ${f.maxVersion} logged before it`);
     for (const k of s.keys) {
@@ -320,7 +438,7 @@ export class FleetHistory {
       keys: s.keys.length,
       notBefore: s.notBefore,
       notAfter: s.notAfter,
-      ...(ev ? { evidenceIndex: ev.index } : {}),
+      ...(ev && ev !== 'pending' ? { evidenceIndex: ev.index } : {}),
       ok,
     });
     this.newKeysets.push({ index, fleetId: s.fleetId, version: s.version, keys: s.keys.length, ok });
@@ -345,18 +463,6 @@ function evidenceRecord(index: number, s: Extract<EntrySummary, { kind: 'evidenc
   const hsms = s.hsms.map((h) => ({ id: h.id, keys: h.keys }));
   const base = { index, leafHash: s.leafHash, fleetId: s.fleetId, hsms };
   return s.problems.length === 0 ? { ...base, ok: true } : { ...base, ok: false, problem: s.problems.join('; ') };
-}
-
-/**
- * The part of the history to save: deployment events are dropped from the timelines (they are
- * counted, and shown in the run that finds them), so the state does not grow with evidence entries.
- */
-export function savedHistory(state: FleetHistoryState): FleetHistoryState {
-  // fromEntries defines own properties, so even a fleet named __proto__ stays a fleet.
-  const fleets = Object.fromEntries(
-    Object.entries(state.fleets).map(([id, f]) => [id, { ...f, events: f.events.filter((e) => e.kind === 'keyset') }]),
-  );
-  return { ...state, fleets };
 }
 
 /** One check per rule over the whole audited history (earlier runs included). */

@@ -1,18 +1,28 @@
 /**
  * Strict reading of the fleet history saved in an `audit log` state or progress file
  * (fleet-history.ts): every field is checked and copied, nothing else is kept, so a damaged or
- * hand-edited file is refused with one line instead of misleading the rules of the next run.
- * Also migrates the history of a v1 file, which kept every evidence entry's HSM keys.
+ * hand-edited file is refused with one line instead of misleading the rules of the next run. The
+ * bounds the writer keeps (window, events per fleet, fleets without key sets) are enforced too, so a
+ * file cannot make a run hold more than it would have saved.
+ * Also migrates the history of a v1 file (it kept every evidence entry's HSM keys) and of a v2 file
+ * (a hash prefix and index for every evidence entry): only the last EVIDENCE_WINDOW are kept.
  */
 import { FleetlogError } from '../../core/errors.ts';
+import { EVIDENCE_PREFIX_HEX, EVIDENCE_WINDOW, type WindowEntry } from './evidence-window.ts';
 import {
-  EVIDENCE_PREFIX_HEX,
+  EVENTS_PER_FLEET,
+  MAX_EVENT_REGIONS,
+  MAX_EVIDENCE_ONLY_FLEETS,
   type FleetHistoryState,
   type FleetRecord,
   type HistoryRule,
+  type PendingKeyset,
   type TimelineEvent,
   type Violation,
 } from './fleet-history.ts';
+
+/** Which writer's history: v3 (this one), v2 or v1 (migrated). */
+export type HistoryVersion = 1 | 2 | 3;
 
 const RULES: readonly HistoryRule[] = ['L4', 'F1', 'F2', 'F3', 'F4', 'F5'];
 const PREFIX = new RegExp(`^[0-9a-f]{${EVIDENCE_PREFIX_HEX}}$`);
@@ -50,7 +60,27 @@ const entries = (v: unknown): Array<[string, unknown]> => Object.entries(obj(v))
 /** fromEntries defines own properties: a key named __proto__ stays a key. */
 const record = <T>(pairs: Array<[string, T]>): Record<string, T> => Object.fromEntries(pairs);
 
-function keysetEvent(v: Record<string, unknown>): TimelineEvent {
+const HASH = /^[0-9a-f]{64}$/;
+const hash = (v: unknown): string => {
+  if (typeof v !== 'string' || !HASH.test(v)) throw new Bad();
+  return v;
+};
+
+function event(v: Record<string, unknown>): TimelineEvent {
+  if (v.kind === 'deployment') {
+    const regions = arr(v.regions).map(str);
+    if (regions.length > MAX_EVENT_REGIONS) throw new Bad();
+    return {
+      index: int(v.index),
+      kind: 'deployment',
+      leafHash: hash(v.leafHash),
+      hsms: int(v.hsms),
+      regions,
+      firmware: str(v.firmware),
+      ok: bool(v.ok),
+      ...opt(v, 'referenced', bool),
+    } as TimelineEvent;
+  }
   if (v.kind !== 'keyset') throw new Bad();
   return {
     index: int(v.index),
@@ -64,18 +94,21 @@ function keysetEvent(v: Record<string, unknown>): TimelineEvent {
   } as TimelineEvent;
 }
 
-function fleet(v: Record<string, unknown>, migrate: boolean): FleetRecord {
+function fleet(v: Record<string, unknown>, version: HistoryVersion, size: number): FleetRecord {
   const events = arr(v.events)
     .map(obj)
-    .filter((e) => !(migrate && e.kind === 'deployment'))
-    .map(keysetEvent);
+    // v1 deployment events lack fields this version shows: they are dropped (and counted).
+    .filter((e) => !(version === 1 && e.kind === 'deployment'))
+    .map(event);
+  if (
+    events.length > EVENTS_PER_FLEET ||
+    events.some((e, n) => e.index >= size || (n > 0 && e.index <= events[n - 1]!.index))
+  )
+    throw new Bad();
   return {
     ...opt(v, 'maxVersion', int),
     ...opt(v, 'version', int),
-    ...opt(v, 'leafHash', (x) => {
-      if (typeof x !== 'string' || !/^[0-9a-f]{64}$/.test(x)) throw new Bad();
-      return x;
-    }),
+    ...opt(v, 'leafHash', hash),
     ...opt(v, 'index', int),
     ...opt(v, 'notBefore', num),
     ...opt(v, 'notAfter', num),
@@ -98,45 +131,90 @@ function violation(v: Record<string, unknown>): Violation {
   } as Violation;
 }
 
-function evidenceAt(v: unknown, size: number): Record<string, number[]> {
-  return record(
-    entries(v).map(([prefix, list]) => {
-      const at = arr(list).map(int);
-      if (!PREFIX.test(prefix) || at.length === 0 || at.some((i, n) => i >= size || (n > 0 && i <= at[n - 1]!)))
-        throw new Bad();
-      return [prefix, at];
-    }),
-  );
+/** A v3 window: [prefix, index] pairs, indices ascending and in the tree, at most EVIDENCE_WINDOW. */
+function evidenceWindow(v: unknown, size: number): WindowEntry[] {
+  const list = arr(v).map((pair): WindowEntry => {
+    const [prefix, index, ...rest] = arr(pair);
+    if (rest.length > 0 || typeof prefix !== 'string' || !PREFIX.test(prefix)) throw new Bad();
+    return [prefix, int(index)];
+  });
+  if (list.length > EVIDENCE_WINDOW || list.some(([, i], n) => i >= size || (n > 0 && i <= list[n - 1]![1])))
+    throw new Bad();
+  return list;
 }
 
-/** v1 kept `evidence: {leafHash: {index, ...}}`; only the index by hash prefix is still needed. */
-function migratedEvidence(v: unknown, size: number): Record<string, number[]> {
-  const at: Record<string, number[]> = {};
-  const list = entries(v)
-    .map(([hash, e]) => {
-      if (!/^[0-9a-f]{64}$/.test(hash)) throw new Bad();
-      return { prefix: hash.slice(0, EVIDENCE_PREFIX_HEX), index: int(obj(e).index) };
-    })
-    .sort((a, b) => a.index - b.index);
-  for (const { prefix, index } of list) {
-    if (index >= size) throw new Bad();
-    if (Object.hasOwn(at, prefix)) at[prefix]!.push(index);
-    else at[prefix] = [index];
-  }
-  return evidenceAt(at, size);
+/** The window of a v2 history (`evidenceAt: {prefix: [index...]}`): its last EVIDENCE_WINDOW entries. */
+function windowOfV2(v: unknown): WindowEntry[] {
+  const list = entries(v).flatMap(([prefix, at]) => {
+    const indices = arr(at).map(int);
+    if (!PREFIX.test(prefix) || indices.length === 0) throw new Bad();
+    return indices.map((i): WindowEntry => [prefix, i]);
+  });
+  return list.sort((a, b) => a[1] - b[1]).slice(-EVIDENCE_WINDOW);
+}
+
+/** The window of a v1 history (`evidence: {leafHash: {index, ...}}`). */
+function windowOfV1(v: unknown): WindowEntry[] {
+  const list = entries(v).map(
+    ([leaf, e]): WindowEntry => [hash(leaf).slice(0, EVIDENCE_PREFIX_HEX), int(obj(e).index)],
+  );
+  return list.sort((a, b) => a[1] - b[1]).slice(-EVIDENCE_WINDOW);
+}
+
+function pendingKeyset(v: Record<string, unknown>, size: number): PendingKeyset {
+  const index = int(v.index);
+  if (index >= size) throw new Bad();
+  return {
+    index,
+    fleetId: str(v.fleetId),
+    version: int(v.version),
+    evidence: hash(v.evidence),
+    keys: arr(v.keys)
+      .map(obj)
+      .map((k) => ({ hsmId: str(k.hsmId), alg: str(k.alg), publicKey: str(k.publicKey) })),
+  };
 }
 
 /**
- * The fleet history of a state file whose tree has `size` leaves; `v1`: the history of a
- * fleetlog-log-audit-state/v1 file, migrated. Throws FleetlogError('io') on anything malformed.
+ * Fleets without key sets beyond MAX_EVIDENCE_ONLY_FLEETS (an older file kept them all): the
+ * earliest are kept, the others' deployments are counted. A v3 file holding more is refused.
  */
-export function parseFleetHistory(value: unknown, size: number, v1 = false): FleetHistoryState {
+function capEvidenceOnly(
+  fleets: Array<[string, FleetRecord]>,
+  migrate: boolean,
+): { fleets: Array<[string, FleetRecord]>; dropped: number } {
+  const only = fleets.filter(([, f]) => f.keysets === 0).sort(([, a], [, b]) => a.firstIndex - b.firstIndex);
+  if (only.length <= MAX_EVIDENCE_ONLY_FLEETS) return { fleets, dropped: 0 };
+  if (!migrate) throw new Bad();
+  const drop = new Set(only.slice(MAX_EVIDENCE_ONLY_FLEETS).map(([id]) => id));
+  const dropped = fleets.filter(([id]) => drop.has(id)).reduce((n, [, f]) => n + f.deployments, 0);
+  return { fleets: fleets.filter(([id]) => !drop.has(id)), dropped };
+}
+
+/**
+ * The fleet history of a state file whose tree has `size` leaves, written by history `version`
+ * (older ones are migrated). Throws FleetlogError('io') on anything malformed.
+ */
+export function parseFleetHistory(value: unknown, size: number, version: HistoryVersion = 3): FleetHistoryState {
   try {
     const v = obj(value);
     const counts = obj(v.violationCounts);
+    const migrate = version < 3;
+    const capped = capEvidenceOnly(
+      entries(v.fleets).map(([id, f]) => [id, fleet(obj(f), version, size)]),
+      migrate,
+    );
+    const window = version === 1 ? windowOfV1(v.evidence) : version === 2 ? windowOfV2(v.evidenceAt) : v.evidenceWindow;
+    const pending =
+      v.pending === undefined || migrate
+        ? undefined
+        : arr(v.pending)
+            .map(obj)
+            .map((p) => pendingKeyset(p, size));
     return {
-      fleets: record(entries(v.fleets).map(([id, f]) => [id, fleet(obj(f), v1)])),
-      evidenceAt: v1 ? migratedEvidence(v.evidence, size) : evidenceAt(v.evidenceAt, size),
+      fleets: record(capped.fleets),
+      evidenceWindow: evidenceWindow(window, size),
+      untrackedDeployments: (migrate ? 0 : int(v.untrackedDeployments)) + capped.dropped,
       keyOwners: record(entries(v.keyOwners).map(([k, f]) => [k, str(f)])),
       violations: arr(v.violations).map(obj).map(violation),
       violationCounts: Object.fromEntries(
@@ -145,13 +223,14 @@ export function parseFleetHistory(value: unknown, size: number, v1 = false): Fle
           return [rule, int(n)];
         }),
       ),
-      warnings: arr(v.warnings ?? (v1 ? [] : undefined))
+      warnings: arr(v.warnings ?? (version === 1 ? [] : undefined))
         .map(obj)
         .map(violation),
-      warningCount: int(v.warningCount ?? (v1 ? 0 : undefined)),
+      warningCount: int(v.warningCount ?? (version === 1 ? 0 : undefined)),
       entries: int(v.entries),
       keysets: int(v.keysets),
       deployments: int(v.deployments),
+      ...(pending && pending.length > 0 ? { pending } : {}),
     };
   } catch (e) {
     if (e instanceof Bad) throw new FleetlogError('io', 'audit state file has a malformed fleet history');

@@ -12,14 +12,18 @@ import { FleetlogError } from '../../core/errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import { rangeNodes } from '../../core/merkle/subtree.ts';
 import type { FleetHistoryState } from './fleet-history.ts';
-import { parseFleetHistory } from './history-parse.ts';
+import { type HistoryVersion, parseFleetHistory } from './history-parse.ts';
 
 /**
- * v2: the fleet history no longer keeps each evidence entry's HSM keys nor deployment events, so the
- * file does not grow with the log's entries (v1 files are migrated on reading).
+ * v3: the fleet history keeps a bounded window of recent evidence entries instead of one prefix
+ * and index per evidence entry (v2) or each one's HSM keys (v1), and bounded deployment events, so
+ * the file's size does not depend on how many entries the log holds (v1 and v2 files are migrated).
  */
-export const LOG_AUDIT_STATE_FORMAT = 'fleetlog-log-audit-state/v2';
-const LOG_AUDIT_STATE_V1 = 'fleetlog-log-audit-state/v1';
+export const LOG_AUDIT_STATE_FORMAT = 'fleetlog-log-audit-state/v3';
+const OLDER_STATE_FORMATS: Record<string, HistoryVersion> = {
+  'fleetlog-log-audit-state/v1': 1,
+  'fleetlog-log-audit-state/v2': 2,
+};
 
 export interface LogAuditState {
   readonly checkpoint: SeenCheckpoint;
@@ -47,8 +51,9 @@ export function parseLogAuditState(text: string): LogAuditState {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new FleetlogError('io', `audit state file is not a ${LOG_AUDIT_STATE_FORMAT} document`);
-  const v1 = v.format === LOG_AUDIT_STATE_V1;
-  if (v.format !== LOG_AUDIT_STATE_FORMAT && !v1) {
+  const older = typeof v.format === 'string' && Object.hasOwn(OLDER_STATE_FORMATS, v.format);
+  const version: HistoryVersion = older ? OLDER_STATE_FORMATS[v.format as string]! : 3;
+  if (v.format !== LOG_AUDIT_STATE_FORMAT && !older) {
     throw new FleetlogError(
       'io',
       `audit state file is not a ${LOG_AUDIT_STATE_FORMAT} document (audit fleet/checkpoint use a different state file)`,
@@ -75,7 +80,7 @@ export function parseLogAuditState(text: string): LogAuditState {
   ) {
     throw new FleetlogError('io', 'audit state file has a malformed frontier');
   }
-  const history = v.history === undefined ? undefined : parseFleetHistory(v.history, cp.size, v1);
+  const history = v.history === undefined ? undefined : parseFleetHistory(v.history, cp.size, version);
   const seen = Number.isSafeInteger(v.headSeenAt) ? { headSeenAt: v.headSeenAt as number } : {};
   const base = {
     checkpoint: { origin: cp.origin, size: cp.size, rootHash: cp.rootHash },
@@ -96,8 +101,12 @@ export function frontierHex(hashes: readonly Hash[]): string[] {
   return hashes.map((h) => toHex(h));
 }
 
-/** v2 with the state file; a v1 progress file is refused (the caller starts over from the state). */
-export const PARTIAL_AUDIT_FORMAT = 'fleetlog-log-audit-partial/v2';
+/**
+ * v3 with the state file (its history may hold key sets waiting for the scan); a v2 progress file
+ * is migrated like a v2 state, a v1 one is refused (the caller starts over from the state).
+ */
+export const PARTIAL_AUDIT_FORMAT = 'fleetlog-log-audit-partial/v3';
+const PARTIAL_AUDIT_V2 = 'fleetlog-log-audit-partial/v2';
 
 /**
  * Where an interrupted audit got to: the frontier after `size` leaves (at a full-tile boundary)
@@ -133,7 +142,7 @@ export function parsePartialAudit(text: string): PartialAudit {
   const size = v.size as number;
   const frontier = v.frontier;
   if (
-    v.format !== PARTIAL_AUDIT_FORMAT ||
+    (v.format !== PARTIAL_AUDIT_FORMAT && v.format !== PARTIAL_AUDIT_V2) ||
     typeof v.origin !== 'string' ||
     !Number.isSafeInteger(size) ||
     size < 0 ||
@@ -143,7 +152,8 @@ export function parsePartialAudit(text: string): PartialAudit {
   ) {
     throw new FleetlogError('io', `audit progress file is not a well-formed ${PARTIAL_AUDIT_FORMAT} document`);
   }
-  const history = v.history === undefined ? undefined : parseFleetHistory(v.history, size);
+  const history =
+    v.history === undefined ? undefined : parseFleetHistory(v.history, size, v.format === PARTIAL_AUDIT_V2 ? 2 : 3);
   const base = { origin: v.origin, size, frontier: frontier as string[], fleetRules: v.fleetRules === true };
   return history === undefined ? base : { ...base, history };
 }

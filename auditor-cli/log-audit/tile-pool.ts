@@ -57,6 +57,8 @@ export class TilePool {
             size: count,
             workerData: { policyText },
             onDeath: 'replace',
+            // One tile's hashing and checks take milliseconds: a worker stuck a minute is replaced.
+            callTimeoutMs: 60_000,
             onEvent: (e) => {
               if (e.kind === 'ready') this.#pump();
             },

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { FleetlogError } from '../../core/errors.ts';
 import { MAX_POLICY_CHARS } from '../../core/policy/policy.ts';
-import { writeFileAtomic } from '../../service/atomic-file.ts';
+import { writeFileAtomicSync } from '../../service/atomic-file.ts';
 
 export function readPolicyText(path: string): string {
   try {
@@ -22,5 +22,5 @@ export function readPolicyText(path: string): string {
 export function writePolicyText(path: string, text: string, options: { create?: boolean } = {}): void {
   if (options.create && existsSync(path))
     throw new FleetlogError('io', `refusing to overwrite existing policy ${path}`);
-  writeFileAtomic(path, text, 'policy', 0o644);
+  writeFileAtomicSync(path, text, 'policy', 0o644);
 }

@@ -15,6 +15,7 @@ import {
 } from '../../cli/options.ts';
 import { action } from '../../cli/run.ts';
 import { FleetlogError } from '../../core/errors.ts';
+import { parsePolicy } from '../../core/policy/policy.ts';
 import { createLogger } from '../../service/logger.ts';
 import { exitOnSignals, parseListen } from '../../service/serve.ts';
 import { FLEETLOG_VERSION } from '../../service/version.ts';
@@ -29,6 +30,34 @@ function readPolicy(path: string | undefined): string | undefined {
   }
 }
 
+/**
+ * An unwitnessed log is a choice the operator states, never the result of a forgotten flag or a
+ * policy's `quorum none`: without witnesses (no policy, or `quorum none`) `--no-witnesses` (config:
+ * `no-witnesses true`) is required, and it contradicts a policy that names a quorum. A policy with
+ * `quorum none` and `--no-witnesses` is the unwitnessed log that still pins publisher keys.
+ */
+function requireWitnessChoice(policyText: string | undefined, witnesses: boolean): void {
+  if (policyText === undefined) {
+    if (witnesses)
+      throw new FleetlogError(
+        'usage',
+        'no --policy: a log without witnesses publishes checkpoints nobody cosigned; pass --policy FILE, or --no-witnesses to run it unwitnessed on purpose',
+      );
+    return;
+  }
+  const quorum = parsePolicy(policyText).quorum;
+  if (quorum === 'none' && witnesses)
+    throw new FleetlogError(
+      'usage',
+      'the policy says quorum none: a log without witnesses publishes checkpoints nobody cosigned; give the policy witnesses and a quorum, or pass --no-witnesses to run it unwitnessed on purpose',
+    );
+  if (quorum !== 'none' && !witnesses)
+    throw new FleetlogError(
+      'usage',
+      '--no-witnesses contradicts the policy, which names a witness quorum: drop --no-witnesses, or set quorum none in the policy',
+    );
+}
+
 export function serveCommand() {
   const cmd = new Command('serve')
     .description('serve the log (C2SP tlog-tiles read API, POST /add-entry); SIGTERM drains and exits 0')
@@ -38,7 +67,10 @@ export function serveCommand() {
       '--policy <file>',
       'trust policy: witnesses (with URLs) and quorum, fleetlog publisher and countersigner keys; its log line must be this log',
     )
-    .option('--no-witnesses', 'serve without a policy: no witness, every checkpoint published at once (fail-open)')
+    .option(
+      '--no-witnesses',
+      'run unwitnessed on purpose (no policy, or one with quorum none): every checkpoint published at once (fail-open)',
+    )
     .option('--batch-max-size <n>', 'most entries per batch and checkpoint', parseCount(1_000_000, 1), 1024)
     .addOption(
       durationOption('--batch-max-wait <duration>', 'longest a submission waits for others to join its batch', 2),
@@ -73,17 +105,10 @@ export function serveCommand() {
   return addConfigOption(cmd).action(
     action(async (opts) => {
       if (opts.witnessTimeout < 1) throw new FleetlogError('usage', '--witness-timeout must be at least 1ms');
-      // An unwitnessed log is a choice the operator states, never the result of a forgotten flag.
-      if (opts.policy === undefined && opts.witnesses)
-        throw new FleetlogError(
-          'usage',
-          'no --policy: a log without witnesses publishes checkpoints nobody cosigned; pass --policy FILE, or --no-witnesses to run it unwitnessed on purpose',
-        );
-      if (opts.policy !== undefined && !opts.witnesses)
-        throw new FleetlogError('usage', 'give --policy or --no-witnesses, not both');
+      const policyText = readPolicy(opts.policy);
+      requireWitnessChoice(policyText, opts.witnesses);
       const logger = createLogger('log-server');
       const { host, port } = parseListen(opts.listen);
-      const policyText = readPolicy(opts.policy);
       const server = await startLogServer({
         dataDir: opts.data,
         ...(opts.database !== undefined ? { database: opts.database } : {}),

@@ -20,8 +20,14 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
     const published = s.witnessing.published();
     const w = s.witnessing.health();
     const publish = s.publisher?.status();
+    const validation = s.validator.status();
+    // A validation worker being replaced (it died, or was stopped as stuck) serves fewer entries.
+    const validating = validation === undefined || (validation.ready === validation.size && !validation.failure);
     const healthy =
-      published !== undefined && w.witnesses.every((x) => HEALTHY.has(x.status)) && publish?.lastError === undefined;
+      published !== undefined &&
+      w.witnesses.every((x) => HEALTHY.has(x.status)) &&
+      publish?.lastError === undefined &&
+      validating;
     // 503 while batches fail to commit (a full disk, I/O errors): nothing new is being stored.
     const writing = !s.sequencer.writesFailing;
     const body = {
@@ -40,6 +46,7 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
       failOpen: w.failOpen,
       witnesses: w.witnesses,
       staticTiles: publish ?? null,
+      validationWorkers: validation ?? null,
       ...(s.cluster ? { cluster: s.cluster() } : {}),
     };
     return jsonResponse(body, writing ? 200 : 503);

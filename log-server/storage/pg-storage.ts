@@ -336,6 +336,16 @@ export class PgLogStorage implements LogStorage {
     return Number(rows.rows[0]!.mark);
   }
 
+  async keysetsFrom(fromIndex: number, limit: number): Promise<Array<KeysetRecord & { fleetId: string }>> {
+    const rows = await this.pool.query<KeysetRow & { fleet_id: string }>(
+      `SELECT k.fleet_id, k.idx, k.version, k.evidence_idx, k.not_before, k.not_after, e.leaf_hash
+       FROM log_keysets k JOIN log_entries e ON e.idx = k.idx
+       WHERE k.idx >= $1 ORDER BY k.idx LIMIT $2`,
+      [fromIndex, limit],
+    );
+    return rows.rows.map((r) => ({ fleetId: r.fleet_id, ...keysetFromRow(r) }));
+  }
+
   async latestKeyset(fleetId: string, treeSize: number): Promise<KeysetRecord | undefined> {
     const rows = await this.pool.query<KeysetRow>(
       `SELECT k.idx, k.version, k.evidence_idx, k.not_before, k.not_after, e.leaf_hash

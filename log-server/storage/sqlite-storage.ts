@@ -60,6 +60,10 @@ export class SqliteLogStorage implements LogStorage {
          ORDER BY k.fleet_id, k.idx`,
       ).raw(),
       keysetMark: p('SELECT COALESCE(MAX(idx) + 1, 0) FROM keysets').pluck(),
+      keysetsFrom: p(
+        `SELECT k.fleet_id, k.idx, k.version, k.evidence_idx, k.not_before, k.not_after, e.leaf_hash
+         FROM keysets k JOIN entries e ON e.idx = k.idx WHERE k.idx >= ? ORDER BY k.idx LIMIT ?`,
+      ).raw(),
       latestKeyset: p(
         'SELECT k.idx, k.version, k.evidence_idx, k.not_before, k.not_after, e.leaf_hash FROM keysets k JOIN entries e ON e.idx = k.idx WHERE k.fleet_id = ? AND k.idx < ? ORDER BY k.idx DESC LIMIT 1',
       ).raw(),
@@ -230,6 +234,11 @@ export class SqliteLogStorage implements LogStorage {
 
   async keysetMark(): Promise<number> {
     return this.#s.keysetMark!.get() as number;
+  }
+
+  async keysetsFrom(fromIndex: number, limit: number): Promise<Array<KeysetRecord & { fleetId: string }>> {
+    const rows = this.#s.keysetsFrom!.all(fromIndex, limit) as Array<[string, ...KeysetRow]>;
+    return rows.map(([fleetId, ...row]) => ({ fleetId, ...keysetFromRow(row) }));
   }
 
   async latestKeyset(fleetId: string, treeSize: number): Promise<KeysetRecord | undefined> {

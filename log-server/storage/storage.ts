@@ -155,6 +155,11 @@ export interface LogStorage {
    * so any change to what `listFleets` returns changes this. One cheap indexed read.
    */
   keysetMark(): Promise<number>;
+  /**
+   * Stored key sets with a log index of at least `fromIndex`, in index order, at most `limit`: what
+   * was stored since a `keysetMark`, so a reader can keep a copy of the fleet index current.
+   */
+  keysetsFrom(fromIndex: number, limit: number): Promise<Array<KeysetRecord & { readonly fleetId: string }>>;
   /** The newest key set of a fleet whose index is below `treeSize`. */
   latestKeyset(fleetId: string, treeSize: number): Promise<KeysetRecord | undefined>;
 

@@ -33,6 +33,9 @@ export class WriterThread {
       // Small heap limits: the writer holds one batch at a time, and every megabyte here is server RSS.
       resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
       onDeath: 'fail-pool',
+      // A commit (with its fsync) takes milliseconds; a writer stuck this long fails, and /health
+      // answers 503, rather than hold every submission forever.
+      callTimeoutMs: 60_000,
     });
     return new WriterThread(pool);
   }

@@ -5,8 +5,12 @@
  *
  * A worker that dies is replaced (service/worker-pool.ts, 'replace'): the entries it held are
  * answered 503 'unavailable' and the client retries; validation is stateless, so that is safe.
+ * A worker stuck on one entry (a validation bug that never ends) is dead too: past `callTimeoutMs`
+ * (default 10 s, where an entry of at most 64 KiB takes milliseconds) it is stopped and replaced,
+ * and /health and /metrics show the restart (`status()`).
  */
-import { WorkerPool } from '../../service/worker-pool.ts';
+import type { Logger } from '../../service/logger.ts';
+import { WorkerPool, type WorkerPoolStatus } from '../../service/worker-pool.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import { validateEntry, type PendingFacts, type SigningKeys, type ValidatedEntry } from './validate.ts';
 
@@ -21,6 +25,8 @@ export interface ValidationAnswer {
   readonly facts: PendingFacts;
 }
 
+export const DEFAULT_VALIDATION_TIMEOUT_MS = 10_000;
+
 export class ValidationPool {
   readonly #keys: SigningKeys;
   readonly #workers: WorkerPool<Uint8Array, ValidationAnswer> | undefined;
@@ -30,7 +36,11 @@ export class ValidationPool {
     this.#workers = workers;
   }
 
-  static async start(keys: SigningKeys, workers: number): Promise<ValidationPool> {
+  static async start(
+    keys: SigningKeys,
+    workers: number,
+    options: { readonly callTimeoutMs?: number; readonly logger?: Logger } = {},
+  ): Promise<ValidationPool> {
     if (workers === 0) return new ValidationPool(keys, undefined);
     const workerData: WorkerKeys = {
       publishers: keys.publishers.map((k) => k.vkey),
@@ -43,6 +53,14 @@ export class ValidationPool {
       workerData,
       resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
       onDeath: 'replace',
+      callTimeoutMs: options.callTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS,
+      onEvent: (e) => {
+        if (e.kind === 'stopped')
+          options.logger?.error(
+            e.replaced ? 'a validation worker stopped; replacing it' : 'a validation worker could not start',
+            { reason: e.reason },
+          );
+      },
     });
     return new ValidationPool(keys, pool);
   }
@@ -54,6 +72,11 @@ export class ValidationPool {
     const copy = new Uint8Array(bytes);
     const answer = await this.#workers.call(copy, [copy.buffer as ArrayBuffer]);
     return { data: bytes, leafHash: answer.leafHash, facts: answer.facts };
+  }
+
+  /** The worker pool's state for /health and /metrics; undefined when validating inline. */
+  status(): WorkerPoolStatus | undefined {
+    return this.#workers?.status();
   }
 
   async close(): Promise<void> {

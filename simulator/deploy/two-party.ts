@@ -25,7 +25,7 @@ import {
   type CountersignReview,
 } from '../../publisher/index.ts';
 import { readKeyFile } from '../../service/key-file.ts';
-import { writeFileAtomic } from '../../service/atomic-file.ts';
+import { writeFileAtomicSync } from '../../service/atomic-file.ts';
 import { FLEET_KEY_ALGS, runCeremony, type CeremonyHsm, type CeremonyResult } from '../ceremony.ts';
 import type { FirmwareImage } from '../hsm/firmware.ts';
 import type { Deployment } from './deploy-fleet.ts';
@@ -64,7 +64,7 @@ export async function deployAsTwoParties(o: TwoPartyOptions): Promise<TwoPartyDe
   // The publisher: evidence, draft, signature, with the key from its own directory.
   const evidenceFile = `evidence-${name}.json`;
   const signedFile = `keyset-${name}.signed.json`;
-  writeFileAtomic(join(pubDir, evidenceFile), ceremony.evidenceBytes, 'evidence');
+  writeFileAtomicSync(join(pubDir, evidenceFile), ceremony.evidenceBytes, 'evidence');
   const publisherKey = parseSignerKey(readKeyFile(join(pubDir, 'publisher.key')));
   const draft = draftKeyset({
     evidence: ceremony.evidence,
@@ -74,7 +74,11 @@ export async function deployAsTwoParties(o: TwoPartyOptions): Promise<TwoPartyDe
     notAfter: o.now + 365 * 86_400,
     algs: FLEET_KEY_ALGS,
   });
-  writeFileAtomic(join(pubDir, signedFile), formatKeysetDraft(signAsPublisher(draft, publisherKey)), 'signed key set');
+  writeFileAtomicSync(
+    join(pubDir, signedFile),
+    formatKeysetDraft(signAsPublisher(draft, publisherKey)),
+    'signed key set',
+  );
 
   // The countersigner: receives the two files, reviews, counter-signs with its own key.
   for (const f of [evidenceFile, signedFile]) copyFileSync(join(pubDir, f), join(csDir, f));
@@ -89,7 +93,7 @@ export async function deployAsTwoParties(o: TwoPartyOptions): Promise<TwoPartyDe
   });
   const keysetFile = `keyset-${name}.json`;
   const { keyset, bytes } = countersign(review, countersignerKey);
-  writeFileAtomic(join(csDir, keysetFile), bytes, 'key set');
+  writeFileAtomicSync(join(csDir, keysetFile), bytes, 'key set');
 
   // The publisher: submits, waits for the witnesses, writes the verified bundle.
   copyFileSync(join(csDir, keysetFile), join(pubDir, keysetFile));
@@ -104,7 +108,7 @@ export async function deployAsTwoParties(o: TwoPartyOptions): Promise<TwoPartyDe
   });
   const bundleFile = `${name}.bundle`;
   const bundle = submitted.bundle!.text;
-  writeFileAtomic(join(pubDir, bundleFile), bundle, 'bundle', 0o644);
+  writeFileAtomicSync(join(pubDir, bundleFile), bundle, 'bundle', 0o644);
   await o.installBundle?.(bundle);
   return {
     ceremony,

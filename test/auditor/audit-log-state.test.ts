@@ -138,8 +138,8 @@ describe('audit log state across rounds', () => {
   it('migrates a v1 state file and refuses malformed histories with one line', () => {
     const v1 = {
       format: 'fleetlog-log-audit-state/v1',
-      checkpoint: { origin: 'o', size: 3, rootHash: '00'.repeat(32) },
-      frontier: ['11'.repeat(32), '22'.repeat(32)],
+      checkpoint: { origin: 'o', size: 100, rootHash: '00'.repeat(32) },
+      frontier: ['11'.repeat(32), '22'.repeat(32), '33'.repeat(32)],
       fleetRules: true,
       runs: 1,
       lastRun: 'x',
@@ -155,18 +155,45 @@ describe('audit log state across rounds', () => {
       },
     };
     const migrated = parseLogAuditState(JSON.stringify(v1));
-    expect(migrated.history!.evidenceAt).toEqual({ abababababababab: [1] });
+    expect(migrated.history!.evidenceWindow).toEqual([['abababababababab', 1]]);
     expect(migrated.history!.fleets.f!.events).toEqual([]);
     expect(serializeLogAuditState(migrated)).toContain(LOG_AUDIT_STATE_FORMAT);
     const bad = (history: unknown) => () =>
       parseLogAuditState(JSON.stringify({ ...v1, format: LOG_AUDIT_STATE_FORMAT, history }));
     const v2 = migrated.history!;
     for (const h of [
-      { ...v2, evidenceAt: { abababababababab: [7] } }, // beyond the tree
-      { ...v2, evidenceAt: { abab: [1] } },
-      { ...v2, evidenceAt: { abababababababab: [1, 1] } },
+      { ...v2, evidenceWindow: [['abababababababab', 100]] }, // beyond the tree
+      { ...v2, evidenceWindow: [['abab', 1]] },
+      { ...v2, evidenceWindow: [['abababababababab', 1, 2]] },
+      {
+        ...v2,
+        evidenceWindow: [
+          ['abababababababab', 1],
+          ['abababababababab', 1],
+        ],
+      },
+      { ...v2, evidenceWindow: Array.from({ length: 1025 }, (_, i) => ['abababababababab', i]) },
+      { ...v2, untrackedDeployments: undefined },
+      { ...v2, pending: [{ index: 100, fleetId: 'f', version: 1, evidence: 'ab'.repeat(32), keys: [] }] },
       { ...v2, violations: [{ index: 1, rule: 'X9', message: 'm' }] },
       { ...v2, fleets: { f: { ...v2.fleets.f, events: [{ index: 1, kind: 'deployment' }] } } },
+      {
+        ...v2,
+        fleets: {
+          f: {
+            ...v2.fleets.f,
+            events: Array.from({ length: 21 }, (_, i) => ({
+              index: i,
+              kind: 'keyset',
+              version: i,
+              keys: 1,
+              notBefore: 0,
+              notAfter: 1,
+              ok: true,
+            })),
+          },
+        },
+      },
       { ...v2, entries: -1 },
       [],
     ]) {

@@ -15,9 +15,12 @@ import { signCheckpoint } from '../../core/checkpoint.ts';
 import { EMPTY_ROOT } from '../../core/merkle/hash.ts';
 import { generateKey, KEY_TYPE_ED25519, parseSignerKey } from '../../core/note/keys.ts';
 import { ed25519NoteSigner } from '../../core/note/verifiers.ts';
+import { openLog } from '../../log-server/index.ts';
 import { SqliteLogStorage } from '../../log-server/storage/sqlite-storage.ts';
 import { ValidationPool } from '../../log-server/validation/pool.ts';
+import { silentLogger } from '../../service/logger.ts';
 import { tempDir } from '../support/process.ts';
+import { freshLog, POLICY } from './helpers.ts';
 
 const spawned: Worker[] = [];
 vi.mock('../../service/worker.ts', async (importOriginal) => {
@@ -86,6 +89,42 @@ describe('ValidationPool with a worker that dies', () => {
       expect(spawned.length).toBe(2);
     });
   }
+});
+
+describe('the log /health and /metrics with validation workers', () => {
+  it('report a validation worker that stopped, as degraded, until its replacement is ready', async () => {
+    const { dataDir } = await freshLog();
+    const log = await openLog({ dataDir, policyText: POLICY, logger: silentLogger, validationWorkers: 1 });
+    try {
+      const health = async () => (await (await log.app.request('/health')).json()) as Record<string, unknown>;
+      expect((await health()).status).toBe('ok');
+      expect((await health()).validationWorkers).toEqual({
+        size: 1,
+        live: 1,
+        ready: 1,
+        restarts: 0,
+        timeouts: 0,
+      });
+      const worker = spawned.at(-1)!;
+      const exited = waitForExit(worker);
+      await worker.terminate();
+      await exited;
+      const during = await health();
+      expect(during.status).toBe('degraded');
+      expect(during.validationWorkers).toMatchObject({ size: 1, ready: 0 });
+      const deadline = Date.now() + 30_000;
+      while (((await health()).validationWorkers as { ready: number }).ready < 1 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect((await health()).validationWorkers).toMatchObject({ ready: 1, restarts: 1, timeouts: 0 });
+      expect((await health()).status).toBe('ok');
+      const metrics = await (await log.app.request('/metrics')).text();
+      expect(metrics).toMatch(/^fleetlog_log_validation_worker_restarts 1$/m);
+      expect(metrics).toMatch(/^fleetlog_log_validation_workers_ready 1$/m);
+      expect(metrics).toMatch(/^fleetlog_log_validation_worker_timeouts 0$/m);
+    } finally {
+      await log.close();
+    }
+  });
 });
 
 describe('ValidationPool on a worker', () => {

@@ -28,7 +28,18 @@ async function setUp(): Promise<{ dataDir: string; policyFile: string; vkey: str
 async function serve(dataDir: string, policyFile: string, extra: string[] = []): Promise<ServerProcess> {
   const port = await freePort();
   return startFleetlogServer(
-    ['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile, ...extra],
+    [
+      'log',
+      'serve',
+      '--data',
+      dataDir,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--policy',
+      policyFile,
+      '--no-witnesses',
+      ...extra,
+    ],
     `http://127.0.0.1:${port}`,
     {
       env: { FLEETLOG_LOG_LEVEL: 'warn' },

@@ -1,11 +1,13 @@
 // The cost of an unauthenticated read does not grow with what the sender asks for: /fleets is one
-// SQLite query per page whatever the limit (plus one indexed read of the key-set mark), a page asked
-// for again is served from its rendered text until a key set is stored, and random partial widths of a tile are served from
-// the tile's cached prefix (no storage read), with gzip only for the widths real clients ask for.
+// indexed read of the key-set mark for any page (every fleet is kept rendered in memory and caught up
+// from the key sets stored since), or one page query when the log has too many key sets to keep; and
+// random partial widths of a tile are served from the tile's cached prefix (no storage read), with
+// gzip only for the widths real clients ask for.
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toHex } from '../../core/bytes.ts';
 import { decodeEntryBundle } from '../../core/entry-bundle.ts';
+import { FleetPages } from '../../log-server/fleet-pages.ts';
 import { openLog, type OpenLog } from '../../log-server/index.ts';
 import { generatePairs } from '../../log-server/load/run-load.ts';
 import { syntheticPair } from '../../log-server/load/synthetic.ts';
@@ -60,8 +62,29 @@ async function countQueries(body: () => Promise<unknown>): Promise<number> {
   return n;
 }
 
+/** The answer as the route built it before pages were cached: JSON.stringify of the whole. */
+async function reference(after: string, limit: number): Promise<string> {
+  const fleets = await log.service.storage.listFleets(after, limit);
+  return JSON.stringify({
+    size: log.service.sequencer.latest.size,
+    fleets: fleets.map((f) => ({
+      fleetId: f.fleetId,
+      keysets: f.keysets.map((k) => ({
+        version: k.version,
+        index: k.index,
+        leafHash: toHex(k.leafHash),
+        evidenceIndex: k.evidenceIndex,
+        notBefore: k.notBefore,
+        notAfter: k.notAfter,
+      })),
+    })),
+    next: fleets.length === limit ? fleets[fleets.length - 1]!.fleetId : null,
+  });
+}
+
 describe('bounded cost per read', () => {
-  it('GET /fleets?limit=1000 is one page query (and the key-set mark), paginated', async () => {
+  it('GET /fleets?limit=1000 is one read of the key-set mark once the fleets are kept, paginated', async () => {
+    await log.app.request('/fleets'); // the first request reads every key set once
     let page: { fleets: Array<{ fleetId: string; keysets: unknown[] }>; next: string | null } | undefined;
     const queries = await countQueries(async () => {
       page = (await (await log.app.request('/fleets?limit=1000')).json()) as typeof page;
@@ -69,7 +92,7 @@ describe('bounded cost per read', () => {
     expect(page!.fleets).toHaveLength(150);
     expect(page!.fleets.every((f) => f.keysets.length === 1)).toBe(true);
     expect(page!.next).toBeNull();
-    expect(queries).toBe(2);
+    expect(queries).toBe(1);
     // A page is at most 200 fleets whatever the limit: here 150 exist, so a limit of 120 shows paging.
     const capped = (await (await log.app.request('/fleets?limit=120')).json()) as NonNullable<typeof page>;
     expect(capped.fleets).toHaveLength(120);
@@ -80,6 +103,47 @@ describe('bounded cost per read', () => {
       typeof page
     >;
     expect([...first.fleets, ...rest.fleets].map((f) => f.fleetId)).toEqual(page!.fleets.map((f) => f.fleetId));
+  });
+
+  it('answers /fleets with any after and limit from the kept fleets: one read of the mark each', async () => {
+    const ids = (
+      (await (await log.app.request('/fleets?limit=200')).json()) as { fleets: Array<{ fleetId: string }> }
+    ).fleets.map((f) => f.fleetId);
+    const asked = Array.from({ length: 30 }, (_, i) => ({
+      after: ids[(i * 37) % ids.length]!,
+      limit: 1 + ((i * 97) % 1000),
+    }));
+    const pageReads = vi.spyOn(log.service.storage, 'listFleets');
+    const keysetReads = vi.spyOn(log.service.storage, 'keysetsFrom');
+    const bodies: string[] = [];
+    try {
+      const queries = await countQueries(async () => {
+        for (const { after, limit } of asked)
+          bodies.push(await (await log.app.request(`/fleets?after=${after}&limit=${limit}`)).text());
+      });
+      expect(queries).toBe(asked.length);
+      expect(pageReads).not.toHaveBeenCalled();
+      expect(keysetReads).not.toHaveBeenCalled();
+    } finally {
+      pageReads.mockRestore();
+      keysetReads.mockRestore();
+    }
+    for (const [i, { after, limit }] of asked.entries())
+      expect(bodies[i]).toBe(await reference(after, Math.min(limit, 200)));
+  });
+
+  it('serves /fleets pages from storage, one query each and cached, when there are too many key sets to keep', async () => {
+    const pages = new FleetPages(log.service.storage, { maxKeptKeysets: 100 });
+    const pageReads = vi.spyOn(log.service.storage, 'listFleets');
+    try {
+      const first = await pages.page('', 120);
+      expect(pageReads).toHaveBeenCalledTimes(1);
+      expect(await pages.page('', 120)).toEqual(first); // the rendered page, under the same mark
+      expect(pageReads).toHaveBeenCalledTimes(1);
+      expect(await new FleetPages(log.service.storage).page('', 120)).toEqual(first);
+    } finally {
+      pageReads.mockRestore();
+    }
   });
 
   it('serves every partial width of a tile from one cached read, and gzips only the current width', async () => {
@@ -105,61 +169,49 @@ describe('bounded cost per read', () => {
   });
 
   // Runs last: it appends entries, which moves the partial tile the test above relies on.
-  it('renders a /fleets page once until a key set is stored, with the same bytes as before', async () => {
-    /** The answer as the route built it before pages were cached: JSON.stringify of the whole. */
-    const reference = async (after: string, limit: number): Promise<string> => {
-      const fleets = await log.service.storage.listFleets(after, limit);
-      return JSON.stringify({
-        size: log.service.sequencer.latest.size,
-        fleets: fleets.map((f) => ({
-          fleetId: f.fleetId,
-          keysets: f.keysets.map((k) => ({
-            version: k.version,
-            index: k.index,
-            leafHash: toHex(k.leafHash),
-            evidenceIndex: k.evidenceIndex,
-            notBefore: k.notBefore,
-            notAfter: k.notAfter,
-          })),
-        })),
-        next: fleets.length === limit ? fleets[fleets.length - 1]!.fleetId : null,
-      });
-    };
+  it('catches the kept fleets up from only the key sets stored since, with the same bytes as before', async () => {
     const first = await log.app.request('/fleets?limit=140');
     expect(first.headers.get('content-type')).toBe('application/json');
     expect(first.headers.get('cache-control')).toBe('no-cache');
     expect(await first.text()).toBe(await reference('', 140));
-    const pageReads = vi.spyOn(log.service.storage, 'listFleets');
+    const keysetReads = vi.spyOn(log.service.storage, 'keysetsFrom');
     try {
       let body = '';
       const queries = await countQueries(async () => {
         for (let i = 0; i < 5; i++) body = await (await log.app.request('/fleets?limit=140')).text();
       });
-      // Five repeats: no page query and no rendering, one indexed read of the mark each.
-      expect(pageReads).not.toHaveBeenCalled();
+      // Five repeats: nothing read but the mark, one indexed read each.
+      expect(keysetReads).not.toHaveBeenCalled();
       expect(queries).toBe(5);
-      pageReads.mockClear();
       expect(body).toBe(await reference('', 140));
-      expect(pageReads).toHaveBeenCalledTimes(1); // the reference's own read
 
-      // A new fleet that sorts first moves every page: the next request renders it again.
+      // A new fleet that sorts first moves every page: the next request reads the new key set only.
       const added = syntheticPair(KEYS, '0-first-fleet');
       expect((await post(added.evidence)).status).toBe(200);
-      expect((await post(added.keyset)).status).toBe(200);
-      pageReads.mockClear();
+      const answer = (await (await post(added.keyset)).json()) as { index: number };
       const after = await (await log.app.request('/fleets?limit=140')).text();
-      expect(pageReads).toHaveBeenCalledTimes(1);
+      expect(keysetReads).toHaveBeenCalledTimes(1);
+      const read = (await keysetReads.mock.results[0]!.value) as Array<{ index: number }>;
+      expect(read.map((k) => k.index)).toEqual([answer.index]);
       expect(after).toBe(await reference('', 140));
       expect((JSON.parse(after) as { fleets: Array<{ fleetId: string }> }).fleets[0]!.fleetId).toBe('0-first-fleet');
-      // An entry that is not a key set changes only the size in front of the cached page.
+      // A second key set of a fleet already kept moves its entry, still read alone.
+      const again = syntheticPair(KEYS, '0-first-fleet');
+      expect((await post(again.evidence)).status).toBe(200);
+      expect((await post(again.keyset)).status).toBe(200);
+      keysetReads.mockClear();
+      const twice = await (await log.app.request('/fleets?limit=3')).text();
+      expect(keysetReads).toHaveBeenCalledTimes(1);
+      expect(twice).toBe(await reference('', 3));
+      // An entry that is not a key set changes only the size in front of the kept page.
       expect((await post(syntheticPair(KEYS, '0-other').evidence)).status).toBe(200);
-      pageReads.mockClear();
+      keysetReads.mockClear();
       const moved = await (await log.app.request('/fleets?limit=140')).text();
-      expect(pageReads).not.toHaveBeenCalled();
+      expect(keysetReads).not.toHaveBeenCalled();
       expect(moved).toBe(await reference('', 140));
       expect(moved).not.toBe(after);
     } finally {
-      pageReads.mockRestore();
+      keysetReads.mockRestore();
     }
   });
 });

@@ -23,6 +23,7 @@ async function serve(dataDir: string, policyFile: string, publishDir: string): P
       `127.0.0.1:${port}`,
       '--policy',
       policyFile,
+      '--no-witnesses',
       '--publish-dir',
       publishDir,
       '--batch-max-wait',

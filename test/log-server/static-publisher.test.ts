@@ -17,7 +17,7 @@ import { ProofService } from '../../log-server/proofs.ts';
 import { StaticPublisher, type StaticPublisherOptions } from '../../log-server/static-publisher.ts';
 import { SqliteLogStorage } from '../../log-server/storage/sqlite-storage.ts';
 import { TileReader } from '../../log-server/tile-reader.ts';
-import { writeFileAtomic } from '../../service/durable-files.ts';
+import { writeFileAtomicBatched } from '../../service/durable-files.ts';
 import { silentLogger } from '../../service/logger.ts';
 import { tempDir } from '../support/process.ts';
 import { freshLog, KEYS, POLICY } from './helpers.ts';
@@ -154,7 +154,7 @@ describe('static publisher', () => {
       const counter = await publisherAt(dataDir, vkey, counting, 300, {
         writeFile: (path, data, o) => {
           writes += 1;
-          return writeFileAtomic(path, data, o);
+          return writeFileAtomicBatched(path, data, o);
         },
       });
       await counter.close();
@@ -170,7 +170,7 @@ describe('static publisher', () => {
           writeFile: async (path, data, o) => {
             n += 1;
             if (n >= stopAt) throw new Error(`simulated crash at write ${n}`);
-            return writeFileAtomic(path, data, o);
+            return writeFileAtomicBatched(path, data, o);
           },
         });
         await interrupted.close();

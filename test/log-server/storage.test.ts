@@ -189,6 +189,16 @@ describe.each([sqlite(false), sqlite(true), postgres])('LogStorage on $name', (b
     await append(storage, frontier, [keyset(8, 'a-fleet')]);
     expect(await storage.keysetMark()).toBe(9);
     expect((await storage.listFleets('', 10)).map((f) => f.fleetId)).toEqual(['a-fleet', 'b-fleet']);
+    // What was stored since a mark, in index order and at most `limit`: a reader catches up from it.
+    const since = (from: number, limit: number) =>
+      storage.keysetsFrom(from, limit).then((ks) => ks.map((k) => [k.fleetId, k.index, hex(k.leafHash)]));
+    expect(await since(0, 10)).toEqual([
+      ['b-fleet', 3, hex(keyset(3, 'b-fleet').leafHash)],
+      ['a-fleet', 8, hex(keyset(8, 'a-fleet').leafHash)],
+    ]);
+    expect(await since(4, 10)).toEqual([['a-fleet', 8, hex(keyset(8, 'a-fleet').leafHash)]]);
+    expect(await since(0, 1)).toEqual([['b-fleet', 3, hex(keyset(3, 'b-fleet').leafHash)]]);
+    expect(await since(9, 10)).toEqual([]);
   });
 
   it('refuses a batch that repeats a leaf hash or does not extend the tree, storing nothing', async () => {

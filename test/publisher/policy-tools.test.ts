@@ -109,6 +109,37 @@ describe('log serve and its policy', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^fleetlog: usage: no --policy: .*--no-witnesses to run it unwitnessed on purpose/m);
   });
+
+  it('refuses a policy with quorum none unless --no-witnesses says so, and --no-witnesses with a quorum (process)', async () => {
+    const dir = tempDir('fleetlog-policy-serve-none-');
+    const dataDir = join(dir, 'log');
+    const { vkey: own } = await initLog({ dataDir, origin: 'log.example.com/fleet' });
+    const none = join(dir, 'none.txt');
+    writeFileSync(none, `log ${own}\nquorum none\n`);
+    const serve = (...extra: string[]) =>
+      runFleetlog(['log', 'serve', '--data', dataDir, '--listen', '127.0.0.1:0', ...extra]);
+    const refused = await serve('--policy', none);
+    expect(refused.code).toBe(2);
+    // One line with the stable code and what to do (then the hint every usage error gets).
+    const [line, hint, ...rest] = refused.stderr.trim().split('\n');
+    expect(line).toMatch(
+      /^fleetlog: usage: the policy says quorum none: .*give the policy witnesses and a quorum, or pass --no-witnesses/,
+    );
+    expect(hint).toBe("run 'fleetlog log serve --help' for its options");
+    expect(rest).toEqual([]);
+    // The same from a config file without the setting.
+    const conf = join(dir, 'log.conf');
+    writeFileSync(conf, `data ${dataDir}\nlisten 127.0.0.1:0\npolicy ${none}\n`);
+    const fromConfig = await runFleetlog(['log', 'serve', '--config', conf]);
+    expect(fromConfig.code).toBe(2);
+    expect(fromConfig.stderr).toMatch(/^fleetlog: usage: the policy says quorum none: /m);
+
+    const withQuorum = join(dir, 'quorum.txt');
+    writeFileSync(withQuorum, complete());
+    const contradiction = await serve('--policy', withQuorum, '--no-witnesses');
+    expect(contradiction.code).toBe(2);
+    expect(contradiction.stderr).toMatch(/^fleetlog: usage: --no-witnesses contradicts the policy/m);
+  });
 });
 
 describe('fleetlog policy (process)', () => {

@@ -119,6 +119,47 @@ describe('WorkerPool', () => {
     expect(p.failure?.message).toContain('could not start');
   });
 
+  it("a stuck worker: its calls fail with 'unavailable' after callTimeoutMs, it is stopped and replaced", async () => {
+    const events: WorkerPoolEvent[] = [];
+    const p = await pool({
+      size: 1,
+      onDeath: 'replace',
+      restartDelayMs: 50,
+      callTimeoutMs: 500,
+      onEvent: (e) => events.push(e),
+    });
+    const before = await p.call({ op: 'thread' });
+    const started = Date.now();
+    const spin = p.call({ op: 'spin' });
+    const queued = p.call({ op: 'echo', value: 'behind the stuck call' });
+    expectUnavailable(await rejection(spin), 'did not answer within 500 ms, so it was stopped as stuck');
+    expectUnavailable(await rejection(queued), 'did not answer within 500 ms');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect(p.timeouts).toBe(1);
+    expect(p.status()).toMatchObject({ size: 1, timeouts: 1 });
+    await until(() => events.filter((e) => e.kind === 'ready').length === 2);
+    expect(await p.call({ op: 'echo', value: 'after' })).toBe('after');
+    expect(await p.call({ op: 'thread' })).not.toBe(before);
+    expect(p.status()).toEqual({ size: 1, live: 1, ready: 1, restarts: 1, timeouts: 1, failure: undefined });
+  });
+
+  it('a worker that answers slowly but steadily is not stuck, even over one batch longer than the deadline', async () => {
+    const p = await pool({ size: 1, onDeath: 'fail-pool', callTimeoutMs: 400 });
+    // Five calls in one turn travel in one batch: 5 x 150 ms > 400 ms, but each answer is progress.
+    const calls = [1, 2, 3, 4, 5].map((i) => p.call({ op: 'delay', ms: 150, value: i }));
+    expect(await Promise.all(calls)).toEqual([1, 2, 3, 4, 5]);
+    expect(p.timeouts).toBe(0);
+    expect(p.failure).toBeUndefined();
+  });
+
+  it("'fail-pool': a stuck worker fails the pool (for /health) instead of holding its calls", async () => {
+    const p = await pool({ size: 1, onDeath: 'fail-pool', callTimeoutMs: 300 });
+    expectUnavailable(await rejection(p.call({ op: 'spin' })), 'stopped as stuck');
+    expect(p.failure?.message).toContain('the pool is stopped');
+    expect(await rejection(p.call({ op: 'echo', value: 1 }))).toBe(p.failure);
+    expect(p.live).toBe(0);
+  });
+
   it('close() fails the calls in flight and every later call', async () => {
     const p = await pool({ size: 1, onDeath: 'replace' });
     const held = rejection(p.call({ op: 'delay', ms: 5000, value: 'held' }));

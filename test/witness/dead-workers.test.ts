@@ -70,6 +70,8 @@ describe('witness worker threads that die', () => {
     }
     expect(code).toBe('bad_witness_request');
     expect(spawned.length).toBe(2);
+    // What the witness's /health shows as checkingWorkers.
+    expect(checker.status?.()).toMatchObject({ size: 1, ready: 1, restarts: 1, timeouts: 0 });
   });
 
   it('writer: writes are refused unavailable from then on, and healthy() says so', async () => {

@@ -10,7 +10,8 @@ export type TestRequest =
   | { readonly op: 'throw' }
   | { readonly op: 'crash' }
   | { readonly op: 'exit' }
-  | { readonly op: 'thread' };
+  | { readonly op: 'thread' }
+  | { readonly op: 'spin' };
 
 if ((workerData as { failStart?: boolean } | undefined)?.failStart) throw new Error('setup failed on purpose');
 
@@ -35,5 +36,10 @@ serveCalls((req: TestRequest): unknown => {
       break;
     case 'thread':
       return threadId;
+    case 'spin':
+      // Alive but stuck: a loop that never yields, as a validation bug would.
+      for (;;) {
+        /* spin */
+      }
   }
 });
