@@ -8,7 +8,7 @@
  */
 import { sha256 } from '../core/crypto/sha256.ts';
 import { toHex, utf8 } from '../core/bytes.ts';
-import { writeFileAtomic } from './files.ts';
+import { writeStateFile } from './files.ts';
 import type { AuditLogResult } from './log-audit/audit-log.ts';
 import { proofJson } from './output.ts';
 
@@ -27,6 +27,6 @@ export function saveInconsistencyEvidence(statePath: string | undefined, r: Audi
     served: { size: r.size, rootHash: r.rootHash, note },
     ...(r.consistencyProof ? { consistencyProofFromTiles: proofJson(r.consistencyProof) } : {}),
   };
-  writeFileAtomic(path, `${JSON.stringify(doc, null, 2)}\n`);
+  writeStateFile(path, `${JSON.stringify(doc, null, 2)}\n`);
   return path;
 }
