@@ -16,6 +16,9 @@
  *     that connects and asks at once; a request in flight is never cut off for room.
  *   - a connection with MAX_IN_FLIGHT_PER_CONNECTION requests unanswered (pipelined, or answers
  *     it does not read) is closed on the next one;
+ *   - a connection whose answer has waited `stalledWriteMs` with no byte taken by the client is
+ *     closed: a request in flight is never evicted for room, so without this, clients that ask for
+ *     a large tile and never read would hold their places (and the answers' memory) for ever;
  *   - past `maxConnections` plus the in-flight slack below, new connections are refused at accept,
  *     so the process always keeps descriptors for its database and its own outgoing requests.
  */
@@ -28,9 +31,12 @@ export interface ConnectionLimits {
   readonly maxConnections?: number;
   /** How long a new connection may stay silent before its first request's headers (default 10 s). */
   readonly firstRequestMs?: number;
+  /** How long an answer may sit unsent because the client does not read it (default 30 s). */
+  readonly stalledWriteMs?: number;
 }
 
 export const DEFAULT_FIRST_REQUEST_MS = 10_000;
+export const DEFAULT_STALLED_WRITE_MS = 30_000;
 const DEFAULT_MAX_CONNECTIONS = 4096;
 /**
  * Requests one connection may have in flight. HTTP/1.1 lets a client pipeline requests without
@@ -56,9 +62,19 @@ export function defaultMaxConnections(): number {
   return Math.max(16, Math.min(DEFAULT_MAX_CONNECTIONS, Math.floor((limit * 3) / 4) - IN_FLIGHT_SLACK));
 }
 
+/**
+ * Answer bytes not yet taken by the kernel. `writableLength` alone moves only when a whole write
+ * completes, and one write can be a 16 MiB bundle; libuv's write queue size moves with every
+ * partial write, so a client that reads slowly is seen to make progress.
+ */
+function unsentBytes(socket: Socket): number {
+  const queued = (socket as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize;
+  return socket.writableLength + (typeof queued === 'number' ? queued : 0);
+}
+
 export interface ConnectionGuard {
   /** Open connections and how many were closed to make room or for silence (for tests and metrics). */
-  stats(): { open: number; evicted: number; silentClosed: number; pipelineClosed: number };
+  stats(): { open: number; evicted: number; silentClosed: number; pipelineClosed: number; stalledClosed: number };
   /** Stops the sweep and closes the silent connections (server.close() would wait for them). */
   stop(): void;
 }
@@ -76,10 +92,15 @@ export function guardConnections(server: Server, limits: ConnectionLimits = {}):
   let evicted = 0;
   let silentClosed = 0;
   let pipelineClosed = 0;
+  let stalledClosed = 0;
+  // Connections with unsent answer bytes: how many were pending, and since when unchanged.
+  const pending = new Map<Socket, { bytes: number; since: number }>();
+  const stalledWriteMs = limits.stalledWriteMs ?? DEFAULT_STALLED_WRITE_MS;
   server.maxConnections = max + IN_FLIGHT_SLACK;
 
   const forget = (socket: Socket): void => {
     inFlight.delete(socket);
+    pending.delete(socket);
     silent.delete(socket);
     between.delete(socket);
   };
@@ -130,22 +151,35 @@ export function guardConnections(server: Server, limits: ConnectionLimits = {}):
 
   // Close connections silent since they connected for longer than firstRequestMs; `silent` is in
   // connection order, so the sweep stops at the first one still young enough.
+  // Also close connections whose unsent answer bytes have not changed for stalledWriteMs.
   const sweep = setInterval(
     () => {
-      const cutoff = Date.now() - firstRequestMs;
+      const now = Date.now();
+      const cutoff = now - firstRequestMs;
       for (const [socket, since] of silent) {
         if (since > cutoff) break;
         forget(socket);
         silentClosed++;
         socket.destroy();
       }
+      for (const [socket, n] of inFlight) {
+        const bytes = unsentBytes(socket);
+        const last = pending.get(socket);
+        if (n === 0 || bytes === 0) pending.delete(socket);
+        else if (last === undefined || last.bytes !== bytes) pending.set(socket, { bytes, since: now });
+        else if (now - last.since >= stalledWriteMs) {
+          forget(socket);
+          stalledClosed++;
+          socket.destroy();
+        }
+      }
     },
-    Math.max(50, Math.min(1000, firstRequestMs / 4)),
+    Math.max(50, Math.min(1000, firstRequestMs / 4, stalledWriteMs / 4)),
   );
   sweep.unref();
 
   return {
-    stats: () => ({ open: inFlight.size, evicted, silentClosed, pipelineClosed }),
+    stats: () => ({ open: inFlight.size, evicted, silentClosed, pipelineClosed, stalledClosed }),
     stop: () => {
       clearInterval(sweep);
       for (const socket of [...silent.keys()]) {

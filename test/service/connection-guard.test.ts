@@ -115,6 +115,47 @@ describe('the connection guard (in process)', () => {
     for (let i = 0; i < 40; i++) expect((await fetch(`${server.url}/big`)).status).toBe(200);
   });
 
+  it('closes a connection whose answer the client does not read, and not one that reads slowly', async () => {
+    const app = new Hono();
+    app.get('/big', (c) => c.body(new Uint8Array(32 * 1024 * 1024)));
+    server = await startHttpServer(app, { host: '127.0.0.1', port: 0 }, undefined, { stalledWriteMs: 2000 });
+    const stalled = connect(server.port, '127.0.0.1');
+    const slow = connect(server.port, '127.0.0.1');
+    opened.push(stalled, slow);
+    let slowBytes = 0;
+    for (const s of [stalled, slow]) {
+      s.on('error', () => {});
+      s.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    }
+    stalled.pause(); // asks for 32 MiB and never reads
+    // Takes one chunk, then rests 20 ms: the 32 MiB answer takes seconds, but it moves.
+    let resting = false;
+    slow.on('data', (chunk: Buffer) => {
+      slowBytes += chunk.length;
+      slow.pause();
+      if (!resting) {
+        resting = true;
+        setTimeout(() => {
+          resting = false;
+          slow.resume();
+        }, 20);
+      }
+    });
+    try {
+      expect(
+        await waitFor(() => server!.connections().stalledClosed === 1, 10_000),
+        JSON.stringify({ ...server.connections(), slowBytes }),
+      ).toBe(true);
+      expect(server.connections().open).toBe(1); // the server let go of the stalled one (a paused client sees no EOF)
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(server.connections().stalledClosed).toBe(1); // the slow reader is still there
+      expect(slow.closed).toBe(false);
+      expect(slowBytes).toBeGreaterThan(0);
+    } finally {
+      slow.destroy();
+    }
+  });
+
   it('closes at once on shutdown although silent connections are open', async () => {
     const app = new Hono();
     app.get('/ok', (c) => c.text('ok'));
