@@ -18,7 +18,7 @@ import { proofCommand } from './commands/proof.ts';
 export function auditCommands() {
   return new Command('audit')
     .description(
-      'verify fleets, proofs and whole logs (fleet, proof, checkpoint, inclusion, consistency, log, monitor, export-proof)',
+      'verify fleets, proofs and whole logs (fleet, proof, checkpoint, inclusion, consistency, export-proof, log, monitor)',
     )
     .addHelpText('after', '\nExit status: 0 verified or trusted, 1 verification failed, 2 usage, network or I/O error.')
     .addCommand(fleetCommand())

@@ -394,15 +394,17 @@ export async function runMonitor(options: MonitorOptions, loop: MonitorLoopOptio
     }
     if (loop.signal?.aborted) return 0;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, loop.intervalSeconds * 1000);
-      loop.signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
+      // The listener goes when the pause ends either way: one left per round would pile up on
+      // the signal for as long as the monitor runs.
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        loop.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, loop.intervalSeconds * 1000);
+      loop.signal?.addEventListener('abort', onAbort, { once: true });
     });
     if (loop.signal?.aborted) return 0;
   }

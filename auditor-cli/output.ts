@@ -5,6 +5,7 @@
 import { count as plural } from '../cli/plural.ts';
 import { toHex } from '../core/bytes.ts';
 import {
+  EVENTS_PER_EVIDENCE_ONLY_FLEET,
   EVENTS_PER_FLEET,
   type FleetHistoryState,
   type FleetRecord,
@@ -62,7 +63,7 @@ export function timelineBlock(history: FleetHistoryState): string {
   ];
   if (hidden > 0)
     lines.push(
-      `  … ${hidden} earlier event${hidden === 1 ? '' : 's'} not kept (the last ${EVENTS_PER_FLEET} per fleet are)`,
+      `  … ${hidden} earlier event${hidden === 1 ? '' : 's'} not kept (the last ${EVENTS_PER_FLEET} per fleet are, ${EVENTS_PER_EVIDENCE_ONLY_FLEET} for a fleet without key sets)`,
     );
   lines.push(...events.map(({ id, e }) => eventLine(id, e)));
   lines.push('fleets:');

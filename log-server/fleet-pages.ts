@@ -6,9 +6,10 @@
  * last request (the storage's key-set mark moves whenever one is stored): a page is then a binary
  * search and a join, whatever `after` and `limit` are, plus one indexed read of the mark.
  *
- * The copy is bounded (by default MAX_KEPT_KEYSETS key sets, ~300 bytes each). A log with more key sets than
- * that is served page by page from storage instead, each rendered page kept in a byte-bounded LRU
- * under the mark; such a request costs one page query, at most 200 fleets.
+ * The copy is bounded (by default MAX_KEPT_KEYSETS key sets, ~0.5 kB each with the rendered text:
+ * ~50 MB). A log with more key sets than that is served page by page from storage instead, each
+ * rendered page kept in a byte-bounded LRU under the mark; such a request costs one page query, at
+ * most 200 fleets.
  * The tree size in the answer moves with every append, so it is not part of the page: the caller
  * puts it in front.
  */

@@ -124,7 +124,7 @@ async function serveParts(
   const key = loadSigningKey(options.dataDir, head.vkey);
   const metrics = createLogMetrics();
   const proofs = new ProofService(storage);
-  // The tree size, for which partial bundle is worth gzipping (the writer is made below).
+  // The tree size: a bundle is gzipped at the widest width it has (the writer is made below).
   let appender: Appender | undefined;
   const tiles = new TileReader(storage, { treeSize: () => appender?.latest.size ?? head.checkpoint.size });
   const ctx: LeaderContext = {

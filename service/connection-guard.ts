@@ -14,7 +14,7 @@
  *     closed to make room: first those silent since they connected, then those kept alive between
  *     requests. A flood of silent connections thus pushes out its own oldest members, not a client
  *     that connects and asks at once; a request in flight is never cut off for room.
- *   - a connection with MAX_IN_FLIGHT_PER_CONNECTION requests unanswered (pipelined, or answers
+ *   - a connection with MAX_PENDING_REQUESTS_PER_CONNECTION requests unanswered (pipelined, or answers
  *     it does not read) is closed on the next one;
  *   - a connection whose answer has waited `stalledWriteMs` with no byte taken by the client is
  *     closed: a request in flight is never evicted for room, so without this, clients that ask for
@@ -40,10 +40,12 @@ export const DEFAULT_STALLED_WRITE_MS = 30_000;
 const DEFAULT_MAX_CONNECTIONS = 4096;
 /**
  * Requests one connection may have in flight. HTTP/1.1 lets a client pipeline requests without
- * reading the answers; 2,000 pipelined tile requests in one 100 kB write made the log buffer
- * 800 MB of answers. No real client (browsers, curl, undici, the auditor) pipelines this deep.
+ * reading the answers, and Node dispatches every request of a received chunk at once: 2,000
+ * pipelined tile requests in one 100 kB write made the log buffer 800 MB of answers, and 20 such
+ * connections took a witness from 214 MB to 1 GB. Nothing we serve needs more than one request
+ * in flight per connection.
  */
-export const MAX_IN_FLIGHT_PER_CONNECTION = 16;
+export const MAX_PENDING_REQUESTS_PER_CONNECTION = 8;
 /** Connections with a request in flight that may exceed maxConnections before accept refuses. */
 const IN_FLIGHT_SLACK = 64;
 
@@ -131,7 +133,7 @@ export function guardConnections(server: Server, limits: ConnectionLimits = {}):
       res.destroy();
       return;
     }
-    if (n >= MAX_IN_FLIGHT_PER_CONNECTION) {
+    if (n >= MAX_PENDING_REQUESTS_PER_CONNECTION) {
       forget(socket);
       pipelineClosed++;
       socket.destroy();

@@ -9,6 +9,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FleetlogError } from '../core/errors.ts';
 import { guardConnections, type ConnectionGuard, type ConnectionLimits } from './connection-guard.ts';
+
+/** How many requests one connection may have unanswered (service/connection-guard.ts enforces it). */
+export { MAX_PENDING_REQUESTS_PER_CONNECTION } from './connection-guard.ts';
 import type { Logger } from './logger.ts';
 
 export interface RunningServer {

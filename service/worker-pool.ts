@@ -77,7 +77,7 @@ interface Slot<Req, Res> {
   outbox: Array<{ id: number; request: Req }>;
   transfer: ArrayBuffer[];
   /** Fires when the worker has held calls for `callTimeoutMs` without answering one. */
-  watchdog: NodeJS.Timeout | undefined;
+  watchdog: { readonly timer: NodeJS.Timeout } | { readonly check: NodeJS.Immediate } | undefined;
   /** Set once the pool has handled its stop (from 'exit', or at once when it was stuck). */
   stopped: boolean;
   rejectReady: (error: FleetlogError) => void;
@@ -262,8 +262,7 @@ export class WorkerPool<Req, Res> {
           else pending.reject(new FleetlogError(reply.error.code, reply.error.message));
         }
         // An answer is progress: the deadline starts again for the calls it still holds.
-        clearTimeout(slot.watchdog);
-        slot.watchdog = undefined;
+        disarm(slot);
         this.#armWatchdog(slot);
       });
       worker.on('error', (e) => {
@@ -278,16 +277,23 @@ export class WorkerPool<Req, Res> {
     const ms = this.#o.callTimeoutMs;
     // Only a ready worker: loading a worker can be slow on a busy machine, and is not stuck.
     if (ms === undefined || slot.state !== 'ready' || slot.watchdog !== undefined || slot.inFlight.size === 0) return;
-    slot.watchdog = setTimeout(() => {
+    const expire = (): void => {
       slot.watchdog = undefined;
-      if (slot.stopped || this.#closed || !this.#slots.includes(slot)) return;
+      if (slot.stopped || this.#closed || !this.#slots.includes(slot) || slot.inFlight.size === 0) return;
       this.#timeouts += 1;
       slot.error ??= new Error(`did not answer within ${ms} ms, so it was stopped as stuck`);
       void slot.worker.terminate();
       // At once: a thread stuck in native code ends only when that code returns, if ever.
       this.#stopped(slot, slot.error.message);
+    };
+    const timer = setTimeout(() => {
+      // Timers run before pending messages are read: if this thread was busy past the deadline,
+      // a reply may be waiting. Judge after one turn of reading messages (a reply disarms this).
+      const armed = { check: setImmediate(() => slot.watchdog === armed && expire()) };
+      slot.watchdog = armed;
     }, ms);
-    slot.watchdog.unref();
+    timer.unref();
+    slot.watchdog = { timer };
   }
 
   /** A worker stopped (it exited, or it was stuck): fail its calls and apply the dead-worker policy. */
@@ -296,7 +302,7 @@ export class WorkerPool<Req, Res> {
     slot.stopped = true;
     const wasReady = slot.state === 'ready';
     slot.state = 'dead';
-    clearTimeout(slot.watchdog);
+    disarm(slot);
     const at = this.#slots.indexOf(slot);
     if (this.#closed || at < 0) {
       // Stopped by close() or by a 'fail-pool' failure: its calls were failed there.
@@ -334,8 +340,7 @@ export class WorkerPool<Req, Res> {
   }
 
   #failCalls(slot: Slot<Req, Res>, error: FleetlogError): void {
-    clearTimeout(slot.watchdog);
-    slot.watchdog = undefined;
+    disarm(slot);
     slot.outbox = [];
     slot.transfer = [];
     for (const pending of slot.inFlight.values()) pending.reject(error);
@@ -345,6 +350,13 @@ export class WorkerPool<Req, Res> {
   #unavailable(why: string): FleetlogError {
     return new FleetlogError('unavailable', `${this.#o.name}: ${why}`);
   }
+}
+
+function disarm<Req, Res>(slot: Slot<Req, Res>): void {
+  const w = slot.watchdog;
+  slot.watchdog = undefined;
+  if (w && 'timer' in w) clearTimeout(w.timer);
+  else if (w) clearImmediate(w.check);
 }
 
 function load<Req, Res>(slot: Slot<Req, Res>): number {

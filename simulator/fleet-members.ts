@@ -7,6 +7,7 @@
 import { FleetlogError } from '../core/errors.ts';
 import type { AcceptorStore } from './consensus/acceptor.ts';
 import { firmwareImage, type FirmwareImage } from './hsm/firmware.ts';
+import type { Ed25519Signer } from '../core/crypto/ed25519.ts';
 import { Hsm, type PeerTransport } from './hsm/hsm.ts';
 import type { HsmVendor } from './hsm/vendor.ts';
 
@@ -46,8 +47,17 @@ export interface FleetHsmOptions {
   readonly now?: () => number;
 }
 
-/** One HSM of the fleet; its acceptor state lives in `store` (default: memory). */
-export function fleetHsm(place: HsmPlace, o: FleetHsmOptions, peers: PeerTransport, store?: AcceptorStore): Hsm {
+/**
+ * One HSM of the fleet; its acceptor state lives in `store` (default: memory), its identity key is
+ * `identity` (default: a fresh one).
+ */
+export function fleetHsm(
+  place: HsmPlace,
+  o: FleetHsmOptions,
+  peers: PeerTransport,
+  store?: AcceptorStore,
+  identity?: Ed25519Signer,
+): Hsm {
   return new Hsm({
     ...place,
     firmware: o.firmware ?? firmwareImage(),
@@ -55,6 +65,7 @@ export function fleetHsm(place: HsmPlace, o: FleetHsmOptions, peers: PeerTranspo
     trustedVendors: [o.vendor.vkey],
     peers,
     store,
+    ...(identity ? { identity } : {}),
     guessLimit: o.guessLimit,
     loginTtlMs: o.loginTtlMs,
     now: o.now,

@@ -1,12 +1,17 @@
 /**
  * `fleetlog sim hsm serve`: one simulated HSM as its own process on localhost, for fleets run as
- * processes (process-fleet.ts). Its peers are given as id=url pairs; its acceptor state can live
- * in SQLite. Its keys exist only in this process's memory: a restarted process is a new, empty
- * device that would have to be enrolled again (specs/consensus.md §5).
+ * processes (process-fleet.ts). Its peers are given as id=url pairs. With a data directory
+ * (`--data`) it keeps, as a real HSM does, its acceptor state (`acceptor.db`) and its identity key
+ * (`identity.key`, mode 0600) across restarts: a restarted process is the same device, which the
+ * pinned key set still names. The fleet secrets and the transport key stay in memory only, so a
+ * restarted process is enrolled again by a live HSM (specs/consensus.md §5).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Ed25519Signer } from '../core/crypto/ed25519.ts';
+import { generateKey, KEY_TYPE_ED25519, parseSignerKey } from '../core/note/keys.ts';
 import { FleetlogError } from '../core/errors.ts';
-import { readKeyFile } from '../service/key-file.ts';
+import { readKeyFile, writeKeyFile } from '../service/key-file.ts';
 import { createLogger } from '../service/logger.ts';
 import { exitOnSignals, parseListen } from '../service/serve.ts';
 import { SqliteAcceptorStore } from './consensus/sqlite-store.ts';
@@ -25,7 +30,8 @@ export interface HsmProcessOptions {
   readonly replicas: string;
   readonly vendorKeyFile: string;
   readonly adminTokenFile: string;
-  readonly db?: string;
+  /** The HSM's data directory: acceptor state and identity key survive a restart (default: memory). */
+  readonly dataDir?: string;
   readonly guessLimit?: number;
   /** A latency matrix file (net/latency.ts): delay every HSM-to-HSM message by the model. */
   readonly latencyFile?: string;
@@ -60,6 +66,20 @@ export function parsePeerRegions(text: string): Map<string, string> {
   return map;
 }
 
+/**
+ * The identity key of HSM `id` kept in `dataDir/identity.key` (an skey named after the HSM, mode
+ * 0600): read back on a restart, created on the first start. A file that names another HSM, or
+ * that others can read, is refused rather than replaced.
+ */
+export function loadOrCreateIdentity(dataDir: string, id: string): Ed25519Signer {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = join(dataDir, 'identity.key');
+  if (!existsSync(path)) writeKeyFile(path, generateKey(id, KEY_TYPE_ED25519).skey);
+  const key = parseSignerKey(readKeyFile(path));
+  if (key.name !== id) throw new FleetlogError('usage', `${path} is the identity key of HSM ${key.name}, not of ${id}`);
+  return key.signer;
+}
+
 export async function serveHsmProcess(o: HsmProcessOptions): Promise<void> {
   const logger = createLogger(`sim-hsm.${o.id}`);
   const urls = parseReplicas(o.replicas);
@@ -73,12 +93,14 @@ export async function serveHsmProcess(o: HsmProcessOptions): Promise<void> {
     : undefined;
   const transport = new HttpPeerTransport(o.id, [...urls.keys()], urls, latency);
   const vendor = new HsmVendor(readKeyFile(o.vendorKeyFile));
-  const store = o.db ? new SqliteAcceptorStore(o.db) : undefined;
+  const identity = o.dataDir ? loadOrCreateIdentity(o.dataDir, o.id) : undefined;
+  const store = o.dataDir ? new SqliteAcceptorStore(join(o.dataDir, 'acceptor.db')) : undefined;
   const hsm = fleetHsm(
     { id: o.id, region: o.region, index: o.index },
     { vendor, guessLimit: o.guessLimit },
     transport,
     store,
+    identity,
   );
   const server = await startHsmServer({
     hsm,

@@ -102,8 +102,8 @@ export class ProcessFleet {
       join(dir, 'vendor.key'),
       '--admin-token-file',
       join(dir, 'admin.token'),
-      '--db',
-      join(dir, `${m.id}.db`),
+      '--data',
+      join(dir, m.id),
       '--exit-with-parent',
       ...extra,
     ];
@@ -131,11 +131,11 @@ export class ProcessFleet {
   }
 
   /**
-   * Starts killed HSMs again on their acceptor databases (same id, port and region). Each comes
-   * back without keys, so a live HSM of the fleet enrols it (the ceremony's secret transfer,
-   * attestation and firmware checked); then it catches up on every register before it answers.
-   * Resolves once each has caught up. Its identity key is new: a client that pinned the old one
-   * cannot register through it until the fleet's key set is published again.
+   * Starts killed HSMs again on their data directories (same id, port and region): each keeps its
+   * acceptor state and its identity key, so the pinned key set still names it. It comes back
+   * without the fleet secrets, so a live HSM of the fleet enrols it (the ceremony's secret
+   * transfer, attestation and firmware checked); then it catches up on every register before it
+   * answers. Resolves once each has caught up.
    */
   async restart(...ids: string[]): Promise<void> {
     for (const id of ids) {

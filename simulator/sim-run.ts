@@ -10,6 +10,7 @@ import { ceremonyWithKeyset, type CeremonyHsm } from './ceremony.ts';
 import { BackupClient, FAST_KEY_STRETCHING } from './client/backup-client.ts';
 import { EmbeddedTrust } from './client/fleet-trust-source.ts';
 import { SimFleet } from './fleet.ts';
+import { ALG_IDENTITY } from './hsm/device.ts';
 import type { HsmEndpoint } from './hsm/endpoint.ts';
 import { firmwareImage } from './hsm/firmware.ts';
 import type { ReplicaStatus } from './hsm/messages.ts';
@@ -190,6 +191,14 @@ export async function runSimulation(o: SimRunOptions): Promise<{ recovered: bool
         r.ok(
           `${restart.join(', ')} ${o.processes ? 'restarted, enrolled again by a live HSM, and' : 'back and'} caught up on every register`,
         );
+        // A real HSM keeps its identity key across a restart: the pinned key set still names it.
+        const hsms = fleet.ceremonyHsms();
+        for (const id of restart) {
+          const now = (await hsms[fleet.ids.indexOf(id)]!.describe()).identityKey;
+          const pinned = keyset.keys.find((k) => k.hsmId === id && k.alg === ALG_IDENTITY)?.publicKey;
+          if (now === pinned) r.ok(`${id} kept its identity key: the pinned key set still names it`);
+          else r.fail(`${id} came back with a new identity key; the pinned key set names another`);
+        }
         for (const s of await fleet.status('user'))
           if (restart.includes(s.hsmId) && s.kind !== 'down')
             r.info(

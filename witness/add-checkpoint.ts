@@ -23,6 +23,13 @@ import type { WitnessReads } from './reads.ts';
 /** How often a request is judged again after losing a compare-and-swap before giving up (503). */
 const MAX_ATTEMPTS = 8;
 
+/**
+ * How far the clock may be behind the newest cosignature timestamp before it is reported (a log
+ * line, /health "clock-behind"): small steps back and processes whose clocks differ by seconds
+ * are normal; the cosignature keeps the newer time either way.
+ */
+export const CLOCK_TOLERANCE_SECONDS = 60;
+
 export interface WitnessHooks {
   /** Runs after a request is judged and cosigned, just before its compare-and-swap. Tests use it to force races. */
   beforeStore?(origin: string, treeSize: number): Promise<void> | void;
@@ -58,14 +65,23 @@ export interface Cosigned {
 
 export async function addCheckpoint(w: WitnessCore, body: Uint8Array): Promise<Cosigned> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const outcome = await w.checker.check(body, Math.floor(w.clock() / 1000));
+    const now = Math.floor(w.clock() / 1000);
+    const outcome = await w.checker.check(body, now);
     if (outcome.kind === 'refuse') {
       if (outcome.evidence) await keepEvidence(w, outcome.evidence);
       throw refusalError(outcome.refusal);
     }
     const { next } = outcome;
     await w.hooks?.beforeStore?.(next.origin, next.treeSize);
-    if (await w.writer.write({ kind: 'cas', expectedSize: outcome.expectedSize, next })) {
+    // Already stored, and read from a committed (so durable) state: answering it again is safe.
+    if (outcome.unchanged || (await w.writer.write({ kind: 'cas', expectedSize: outcome.expectedSize, next }))) {
+      if (next.timestamp > now + CLOCK_TOLERANCE_SECONDS)
+        w.throttle.log(
+          'warn',
+          `clock-behind ${next.origin}`,
+          'the clock is behind a cosignature this witness already issued: cosigning with that newer time',
+          { origin: next.origin, clock: now, timestamp: next.timestamp },
+        );
       return {
         cosignatures: outcome.cosignature,
         checkpoint: { origin: next.origin, size: next.treeSize },

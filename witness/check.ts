@@ -62,9 +62,10 @@ export interface EvidenceRecord {
   readonly observedAt: number;
   /**
    * The two checkpoints cannot both be true (same size with another root, or the log's own proof
-   * rebuilds the larger root from another prefix): kept whatever the cap. False when the proof
-   * merely fails, which anyone can produce by replaying a genuine larger checkpoint with random
-   * proof lines: kept only under the per-log cap for unproven documents.
+   * rebuilds the larger root from another prefix): only the log can make these, kept under their
+   * own per-log cap. False when the proof merely fails, which anyone can produce by replaying a
+   * genuine larger checkpoint with random proof lines: kept under the per-log cap for unproven
+   * documents, which therefore never crowd out proven ones.
    */
   readonly proven: boolean;
 }
@@ -82,6 +83,12 @@ export type CheckOutcome =
       /** The tree size the decision read; undefined if the witness held nothing for the log. */
       readonly expectedSize: number | undefined;
       readonly next: NextState;
+      /**
+       * The stored state is already exactly `next` (the same checkpoint presented again within the
+       * same second: the same note and, Ed25519 being deterministic, the same cosignature). Nothing
+       * to write, so a replayed checkpoint costs no commit.
+       */
+      readonly unchanged: boolean;
       /** The 200 body: our cosignature line. */
       readonly cosignature: string;
     }
@@ -92,6 +99,17 @@ function refuse(e: unknown, evidence?: EvidenceRecord): CheckOutcome {
     ? { code: e.code, message: e.message, ...(e.detail ? { detail: { ...e.detail } } : {}) }
     : { code: 'internal', message: String(e) };
   return evidence ? { kind: 'refuse', refusal, evidence } : { kind: 'refuse', refusal };
+}
+
+/**
+ * What a caller is told when the witness cannot read its state (PostgreSQL unreachable, a SQLite
+ * read error): 503 and nothing about the cause, which goes to the operator's log only
+ * (`detail.cause`, never sent).
+ */
+export const STATE_UNREADABLE = 'the witness could not read its state; nothing was cosigned, retry later';
+
+export function readFailed(e: unknown): FleetlogError {
+  return new FleetlogError('unavailable', STATE_UNREADABLE, { detail: { cause: String(e) } });
 }
 
 export function refusalError(refusal: RefusalData): FleetlogError {
@@ -119,7 +137,9 @@ export async function checkAddCheckpointAsync(
   try {
     const parsed = parseRequest(body);
     const origin = parsed.cp.origin;
-    const [vkeys, stored] = await Promise.all([ctx.store.logKeys(origin), ctx.store.state(origin)]);
+    const [vkeys, stored] = await Promise.all([ctx.store.logKeys(origin), ctx.store.state(origin)]).catch((e) => {
+      throw readFailed(e);
+    });
     return judge(ctx, parsed, vkeys, () => stored, now);
   } catch (e) {
     return refuse(e);
@@ -146,7 +166,20 @@ function parseRequest(body: Uint8Array): ParsedRequest {
 function check(ctx: CheckContext, body: Uint8Array, now: number): CheckOutcome {
   const parsed = parseRequest(body);
   const origin = parsed.cp.origin;
-  return judge(ctx, parsed, ctx.store.logKeys(origin), () => ctx.store.state(origin), now);
+  const read = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      throw readFailed(e);
+    }
+  };
+  return judge(
+    ctx,
+    parsed,
+    read(() => ctx.store.logKeys(origin)),
+    () => read(() => ctx.store.state(origin)),
+    now,
+  );
 }
 
 function judge(
@@ -179,10 +212,18 @@ function judge(
   }
   const timestamp = Math.max(now, stored?.lastTimestamp ?? 0, 1);
   const cosignature = ctx.cosigner.cosign(note.textBytes, timestamp);
+  const next = {
+    origin: cp.origin,
+    treeSize: cp.size,
+    rootHash: cp.rootHash,
+    note: signedByLog + cosignature,
+    timestamp,
+  };
   return {
     kind: 'cosign',
     expectedSize: stored?.treeSize,
-    next: { origin: cp.origin, treeSize: cp.size, rootHash: cp.rootHash, note: signedByLog + cosignature, timestamp },
+    next,
+    unchanged: stored !== undefined && stored.note === next.note && stored.lastTimestamp === timestamp,
     cosignature,
   };
 }

@@ -38,6 +38,10 @@ export function witnessErrorResponse(c: Context, error: unknown, logger: Logger)
   const size = knownSize(error);
   if (size !== undefined) return c.body(`${size}\n`, 409, { 'Content-Type': TLOG_SIZE_CONTENT_TYPE });
   const status = witnessStatus(error.code);
-  if (status === 500) logger.error('internal error', { path: c.req.path, code: error.code, error: error.message });
+  // A 500 is a bug: its message may name internals, so it goes to the log only.
+  if (status === 500) {
+    logger.error('internal error', { path: c.req.path, code: error.code, error: error.message, ...error.detail });
+    return errorResponse(c, 'internal', 'internal error', 500);
+  }
   return errorResponse(c, error.code, error.message, status);
 }

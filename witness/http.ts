@@ -17,16 +17,41 @@ import { errorResponse } from '../service/http-errors.ts';
 import type { Logger } from '../service/logger.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../service/metrics.ts';
 import { FLEETLOG_VERSION } from '../service/version.ts';
-import { addCheckpoint, type WitnessCore } from './add-checkpoint.ts';
+import { CLOCK_TOLERANCE_SECONDS, addCheckpoint, type WitnessCore } from './add-checkpoint.ts';
+import { readFailed } from './check.ts';
 import { witnessErrorResponse } from './http-status.ts';
+import type { WitnessReads } from './reads.ts';
 import type { WitnessMetrics } from './metrics.ts';
 
 const ORIGIN_HASH = /^[0-9a-f]{64}$/;
 const TEXT = 'text/plain; charset=utf-8';
 
+/**
+ * The store's reads, with a failed one (the database unreachable) turned into a 503 whose message
+ * names nothing internal; the cause goes to the log, at most a line a minute.
+ */
+function failingAsUnavailable(store: WitnessReads): WitnessReads {
+  const guard =
+    <A extends unknown[], R>(read: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      read(...args).catch((e: unknown) => {
+        throw e instanceof FleetlogError ? e : readFailed(e);
+      });
+  return {
+    cosignedNote: guard(store.cosignedNote.bind(store)),
+    knowsOriginHash: guard(store.knowsOriginHash.bind(store)),
+    evidence: guard(store.evidence.bind(store)),
+    healthy: guard(store.healthy.bind(store)),
+    evidenceCounts: guard(store.evidenceCounts.bind(store)),
+    newestCosignatureTime: guard(store.newestCosignatureTime.bind(store)),
+    listLogs: guard(store.listLogs.bind(store)),
+    logCount: () => store.logCount(),
+  };
+}
+
 export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, logger: Logger, page?: Page): Hono {
   const app = new Hono();
-  const { store } = core;
+  const store = failingAsUnavailable(core.store);
   registerPage(app, page, "the witness's page");
   metrics.logs.set(() => store.logCount());
 
@@ -52,6 +77,11 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
         const fields = { status, code: e.code, reason: e.message };
         logger.debug('add-checkpoint refused', fields);
         if (e.code !== 'conflict') core.throttle.log('info', `refused ${status}`, 'add-checkpoint refused', fields);
+      } else if (e instanceof FleetlogError && status === 503 && e.detail?.cause !== undefined) {
+        // The cause the client was not told (e.g. the database is unreachable); at most a line a minute.
+        core.throttle.log('error', 'state unreadable', 'add-checkpoint could not read the state', {
+          cause: e.detail.cause,
+        });
       }
       return response;
     } finally {
@@ -103,19 +133,31 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
 
   // 503 while the witness cannot commit (writer thread gone, or its last commit failed, e.g. a
   // full disk), so a supervisor or load balancer acts; 200 with status "split-view" while it holds
-  // proven split-view evidence (the witness works, the log it watches does not).
+  // proven split-view evidence (the witness works, the log it watches does not), or "clock-behind"
+  // while its clock is behind a cosignature it already issued (it then keeps cosigning with that
+  // newer time, so its cosignatures are dated in its own future and verifiers may refuse them).
   app.get('/health', async (c) => {
     let evidence: { proven: number; unproven: number } | undefined;
+    let newest: number | undefined;
     let readable = false;
     try {
-      readable = await store.healthy();
+      const pinged = await store.healthy();
       evidence = await store.evidenceCounts();
+      newest = await store.newestCosignatureTime();
+      readable = pinged; // only once every read has worked
     } catch (e) {
-      logger.error('health check failed', { error: String(e) });
+      core.throttle.log('error', 'health check failed', 'health check failed', { error: String(e) });
     }
     const writes = core.writer.healthy() ? 'ok' : 'failing';
     const ok = readable && writes === 'ok';
-    const status = !ok ? 'unavailable' : (evidence?.proven ?? 0) > 0 ? 'split-view' : 'ok';
+    const clockBehindSeconds = Math.max(0, (newest ?? 0) - Math.floor(core.clock() / 1000));
+    const status = !ok
+      ? 'unavailable'
+      : (evidence?.proven ?? 0) > 0
+        ? 'split-view'
+        : clockBehindSeconds > CLOCK_TOLERANCE_SECONDS
+          ? 'clock-behind'
+          : 'ok';
     return c.json(
       {
         status,
@@ -125,6 +167,7 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
         evidence: evidence ?? null,
         // With --threads: a checking worker that died or was stopped as stuck shows as a restart.
         checkingWorkers: core.checker.status?.() ?? null,
+        clockBehindSeconds,
       },
       ok ? 200 : 503,
     );
@@ -133,7 +176,11 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   app.get('/metrics', (c) => c.body(metrics.registry.render(), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));
 
   app.notFound((c) => errorResponse(c, 'not_found', 'not found', 404));
-  app.onError((err, c) => witnessErrorResponse(c, err, logger));
+  app.onError((err, c) => {
+    if (err instanceof FleetlogError && err.detail?.cause !== undefined)
+      core.throttle.log('error', 'state unreadable', 'a read of the state failed', { cause: err.detail.cause });
+    return witnessErrorResponse(c, err, logger);
+  });
 
   // The stored documents are the witness's own formatSplitViewEvidence output: served as they are.
   // (Parsing them again would also refuse a legitimate one that JSON escaping took over the

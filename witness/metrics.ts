@@ -32,6 +32,15 @@ export function createWitnessMetrics(sources?: WitnessMetricSources): WitnessMet
           .cosignatureTimes()
           .map((l) => [{ origin: l.origin }, Math.max(0, sources.clock() / 1000 - l.lastTimestamp)] as const),
     );
+    registry
+      .gauge(
+        'fleetlog_witness_clock_behind_seconds',
+        'seconds the clock is behind the newest cosignature timestamp issued (0 unless the clock went back)',
+      )
+      .set(() => {
+        const newest = Math.max(0, ...sources.cosignatureTimes().map((l) => l.lastTimestamp));
+        return Math.max(0, newest - Math.floor(sources.clock() / 1000));
+      });
     registry.gaugeFamily('fleetlog_witness_evidence', 'split-view evidence documents held, by kind', () => {
       const c = sources.evidenceCounts();
       return [

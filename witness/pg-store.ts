@@ -18,6 +18,7 @@ import { inTransaction, migrate, openPool, sqlState, type PgClient, type PgPool 
 import type { WriteJob, WriteResult } from './commit-batch.ts';
 import { WITNESS_COMPONENT, WITNESS_MIGRATIONS } from './pg-schema.ts';
 import {
+  MAX_PROVEN_EVIDENCE_PER_LOG,
   MAX_UNPROVEN_EVIDENCE_PER_LOG,
   originHash,
   type LogState,
@@ -259,6 +260,11 @@ export class PgWitnessStore {
     return origins.rows.some((row) => originHash(row.origin) === hash);
   }
 
+  async newestCosignatureTime(): Promise<number | undefined> {
+    const r = await this.pool.query<{ t: number | null }>('SELECT max(last_timestamp) AS t FROM witness_checkpoints');
+    return r.rows[0]?.t ?? undefined;
+  }
+
   async healthy(): Promise<boolean> {
     const r = await this.pool.query<{ one: number }>('SELECT 1 AS one');
     return r.rows[0]?.one === 1;
@@ -280,15 +286,23 @@ async function apply(c: PgClient, job: WriteJob): Promise<boolean> {
   if (job.kind === 'evidence') {
     const r = job.record;
     const hash = originHash(r.origin);
-    // A proven document is always kept (repeats once); an unproven one only below its cap.
-    // Evidence writes are serialised per log across processes, so the cap holds exactly.
+    // Kept below the cap of its kind, repeats once (store.ts). Evidence writes are serialised per
+    // log across processes, so the caps hold exactly.
     await c.query("SELECT pg_advisory_xact_lock(hashtext('fleetlog witness evidence ' || $1))", [hash]);
     const added = await c.query(
       `INSERT INTO witness_evidence (origin, origin_hash, digest, document, observed_at, proven)
        SELECT $1, $2, $3, $4, $5, $6
-       WHERE $6 OR (SELECT count(*) FROM witness_evidence WHERE origin_hash = $2 AND NOT proven) < $7
+       WHERE (SELECT count(*) FROM witness_evidence WHERE origin_hash = $2 AND proven = $6) < $7
        ON CONFLICT (digest) DO NOTHING`,
-      [r.origin, hash, r.digest, r.document, r.observedAt, r.proven, MAX_UNPROVEN_EVIDENCE_PER_LOG],
+      [
+        r.origin,
+        hash,
+        r.digest,
+        r.document,
+        r.observedAt,
+        r.proven,
+        r.proven ? MAX_PROVEN_EVIDENCE_PER_LOG : MAX_UNPROVEN_EVIDENCE_PER_LOG,
+      ],
     );
     return added.rowCount === 1;
   }

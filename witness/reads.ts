@@ -12,6 +12,8 @@ export interface WitnessReads {
   healthy(): Promise<boolean>;
   /** Stored split-view evidence documents, proven and unproven. */
   evidenceCounts(): Promise<{ proven: number; unproven: number }>;
+  /** The newest timestamp on any cosignature the witness issued (seconds), or undefined if none. */
+  newestCosignatureTime(): Promise<number | undefined>;
   /** Every configured log with the state cosigned for it. */
   listLogs(): Promise<LogSummary[]>;
   /** The number of configured logs, synchronously (a metrics gauge reads it); may lag a little. */
@@ -25,6 +27,7 @@ export function sqliteReads(store: WitnessStore): WitnessReads {
     evidence: async (hash) => store.evidence(hash),
     healthy: async () => store.healthy(),
     evidenceCounts: async () => store.evidenceCounts(),
+    newestCosignatureTime: async () => store.newestCosignatureTime(),
     listLogs: async () => store.listLogs(),
     logCount: () => store.logCount(),
   };

@@ -38,11 +38,19 @@ export interface StoredEvidence {
 /**
  * Unproven evidence documents (a consistency proof that merely fails) kept per log. Anyone holding
  * one genuine checkpoint larger than the witness's can make such documents with random proof
- * lines, so they have their own small cap and can never crowd out proven ones. Proven documents
- * (specs/witness-evidence.md) have no cap: each needs a conflicting statement the log signed,
- * and repeats of one conflict are stored once.
+ * lines, so they have their own small cap and can never crowd out proven ones.
  */
 export const MAX_UNPROVEN_EVIDENCE_PER_LOG = 20;
+
+/**
+ * Proven evidence documents (specs/witness-evidence.md) kept per log. Only the log itself can add
+ * one (each needs a conflicting checkpoint it signed), so nobody else can fill this cap, and the
+ * first document already proves the fork. Without a cap a forking log could sign new forks as fast
+ * as the witness stores them (about 180 a second here): the disk fills, and every unauthenticated
+ * GET /evidence grows with it (102,000 documents: 73 MB and 8 s of the main thread per request).
+ * Later forks are counted in /metrics, not stored.
+ */
+export const MAX_PROVEN_EVIDENCE_PER_LOG = 20;
 
 export function originHash(origin: string): string {
   return toHex(sha256(utf8(origin)));
@@ -88,13 +96,10 @@ export class WitnessStore {
       update: db.prepare(
         'UPDATE checkpoints SET tree_size = ?, root_hash = ?, note = ?, last_timestamp = ? WHERE origin = ? AND tree_size = ? AND last_timestamp <= ?',
       ),
-      addProven: db.prepare(
+      addEvidence: db.prepare(
         `INSERT INTO evidence (origin, origin_hash, digest, document, observed_at, proven)
-         VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (digest) DO NOTHING`,
-      ),
-      addUnproven: db.prepare(
-        `INSERT INTO evidence (origin, origin_hash, digest, document, observed_at, proven)
-         SELECT ?, ?, ?, ?, ?, 0 WHERE (SELECT count(*) FROM evidence WHERE origin_hash = ? AND proven = 0) < ?
+         SELECT @origin, @hash, @digest, @document, @observedAt, @proven
+         WHERE (SELECT count(*) FROM evidence WHERE origin_hash = @hash AND proven = @proven) < @cap
          ON CONFLICT (digest) DO NOTHING`,
       ),
       evidenceAll: db.prepare('SELECT id, origin, document, proven FROM evidence ORDER BY id'),
@@ -109,6 +114,7 @@ export class WitnessStore {
       cosignatureTimes: db.prepare(
         'SELECT origin, last_timestamp AS lastTimestamp FROM checkpoints WHERE origin IN (SELECT origin FROM log_keys) ORDER BY origin',
       ),
+      newestTimestamp: db.prepare('SELECT max(last_timestamp) FROM checkpoints').pluck(),
       ping: db.prepare('SELECT 1').pluck(),
     };
   }
@@ -205,16 +211,13 @@ export class WitnessStore {
   }
 
   /**
-   * Stores one evidence document unless it is a repeat (same digest). A proven document is always
-   * stored; an unproven one only while its log holds fewer than MAX_UNPROVEN_EVIDENCE_PER_LOG.
+   * Stores one evidence document unless it is a repeat (same digest) or its log already holds the
+   * cap of its kind (MAX_PROVEN_EVIDENCE_PER_LOG, MAX_UNPROVEN_EVIDENCE_PER_LOG). True if stored.
    */
   addEvidence(origin: string, digest: string, document: string, observedAt: number, proven: boolean): boolean {
-    const hash = originHash(origin);
-    const changes = proven
-      ? this.#stmt.addProven.run(origin, hash, digest, document, observedAt).changes
-      : this.#stmt.addUnproven.run(origin, hash, digest, document, observedAt, hash, MAX_UNPROVEN_EVIDENCE_PER_LOG)
-          .changes;
-    return changes === 1;
+    const cap = proven ? MAX_PROVEN_EVIDENCE_PER_LOG : MAX_UNPROVEN_EVIDENCE_PER_LOG;
+    const row = { origin, hash: originHash(origin), digest, document, observedAt, proven: proven ? 1 : 0, cap };
+    return this.#stmt.addEvidence.run(row).changes === 1;
   }
 
   evidence(hash?: string): StoredEvidence[] {
@@ -243,6 +246,11 @@ export class WitnessStore {
   /** Per configured log that has a cosigned checkpoint: the newest cosignature timestamp (seconds). */
   cosignatureTimes(): Array<{ origin: string; lastTimestamp: number }> {
     return this.#stmt.cosignatureTimes.all() as Array<{ origin: string; lastTimestamp: number }>;
+  }
+
+  /** The newest timestamp on any cosignature issued, for any log (seconds); undefined if none. */
+  newestCosignatureTime(): number | undefined {
+    return (this.#stmt.newestTimestamp.get() as number | null) ?? undefined;
   }
 
   healthy(): boolean {

@@ -9,6 +9,7 @@
  */
 import { WorkerPool } from '../service/worker-pool.ts';
 import { FleetlogError } from '../core/errors.ts';
+import { createLogThrottle } from '../service/log-throttle.ts';
 import type { Logger } from '../service/logger.ts';
 import { commitBatch, type WriteJob, type WriteResult } from './commit-batch.ts';
 import type { PgWitnessStore } from './pg-store.ts';
@@ -49,6 +50,9 @@ function batchingWriter(
   /** Set by a failed commit, cleared by the next one that succeeds: /health reports it. */
   let failing = false;
   const idle: Array<() => void> = [];
+  // While the disk is full every request that reaches it fails, and anyone can send requests: at
+  // most one line per kind a minute, with the count (health and the 503 counter show the rest).
+  const throttle = createLogThrottle(logger);
 
   const flush = async (): Promise<void> => {
     const batch = queue;
@@ -62,14 +66,17 @@ function batchingWriter(
         if (r?.ok) {
           q.resolve(r.changed);
         } else {
-          logger.error('a write failed', { error: r?.error ?? 'no result' });
+          throttle.log('error', 'write failed', 'a write failed', { error: r?.error ?? 'no result' });
           q.reject(new FleetlogError('unavailable', NOT_STORED));
         }
       });
     } catch (e) {
       // Nothing of this batch was committed: every caller gets the error, nobody a success.
       failing = true;
-      logger.error('commit failed; nothing of this batch was stored', { error: String(e), writes: batch.length });
+      throttle.log('error', 'commit failed', 'commit failed; nothing of this batch was stored', {
+        error: String(e),
+        writes: batch.length,
+      });
       const err =
         e instanceof FleetlogError && e.code === 'unavailable' ? e : new FleetlogError('unavailable', NOT_STORED);
       for (const q of batch) q.reject(err);

@@ -484,7 +484,7 @@ async function rebuildTree(input: RebuildInput): Promise<Hash[]> {
       } else {
         low = result.lowNodes ?? [];
       }
-      if (result.root) tileRoots.set(t, result.root);
+      if (result.root && history) tileRoots.set(t, result.root);
       else if (history && t > firstTile)
         boundary = {
           size: t * TILE_WIDTH,

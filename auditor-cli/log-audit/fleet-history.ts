@@ -27,8 +27,10 @@ import { EVIDENCE_PREFIX_HEX, EvidenceWindow, type WindowEntry } from './evidenc
 
 /** Timeline events kept per fleet (the most recent); counts cover the rest. */
 export const EVENTS_PER_FLEET = 20;
+/** Events kept for a fleet with no key set yet: its timeline matters less, and there may be 64 of them. */
+export const EVENTS_PER_EVIDENCE_ONLY_FLEET = 4;
 /** Fleets with deployment evidence but no key set that get a record; deployments of others are only counted. */
-export const MAX_EVIDENCE_ONLY_FLEETS = 256;
+export const MAX_EVIDENCE_ONLY_FLEETS = 64;
 /** Regions named in a deployment event (the HSM count covers the rest). */
 export const MAX_EVENT_REGIONS = 8;
 /** Violations and warnings kept with their details; later ones are only counted. */
@@ -225,6 +227,7 @@ export class FleetHistory {
    * the audited tree (authenticated by the scan). A copy at or after the key set does not count.
    */
   settle(found: ReadonlyMap<string, LocatedEntry>): void {
+    const announced = new Map(this.newKeysets.map((k) => [k.index, k]));
     for (const p of this.pending) {
       const hit = found.get(p.evidence);
       const ev =
@@ -241,7 +244,7 @@ export class FleetHistory {
         if (e?.kind === 'keyset')
           f.events[at] = { ...e, ...(ev ? { evidenceIndex: ev.index } : {}), ok: e.ok && !broke };
       }
-      const k = this.newKeysets.find((x) => x.index === p.index);
+      const k = announced.get(p.index);
       if (k && broke) k.ok = false;
     }
     delete this.state.pending;
@@ -306,7 +309,7 @@ export class FleetHistory {
 
   #event(f: FleetRecord, e: TimelineEvent): void {
     f.events.push(e);
-    if (f.events.length > EVENTS_PER_FLEET) f.events.shift();
+    while (f.events.length > eventsKept(f)) f.events.shift();
   }
 
   #violation(index: number, rule: HistoryRule, fleetId: string | undefined, message: string): Violation {
@@ -384,7 +387,9 @@ export class FleetHistory {
   #keysetPending(index: number, s: Extract<EntrySummary, { kind: 'keyset' }>): void {
     const keys = s.keys.map((k) => ({ hsmId: k.hsmId, alg: k.alg, publicKey: k.publicKey }));
     const pending = { index, fleetId: s.fleetId, version: s.version, evidence: s.evidence, keys };
-    this.state.pending = [...(this.state.pending ?? []), pending];
+    // In place: a log may hold many such key sets, and copying the list each time is quadratic.
+    this.state.pending ??= [];
+    this.state.pending.push(pending);
     this.#keyset(index, s, 'pending');
   }
 
@@ -449,6 +454,11 @@ export class FleetHistory {
     for (const c of Object.values(this.state.violationCounts)) n += c ?? 0;
     return n;
   }
+}
+
+/** How many timeline events a fleet keeps: fewer while it has no key set. */
+export function eventsKept(f: Pick<FleetRecord, 'keysets'>): number {
+  return f.keysets > 0 ? EVENTS_PER_FLEET : EVENTS_PER_EVIDENCE_ONLY_FLEET;
 }
 
 /** A log now serves, at an index audited before, an entry that is not the evidence audited there. */

@@ -10,7 +10,7 @@
 import { FleetlogError } from '../../core/errors.ts';
 import { EVIDENCE_PREFIX_HEX, EVIDENCE_WINDOW, type WindowEntry } from './evidence-window.ts';
 import {
-  EVENTS_PER_FLEET,
+  eventsKept,
   MAX_EVENT_REGIONS,
   MAX_EVIDENCE_ONLY_FLEETS,
   type FleetHistoryState,
@@ -100,8 +100,9 @@ function fleet(v: Record<string, unknown>, version: HistoryVersion, size: number
     // v1 deployment events lack fields this version shows: they are dropped (and counted).
     .filter((e) => !(version === 1 && e.kind === 'deployment'))
     .map(event);
+  const keysets = int(v.keysets);
   if (
-    events.length > EVENTS_PER_FLEET ||
+    events.length > eventsKept({ keysets }) ||
     events.some((e, n) => e.index >= size || (n > 0 && e.index <= events[n - 1]!.index))
   )
     throw new Bad();
@@ -112,7 +113,7 @@ function fleet(v: Record<string, unknown>, version: HistoryVersion, size: number
     ...opt(v, 'index', int),
     ...opt(v, 'notBefore', num),
     ...opt(v, 'notAfter', num),
-    keysets: int(v.keysets),
+    keysets,
     deployments: int(v.deployments),
     firstIndex: int(v.firstIndex),
     events,

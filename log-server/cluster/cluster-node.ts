@@ -10,6 +10,12 @@
  *             token; renews the lease every ttl/3, and steps down when a renewal fails or the lease
  *             would expire before it can renew, failing queued submissions with 503.
  *
+ * A follower's /health reports the witnesses as the leader left them in the database: a witness
+ * whose cosignature is on the published checkpoint is 'ok' (with the size and time it acknowledged),
+ * one missing from it is 'pending' for a witness timeout after that checkpoint appeared, then
+ * 'not_cosigned' (so /health turns 'degraded' on every process, not only on the leader); the
+ * `cluster` block of /health names the role and the leader's URL.
+ *
  * Why forwarding, not a submission table: a submission is answered only once it is in a durable
  * signed checkpoint, which the leader knows first; forwarding adds one loopback hop and no polling
  * delay, keeps back-pressure at the leader, and a request lost with a dead leader is a 503 that the
@@ -31,10 +37,18 @@ import type { StaticPublisher } from '../static-publisher.ts';
 import type { AppendResult } from '../sequencer.ts';
 import { FORWARDED_HEADER, type Appender, type ClusterStatus, type Publication } from '../service.ts';
 import type { PgLogStorage } from '../storage/pg-storage.ts';
-import type { StoredCheckpoint } from '../storage/storage.ts';
+import type { StoredCheckpoint, WitnessStateRecord } from '../storage/storage.ts';
 import type { ValidatedEntry } from '../validation/validate.ts';
-import { compose, type PublishedCheckpoint, type WitnessHealth } from '../witnessing/witnessing.ts';
+import {
+  compose,
+  DEFAULT_WITNESS_TIMEOUT_MS,
+  type PublishedCheckpoint,
+  type WitnessHealth,
+} from '../witnessing/witnessing.ts';
 import { LeaderLease } from './lease.ts';
+
+/** How often a follower re-reads cosignatures and witness states when the published size is unchanged. */
+const WITNESS_VIEW_MS = 1000;
 
 export interface ClusterOptions {
   readonly storage: PgLogStorage;
@@ -70,7 +84,12 @@ export class ClusterNode implements Appender, Publication {
   #latest: StoredCheckpoint;
   #published: PublishedCheckpoint | undefined;
   #publishedSize = -1;
-  #witnessSizes = new Map<string, number>();
+  /** When this process first saw the published checkpoint's size (local clock). */
+  #publishedSeenAtMs = 0;
+  /** What each witness last acknowledged, as the leader stored it. */
+  #witnessStates = new Map<string, WitnessStateRecord>();
+  /** When the cosignatures and witness states were last read (they change without a new size). */
+  #witnessesReadAtMs = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #ticking: Promise<void> = Promise.resolve();
   #closed = false;
@@ -140,17 +159,29 @@ export class ClusterNode implements Appender, Publication {
   health(): ReturnType<Publication['health']> {
     if (this.#leading) return this.#leading.witnessing.health();
     const policy = this.#o.policy;
-    const witnesses: WitnessHealth[] = [...(policy?.witnesses.values() ?? [])].map((w) => ({
-      name: w.name,
-      url: w.url,
-      // The leader talks to witnesses; a follower only knows what it stored.
-      status: 'pending',
-      acknowledgedSize: this.#witnessSizes.get(w.name),
-      lastCosignedSize: undefined,
-      lastSuccessAt: undefined,
-      consecutiveFailures: 0,
-      lastError: undefined,
-    }));
+    const published = this.#published;
+    const graceMs = this.#o.leader.tuning.witnessTimeoutMs ?? DEFAULT_WITNESS_TIMEOUT_MS;
+    const waiting = published === undefined || Date.now() - this.#publishedSeenAtMs < graceMs;
+    const witnesses: WitnessHealth[] = [...(policy?.witnesses.values() ?? [])].map((w) => {
+      const state = this.#witnessStates.get(w.name);
+      const cosigned = published?.cosigners.includes(w.name) === true;
+      const missing = !cosigned && !waiting;
+      return {
+        name: w.name,
+        url: w.url,
+        // The leader talks to witnesses; a follower reports what the leader stored.
+        status: cosigned ? 'ok' : missing ? 'not_cosigned' : 'pending',
+        acknowledgedSize: state?.size,
+        lastCosignedSize: cosigned ? published.size : undefined,
+        // Its acknowledgement time is that of this cosignature only if it acknowledged nothing since.
+        lastSuccessAt:
+          cosigned && state?.size === published.size ? new Date(state.updatedAtMs).toISOString() : undefined,
+        consecutiveFailures: 0,
+        lastError: missing
+          ? `the published checkpoint (size ${published!.size}) has no cosignature from this witness (read from the database; this process follows the leader)`
+          : undefined,
+      };
+    });
     const quorum = policy?.quorum ?? 'none';
     return { quorum, failOpen: quorum === 'none', witnesses };
   }
@@ -245,19 +276,24 @@ export class ClusterNode implements Appender, Publication {
     if (head.checkpoint.size > this.#latest.size) this.#latest = head.checkpoint;
     const failOpen = (policy?.quorum ?? 'none') === 'none';
     const size = failOpen ? this.#latest.size : head.publishedSize;
-    if (size === this.#publishedSize && !failOpen) return;
+    const now = Date.now();
+    // Late cosignatures and witness acknowledgements change nothing in the tip: re-read them
+    // now and then even when the published size has not moved.
+    if (size === this.#publishedSize && !failOpen && now - this.#witnessesReadAtMs < WITNESS_VIEW_MS) return;
+    this.#witnessesReadAtMs = now;
     const [cp, cosigs, states] = await Promise.all([
       storage.checkpointAt(size),
       storage.cosignaturesFor(size),
       storage.witnessStates(),
     ]);
-    this.#witnessSizes = new Map(states.map((s) => [s.witness, s.size]));
+    this.#witnessStates = new Map(states.map((s) => [s.witness, s]));
     if (!cp) return;
     const known = new Map(cosigs.filter((c) => policy?.witnesses.has(c.witness)).map((c) => [c.witness, c.line]));
     if (!failOpen && !(policy && quorumSatisfied(policy, new Set(known.keys())))) return;
     if (this.#published && this.#published.size > size) return; // never move backwards
+    if (this.#published?.size !== size) this.#publishedSeenAtMs = now;
     if (this.#published?.size !== size || this.#published.cosigners.length !== known.size)
-      this.#published = compose(cp, known, Date.now());
+      this.#published = compose(cp, known, now);
     this.#publishedSize = size;
   }
 

@@ -30,6 +30,9 @@ export interface PublishedCheckpoint {
   readonly signedAtMs: number;
 }
 
+/** How long one add-checkpoint request may take, unless `timeoutMs` says otherwise. */
+export const DEFAULT_WITNESS_TIMEOUT_MS = 10_000;
+
 export type WitnessStatus =
   | 'pending'
   | 'ok'
@@ -41,7 +44,10 @@ export type WitnessStatus =
   | 'conflict'
   | 'ahead'
   | 'bad_response'
-  | 'no_url';
+  | 'no_url'
+  // On a follower (cluster-node.ts): the published checkpoint, as the leader stored it, has no
+  // cosignature from this witness although the leader has had a witness timeout to collect one.
+  | 'not_cosigned';
 
 export interface WitnessHealth {
   readonly name: string;
@@ -364,7 +370,7 @@ export class Witnessing {
         proof,
         note: target.note,
         text,
-        timeoutMs: this.#o.timeoutMs ?? 10_000,
+        timeoutMs: this.#o.timeoutMs ?? DEFAULT_WITNESS_TIMEOUT_MS,
         signal: this.#abort.signal,
         ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
       });

@@ -14,7 +14,10 @@ export function hsmCommands() {
     .requiredOption('--replicas <list>', 'every fleet member as id=url, comma-separated (this HSM included)')
     .requiredOption('--vendor-key <file>', 'the simulated vendor root key (skey, mode 0600)')
     .requiredOption('--admin-token-file <file>', 'bearer token for the admin API (mode 0600)')
-    .option('--db <file>', 'SQLite file for the acceptor state (default: memory)')
+    .option(
+      '--data <dir>',
+      'data directory: acceptor state (acceptor.db) and identity key (identity.key, 0600) kept across restarts (default: memory)',
+    )
     .option('--guess-limit <n>', 'guess limit', parseCount(1000, 1))
     .option('--latency <file>', 'delay HSM-to-HSM messages by this latency matrix (JSON, see simulator/net/latency.ts)')
     .option('--peer-regions <list>', 'every fleet member as id=region, comma-separated (with --latency)')
@@ -31,7 +34,7 @@ export function hsmCommands() {
           adminTokenFile: o.adminTokenFile,
           exitWithParent: o.exitWithParent === true,
           ...(o.latency ? { latencyFile: o.latency, peerRegions: o.peerRegions ?? '' } : {}),
-          ...(o.db ? { db: o.db } : {}),
+          ...(o.data ? { dataDir: o.data } : {}),
           ...(o.guessLimit ? { guessLimit: o.guessLimit } : {}),
         });
         await new Promise(() => undefined); // serve until a signal ends the process

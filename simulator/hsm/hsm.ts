@@ -87,6 +87,8 @@ export interface HsmOptions {
   readonly trustedVendors: readonly string[];
   readonly peers: PeerTransport;
   readonly store?: AcceptorStore;
+  /** The device's identity key, kept across restarts (hsm-process.ts); a fresh one when absent. */
+  readonly identity?: Ed25519Signer;
   readonly guessLimit?: number;
   readonly loginTtlMs?: number;
   readonly now?: () => number;
@@ -106,6 +108,13 @@ interface PendingLogin {
   readonly serverLoginState: string;
   readonly remaining: number;
   readonly expiresAt: number;
+}
+
+function freshIdentity(): Ed25519Signer {
+  const seed = randomSeed();
+  const signer = new Ed25519Signer(seed);
+  seed.fill(0);
+  return signer;
 }
 
 export class Hsm {
@@ -143,9 +152,7 @@ export class Hsm {
     this.guessLimit = options.guessLimit ?? DEFAULT_GUESS_LIMIT;
     this.#loginTtlMs = options.loginTtlMs ?? DEFAULT_LOGIN_TTL_MS;
     this.#now = options.now ?? Date.now;
-    const seed = randomSeed();
-    this.#identity = new Ed25519Signer(seed);
-    seed.fill(0);
+    this.#identity = options.identity ?? freshIdentity();
     this.#transport = x25519KeyPair();
     this.#attest = options.vendor.attestorFor(this.id, this.measurement);
     this.#vendors = options.trustedVendors.map((v) => parseVerifierKey(v));

@@ -1,5 +1,6 @@
 // `audit monitor`: one round at a time against a synthetic log and fake witnesses, then the loop
 // with a hook command.
+import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -205,5 +206,24 @@ describe('audit monitor', () => {
 
     expect(await runMonitor(options({ witnesses: [] }), { intervalSeconds: 1, once: false })).toBe(1);
     current = s.log;
+  });
+
+  it('leaves no listener on its signal per round (a long-running monitor would pile them up)', async () => {
+    const stop = new AbortController();
+    const listeners: number[] = [];
+    const code = await runMonitor(options({ witnesses: [] }), {
+      intervalSeconds: 0.01,
+      once: false,
+      hook: 'cat > /dev/null',
+      signal: stop.signal,
+      onRound: () => {
+        listeners.push(getEventListeners(stop.signal, 'abort').length);
+        if (listeners.length === 12) stop.abort();
+      },
+    });
+    expect(code).toBe(0);
+    expect(listeners).toHaveLength(12);
+    // Whatever a round itself listens with, the count is the same at every round.
+    expect(new Set(listeners).size).toBe(1);
   });
 });

@@ -1,8 +1,9 @@
 // The cost of an unauthenticated read does not grow with what the sender asks for: /fleets is one
 // indexed read of the key-set mark for any page (every fleet is kept rendered in memory and caught up
 // from the key sets stored since), or one page query when the log has too many key sets to keep; and
-// random partial widths of a tile are served from the tile's cached prefix (no storage read), with
-// gzip only for the widths real clients ask for.
+// random partial widths of a tile are served from the tile's cached prefix (no storage read) and
+// gzipped from one compression per tile.
+import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toHex } from '../../core/bytes.ts';
@@ -146,25 +147,57 @@ describe('bounded cost per read', () => {
     }
   });
 
-  it('serves every partial width of a tile from one cached read, and gzips only the current width', async () => {
+  it('serves every partial width of a tile from one cached read, gzipped from one compression', async () => {
     // The tree holds 300 entries: tile 1 is partial at width 44.
     const widest = await log.app.request('/tile/entries/001.p/44');
     const all = decodeEntryBundle(new Uint8Array(await widest.arrayBuffer()), 44);
     expect((await log.app.request('/tile/0/001.p/44')).status).toBe(200);
+    const compressed = log.service.tiles.compressions;
+    const answers: Uint8Array[] = [];
     const queries = await countQueries(async () => {
-      for (let w = 1; w <= 44; w++) {
+      for (let w = 44; w >= 1; w--) {
         const r = await log.app.request(`/tile/entries/001.p/${w}`, { headers: { 'accept-encoding': 'gzip' } });
         expect(r.status).toBe(200);
-        const gzipped = r.headers.get('content-encoding') === 'gzip';
-        expect(gzipped, `width ${w}`).toBe(w === 44);
-        if (!gzipped) {
-          const got = decodeEntryBundle(new Uint8Array(await r.arrayBuffer()), w);
-          expect(got.every((e, i) => Buffer.from(e).equals(all[i]!))).toBe(true);
-        }
+        expect(r.headers.get('content-encoding'), `width ${w}`).toBe('gzip');
+        answers[w] = new Uint8Array(await r.arrayBuffer());
       }
       for (let w = 1; w <= 44; w++) expect((await log.app.request(`/tile/0/001.p/${w}`)).status).toBe(200);
     });
-    // Every narrower width is a slice of what was read once.
+    // Every narrower width is a slice of what was read once, and of one compression.
+    expect(queries).toBe(0);
+    expect(log.service.tiles.compressions - compressed).toBe(1);
+    for (let w = 1; w <= 44; w++) {
+      const got = decodeEntryBundle(new Uint8Array(gunzipSync(answers[w]!)), w);
+      expect(
+        got.every((e, i) => Buffer.from(e).equals(all[i]!)),
+        `width ${w}`,
+      ).toBe(true);
+    }
+    // The full tile too, from its own compression: the same bytes as the identity answer.
+    const full = await log.app.request('/tile/entries/000', { headers: { 'accept-encoding': 'gzip' } });
+    const identity = new Uint8Array(await (await log.app.request('/tile/entries/000')).arrayBuffer());
+    expect(new Uint8Array(gunzipSync(new Uint8Array(await full.arrayBuffer())))).toEqual(identity);
+  });
+
+  it('answers a tile or entry the tree does not cover with a 404 and no storage read', async () => {
+    // The tree holds 300 entries: tile 1 exists only up to width 44, level 1 only as .p/1.
+    const beyond = [
+      '/tile/entries/001.p/45',
+      '/tile/0/001.p/200',
+      '/tile/entries/002.p/1',
+      '/tile/0/x001/000',
+      '/tile/1/000.p/2',
+      '/tile/2/000.p/1',
+      '/entry/300',
+      '/entry/9007199254740991',
+    ];
+    const queries = await countQueries(async () => {
+      for (const path of beyond) {
+        const r = await log.app.request(path, { headers: { 'accept-encoding': 'gzip' } });
+        expect(r.status, path).toBe(404);
+        expect(((await r.json()) as { code: string }).code).toBe('not_found');
+      }
+    });
     expect(queries).toBe(0);
   });
 

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_IN_FLIGHT_PER_CONNECTION } from '../../service/connection-guard.ts';
+import { MAX_PENDING_REQUESTS_PER_CONNECTION } from '../../service/connection-guard.ts';
 import { startHttpServer, type RunningServer } from '../../service/serve.ts';
 import { generatePairs } from '../../log-server/load/run-load.ts';
 import { freePort, runFleetlog, startFleetlogServer, tempDir } from '../support/process.ts';
@@ -93,7 +93,7 @@ describe('the connection guard (in process)', () => {
     expect(await (await slow).text()).toBe('slow');
   });
 
-  it('closes a connection that pipelines more than 16 requests without reading, before the app sees the rest', async () => {
+  it('closes a connection that pipelines more than 8 requests without reading, before the app sees the rest', async () => {
     let calls = 0;
     const app = new Hono();
     app.get('/big', async (c) => {
@@ -110,7 +110,7 @@ describe('the connection guard (in process)', () => {
     s.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(2000));
     expect(await waitFor(() => server!.connections().pipelineClosed === 1, 5000)).toBe(true);
     await new Promise((r) => setTimeout(r, 200));
-    expect(calls).toBeLessThanOrEqual(MAX_IN_FLIGHT_PER_CONNECTION);
+    expect(calls).toBeLessThanOrEqual(MAX_PENDING_REQUESTS_PER_CONNECTION);
     // A client that reads its answers may keep asking on one connection.
     for (let i = 0; i < 40; i++) expect((await fetch(`${server.url}/big`)).status).toBe(200);
   });

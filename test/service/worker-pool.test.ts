@@ -152,6 +152,20 @@ describe('WorkerPool', () => {
     expect(p.failure).toBeUndefined();
   });
 
+  it('a reply that waits while the main thread is busy past the deadline is not taken for a stuck worker', async () => {
+    const p = await pool({ size: 1, onDeath: 'fail-pool', callTimeoutMs: 200 });
+    const answer = p.call({ op: 'delay', ms: 20, value: 'answered in time' });
+    await new Promise((r) => setImmediate(r)); // the call is sent
+    // The main thread is busy for twice the deadline: the reply and the deadline both wait.
+    const until = Date.now() + 400;
+    while (Date.now() < until) {
+      /* busy */
+    }
+    expect(await answer).toBe('answered in time');
+    expect(p.timeouts).toBe(0);
+    expect(p.failure).toBeUndefined();
+  });
+
   it("'fail-pool': a stuck worker fails the pool (for /health) instead of holding its calls", async () => {
     const p = await pool({ size: 1, onDeath: 'fail-pool', callTimeoutMs: 300 });
     expectUnavailable(await rejection(p.call({ op: 'spin' })), 'stopped as stuck');

@@ -80,6 +80,8 @@ describe('fleetlog sim', () => {
     expect(minority.stdout).toMatch(/wrong password; 9 guesses left/);
     // Killed before the wrong guess, it comes back holding the count it missed, and answers first.
     expect(minority.stdout).toMatch(/sim-fleet-hsm-2 restarted, enrolled again by a live HSM, and caught up/);
+    // Its identity key came back from its data directory: the pinned key set still names it.
+    expect(minority.stdout).toMatch(/sim-fleet-hsm-2 kept its identity key: the pinned key set still names it/);
     expect(minority.stdout).toMatch(/sim-fleet-hsm-2 after catching up: live, 9 guesses/);
     expect(minority.stdout).toMatch(/recovered via sim-fleet-hsm-2/);
     expect(minority.stdout).toMatch(/sim-fleet-hsm-1: down/);

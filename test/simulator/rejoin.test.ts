@@ -2,11 +2,13 @@
 // up through a majority; the catch-up finds registers it never saw; the key list is MACed; an HSM
 // restarted on a store that holds registers starts stale. And the HSM-to-HSM HTTP transport
 // delays by the latency model, as the in-process network does.
+import { chmodSync, copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteAcceptorStore } from '../../simulator/consensus/sqlite-store.ts';
 import { fleetHsm } from '../../simulator/fleet-members.ts';
+import { loadOrCreateIdentity } from '../../simulator/hsm-process.ts';
 import { HttpPeerTransport } from '../../simulator/http/peer-transport.ts';
 import { DEFAULT_LATENCY_MATRIX } from '../../simulator/net/default-latency.ts';
 import { LatencyModel } from '../../simulator/net/latency.ts';
@@ -65,6 +67,29 @@ describe('HSMs that come back', () => {
     expect(fleetHsm(place, { vendor: HsmVendor.generate() }, peers, again).stale).toBe(true);
     again.close();
     expect(fleetHsm(place, { vendor: HsmVendor.generate() }, peers).stale).toBe(false);
+  });
+
+  it('an HSM process keeps its identity key in its data directory (0600) across restarts', () => {
+    const dataDir = join(tempDir('fleetlog-hsm-identity-'), 'a-hsm-1');
+    const peers = { replicas: ['a-hsm-1'], send: async () => ({ ok: true as const }) };
+    const place = { id: 'a-hsm-1', region: 'r', index: 1 };
+    const vendor = HsmVendor.generate();
+    const first = fleetHsm(place, { vendor }, peers, undefined, loadOrCreateIdentity(dataDir, place.id));
+    const path = join(dataDir, 'identity.key');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    // The restarted process reads the same key back: the same device, as the pinned key set says.
+    const restarted = fleetHsm(place, { vendor }, peers, undefined, loadOrCreateIdentity(dataDir, place.id));
+    expect(restarted.identityKey).toBe(first.identityKey);
+    expect(restarted.describe().identityKey).toBe(first.identityKey);
+    // Without a data directory every start is a new device.
+    expect(fleetHsm(place, { vendor }, peers).identityKey).not.toBe(first.identityKey);
+    // Another HSM's key file is refused, not adopted; so is one others can read.
+    const other = join(tempDir('fleetlog-hsm-identity-'), 'a-hsm-2');
+    mkdirSync(other);
+    copyFileSync(path, join(other, 'identity.key'));
+    expect(() => loadOrCreateIdentity(other, 'a-hsm-2')).toThrow(/identity key of HSM a-hsm-1, not of a-hsm-2/);
+    chmodSync(path, 0o644);
+    expect(() => loadOrCreateIdentity(dataDir, place.id)).toThrow(/readable by group or others/);
   });
 });
 

@@ -263,6 +263,8 @@ describe('monitoring, health and metrics', () => {
       witness: fx.vkey,
       writes: 'ok',
       evidence: { proven: 0, unproven: 0 },
+      checkingWorkers: null,
+      clockBehindSeconds: 0,
     });
     log.grow(2);
     await fx.cosignAndVerify(log, 0);

@@ -6,8 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseCheckpointNote } from '../../core/checkpoint.ts';
 import type { OpenWitness, WitnessHooks } from '../../witness/index.ts';
 import type { NextState } from '../../witness/check.ts';
+import { STATE_UNREADABLE } from '../../witness/check.ts';
 import { PgWitnessStore } from '../../witness/pg-store.ts';
-import { WitnessStore, type LogState } from '../../witness/store.ts';
+import Database from 'better-sqlite3';
+import { pgQuery } from '../support/postgres.ts';
+import { WitnessStore, originHash, type LogState } from '../../witness/store.ts';
 import { join } from 'node:path';
 import { WitnessFixture, type FixtureOptions, type Reply, type WitnessBackend } from './fixture.ts';
 import type { TestLog } from './test-log.ts';
@@ -166,6 +169,33 @@ describe.each(BACKENDS)('on %s', (backend) => {
     });
   });
 
+  describe('a state the witness cannot read', () => {
+    it('is answered 503 with a fixed message that names nothing internal, and /health says unavailable', async () => {
+      const { fx, log } = await setup();
+      log.grow(3);
+      await fx.cosign(log, 0);
+      // What an unreachable or damaged database looks like to the queries: every table is gone.
+      if (fx.database) await pgQuery(fx.database, 'DROP TABLE witness_log_keys, witness_checkpoints, witness_evidence');
+      else {
+        const db = new Database(join(fx.dataDir, 'witness.db'));
+        db.exec('DROP TABLE log_keys; DROP TABLE checkpoints; DROP TABLE evidence;');
+        db.close();
+      }
+      log.grow(1);
+      const reply = await fx.post(log.body(3));
+      expect(reply.status).toBe(503);
+      expect(JSON.parse(reply.text)).toEqual({ code: 'unavailable', message: STATE_UNREADABLE });
+      const health = await fx.get('/health');
+      expect(health.status).toBe(503);
+      expect(JSON.parse(health.text)).toMatchObject({ status: 'unavailable' });
+      for (const path of ['/logs', '/evidence', `/${originHash(log.origin)}/checkpoint`]) {
+        const read = await fx.get(path);
+        expect(read.status, path).toBe(503);
+        expect(JSON.parse(read.text)).toEqual({ code: 'unavailable', message: STATE_UNREADABLE });
+      }
+    });
+  });
+
   describe('clock', () => {
     it('never issues a cosignature older than the last one for that log, even across a restart', async () => {
       let now = 2_000_000_000_000;
@@ -189,6 +219,38 @@ describe.each(BACKENDS)('on %s', (backend) => {
       await fx.reopen({ clock: () => 2_000_000_123_456 });
       log.grow(1);
       expect(await fx.cosignAndVerify(log, 9)).toBe(2_000_000_123n);
+    });
+
+    it('reports a clock behind a cosignature it already issued in /health and /metrics, and keeps the newer time', async () => {
+      const { fx, log } = await setup({ clock: () => 2_000_000_000_000 });
+      log.grow(3);
+      await fx.cosignAndVerify(log, 0);
+      expect(JSON.parse((await fx.get('/health')).text)).toMatchObject({ status: 'ok', clockBehindSeconds: 0 });
+
+      await fx.reopen({ clock: () => 2_000_000_000_000 - 3_600_000 }); // restarted with its clock an hour back
+      log.grow(2);
+      expect(await fx.cosignAndVerify(log, 3)).toBe(2_000_000_000n);
+      const health = await fx.get('/health');
+      expect(health.status).toBe(200);
+      expect(JSON.parse(health.text)).toMatchObject({ status: 'clock-behind', writes: 'ok', clockBehindSeconds: 3600 });
+      expect((await fx.get('/metrics')).text).toContain('fleetlog_witness_clock_behind_seconds 3600\n');
+    });
+
+    it('the same checkpoint presented again within one second is answered from the stored state, without a commit', async () => {
+      let now = 1_800_000_000_000;
+      const { fx, log } = await setup({ clock: () => now });
+      const commits = async (): Promise<number> =>
+        Number(/fleetlog_witness_commit_batch_size_count (\d+)/.exec((await fx.get('/metrics')).text)?.[1]);
+      log.grow(4);
+      const first = await fx.cosign(log, 0);
+      const before = await commits();
+      for (let i = 0; i < 20; i++) expect((await fx.cosign(log, 4)).text).toBe(first.text);
+      expect(await commits()).toBe(before);
+      now += 1000; // a new second is a new statement: stored (once) before it is answered
+      const later = await fx.cosign(log, 4);
+      expect(later.text).not.toBe(first.text);
+      expect(await commits()).toBe(before + 1);
+      expect((await fx.cosigned(log.origin)).text).toBe(log.checkpoint(4) + later.text);
     });
 
     it('timestamps come from the witness clock, per log', async () => {

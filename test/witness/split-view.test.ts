@@ -18,7 +18,7 @@ import {
   verifySplitViewEvidence,
   type SplitViewEvidence,
 } from '../../core/split-view-evidence.ts';
-import { MAX_UNPROVEN_EVIDENCE_PER_LOG, originHash } from '../../witness/store.ts';
+import { MAX_PROVEN_EVIDENCE_PER_LOG, MAX_UNPROVEN_EVIDENCE_PER_LOG, originHash } from '../../witness/store.ts';
 import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -149,6 +149,27 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('the witness records split view
     expect((await fx.dump()).checkpoints).toHaveLength(1);
     // The witness still cosigns the honest log.
     await fx.cosign(log, 10, 15);
+  });
+
+  it('a log that signs fork after fork fills only its own proven cap; the first fork stays, the rest are counted', async () => {
+    log.grow(8);
+    await fx.cosign(log, 0, 8);
+    const forks = Array.from({ length: MAX_PROVEN_EVIDENCE_PER_LOG + 5 }, (_, i) => log.fork(5).grow(3, `f${i}`));
+    for (const fork of forks) expect((await fx.post(fork.body(8, 8, { proof: [] }))).status).toBe(409);
+    const docs = await evidenceFor(log.origin);
+    expect(docs).toHaveLength(MAX_PROVEN_EVIDENCE_PER_LOG);
+    expect(docs.every((d) => verifySplitViewEvidence(d, log.vkey).proven)).toBe(true);
+    expect(docs[0]!.presented).toBe(forks[0]!.checkpoint(8));
+    const health = JSON.parse((await fx.get('/health')).text);
+    expect(health).toMatchObject({ status: 'split-view', evidence: { proven: MAX_PROVEN_EVIDENCE_PER_LOG } });
+    expect((await fx.get('/metrics')).text).toContain(
+      'fleetlog_witness_split_views_total{proven="true",stored="false"} 5',
+    );
+    // Unproven documents still have their own room, and the honest log is still cosigned.
+    log.grow(3);
+    expect((await fx.post(log.body(8, 11, { proof: log.proof(8).map(() => randomBytes(32)) }))).status).toBe(422);
+    expect(await evidenceFor(log.origin)).toHaveLength(MAX_PROVEN_EVIDENCE_PER_LOG + 1);
+    await fx.cosign(log, 8, 11);
   });
 
   it('serves, parses and verifies evidence that JSON escaping made larger than its two notes', async () => {

@@ -23,7 +23,8 @@ export type Reply =
   /** Declare `declared` bytes, send `body`, then drop the connection. */
   | { readonly kind: 'truncate'; readonly body: Uint8Array; readonly declared: number };
 
-export type Handler = (path: string) => Reply | undefined;
+/** `query`: the request's query string (fleetlog's routes beyond tlog-tiles take parameters). */
+export type Handler = (path: string, query: URLSearchParams) => Reply | undefined;
 /** Sees every reply; returns a replacement, or undefined to keep it. */
 export type Tamper = (path: string, reply: Reply) => Reply | undefined;
 
@@ -37,8 +38,8 @@ export interface Served {
 const notFound: Reply = { status: 404, body: 'not found\n', contentType: 'text/plain' };
 
 export function logHandler(log: () => SyntheticLog, extra?: Handler): Handler {
-  return (path) => {
-    const fromExtra = extra?.(path);
+  return (path, query) => {
+    const fromExtra = extra?.(path, query);
     if (fromExtra) return fromExtra;
     if (path === 'checkpoint') return { status: 200, body: log().published, contentType: 'text/plain; charset=utf-8' };
     if (path.startsWith('tile/')) {
@@ -60,9 +61,10 @@ export async function serve(handler: Handler): Promise<Served> {
   const requests: string[] = [];
   const served: { tamper: Tamper | undefined } = { tamper: undefined };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!.replace(/^\/+/, ''));
+    const [rawPath, rawQuery] = (req.url ?? '/').split('?');
+    const path = decodeURIComponent(rawPath!.replace(/^\/+/, ''));
     requests.push(path);
-    let reply: Reply = handler(path) ?? notFound;
+    let reply: Reply = handler(path, new URLSearchParams(rawQuery ?? '')) ?? notFound;
     reply = served.tamper?.(path, reply) ?? reply;
     if ('kind' in reply) {
       if (reply.kind === 'hang') return;
