@@ -113,8 +113,11 @@ export class TileRoots {
     this.#roots = new Uint8Array(Math.max(0, endTile - firstTile) * 32);
   }
 
+  /** Keeps `root` if the tile is in this run's range; a run without fleet rules keeps none. */
   set(tile: number, root: Hash): void {
-    this.#roots.set(root, (tile - this.firstTile) * 32);
+    const at = (tile - this.firstTile) * 32;
+    if (tile < this.firstTile || at >= this.#roots.length) return;
+    this.#roots.set(root, at);
   }
 
   get(tile: number): Hash | undefined {
