@@ -13,7 +13,7 @@
  *
  * Three connection pools, so that what anyone can ask cannot starve what keeps the log running:
  *   reads   the HTTP routes (max 8; at most 64 callers wait for a connection, the rest get a 503 at
- *           once, and none waits more than 5 s);
+ *           once, and none waits more than 5 s: service/capped-pool.ts, shared with the witness);
  *   writer  the leader's sequencer, witnessing and proofs for its answers (`writerView()`, max 3);
  *   lease   the leader lease and the followers' poll (`leasePool`, max 2).
  * Each statement is bounded by the sessions' statement_timeout (service/postgres.ts).
@@ -21,6 +21,7 @@
 import type { QueryResult, QueryResultRow } from 'pg';
 import { toHex } from '../../core/bytes.ts';
 import { FleetlogError } from '../../core/errors.ts';
+import { cappedPool, type CappedPool } from '../../service/capped-pool.ts';
 import { DATABASE_UNAVAILABLE } from '../../service/database-errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import type { NodeId } from '../../core/merkle/subtree.ts';
@@ -52,14 +53,16 @@ import type {
 
 const HASH_BYTES = 32;
 
-/** Callers beyond this many waiting for a read connection are answered 503 at once. */
-const MAX_WAITING_READS = 64;
+/** What a read beyond the capped queue is told. */
+const LOG_BUSY = 'the log is busy; retry shortly';
 /** How old the in-memory set of active tokens may be. */
 const TOKEN_REFRESH_MS = 1000;
 
 /** What every view of one log database shares: the pools, the fence and the chain of writes. */
 interface Shared {
   readonly reads: PgPool;
+  /** `reads` with its waiting callers capped (service/capped-pool.ts): what the HTTP routes use. */
+  readonly cappedReads: CappedPool;
   readonly writer: PgPool;
   readonly lease: PgPool;
   /** The fencing token of the lease this process holds; undefined = not the leader. */
@@ -107,9 +110,7 @@ export class PgLogStorage implements LogStorage {
 
   /** A read of the HTTP routes: refused at once while too many are already waiting for a connection. */
   #read<R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-    if (!this.#isWriterView && this.pool.waitingCount >= MAX_WAITING_READS)
-      return Promise.reject(new FleetlogError('unavailable', 'the log is busy; retry shortly'));
-    return this.pool.query<R>(sql, params);
+    return this.#isWriterView ? this.pool.query<R>(sql, params) : this.#shared.cappedReads.query<R>(sql, params);
   }
 
   /** Creates the schema (if missing) and a new log in it; refuses a database that holds a log. */
@@ -143,7 +144,13 @@ export class PgLogStorage implements LogStorage {
       await pool.end();
       throw e;
     }
-    return new PgLogStorage({ reads: pool, writer: pool, lease: pool, ...NOTHING_SHARED_YET });
+    return new PgLogStorage({
+      reads: pool,
+      cappedReads: cappedPool(pool, LOG_BUSY),
+      writer: pool,
+      lease: pool,
+      ...NOTHING_SHARED_YET,
+    });
   }
 
   /** Opens the log in this database, migrating its schema to this version first. */
@@ -161,7 +168,7 @@ export class PgLogStorage implements LogStorage {
       throw e;
     }
     const [reads, writer, lease] = pools as [PgPool, PgPool, PgPool];
-    return new PgLogStorage({ reads, writer, lease, ...NOTHING_SHARED_YET });
+    return new PgLogStorage({ reads, cappedReads: cappedPool(reads, LOG_BUSY), writer, lease, ...NOTHING_SHARED_YET });
   }
 
   /**
