@@ -50,15 +50,19 @@ export class Gauge implements Metric {
   }
 }
 
-/** A gauge whose labelled values are read when /metrics renders (e.g. one per log or witness). */
+/**
+ * A gauge whose labelled values are read when /metrics renders (e.g. one per log or witness); or
+ * a counter kept elsewhere and read the same way (`type` 'counter').
+ */
 export class GaugeFamily implements Metric {
   constructor(
     readonly name: string,
     readonly help: string,
     readonly collect: () => Iterable<readonly [Labels, number]>,
+    readonly type: 'gauge' | 'counter' = 'gauge',
   ) {}
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
     for (const [labels, v] of this.collect()) lines.push(`${this.name}${labelKey(labels)} ${v}`);
     return lines.join('\n');
   }
@@ -104,6 +108,10 @@ export class MetricsRegistry {
   }
   gaugeFamily(name: string, help: string, collect: () => Iterable<readonly [Labels, number]>): GaugeFamily {
     return this.#add(new GaugeFamily(name, help, collect));
+  }
+  /** A counter whose labelled values live elsewhere (each must only grow), read when /metrics renders. */
+  counterFamily(name: string, help: string, collect: () => Iterable<readonly [Labels, number]>): GaugeFamily {
+    return this.#add(new GaugeFamily(name, help, collect, 'counter'));
   }
   /** `fleetlog_build_info{component, version} 1`, the Prometheus convention for a version. */
   buildInfo(component: string, version: string): void {
