@@ -142,7 +142,8 @@ export async function checkAddCheckpointAsync(
     const parsed = parseRequest(body);
     const origin = parsed.cp.origin;
     const [vkeys, stored] = await Promise.all([ctx.store.logKeys(origin), ctx.store.state(origin)]).catch((e) => {
-      throw readFailed(e);
+      // A full queue of the checks pool is already what the caller may see (503 "busy").
+      throw isFleetlogError(e, 'unavailable') ? e : readFailed(e);
     });
     return judge(ctx, parsed, vkeys, () => stored, now);
   } catch (e) {

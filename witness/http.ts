@@ -10,6 +10,7 @@
 import { noSniff } from '../service/no-sniff.ts';
 import { Hono, type Context } from 'hono';
 import { FleetlogError } from '../core/errors.ts';
+import { isBusyRefusal } from '../service/capped-pool.ts';
 import { joinSplitViewEvidenceList } from '../core/split-view-evidence.ts';
 import { MAX_ADD_CHECKPOINT_BYTES } from '../core/witness-request.ts';
 import { readBodyCapped } from '../service/body.ts';
@@ -21,6 +22,7 @@ import { FLEETLOG_VERSION } from '../service/version.ts';
 import { CLOCK_TOLERANCE_SECONDS, addCheckpoint, type WitnessCore } from './add-checkpoint.ts';
 import { readFailed } from './check.ts';
 import { witnessErrorResponse } from './http-status.ts';
+import { WITNESS_BUSY } from './pg-store.ts';
 import type { WitnessReads } from './reads.ts';
 import type { WitnessMetrics } from './metrics.ts';
 
@@ -48,6 +50,7 @@ function failingAsUnavailable(store: WitnessReads): WitnessReads {
     listLogs: guard(store.listLogs.bind(store)),
     logCount: () => store.logCount(),
     reachable: () => store.reachable(),
+    poolStatus: store.poolStatus?.bind(store),
   };
 }
 
@@ -149,13 +152,16 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
     let evidence: { proven: number; unproven: number } | undefined;
     let newest: number | undefined;
     let readable = false;
+    let busy = false;
     try {
       const pinged = await store.healthy();
       evidence = await store.evidenceCounts();
       newest = await store.newestCosignatureTime();
       readable = pinged; // only once every read has worked
     } catch (e) {
-      core.throttle.log('error', 'health check failed', 'health check failed', { error: String(e) });
+      // The read queue full (a flood of reads) is not a database failure, and not worth a log line.
+      busy = isBusyRefusal(e, WITNESS_BUSY);
+      if (!busy) core.throttle.log('error', 'health check failed', 'health check failed', { error: String(e) });
     }
     const writes = core.writer.healthy() ? 'ok' : 'failing';
     const ok = readable && writes === 'ok';
@@ -173,7 +179,9 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
         version: FLEETLOG_VERSION,
         witness: core.vkey,
         writes,
-        database: readable ? 'ok' : 'unreachable',
+        database: readable ? 'ok' : busy ? 'busy' : 'unreachable',
+        // PostgreSQL: connections, waiting and refused callers of the reads, checks and writer pools.
+        pools: store.poolStatus?.() ?? null,
         evidence: evidence ?? null,
         // With --threads: a checking worker that died or was stopped as stuck shows as a restart.
         checkingWorkers: core.checker.status?.() ?? null,

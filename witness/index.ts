@@ -236,6 +236,7 @@ export async function openPgWitness(options: OpenWitnessOptions & { database: st
     cosignatureTimes: () => store.recentCosignatureTimes(),
     evidenceCounts: () => store.recentEvidenceCounts(),
     clock,
+    poolStatus: () => store.poolStatus(),
   });
   const writer = pgWriter(store, logger, (n) => metrics.commitBatch.observe(n));
   const checker = pgChecker(store, cosignerFromKey(key));

@@ -1,5 +1,6 @@
 /** The witness's Prometheus metrics (GET /metrics). */
 import { FLEETLOG_VERSION } from '../service/version.ts';
+import type { PoolStatus } from '../service/capped-pool.ts';
 import { LATENCY_BUCKETS, MetricsRegistry, type Counter, type Gauge, type Histogram } from '../service/metrics.ts';
 
 export interface WitnessMetrics {
@@ -18,6 +19,8 @@ export interface WitnessMetricSources {
   cosignatureTimes(): Array<{ origin: string; lastTimestamp: number }>;
   evidenceCounts(): { proven: number; unproven: number };
   clock(): number;
+  /** PostgreSQL: each connection pool's state. */
+  poolStatus?(): Record<string, PoolStatus>;
 }
 
 export function createWitnessMetrics(sources?: WitnessMetricSources): WitnessMetrics {
@@ -48,6 +51,26 @@ export function createWitnessMetrics(sources?: WitnessMetricSources): WitnessMet
         [{ proven: 'false' }, c.unproven],
       ];
     });
+    const pools = sources.poolStatus;
+    if (pools) {
+      const each = (field: keyof PoolStatus) => () =>
+        Object.entries(pools()).map(([pool, s]) => [{ pool }, s[field]] as const);
+      registry.gaugeFamily(
+        'fleetlog_witness_database_connections',
+        'open PostgreSQL connections per pool (reads, checks, writer)',
+        each('connections'),
+      );
+      registry.gaugeFamily(
+        'fleetlog_witness_database_waiting',
+        'callers waiting for a connection per pool (reads and checks are capped at 64)',
+        each('waiting'),
+      );
+      registry.counterFamily(
+        'fleetlog_witness_database_busy_total',
+        'callers refused at once with 503 "the witness is busy" because the pool\'s queue was full',
+        each('refused'),
+      );
+    }
   }
   return {
     registry,

@@ -12,8 +12,21 @@
  * Group commit as on SQLite: a batch of writes is one transaction (commitBatch). Jobs run in
  * order per log; across logs they are ordered by origin so two processes never lock two rows in
  * opposite orders; a transaction PostgreSQL still aborts (deadlock, serialization) is retried whole.
+ *
+ * Three connection pools, so that what anyone can ask cannot starve the commits (as the log does,
+ * log-server/storage/pg-storage.ts):
+ *   reads   the HTTP reads and /health (max 8; at most 64 callers wait for a connection, the rest
+ *           are refused at once with 503 "the witness is busy", service/capped-pool.ts);
+ *   checks  the two reads that judge an add-checkpoint request (its log's keys and state), which
+ *           anyone can trigger with a parsable body before any signature is verified (max 3,
+ *           capped the same way);
+ *   writer  the group commits (compare-and-swap, evidence), the gauges' refresh and the
+ *           operator's add-log / remove-log (max 2; only the writer's single chain of batches
+ *           and one refresh at a time use it, so it never queues behind a flood).
+ * Every statement is bounded by the sessions' statement_timeout (service/postgres.ts).
  */
 import { FleetlogError } from '../core/errors.ts';
+import { cappedPool, isBusyRefusal, poolStatus, type CappedPool, type PoolStatus } from '../service/capped-pool.ts';
 import { inTransaction, migrate, openPool, sqlState, type PgClient, type PgPool } from '../service/postgres.ts';
 import type { WriteJob, WriteResult } from './commit-batch.ts';
 import { WITNESS_COMPONENT, WITNESS_MIGRATIONS } from './pg-schema.ts';
@@ -28,6 +41,8 @@ import {
 
 const RETRIED = new Set(['40P01', '40001']); // deadlock detected, serialization failure
 const LOG_COUNT_REFRESH_MS = 10_000;
+/** What a read or check beyond its pool's capped queue is told (503). */
+export const WITNESS_BUSY = 'the witness is busy; retry shortly';
 
 interface StateRow {
   origin: string;
@@ -37,8 +52,16 @@ interface StateRow {
   last_timestamp: number;
 }
 
+/** The witness's pools on one database: see the top of this file. */
+export interface WitnessPools {
+  readonly reads: CappedPool;
+  readonly checks: CappedPool;
+  readonly writer: PgPool;
+}
+
 export class PgWitnessStore {
-  readonly pool: PgPool;
+  readonly pools: WitnessPools;
+  #refreshing = false;
   #logCount = 0;
   #cosignatureTimes: Array<{ origin: string; lastTimestamp: number }> = [];
   #evidenceCounts = { proven: 0, unproven: 0 };
@@ -46,8 +69,8 @@ export class PgWitnessStore {
   #reachable = true;
   readonly #timer: ReturnType<typeof setInterval>;
 
-  private constructor(pool: PgPool) {
-    this.pool = pool;
+  private constructor(pools: WitnessPools) {
+    this.pools = pools;
     // /metrics reads its gauges synchronously: keep recent figures at hand.
     this.#timer = setInterval(() => void this.#refreshGauges(), LOG_COUNT_REFRESH_MS);
     this.#timer.unref();
@@ -77,28 +100,38 @@ export class PgWitnessStore {
 
   /** Opens a witness database, migrating its schema to this version first. */
   static async open(url: string): Promise<PgWitnessStore> {
-    const pool = await openPool(url, { max: 8, applicationName: 'fleetlog witness' });
+    const applicationName = 'fleetlog witness';
+    const writer = await openPool(url, { max: 2, applicationName });
+    const opened: PgPool[] = [writer];
     try {
-      await migrate(pool, WITNESS_COMPONENT, WITNESS_MIGRATIONS);
-      const vkey = await pool.query("SELECT value FROM witness_meta WHERE key = 'vkey'");
+      await migrate(writer, WITNESS_COMPONENT, WITNESS_MIGRATIONS);
+      const vkey = await writer.query("SELECT value FROM witness_meta WHERE key = 'vkey'");
       if (!vkey.rowCount)
         throw new FleetlogError('io', 'the database holds no witness; run fleetlog witness init --database first');
+      opened.push(await openPool(url, { max: 8, applicationName }));
+      opened.push(await openPool(url, { max: 3, applicationName }));
     } catch (e) {
-      await pool.end();
+      for (const p of opened) await p.end().catch(() => {});
       throw e;
     }
-    const store = new PgWitnessStore(pool);
+    const [, reads, checks] = opened as [PgPool, PgPool, PgPool];
+    const store = new PgWitnessStore({
+      reads: cappedPool(reads, WITNESS_BUSY),
+      checks: cappedPool(checks, WITNESS_BUSY),
+      writer,
+    });
     await store.#refreshGauges();
     return store;
   }
 
   async meta(key: string): Promise<string | undefined> {
-    const r = await this.pool.query<{ value: string }>('SELECT value FROM witness_meta WHERE key = $1', [key]);
+    const r = await this.pools.writer.query<{ value: string }>('SELECT value FROM witness_meta WHERE key = $1', [key]);
     return r.rows[0]?.value;
   }
 
+  /** A log's trusted keys: read when judging add-checkpoint (the capped `checks` pool). */
   async logKeys(origin: string): Promise<string[]> {
-    const r = await this.pool.query<{ vkey: string }>(
+    const r = await this.pools.checks.query<{ vkey: string }>(
       'SELECT vkey FROM witness_log_keys WHERE origin = $1 ORDER BY vkey',
       [origin],
     );
@@ -106,7 +139,7 @@ export class PgWitnessStore {
   }
 
   async addLogKey(origin: string, vkey: string, now: number): Promise<boolean> {
-    const r = await this.pool.query(
+    const r = await this.pools.writer.query(
       'INSERT INTO witness_log_keys (origin, vkey, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
       [origin, vkey, now],
     );
@@ -115,7 +148,7 @@ export class PgWitnessStore {
   }
 
   async removeLog(origin: string): Promise<number> {
-    const r = await this.pool.query('DELETE FROM witness_log_keys WHERE origin = $1', [origin]);
+    const r = await this.pools.writer.query('DELETE FROM witness_log_keys WHERE origin = $1', [origin]);
     void this.#refreshLogCount();
     return r.rowCount ?? 0;
   }
@@ -135,24 +168,48 @@ export class PgWitnessStore {
     return this.#evidenceCounts;
   }
 
+  /** The pools' connections, waiting and refused callers (/health, /metrics). */
+  poolStatus(): Record<keyof WitnessPools, PoolStatus> {
+    return {
+      reads: this.pools.reads.status(),
+      checks: this.pools.checks.status(),
+      writer: poolStatus(this.pools.writer),
+    };
+  }
+
   async evidenceCounts(): Promise<{ proven: number; unproven: number }> {
-    const r = await this.pool.query<{ proven: boolean; n: number }>(
-      'SELECT proven, count(*)::bigint AS n FROM witness_evidence GROUP BY proven',
-    );
+    return this.#evidenceCountsOn((sql) => this.pools.reads.query(sql));
+  }
+
+  async #evidenceCountsOn(
+    query: (sql: string) => Promise<{ rows: Array<{ proven: boolean; n: number }> }>,
+  ): Promise<{ proven: number; unproven: number }> {
+    const r = await query('SELECT proven, count(*)::bigint AS n FROM witness_evidence GROUP BY proven');
     const counts = { proven: 0, unproven: 0 };
     for (const row of r.rows) counts[row.proven ? 'proven' : 'unproven'] = row.n;
     this.#evidenceCounts = counts;
     return counts;
   }
 
+  /** On the writer's pool, one refresh at a time: a flood of reads cannot make the gauges stale or "unreachable". */
   async #refreshGauges(): Promise<void> {
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    try {
+      await this.#refreshGaugesNow();
+    } finally {
+      this.#refreshing = false;
+    }
+  }
+
+  async #refreshGaugesNow(): Promise<void> {
     await this.#refreshLogCount();
     try {
-      const times = await this.pool.query<{ origin: string; last_timestamp: number }>(
+      const times = await this.pools.writer.query<{ origin: string; last_timestamp: number }>(
         'SELECT origin, last_timestamp FROM witness_checkpoints WHERE origin IN (SELECT origin FROM witness_log_keys) ORDER BY origin',
       );
       this.#cosignatureTimes = times.rows.map((r) => ({ origin: r.origin, lastTimestamp: r.last_timestamp }));
-      await this.evidenceCounts();
+      await this.#evidenceCountsOn((sql) => this.pools.writer.query(sql));
     } catch {
       // /health reports an unreachable database; the gauges keep their last values.
     }
@@ -160,7 +217,7 @@ export class PgWitnessStore {
 
   async #refreshLogCount(): Promise<void> {
     try {
-      const r = await this.pool.query<{ n: number }>(
+      const r = await this.pools.writer.query<{ n: number }>(
         'SELECT count(DISTINCT origin)::bigint AS n FROM witness_log_keys',
       );
       this.#logCount = r.rows[0]?.n ?? 0;
@@ -176,14 +233,14 @@ export class PgWitnessStore {
   }
 
   async listLogs(): Promise<LogSummary[]> {
-    const keys = await this.pool.query<{ origin: string; vkey: string }>(
+    const keys = await this.pools.reads.query<{ origin: string; vkey: string }>(
       'SELECT origin, vkey FROM witness_log_keys ORDER BY origin, vkey',
     );
     const byOrigin = new Map<string, string[]>();
     for (const row of keys.rows) byOrigin.set(row.origin, [...(byOrigin.get(row.origin) ?? []), row.vkey]);
     const out: LogSummary[] = [];
     for (const [origin, vkeys] of byOrigin) {
-      const state = await this.state(origin);
+      const state = await this.#stateOn(this.pools.reads, origin);
       out.push({
         origin,
         originHash: originHash(origin),
@@ -195,8 +252,13 @@ export class PgWitnessStore {
     return out;
   }
 
+  /** A log's cosigned state: read when judging add-checkpoint (the capped `checks` pool). */
   async state(origin: string): Promise<LogState | undefined> {
-    const r = await this.pool.query<StateRow>(
+    return this.#stateOn(this.pools.checks, origin);
+  }
+
+  async #stateOn(pool: CappedPool, origin: string): Promise<LogState | undefined> {
+    const r = await pool.query<StateRow>(
       'SELECT origin, tree_size, root_hash, note, last_timestamp FROM witness_checkpoints WHERE origin = $1',
       [origin],
     );
@@ -212,9 +274,10 @@ export class PgWitnessStore {
   }
 
   async cosignedNote(hash: string): Promise<string | undefined> {
-    const r = await this.pool.query<{ note: string }>('SELECT note FROM witness_checkpoints WHERE origin_hash = $1', [
-      hash,
-    ]);
+    const r = await this.pools.reads.query<{ note: string }>(
+      'SELECT note FROM witness_checkpoints WHERE origin_hash = $1',
+      [hash],
+    );
     return r.rows[0]?.note;
   }
 
@@ -234,7 +297,7 @@ export class PgWitnessStore {
     order.sort((a, b) => sortKey(a.job).localeCompare(sortKey(b.job)) || a.i - b.i);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await inTransaction(this.pool, async (c) => {
+        return await inTransaction(this.pools.writer, async (c) => {
           const results: WriteResult[] = new Array(jobs.length);
           for (const { job, i } of order) results[i] = { ok: true, changed: await apply(c, job) };
           return results;
@@ -250,8 +313,10 @@ export class PgWitnessStore {
   async evidence(hash?: string): Promise<StoredEvidence[]> {
     const r =
       hash === undefined
-        ? await this.pool.query<StoredEvidence>('SELECT id, origin, document, proven FROM witness_evidence ORDER BY id')
-        : await this.pool.query<StoredEvidence>(
+        ? await this.pools.reads.query<StoredEvidence>(
+            'SELECT id, origin, document, proven FROM witness_evidence ORDER BY id',
+          )
+        : await this.pools.reads.query<StoredEvidence>(
             'SELECT id, origin, document, proven FROM witness_evidence WHERE origin_hash = $1 ORDER BY id',
             [hash],
           );
@@ -259,26 +324,29 @@ export class PgWitnessStore {
   }
 
   async knowsOriginHash(hash: string): Promise<boolean> {
-    const r = await this.pool.query(
+    const r = await this.pools.reads.query(
       'SELECT 1 FROM witness_checkpoints WHERE origin_hash = $1 UNION ALL SELECT 1 FROM witness_evidence WHERE origin_hash = $1 LIMIT 1',
       [hash],
     );
     if (r.rowCount) return true;
-    const origins = await this.pool.query<{ origin: string }>('SELECT DISTINCT origin FROM witness_log_keys');
+    const origins = await this.pools.reads.query<{ origin: string }>('SELECT DISTINCT origin FROM witness_log_keys');
     return origins.rows.some((row) => originHash(row.origin) === hash);
   }
 
   async newestCosignatureTime(): Promise<number | undefined> {
-    const r = await this.pool.query<{ t: number | null }>('SELECT max(last_timestamp) AS t FROM witness_checkpoints');
+    const r = await this.pools.reads.query<{ t: number | null }>(
+      'SELECT max(last_timestamp) AS t FROM witness_checkpoints',
+    );
     return r.rows[0]?.t ?? undefined;
   }
 
   async healthy(): Promise<boolean> {
     try {
-      const r = await this.pool.query<{ one: number }>('SELECT 1 AS one');
+      const r = await this.pools.reads.query<{ one: number }>('SELECT 1 AS one');
       this.#reachable = r.rows[0]?.one === 1;
     } catch (e) {
-      this.#reachable = false;
+      // Refused because the read queue is full: the database itself may be fine.
+      if (!isBusyRefusal(e, WITNESS_BUSY)) this.#reachable = false;
       throw e;
     }
     return this.#reachable;
@@ -286,7 +354,7 @@ export class PgWitnessStore {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    await this.pool.end();
+    await Promise.all([this.pools.reads.pool.end(), this.pools.checks.pool.end(), this.pools.writer.end()]);
   }
 }
 

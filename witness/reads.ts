@@ -2,6 +2,7 @@
  * What the witness's HTTP reads need of its database, whichever it is: on SQLite the synchronous
  * WitnessStore (wrapped here), on PostgreSQL the PgWitnessStore itself.
  */
+import type { PoolStatus } from '../service/capped-pool.ts';
 import type { LogSummary, StoredEvidence, WitnessStore } from './store.ts';
 
 export interface WitnessReads {
@@ -20,6 +21,8 @@ export interface WitnessReads {
   logCount(): number;
   /** Whether the last probe of the database succeeded, synchronously (a gauge); SQLite: always. */
   reachable(): boolean;
+  /** PostgreSQL: each connection pool's state (service/capped-pool.ts); SQLite has none. */
+  poolStatus?(): Record<string, PoolStatus>;
 }
 
 export function sqliteReads(store: WitnessStore): WitnessReads {
