@@ -262,7 +262,10 @@ describe('monitoring, health and metrics', () => {
       version: FLEETLOG_VERSION,
       witness: fx.vkey,
       writes: 'ok',
+      database: 'ok',
       evidence: { proven: 0, unproven: 0 },
+      // SQLite: no connection pools.
+      pools: null,
       checkingWorkers: null,
       clockBehindSeconds: 0,
     });
