@@ -61,6 +61,8 @@ export type AcceptReply = { readonly ok: true } | { readonly ok: false; readonly
 
 /** Promises on empty registers remembered exactly; older ones fold into `#evictedFloor`. */
 export const DEFAULT_EMPTY_PROMISES = 4096;
+/** Rounds the durable floor is set ahead of the promise that raised it. */
+export const FLOOR_STEP = 64;
 
 export class Acceptor {
   readonly #store: AcceptorStore;
@@ -94,8 +96,10 @@ export class Acceptor {
     if (compareBallots(ballot, promised) <= 0) return { ok: false, promised };
     // Durable first: after a restart, this promise is covered by the floor.
     if (compareBallots(ballot, this.#durableFloor) > 0) {
-      this.#store.setFloor(ballot);
-      this.#durableFloor = ballot;
+      // Reserve rounds ahead, so a stream of promises costs one durable write per FLOOR_STEP rounds,
+      // not one each. A floor above every promise made is still a bound (only refuses more).
+      this.#durableFloor = { round: ballot.round + FLOOR_STEP, node: 0 };
+      this.#store.setFloor(this.#durableFloor);
     }
     this.#emptyPromises.delete(key);
     this.#emptyPromises.set(key, ballot);

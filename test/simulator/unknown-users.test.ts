@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import * as opaque from '@serenity-kit/opaque';
 import { describe, expect, it } from 'vitest';
-import { Acceptor } from '../../simulator/consensus/acceptor.ts';
+import { Acceptor, FLOOR_STEP, MemoryAcceptorStore } from '../../simulator/consensus/acceptor.ts';
+import { compareBallots, type Ballot } from '../../simulator/consensus/ballot.ts';
 import { SqliteAcceptorStore } from '../../simulator/consensus/sqlite-store.ts';
 import { tempDir } from '../support/process.ts';
 import { ceremoniedFleet, embeddedClient } from './support.ts';
@@ -71,14 +72,15 @@ describe('the promise floor of empty registers', () => {
     // Restarted: the per-register promises in memory are gone; the floor covers all of them.
     const s2 = new SqliteAcceptorStore(path);
     const a2 = new Acceptor(s2);
-    expect(a2.accept('vault/u7', { round: 7, node: 1 }, Uint8Array.of(1))).toEqual({
-      ok: false,
-      promised: { round: 100, node: 1 },
-    });
+    const refused = a2.accept('vault/u7', { round: 7, node: 1 }, Uint8Array.of(1));
+    expect(refused.ok).toBe(false);
+    const floor = (refused as { promised: Ballot }).promised;
+    expect(compareBallots(floor, { round: 100, node: 1 })).toBeGreaterThanOrEqual(0);
     expect(a2.prepare('vault/u100', { round: 100, node: 1 }).ok).toBe(false);
     expect(a2.prepare('vault/other', { round: 99, node: 9 }).ok).toBe(false);
-    expect(a2.prepare('vault/u7', { round: 101, node: 1 }).ok).toBe(true);
-    expect(a2.accept('vault/u7', { round: 101, node: 1 }, Uint8Array.of(1))).toEqual({ ok: true });
+    const above = { round: floor.round + 1, node: 1 };
+    expect(a2.prepare('vault/u7', above).ok).toBe(true);
+    expect(a2.accept('vault/u7', above, Uint8Array.of(1))).toEqual({ ok: true });
     expect(s2.rowCount()).toBe(1);
     s2.close();
   });
@@ -94,5 +96,19 @@ describe('the promise floor of empty registers', () => {
     expect(a.prepare('x', { round: 5, node: 1 }).ok).toBe(false);
     expect(a.accept('y', { round: 1, node: 2 }, Uint8Array.of(1)).ok).toBe(true);
     s.close();
+  });
+
+  it('a stream of promises on empty registers costs one durable write per FLOOR_STEP rounds', () => {
+    const store = new MemoryAcceptorStore();
+    let writes = 0;
+    const setFloor = store.setFloor.bind(store);
+    store.setFloor = (b) => {
+      writes++;
+      setFloor(b);
+    };
+    const a = new Acceptor(store);
+    for (let i = 1; i <= 1000; i++) expect(a.prepare(`vault/u${i}`, { round: i, node: 2 }).ok).toBe(true);
+    expect(writes).toBeLessThanOrEqual(Math.ceil(1000 / FLOOR_STEP) + 1);
+    expect(compareBallots(store.floor(), { round: 1000, node: 2 })).toBeGreaterThan(0);
   });
 });
