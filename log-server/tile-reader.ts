@@ -9,6 +9,10 @@
  * far more than the read: HTTP answers are cut from one compression per tile at the widest width
  * the tree has (gzip-prefixes.ts), so a random width costs neither a compression nor the
  * uncompressed bytes (up to 330 kB for an entry bundle, against ~95 kB compressed).
+ *
+ * A full entry bundle is not cached here at all: storage keeps its gzip, made once when the bundle
+ * completed (storage/bundle-gzip.ts), so a gzip answer for it is one indexed read however many
+ * distinct bundles a flood asks for. Hash tiles are alike: storage keeps every full one as a blob.
  */
 import { encodeEntryBundle } from '../core/entry-bundle.ts';
 import { TILE_HEIGHT, TILE_WIDTH, type TileId, type TileKind } from '../core/merkle/tiles.ts';
@@ -47,6 +51,7 @@ export class TileReader {
   readonly #gzipped = new ByteLru<{ data: Uint8Array; bytes: number }>(CACHE_BYTES);
   readonly #gzipPrefixes = new ByteLru<GzipPrefixes>(CACHE_BYTES);
   #compressions = 0;
+  readonly #backfills = new Map<number, Promise<Uint8Array>>();
   readonly #treeSize: (() => number) | undefined;
 
   constructor(storage: LogStorage, options: TileReaderOptions = {}) {
@@ -89,6 +94,7 @@ export class TileReader {
    * Compressed on the libuv thread pool, once while it stays cached.
    */
   async readGzippedBundle(tile: TileId): Promise<Uint8Array> {
+    if (tile.width === TILE_WIDTH) return this.#storedGzip(tile);
     const key = `${tile.index}/${tile.width}`;
     const hit = this.#gzipped.get(key);
     if (hit) return hit.data;
@@ -102,6 +108,7 @@ export class TileReader {
    * the widest width the tree has (compressed on a miss, or when the tile has grown past it).
    */
   async gzippedBundleForRequest(tile: TileId): Promise<Uint8Array> {
+    if (tile.width === TILE_WIDTH) return this.#storedGzip(tile);
     const key = String(tile.index);
     let prefixes = this.#gzipPrefixes.get(key);
     if (!prefixes || prefixes.width < tile.width) {
@@ -113,6 +120,29 @@ export class TileReader {
       this.#gzipPrefixes.set(key, prefixes);
     }
     return prefixes.gzipOf(tile.width);
+  }
+
+  /**
+   * A full bundle's stored gzip: one read. A bundle that an older fleetlog completed has none; it
+   * is compressed and stored here once (concurrent requests share that one compression).
+   */
+  async #storedGzip(tile: TileId): Promise<Uint8Array> {
+    const stored = await this.#storage.readBundleGzip(tile.index);
+    if (stored) return stored;
+    let making = this.#backfills.get(tile.index);
+    if (!making) {
+      making = this.#backfill(tile).finally(() => this.#backfills.delete(tile.index));
+      this.#backfills.set(tile.index, making);
+    }
+    return making;
+  }
+
+  async #backfill(tile: TileId): Promise<Uint8Array> {
+    const gzip = new Uint8Array(await gzipAsync(await this.read('entries', tile)));
+    this.#compressions += 1;
+    // If storing fails (say, a full disk), the answer is still right; a later request tries again.
+    await this.#storage.storeBundleGzip(tile.index, gzip).catch(() => {});
+    return gzip;
   }
 
   /** Entry bundles compressed for HTTP answers so far (each serves every narrower width after). */
