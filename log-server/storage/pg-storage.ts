@@ -323,11 +323,13 @@ export class PgLogStorage implements LogStorage {
   }
 
   async storeBundleGzip(tile: number, gzip: Uint8Array): Promise<void> {
-    // Not fenced: derived from entries that never change, so a follower may store it as well.
-    await this.pool.query('INSERT INTO log_bundle_gzip (tile, data) VALUES ($1, $2) ON CONFLICT (tile) DO NOTHING', [
-      tile,
-      gzip,
-    ]);
+    // Not fenced: derived from entries that never change, so a follower may store it as well. Only
+    // for a bundle whose last entry is stored: a premature row would refuse the completing batch.
+    await this.pool.query(
+      `INSERT INTO log_bundle_gzip (tile, data) SELECT $1::bigint, $2::bytea WHERE EXISTS (SELECT 1 FROM log_entries WHERE idx = $1::bigint * 256 + 255)
+       ON CONFLICT (tile) DO NOTHING`,
+      [tile, gzip],
+    );
   }
 
   async checkpointAt(size: number): Promise<StoredCheckpoint | undefined> {

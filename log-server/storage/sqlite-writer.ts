@@ -39,7 +39,11 @@ export class SqliteBatchWriter {
       insNode: p('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
       insTile: p('INSERT INTO tiles (id, data) VALUES (?, ?)'),
       insBundleGzip: p('INSERT INTO bundle_gzip (tile, data) VALUES (?, ?)'),
-      keepBundleGzip: p('INSERT INTO bundle_gzip (tile, data) VALUES (?, ?) ON CONFLICT (tile) DO NOTHING'),
+      // Only for a bundle whose last entry is stored: a premature row would refuse the batch that
+      // completes the bundle, and so every batch after it.
+      keepBundleGzip: p(
+        'INSERT INTO bundle_gzip (tile, data) SELECT @tile, @data WHERE EXISTS (SELECT 1 FROM entries WHERE idx = @tile * 256 + 255) ON CONFLICT (tile) DO NOTHING',
+      ),
       entries: p('SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
       insCheckpoint: p('INSERT INTO checkpoints (size, root, note, signed_at_ms) VALUES (?, ?, ?, ?)'),
       levelRange: p('SELECT hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
@@ -70,7 +74,7 @@ export class SqliteBatchWriter {
 
   /** A lazily made compression of a bundle an older fleetlog completed; an existing one is kept. */
   storeBundleGzip(tile: number, gzip: Uint8Array): void {
-    this.#s.keepBundleGzip!.run(tile, blob(gzip));
+    this.#s.keepBundleGzip!.run({ tile, data: blob(gzip) });
   }
 
   setPublishedSize(size: number): void {

@@ -3,9 +3,11 @@
 // leader lease as `log serve` does). Atomic batches, dedup, order, tiles, reopen, tokens, witness
 // state, and the single-writer rule.
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex as hex, utf8 } from '../../core/bytes.ts';
 import { signCheckpoint } from '../../core/checkpoint.ts';
+import { encodeEntryBundle } from '../../core/entry-bundle.ts';
 import { EMPTY_ROOT, leafHash } from '../../core/merkle/hash.ts';
 import { inclusionProof } from '../../core/merkle/proof-plan.ts';
 import { rootOfLeafHashes, Frontier } from '../../core/merkle/tree.ts';
@@ -170,6 +172,32 @@ describe.each([sqlite(false), sqlite(true), postgres])('LogStorage on $name', (b
     expect(hex((await recoverFrontier(storage, head)).root())).toBe(hex(head.checkpoint.rootHash));
     expect(await storage.checkpointAt(255)).toBeUndefined();
     expect((await storage.checkpointAt(556))?.size).toBe(556);
+  });
+
+  it('stores the gzip of each full entry bundle in the batch that completes it, and only then', async () => {
+    const { storage, reopen } = await backend.create();
+    const all = entries(0, 300);
+    let frontier = await append(storage, Frontier.empty(), all.slice(0, 200));
+    expect(await storage.readBundleGzip(0)).toBeUndefined();
+    // A premature lazy store is ignored rather than refusing the batch that completes the bundle.
+    await storage.storeBundleGzip(0, gzipSync(utf8('not the bundle')));
+    expect(await storage.readBundleGzip(0)).toBeUndefined();
+    // A refused batch that would complete bundle 0 (it repeats a leaf hash) leaves no compression.
+    const refused = [...all.slice(200, 260)];
+    refused[58] = { ...all[3]!, index: 258 };
+    await expect(storage.appendBatch(batchOn(frontier, refused).batch)).rejects.toThrow();
+    expect(await storage.readBundleGzip(0)).toBeUndefined();
+    const s2 = await reopen();
+    frontier = await append(s2, frontier, all.slice(200, 300));
+    const want = encodeEntryBundle(all.slice(0, 256).map((e) => e.data));
+    const stored = await s2.readBundleGzip(0);
+    expect(stored).toBeDefined();
+    expect(hex(gunzipSync(stored!))).toBe(hex(want));
+    expect(hex(encodeEntryBundle(await s2.readEntries(0, 256)))).toBe(hex(want));
+    expect(await s2.readBundleGzip(1)).toBeUndefined(); // 44 entries: not full
+    // A lazy store never replaces the one made with the entries.
+    await s2.storeBundleGzip(0, gzipSync(utf8('other bytes')));
+    expect(hex(gunzipSync((await s2.readBundleGzip(0))!))).toBe(hex(want));
   });
 
   it('moves the key-set mark when, and only when, a key set is stored', async () => {
