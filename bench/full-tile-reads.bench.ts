@@ -50,11 +50,15 @@ export async function run(): Promise<Figure[]> {
       writerThread: false,
     });
     try {
-      const perRequest = async (headers: Record<string, string>): Promise<{ cpu: number; wall: number }> => {
+      const full = () => `/tile/entries/${formatTileIndex(rand(BUNDLES))}`;
+      const perRequest = async (
+        headers: Record<string, string>,
+        path = full,
+      ): Promise<{ cpu: number; wall: number }> => {
         const c0 = cpuMs();
         const t0 = performance.now();
         for (let i = 0; i < REQUESTS; i++) {
-          const r = await log.app.request(`/tile/entries/${formatTileIndex(rand(BUNDLES))}`, { headers });
+          const r = await log.app.request(path(), { headers });
           if (r.status !== 200) throw new Error(`full tile answered ${r.status}`);
           await r.arrayBuffer();
         }
@@ -63,6 +67,8 @@ export async function run(): Promise<Figure[]> {
       await perRequest({ 'accept-encoding': 'gzip' }); // warm-up (and, on an older log, the lazy backfill)
       const gz = await perRequest({ 'accept-encoding': 'gzip' });
       const plain = await perRequest({});
+      // A narrower width of a full bundle: its rows, uncompressed, unless its compression is cached.
+      const partial = await perRequest({ 'accept-encoding': 'gzip' }, () => `${full()}.p/${1 + rand(255)}`);
       // The other way to answer identity clients: inflate the stored gzip instead of reading rows.
       const g0 = cpuMs();
       for (let i = 0; i < REQUESTS; i++) gunzipSync((await log.service.storage.readBundleGzip(rand(BUNDLES)))!);
@@ -75,12 +81,18 @@ export async function run(): Promise<Figure[]> {
         `  ${BUNDLES} bundles of ${(sample.length / 1024).toFixed(0)} kB, ${REQUESTS} random full tiles each way, load ${load}:\n` +
           `    gzip:     ${gz.cpu.toFixed(2)} ms CPU, ${gz.wall.toFixed(2)} ms wall per request\n` +
           `    identity: ${plain.cpu.toFixed(2)} ms CPU, ${plain.wall.toFixed(2)} ms wall per request\n` +
+          `    random .p/W of a full bundle, gzip: ${partial.cpu.toFixed(2)} ms CPU per request\n` +
           `    (identity by inflating the stored gzip instead: ${inflate.toFixed(2)} ms CPU per tile)\n` +
           `    write path: ${writeGzip.toFixed(2)} ms CPU per bundle compressed (once per 256 appends)\n`,
       );
       return [
         figure('log-server CPU per random full entry tile, gzip, log past the caches', gz.cpu, 'ms'),
         figure('log-server CPU per random full entry tile, identity, log past the caches', plain.cpu, 'ms'),
+        figure(
+          'log-server CPU per random partial width of a full entry tile, gzip, past the caches',
+          partial.cpu,
+          'ms',
+        ),
         figure('log-server CPU to gzip one full entry bundle on the write path', writeGzip, 'ms'),
       ];
     } finally {

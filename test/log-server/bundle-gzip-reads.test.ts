@@ -2,7 +2,8 @@
 // completed: no read of its 256 entries and no compression, for any number of distinct bundles (so
 // a flood of random full tiles on a log bigger than the caches costs a read each). A database whose
 // bundles have no stored compression (an older fleetlog's) is migrated at open and each bundle is
-// compressed and stored once, on its first request.
+// compressed and stored once, on its first request. A narrower width of a full bundle (`.p/W`)
+// is never compressed per request either: past the caches it is answered uncompressed.
 import { rmSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
@@ -107,6 +108,31 @@ describe('full entry bundles served from their stored compression', () => {
     const partial = await log.app.request(`${tilePath(BUNDLES)}.p/40`, { headers: GZIP });
     const want = encodeEntryBundle(await log.service.storage.readEntries(BUNDLES * 256, 40));
     expect(toHex(gunzipSync(new Uint8Array(await partial.arrayBuffer())))).toBe(toHex(want));
+  });
+});
+
+describe('narrower widths of full bundles', () => {
+  let current: { log: OpenLog; dir: string };
+  beforeAll(async () => {
+    current = await grownLog(false);
+  }, 120_000);
+  afterAll(async () => {
+    await current.log.close();
+    rmSync(current.dir, { recursive: true, force: true });
+  });
+
+  it('are answered from their rows, uncompressed, never compressed per request', async () => {
+    const { log } = current;
+    for (let n = 0; n < BUNDLES; n++) {
+      const width = 1 + ((n * 97) % 255);
+      const r = await log.app.request(`${tilePath(n)}.p/${width}`, { headers: GZIP });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-encoding')).toBeNull();
+      expect(r.headers.get('vary')).toBe('accept-encoding');
+      const want = encodeEntryBundle(await log.service.storage.readEntries(n * 256, width));
+      expect(toHex(new Uint8Array(await r.arrayBuffer()))).toBe(toHex(want));
+    }
+    expect(log.service.tiles.compressions).toBe(0);
   });
 });
 
