@@ -1,8 +1,9 @@
 /**
  * The gauges an operator alerts on, read when /metrics renders: the version, whether writes are
- * failing, the age of the newest signed and of the published checkpoint, and per witness the age
- * of the last cosignature it returned (a witness that stopped cosigning shows as a growing age),
- * and the validation worker threads (ready, replaced, stopped as stuck).
+ * failing, whether PostgreSQL is reachable (PostgreSQL mode), the age of the newest signed and of
+ * the published checkpoint, per witness the age of the last cosignature it returned (a witness
+ * that stopped cosigning shows as a growing age), and the validation worker threads (ready,
+ * replaced, stopped as stuck).
  */
 import { FLEETLOG_VERSION } from '../service/version.ts';
 import type { LogService } from './service.ts';
@@ -13,6 +14,11 @@ export function registerHealthMetrics(s: LogService, now: () => number = Date.no
   r.gauge('fleetlog_log_writes_failing', '1 while batches fail to commit (nothing new is stored), else 0').set(() =>
     s.sequencer.writesFailing ? 1 : 0,
   );
+  const cluster = s.cluster;
+  if (cluster)
+    r.gauge('fleetlog_log_database_up', '1 while this process reaches PostgreSQL (its last lease poll), else 0').set(
+      () => (cluster().databaseReachable ? 1 : 0),
+    );
   r.gauge('fleetlog_log_last_checkpoint_age_seconds', 'seconds since the newest checkpoint was signed').set(() =>
     Math.max(0, (now() - s.sequencer.latest.signedAtMs) / 1000),
   );

@@ -19,6 +19,7 @@ import type { Frontier } from '../core/merkle/tree.ts';
 import type { NoteSigner } from '../core/note/note.ts';
 import type { Logger } from '../service/logger.ts';
 import { integrateLeaves, nodeLookup } from './integrate.ts';
+import { recoverFrontier } from './recover.ts';
 import type { LogMetrics } from './metrics.ts';
 import type { ProofService } from './proofs.ts';
 import type { LeafRecord, LogStorage, NewEntry, StoredCheckpoint } from './storage/storage.ts';
@@ -88,10 +89,11 @@ export class Sequencer {
   #inFlight = 0;
   #lastCommit: Promise<void> = Promise.resolve();
   #broken = false;
-  /** Set when a commit fails, cleared by the next that succeeds: /health reports it (a full disk). */
+  /** Set when a batch fails, cleared by the next commit that succeeds: /health reports it (a full disk). */
   #writesFailing = false;
   #idle: Array<() => void> = [];
   #closing = false;
+  #resyncing = false;
 
   constructor(options: SequencerOptions) {
     this.#o = options;
@@ -158,16 +160,19 @@ export class Sequencer {
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#timer = undefined;
     this.#immediate = undefined;
-    if (this.#queue.length === 0 || this.#inFlight >= MAX_IN_FLIGHT) return;
-    if (this.#broken) {
+    if (this.#queue.length === 0 || this.#inFlight >= MAX_IN_FLIGHT || this.#resyncing) return;
+    const resync = this.#broken;
+    if (resync) {
       if (this.#inFlight > 0) return; // wait for the failed pipeline to drain
-      this.#tentative = this.#committed;
       this.#broken = false;
+      this.#resyncing = true; // no other batch starts until the tree is read back
     }
     const batch = this.#queue.splice(0, this.#o.maxBatchSize);
     this.#inFlight += 1;
-    this.#runBatch(batch)
+    (resync ? this.#resync().then(() => this.#runBatch(batch)) : this.#runBatch(batch))
       .catch((e: unknown) => {
+        // Whatever step failed (a lookup, the commit), nothing of this batch was stored: /health says so.
+        this.#writesFailing = true;
         this.#o.logger.error('batch failed', { error: String(e), entries: batch.length });
         const err =
           e instanceof FleetlogError && e.code === 'unavailable' ? e : new FleetlogError('unavailable', NOT_STORED);
@@ -178,6 +183,37 @@ export class Sequencer {
         if (this.#inFlight === 0) for (const r of this.#idle.splice(0)) r();
         if (this.#queue.length > 0) this.#immediate ??= setImmediate(() => this.#flushNow());
       });
+  }
+
+  /**
+   * After a failed batch, before the next one: continue from the tree as stored, not as this
+   * process last saw it committed. A commit whose answer was lost (the connection died after
+   * COMMIT reached the server) may have been stored; building on the older tree would then be
+   * refused by storage forever. If the read fails, the batch fails and the next one tries again.
+   */
+  async #resync(): Promise<void> {
+    const { storage, logger } = this.#o;
+    try {
+      const head = await storage.head();
+      if (head.checkpoint.size !== this.#committed.size) {
+        this.#committed = await recoverFrontier(storage, head);
+        this.#latest = head.checkpoint;
+        logger.warn('a batch reported as failed was stored after all; continuing from the stored tree', {
+          size: head.checkpoint.size,
+        });
+        try {
+          this.#o.onCheckpoint(head.checkpoint);
+        } catch (e) {
+          logger.error('checkpoint listener failed', { error: String(e), size: head.checkpoint.size });
+        }
+      }
+      this.#tentative = this.#committed;
+    } catch (e) {
+      this.#broken = true;
+      throw e;
+    } finally {
+      this.#resyncing = false;
+    }
   }
 
   async #runBatch(batch: Pending[]): Promise<void> {

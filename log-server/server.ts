@@ -120,6 +120,8 @@ async function serveParts(
     publisher: () => StaticPublisher | undefined;
     cluster?: () => ClusterStatus;
   }>,
+  /** What the writer reads and writes through (PostgreSQL: its own pool, so reads cannot starve it). */
+  writerStorage: LogStorage = storage,
 ): Promise<{ app: Hono; service: LogService; validator: ValidationPool }> {
   const key = loadSigningKey(options.dataDir, head.vkey);
   const metrics = createLogMetrics();
@@ -128,8 +130,8 @@ async function serveParts(
   let appender: Appender | undefined;
   const tiles = new TileReader(storage, { treeSize: () => appender?.latest.size ?? head.checkpoint.size });
   const ctx: LeaderContext = {
-    storage,
-    proofs,
+    storage: writerStorage,
+    proofs: writerStorage === storage ? proofs : new ProofService(writerStorage),
     tiles,
     policy,
     key,
@@ -238,24 +240,34 @@ async function openSqliteLog(options: LogServerOptions): Promise<OpenLog> {
 async function openClusterLog(options: LogServerOptions, url: string): Promise<OpenLog> {
   const logger = options.logger ?? createLogger('log-server');
   const storage = await PgLogStorage.open(url, { applicationName: 'fleetlog log serve' });
+  const writer = storage.writerView();
   let node: ClusterNode | undefined;
   try {
     const head = await storage.head();
     const policy = loadPolicy(options.policyText, head.origin, head.vkey);
-    const { app, service, validator } = await serveParts(options, logger, head, storage, policy, async (leader) => {
-      node = new ClusterNode(
-        {
-          storage,
-          leader,
-          policy,
-          logger: logger.child('cluster'),
-          ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
-        },
-        head.checkpoint,
-      );
-      const n = node;
-      return { sequencer: n, witnessing: n, publisher: () => n.publisher, cluster: () => n.status() };
-    });
+    const parts = await serveParts(
+      options,
+      logger,
+      head,
+      storage,
+      policy,
+      async (leader) => {
+        node = new ClusterNode(
+          {
+            storage: writer,
+            leader,
+            policy,
+            logger: logger.child('cluster'),
+            ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+          },
+          head.checkpoint,
+        );
+        const n = node;
+        return { sequencer: n, witnessing: n, publisher: () => n.publisher, cluster: () => n.status() };
+      },
+      writer,
+    );
+    const { app, service, validator } = parts;
     logger.info('log opened on PostgreSQL', {
       version: FLEETLOG_VERSION,
       origin: head.origin,

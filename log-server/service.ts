@@ -56,6 +56,8 @@ export interface LogService {
 
 export interface ClusterStatus {
   readonly role: 'leader' | 'follower';
+  /** Whether this process's last look at the lease reached the database. */
+  readonly databaseReachable: boolean;
   readonly fencingToken: number | undefined;
   readonly leaderUrl: string | undefined;
 }

@@ -5,16 +5,31 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { createServer, type IncomingMessage, type RequestListener, type ServerOptions } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { FleetlogError } from '../core/errors.ts';
+import { guardConnections, type ConnectionGuard, type ConnectionLimits } from './connection-guard.ts';
+
+/** How many requests one connection may have unanswered (service/connection-guard.ts enforces it). */
+export { MAX_PENDING_REQUESTS_PER_CONNECTION } from './connection-guard.ts';
 import type { Logger } from './logger.ts';
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** Open connections and how many were closed for room or silence (service/connection-guard.ts). */
+  readonly connections: ConnectionGuard['stats'];
   close(): Promise<void>;
 }
+
+/**
+ * A request's headers must arrive within 10 s of its first byte and its whole body within 30 s
+ * (Node's defaults are 60 s and 300 s, checked every 30 s): request bodies here are at most 64 KiB,
+ * and a slow drip holds a connection only this long.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const TIMEOUT_CHECK_MS = 1_000;
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):([0-9]{1,5})$/.exec(listen);
@@ -23,51 +38,29 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
-/**
- * Most requests one connection may have waiting for their answers. HTTP/1.1 lets a client send
- * requests back to back (pipelining) without reading the answers, and Node dispatches every request
- * in a received chunk at once: one 64 KiB chunk holds about 1,800 small GETs, whose answers are all
- * built and kept in memory for a client that never reads them (20 such connections took a witness
- * from 214 MB to 1 GB and a legitimate request to 7 s). Nothing we serve needs more than one
- * request in flight per connection; a connection that goes past this is closed.
- */
-export const MAX_PENDING_REQUESTS_PER_CONNECTION = 8;
-
-/** `listener`, except that a connection with too many unanswered requests is closed instead. */
-function limitPipelining(listener: RequestListener): RequestListener {
-  const pending = new WeakMap<Socket, number>();
-  return (req: IncomingMessage, res) => {
-    const socket = req.socket;
-    if (socket.destroyed) return;
-    const count = (pending.get(socket) ?? 0) + 1;
-    if (count > MAX_PENDING_REQUESTS_PER_CONNECTION) {
-      socket.destroy();
-      return;
-    }
-    pending.set(socket, count);
-    res.once('close', () => pending.set(socket, (pending.get(socket) ?? 1) - 1));
-    listener(req, res);
-  };
-}
-
 export async function startHttpServer(
   app: Hono,
   listen: { host: string; port: number },
   onClose?: () => Promise<void>,
+  limits: ConnectionLimits = {},
 ): Promise<RunningServer> {
   let server!: ServerType;
+  let guard: ConnectionGuard | undefined;
   const address = await new Promise<AddressInfo>((resolve, reject) => {
     server = serve(
       {
         fetch: app.fetch,
         hostname: listen.host,
         port: listen.port,
-        // @hono/node-server calls it as createServer(options, listener): wrap its listener.
-        createServer: ((options: ServerOptions, listener: RequestListener) =>
-          createServer(options, limitPipelining(listener))) as typeof createServer,
+        serverOptions: {
+          headersTimeout: HEADERS_TIMEOUT_MS,
+          requestTimeout: REQUEST_TIMEOUT_MS,
+          connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+        },
       },
       (info) => resolve(info),
     );
+    guard = guardConnections(server as Server, limits);
     server.once('error', reject);
   });
   // Idle keep-alive connections stay open for a minute. A short server timeout races clients:
@@ -80,8 +73,10 @@ export async function startHttpServer(
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
+    connections: () => guard!.stats(),
     close() {
       closing ??= (async () => {
+        guard?.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();

@@ -22,6 +22,7 @@ import { consistencyProofRoots } from '../core/merkle/consistency-roots.ts';
 import { verifyNote } from '../core/note/note.ts';
 import { formatSplitViewEvidence, makeSplitViewEvidence } from '../core/split-view-evidence.ts';
 import { parseAddCheckpoint } from '../core/witness-request.ts';
+import { isDatabaseUnavailable } from '../service/database-errors.ts';
 import { decide } from './decide.ts';
 import type { LogKeyCache } from './log-keys.ts';
 import type { LogState } from './store.ts';
@@ -97,7 +98,10 @@ export type CheckOutcome =
 function refuse(e: unknown, evidence?: EvidenceRecord): CheckOutcome {
   const refusal: RefusalData = isFleetlogError(e)
     ? { code: e.code, message: e.message, ...(e.detail ? { detail: { ...e.detail } } : {}) }
-    : { code: 'internal', message: String(e) };
+    : isDatabaseUnavailable(e)
+      ? { code: 'unavailable', message: STATE_UNREADABLE, detail: { cause: String(e) } }
+      : // The client learns nothing internal (SQL, paths, hosts); the operator's log gets it.
+        { code: 'internal', message: 'internal error', detail: { cause: String(e) } };
   return evidence ? { kind: 'refuse', refusal, evidence } : { kind: 'refuse', refusal };
 }
 

@@ -46,6 +46,7 @@ function failingAsUnavailable(store: WitnessReads): WitnessReads {
     newestCosignatureTime: guard(store.newestCosignatureTime.bind(store)),
     listLogs: guard(store.listLogs.bind(store)),
     logCount: () => store.logCount(),
+    reachable: () => store.reachable(),
   };
 }
 
@@ -54,6 +55,12 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
   const store = failingAsUnavailable(core.store);
   registerPage(app, page, "the witness's page");
   metrics.logs.set(() => store.logCount());
+  metrics.registry
+    .gauge('fleetlog_witness_database_up', '1 while the last probe of the database (every 10 s, and /health) succeeded')
+    .set(() => (store.reachable() ? 1 : 0));
+  metrics.registry
+    .gauge('fleetlog_witness_writes_failing', '1 while commits fail (nothing new is cosigned or stored), else 0')
+    .set(() => (core.writer.healthy() ? 0 : 1));
 
   app.post('/add-checkpoint', async (c) => {
     const started = performance.now();
@@ -164,6 +171,7 @@ export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, log
         version: FLEETLOG_VERSION,
         witness: core.vkey,
         writes,
+        database: readable ? 'ok' : 'unreachable',
         evidence: evidence ?? null,
         // With --threads: a checking worker that died or was stopped as stuck shows as a restart.
         checkingWorkers: core.checker.status?.() ?? null,

@@ -308,7 +308,13 @@ export async function startWitness(options: StartWitnessOptions): Promise<Runnin
       { host: options.host ?? '127.0.0.1', port: options.port ?? 0 },
       () => witness.close(),
     );
-    return { url: server.url, port: server.port, close: () => server.close(), vkey: witness.vkey };
+    return {
+      url: server.url,
+      port: server.port,
+      connections: server.connections,
+      close: () => server.close(),
+      vkey: witness.vkey,
+    };
   } catch (e) {
     await witness.close();
     throw e;

@@ -42,6 +42,8 @@ export class PgWitnessStore {
   #logCount = 0;
   #cosignatureTimes: Array<{ origin: string; lastTimestamp: number }> = [];
   #evidenceCounts = { proven: 0, unproven: 0 };
+  /** Whether the last probe (every ten seconds, and each /health) reached the database. */
+  #reachable = true;
   readonly #timer: ReturnType<typeof setInterval>;
 
   private constructor(pool: PgPool) {
@@ -162,9 +164,15 @@ export class PgWitnessStore {
         'SELECT count(DISTINCT origin)::bigint AS n FROM witness_log_keys',
       );
       this.#logCount = r.rows[0]?.n ?? 0;
+      this.#reachable = true;
     } catch {
-      // /health reports an unreachable database; the gauge keeps its last value.
+      // /health and fleetlog_witness_database_up report it; the gauge keeps its last value.
+      this.#reachable = false;
     }
+  }
+
+  reachable(): boolean {
+    return this.#reachable;
   }
 
   async listLogs(): Promise<LogSummary[]> {
@@ -266,8 +274,14 @@ export class PgWitnessStore {
   }
 
   async healthy(): Promise<boolean> {
-    const r = await this.pool.query<{ one: number }>('SELECT 1 AS one');
-    return r.rows[0]?.one === 1;
+    try {
+      const r = await this.pool.query<{ one: number }>('SELECT 1 AS one');
+      this.#reachable = r.rows[0]?.one === 1;
+    } catch (e) {
+      this.#reachable = false;
+      throw e;
+    }
+    return this.#reachable;
   }
 
   async close(): Promise<void> {

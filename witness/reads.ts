@@ -18,6 +18,8 @@ export interface WitnessReads {
   listLogs(): Promise<LogSummary[]>;
   /** The number of configured logs, synchronously (a metrics gauge reads it); may lag a little. */
   logCount(): number;
+  /** Whether the last probe of the database succeeded, synchronously (a gauge); SQLite: always. */
+  reachable(): boolean;
 }
 
 export function sqliteReads(store: WitnessStore): WitnessReads {
@@ -30,5 +32,6 @@ export function sqliteReads(store: WitnessStore): WitnessReads {
     newestCosignatureTime: async () => store.newestCosignatureTime(),
     listLogs: async () => store.listLogs(),
     logCount: () => store.logCount(),
+    reachable: () => true,
   };
 }

@@ -12,6 +12,7 @@ import {
 import { action, EXIT_OK, EXIT_VERIFY_FAILED } from '../../cli/run.ts';
 import { readStateFile, removeFile, writeStateFile } from '../files.ts';
 import { logReport } from '../human.ts';
+import { saveInconsistencyEvidence } from '../inconsistency-evidence.ts';
 import { AuditInterrupted, auditLog, type AuditLogResult } from '../log-audit/audit-log.ts';
 import { parsePartialAudit, serializePartialAudit, type PartialAudit } from '../log-audit/log-state.ts';
 import { printHuman, printJson, proofJson } from '../output.ts';
@@ -84,18 +85,26 @@ export function logCommand() {
         process.off('SIGTERM', onSignal);
       }
       if (r.state) saveLogState(o.state, r.state);
+      const evidenceFile = saveInconsistencyEvidence(o.state, r);
       // Done (or the tree failed, so its progress is worth nothing): no partial run to continue.
       if (partialPath && (r.state || r.checks.some((c) => c.step === 2 && c.status === 'fail')))
         removeFile(partialPath);
       if (o.json) {
-        const { state: _s, history, consistencyProof, ...rest } = r;
+        const { state: _s, history, consistencyProof, inconsistency: _i, ...rest } = r;
         printJson({
           command: 'audit log',
           ...rest,
+          ...(evidenceFile ? { evidenceFile } : {}),
           ...(consistencyProof ? { consistencyProof: proofJson(consistencyProof) } : {}),
           ...(history ? { fleets: history.fleets, violations: history.violations } : {}),
         });
-      } else printHuman(logReport(r, o.timeline));
+      } else {
+        printHuman(logReport(r, o.timeline));
+        if (evidenceFile)
+          process.stdout.write(
+            `the log-signed checkpoint that contradicts the last audit is saved in ${evidenceFile}\n`,
+          );
+      }
       return r.ok ? EXIT_OK : EXIT_VERIFY_FAILED;
     }),
   );

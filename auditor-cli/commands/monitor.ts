@@ -10,6 +10,7 @@ import {
   timeoutOption,
 } from '../../cli/options.ts';
 import { action, printError } from '../../cli/run.ts';
+import { saveInconsistencyEvidence } from '../inconsistency-evidence.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { roundReport } from '../human.ts';
 import { runMonitor, type Alert, type MonitorRound } from '../monitor.ts';
@@ -82,7 +83,12 @@ export function monitorCommand() {
             onError: (e) => printError(e, { json: o.json === true }),
             onHookFailure: (a, outcome) =>
               process.stderr.write(`fleetlog: error: the --hook for alert ${a.rule} ${a.kind} failed: ${outcome}\n`),
-            onRound: (round, fresh) => printRound(round, fresh, inputs.policy, o.json === true),
+            onRound: (round, fresh) => {
+              const evidenceFile = saveInconsistencyEvidence(o.state, round.audit);
+              printRound(round, fresh, inputs.policy, o.json === true);
+              if (evidenceFile)
+                process.stderr.write(`fleetlog: the contradicting checkpoint is saved in ${evidenceFile}\n`);
+            },
           },
         );
       } finally {

@@ -12,6 +12,7 @@
  */
 import { count as plural } from '../../cli/plural.ts';
 import { bytesEqual, fromHex, toHex } from '../../core/bytes.ts';
+import type { SeenCheckpoint } from '../../core/audit/steps.ts';
 import { FleetlogError, isFleetlogError } from '../../core/errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import { rangeNodes } from '../../core/merkle/subtree.ts';
@@ -109,6 +110,12 @@ export interface AuditLogResult {
   readonly consistencyProof?: readonly ProofStep[];
   /** How the checkpoint relates to the last audited one (step 5), when it got that far. */
   readonly consistency?: ConsistencyOutcome['kind'];
+  /**
+   * When step 5 failed (a fork, a rollback, a split view): the checkpoint audited before and the
+   * log-signed note that contradicts it, which is what proves the log misbehaved. The caller keeps it
+   * (inconsistency-evidence.ts).
+   */
+  readonly inconsistency?: { readonly previous: SeenCheckpoint; readonly note: string };
   /** The newest timestamp among the trusted witnesses' cosignatures (seconds), if any. */
   readonly cosignedAt?: number;
   /** Set when this run continued from an interrupted one, at that many leaves. */
@@ -200,7 +207,8 @@ export async function auditLog(options: AuditLogOptions): Promise<AuditLogResult
   checks.push(withRule(check(5, undefined, consistent, reason5), 'L2'));
   if (!consistent) {
     checks.push(skipEntries('the checkpoint is not consistent with the last audit'));
-    return finish({ ...head, ok: false, consistencyProof: proof });
+    const inconsistency = prev && cp.note ? { inconsistency: { previous: prev.checkpoint, note: cp.note } } : {};
+    return finish({ ...head, ok: false, consistencyProof: proof, ...inconsistency });
   }
 
   // Resume from the saved frontier when it describes the same kind of audit; and from an

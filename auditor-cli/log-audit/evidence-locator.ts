@@ -113,8 +113,11 @@ export class TileRoots {
     this.#roots = new Uint8Array(Math.max(0, endTile - firstTile) * 32);
   }
 
+  /** Keeps `root` if the tile is in this run's range; a run without fleet rules keeps none. */
   set(tile: number, root: Hash): void {
-    this.#roots.set(root, (tile - this.firstTile) * 32);
+    const at = (tile - this.firstTile) * 32;
+    if (tile < this.firstTile || at >= this.#roots.length) return;
+    this.#roots.set(root, at);
   }
 
   get(tile: number): Hash | undefined {
@@ -150,7 +153,8 @@ export async function scanForEvidence(input: ScanInput): Promise<Map<string, Loc
   const { client, size, start, wanted } = input;
   const found = new Map<string, { index: number; bytes: Uint8Array }>();
   const firstTile = Math.floor(start / TILE_WIDTH);
-  const bound = Math.max(0, ...wanted.values());
+  let bound = 0; // a loop, not Math.max(...): there may be more wanted hashes than arguments allowed
+  for (const b of wanted.values()) bound = Math.max(bound, b);
   // This run's tiles up to the one holding the highest bound; only full tiles (a key set's
   // evidence in the last, partial tile is in the window: fewer than 256 entries before it).
   const endTile = Math.max(firstTile, Math.min(Math.ceil(bound / TILE_WIDTH), Math.floor(size / TILE_WIDTH)));

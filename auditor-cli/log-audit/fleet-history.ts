@@ -227,6 +227,7 @@ export class FleetHistory {
    * the audited tree (authenticated by the scan). A copy at or after the key set does not count.
    */
   settle(found: ReadonlyMap<string, LocatedEntry>): void {
+    const announced = new Map(this.newKeysets.map((k) => [k.index, k]));
     for (const p of this.pending) {
       const hit = found.get(p.evidence);
       const ev =
@@ -243,7 +244,7 @@ export class FleetHistory {
         if (e?.kind === 'keyset')
           f.events[at] = { ...e, ...(ev ? { evidenceIndex: ev.index } : {}), ok: e.ok && !broke };
       }
-      const k = this.newKeysets.find((x) => x.index === p.index);
+      const k = announced.get(p.index);
       if (k && broke) k.ok = false;
     }
     delete this.state.pending;
@@ -386,7 +387,9 @@ export class FleetHistory {
   #keysetPending(index: number, s: Extract<EntrySummary, { kind: 'keyset' }>): void {
     const keys = s.keys.map((k) => ({ hsmId: k.hsmId, alg: k.alg, publicKey: k.publicKey }));
     const pending = { index, fleetId: s.fleetId, version: s.version, evidence: s.evidence, keys };
-    this.state.pending = [...(this.state.pending ?? []), pending];
+    // In place: a log may hold many such key sets, and copying the list each time is quadratic.
+    this.state.pending ??= [];
+    this.state.pending.push(pending);
     this.#keyset(index, s, 'pending');
   }
 

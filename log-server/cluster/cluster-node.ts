@@ -31,6 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { parseCheckpointNote } from '../../core/checkpoint.ts';
 import { FleetlogError, type ErrorCode } from '../../core/errors.ts';
 import { quorumSatisfied, type Policy } from '../../core/policy/policy.ts';
+import { createLogThrottle, type LogThrottle } from '../../service/log-throttle.ts';
 import type { Logger } from '../../service/logger.ts';
 import { startLeading, type LeaderContext, type Leading } from '../leadership.ts';
 import type { StaticPublisher } from '../static-publisher.ts';
@@ -93,17 +94,22 @@ export class ClusterNode implements Appender, Publication {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #ticking: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Whether the last poll reached the database (/health and /metrics report it). */
+  #databaseReachable = true;
+  /** The poll fails every pollMs while the database is down: one line per 10 s, with a count. */
+  readonly #pollFailures: LogThrottle;
 
   constructor(options: ClusterOptions, latest: StoredCheckpoint) {
     this.#o = options;
     this.#leaseMs = options.leaseMs ?? 3000;
     this.#pollMs = options.pollMs ?? Math.max(20, Math.floor(this.#leaseMs / 10));
     this.#lease = new LeaderLease(
-      options.storage.pool,
+      options.storage.leasePool,
       `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`,
       this.#leaseMs,
     );
     this.#latest = latest;
+    this.#pollFailures = createLogThrottle(options.logger, 10_000);
   }
 
   /** Starts polling and competing for the lease; `url` is where followers forward submissions. */
@@ -117,9 +123,15 @@ export class ClusterNode implements Appender, Publication {
     return this.#leading !== undefined;
   }
 
+  /** Whether the last look at the lease reached the database (at most one lease poll old). */
+  get databaseReachable(): boolean {
+    return this.#databaseReachable;
+  }
+
   status(): ClusterStatus {
     return {
       role: this.#leading ? 'leader' : 'follower',
+      databaseReachable: this.#databaseReachable,
       fencingToken: this.#token,
       leaderUrl: this.#leading ? this.#url : this.#leaderUrl,
     };
@@ -164,7 +176,7 @@ export class ClusterNode implements Appender, Publication {
     const waiting = published === undefined || Date.now() - this.#publishedSeenAtMs < graceMs;
     const witnesses: WitnessHealth[] = [...(policy?.witnesses.values() ?? [])].map((w) => {
       const state = this.#witnessStates.get(w.name);
-      const cosigned = published !== undefined && published.cosigners.includes(w.name);
+      const cosigned = published?.cosigners.includes(w.name) === true;
       const missing = !cosigned && !waiting;
       return {
         name: w.name,
@@ -206,8 +218,13 @@ export class ClusterNode implements Appender, Publication {
     try {
       if (this.#leading) await this.#keepLease();
       else await this.#follow();
+      if (!this.#databaseReachable) this.#o.logger.warn('the database is reachable again');
+      this.#databaseReachable = true;
     } catch (e) {
-      this.#o.logger.warn('cluster poll failed', { error: String((e as Error).message ?? e) });
+      this.#databaseReachable = false;
+      this.#pollFailures.log('error', 'poll', 'cluster poll failed: the database is unreachable or failing', {
+        error: String((e as Error).message ?? e),
+      });
       if (this.#leading && Date.now() >= this.#deadline) await this.#stepDown('cannot renew the lease in time');
     }
   }
@@ -262,6 +279,10 @@ export class ClusterNode implements Appender, Publication {
     this.#leading = undefined;
     this.#o.logger.warn('this process stops leading', { reason, fencingToken: token });
     this.#latest = leading.sequencer.latest;
+    // Keep serving what this process published as leader: a follower's view must not fall back
+    // to an older checkpoint (a reader would see the log shrink) while the database is away.
+    const published = leading.witnessing.published();
+    if (published && published.size > (this.#published?.size ?? -1)) this.#published = published;
     // The sequencer's last batches still carry the token; storage refuses them if the lease is gone.
     await leading.stop().catch((e) => this.#o.logger.error('stopping the leader failed', { error: String(e) }));
     this.#o.storage.setFence(undefined);

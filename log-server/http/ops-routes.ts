@@ -28,12 +28,16 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
       w.witnesses.every((x) => HEALTHY.has(x.status)) &&
       publish?.lastError === undefined &&
       validating;
-    // 503 while batches fail to commit (a full disk, I/O errors): nothing new is being stored.
-    const writing = !s.sequencer.writesFailing;
+    // 503 while batches fail to commit (a full disk, I/O errors), or while PostgreSQL cannot be
+    // reached: nothing new is being stored.
+    const cluster = s.cluster?.();
+    const database = cluster ? (cluster.databaseReachable ? 'ok' : 'unreachable') : undefined;
+    const writing = !s.sequencer.writesFailing && database !== 'unreachable';
     const body = {
       status: !writing ? 'unavailable' : healthy ? 'ok' : 'degraded',
       version: FLEETLOG_VERSION,
       writes: writing ? 'ok' : 'failing',
+      ...(database ? { database } : {}),
       origin: s.origin,
       vkey: s.vkey,
       size: latest.size,
@@ -47,7 +51,7 @@ export function registerOpsRoutes(app: Hono, s: LogService, options: { benchRout
       witnesses: w.witnesses,
       staticTiles: publish ?? null,
       validationWorkers: validation ?? null,
-      ...(s.cluster ? { cluster: s.cluster() } : {}),
+      ...(cluster ? { cluster } : {}),
     };
     return jsonResponse(body, writing ? 200 : 503);
   });

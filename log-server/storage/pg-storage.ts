@@ -10,9 +10,18 @@
  * Batches commit strictly in call order (one chain of transactions). Each checks inside its
  * transaction that it extends the newest stored checkpoint, so a batch built on a failed one, or
  * on a tree another leader has since grown, is refused and stores nothing.
+ *
+ * Three connection pools, so that what anyone can ask cannot starve what keeps the log running:
+ *   reads   the HTTP routes (max 8; at most 64 callers wait for a connection, the rest get a 503 at
+ *           once, and none waits more than 5 s);
+ *   writer  the leader's sequencer, witnessing and proofs for its answers (`writerView()`, max 3);
+ *   lease   the leader lease and the followers' poll (`leasePool`, max 2).
+ * Each statement is bounded by the sessions' statement_timeout (service/postgres.ts).
  */
+import type { QueryResult, QueryResultRow } from 'pg';
 import { toHex } from '../../core/bytes.ts';
 import { FleetlogError } from '../../core/errors.ts';
+import { DATABASE_UNAVAILABLE } from '../../service/database-errors.ts';
 import type { Hash } from '../../core/merkle/hash.ts';
 import type { NodeId } from '../../core/merkle/subtree.ts';
 import { TILE_HEIGHT, TILE_WIDTH } from '../../core/merkle/tiles.ts';
@@ -44,15 +53,64 @@ import type {
 
 const HASH_BYTES = 32;
 
-export class PgLogStorage implements LogStorage {
-  readonly pool: PgPool;
-  /** The fencing token of the lease this process holds; undefined = not the leader. */
-  #fence: number | undefined;
-  /** The chain of fenced write transactions: each starts after the previous one settled. */
-  #writes: Promise<unknown> = Promise.resolve();
+/** Callers beyond this many waiting for a read connection are answered 503 at once. */
+const MAX_WAITING_READS = 64;
+/** How old the in-memory set of active tokens may be. */
+const TOKEN_REFRESH_MS = 1000;
 
-  private constructor(pool: PgPool) {
-    this.pool = pool;
+/** What every view of one log database shares: the pools, the fence and the chain of writes. */
+interface Shared {
+  readonly reads: PgPool;
+  readonly writer: PgPool;
+  readonly lease: PgPool;
+  /** The fencing token of the lease this process holds; undefined = not the leader. */
+  fence: number | undefined;
+  /** The chain of fenced write transactions: each starts after the previous one settled. */
+  writes: Promise<unknown>;
+  /** Active tokens (hex hash -> name) as last read; undefined if that read failed. */
+  tokens: Map<string, string> | undefined;
+  tokensReadAt: number;
+  tokensLoading: Promise<void> | undefined;
+}
+
+const NOTHING_SHARED_YET = {
+  fence: undefined,
+  writes: Promise.resolve(),
+  tokens: undefined,
+  tokensReadAt: 0,
+  tokensLoading: undefined,
+};
+
+export class PgLogStorage implements LogStorage {
+  /** The pool this view reads with: `reads`, or `writer` for the writer's view. */
+  readonly pool: PgPool;
+  readonly #shared: Shared;
+  readonly #isWriterView: boolean;
+
+  private constructor(shared: Shared, writerView = false) {
+    this.#shared = shared;
+    this.#isWriterView = writerView;
+    this.pool = writerView ? shared.writer : shared.reads;
+  }
+
+  /** The pool of the leader lease and the followers' poll (log-server/cluster/lease.ts). */
+  get leasePool(): PgPool {
+    return this.#shared.lease;
+  }
+
+  /**
+   * The same storage, reading through the writer's pool: what the sequencer, witnessing and the
+   * proofs in add-entry answers use, so a flood of reads cannot starve them. Closing it is a no-op.
+   */
+  writerView(): PgLogStorage {
+    return new PgLogStorage(this.#shared, true);
+  }
+
+  /** A read of the HTTP routes: refused at once while too many are already waiting for a connection. */
+  #read<R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    if (!this.#isWriterView && this.pool.waitingCount >= MAX_WAITING_READS)
+      return Promise.reject(new FleetlogError('unavailable', 'the log is busy; retry shortly'));
+    return this.pool.query<R>(sql, params);
   }
 
   /** Creates the schema (if missing) and a new log in it; refuses a database that holds a log. */
@@ -86,21 +144,25 @@ export class PgLogStorage implements LogStorage {
       await pool.end();
       throw e;
     }
-    return new PgLogStorage(pool);
+    return new PgLogStorage({ reads: pool, writer: pool, lease: pool, ...NOTHING_SHARED_YET });
   }
 
   /** Opens the log in this database, migrating its schema to this version first. */
   static async open(url: string, options: PoolOptions = {}): Promise<PgLogStorage> {
-    const pool = await openPool(url, options);
+    const pool = await openPool(url, { ...options, max: options.max ?? 8 });
+    const pools: PgPool[] = [pool];
     try {
       await migrate(pool, LOG_COMPONENT, LOG_MIGRATIONS);
       const origin = await pool.query("SELECT value FROM log_meta WHERE key = 'origin'");
       if (!origin.rowCount) throw new FleetlogError('io', 'the database holds no log (run fleetlog log init first)');
+      pools.push(await openPool(url, { ...options, max: 3 }));
+      pools.push(await openPool(url, { ...options, max: 2 }));
     } catch (e) {
-      await pool.end();
+      for (const p of pools) await p.end().catch(() => {});
       throw e;
     }
-    return new PgLogStorage(pool);
+    const [reads, writer, lease] = pools as [PgPool, PgPool, PgPool];
+    return new PgLogStorage({ reads, writer, lease, ...NOTHING_SHARED_YET });
   }
 
   /**
@@ -108,12 +170,12 @@ export class PgLogStorage implements LogStorage {
    * calls this when it is won), or clears it when the lease is lost.
    */
   setFence(token: number | undefined): void {
-    this.#fence = token;
+    this.#shared.fence = token;
   }
 
   async head(): Promise<LogHead> {
     // One statement, so one snapshot: the checkpoint and the entry count come from the same commit.
-    const r = await this.pool.query<CheckpointRow & { meta: Record<string, string>; n: number }>(
+    const r = await this.#read<CheckpointRow & { meta: Record<string, string>; n: number }>(
       `SELECT c.size, c.root, c.note, c.signed_at_ms,
          (SELECT json_object_agg(key, value) FROM log_meta) AS meta,
          (SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries)::bigint AS n
@@ -137,7 +199,7 @@ export class PgLogStorage implements LogStorage {
 
   /** The newest checkpoint and the published size: what a follower polls (cluster-node.ts). */
   async tip(): Promise<{ checkpoint: StoredCheckpoint; publishedSize: number }> {
-    const r = await this.pool.query<CheckpointRow & { published: string }>(
+    const r = await this.#read<CheckpointRow & { published: string }>(
       `SELECT size, root, note, signed_at_ms, (SELECT value FROM log_meta WHERE key = 'published_size') AS published
        FROM log_checkpoints ORDER BY size DESC LIMIT 1`,
     );
@@ -232,11 +294,12 @@ export class PgLogStorage implements LogStorage {
 
   /** Runs a write after every earlier one, in one transaction that first checks the fence. */
   #fenced<T>(body: (c: PgClient) => Promise<T>): Promise<T> {
-    const fence = this.#fence;
-    const run = this.#writes.then(() => {
+    const shared = this.#shared;
+    const fence = shared.fence;
+    const run = shared.writes.then(() => {
       if (fence === undefined)
         throw new FleetlogError('unavailable', 'this process does not hold the leader lease; nothing was stored');
-      return inTransaction(this.pool, async (c) => {
+      return inTransaction(shared.writer, async (c) => {
         const held = await c.query(
           'SELECT 1 FROM log_lease WHERE id = 1 AND token = $1 AND expires_at > clock_timestamp() FOR SHARE',
           [fence],
@@ -249,14 +312,14 @@ export class PgLogStorage implements LogStorage {
         return body(c);
       });
     });
-    this.#writes = run.catch(() => {});
+    shared.writes = run.catch(() => {});
     return run;
   }
 
   async findLeaves(hashes: readonly Hash[]): Promise<Map<string, LeafRecord>> {
     const found = new Map<string, LeafRecord>();
     if (hashes.length === 0) return found;
-    const rows = await this.pool.query<{ idx: number; leaf_hash: Buffer; kind: number; fleet_id: string | null }>(
+    const rows = await this.#read<{ idx: number; leaf_hash: Buffer; kind: number; fleet_id: string | null }>(
       'SELECT idx, leaf_hash, kind, fleet_id FROM log_entries WHERE leaf_hash = ANY($1::bytea[])',
       [hashes],
     );
@@ -271,7 +334,7 @@ export class PgLogStorage implements LogStorage {
 
   async readNodes(nodes: readonly NodeId[]): Promise<Hash[]> {
     if (nodes.length === 0) return [];
-    const rows = await this.pool.query<{ hash: Buffer; ord: number }>(
+    const rows = await this.#read<{ hash: Buffer; ord: number }>(
       `SELECT n.hash, q.ord FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS q(level, idx, ord)
        JOIN log_nodes n ON n.level = q.level AND n.idx = q.idx`,
       [nodes.map((n) => n.level), nodes.map((n) => n.index)],
@@ -286,13 +349,13 @@ export class PgLogStorage implements LogStorage {
 
   async readLevelHashes(level: number, start: number, count: number): Promise<Uint8Array> {
     if (level % TILE_HEIGHT === 0 && start % TILE_WIDTH === 0 && count <= TILE_WIDTH) {
-      const full = await this.pool.query<{ data: Buffer }>('SELECT data FROM log_tiles WHERE id = $1', [
+      const full = await this.#read<{ data: Buffer }>('SELECT data FROM log_tiles WHERE id = $1', [
         tileRowId(level / TILE_HEIGHT, start / TILE_WIDTH),
       ]);
       const data = full.rows[0]?.data;
       if (data) return count === TILE_WIDTH ? data : data.subarray(0, count * HASH_BYTES);
     }
-    const rows = await this.pool.query<{ hash: Buffer }>(
+    const rows = await this.#read<{ hash: Buffer }>(
       'SELECT hash FROM log_nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
       [level, start, start + count],
     );
@@ -308,7 +371,7 @@ export class PgLogStorage implements LogStorage {
   }
 
   async readEntries(start: number, count: number): Promise<Uint8Array[]> {
-    const rows = await this.pool.query<{ data: Buffer }>(
+    const rows = await this.#read<{ data: Buffer }>(
       'SELECT data FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx',
       [start, start + count],
     );
@@ -333,7 +396,7 @@ export class PgLogStorage implements LogStorage {
   }
 
   async checkpointAt(size: number): Promise<StoredCheckpoint | undefined> {
-    const rows = await this.pool.query<CheckpointRow>(
+    const rows = await this.#read<CheckpointRow>(
       'SELECT size, root, note, signed_at_ms FROM log_checkpoints WHERE size = $1',
       [size],
     );
@@ -341,7 +404,7 @@ export class PgLogStorage implements LogStorage {
   }
 
   async listFleets(afterFleetId: string, limit: number): Promise<FleetHistory[]> {
-    const rows = await this.pool.query<KeysetRow & { fleet_id: string }>(
+    const rows = await this.#read<KeysetRow & { fleet_id: string }>(
       `SELECT k.fleet_id, k.idx, k.version, k.evidence_idx, k.not_before, k.not_after, e.leaf_hash
        FROM log_keysets k JOIN log_entries e ON e.idx = k.idx
        WHERE k.fleet_id IN (SELECT DISTINCT fleet_id FROM log_keysets WHERE fleet_id > $1 ORDER BY fleet_id LIMIT $2)
@@ -361,7 +424,7 @@ export class PgLogStorage implements LogStorage {
   }
 
   async keysetMark(): Promise<number> {
-    const rows = await this.pool.query<{ mark: string }>('SELECT COALESCE(MAX(idx) + 1, 0) AS mark FROM log_keysets');
+    const rows = await this.#read<{ mark: string }>('SELECT COALESCE(MAX(idx) + 1, 0) AS mark FROM log_keysets');
     return Number(rows.rows[0]!.mark);
   }
 
@@ -376,7 +439,7 @@ export class PgLogStorage implements LogStorage {
   }
 
   async latestKeyset(fleetId: string, treeSize: number): Promise<KeysetRecord | undefined> {
-    const rows = await this.pool.query<KeysetRow>(
+    const rows = await this.#read<KeysetRow>(
       `SELECT k.idx, k.version, k.evidence_idx, k.not_before, k.not_after, e.leaf_hash
        FROM log_keysets k JOIN log_entries e ON e.idx = k.idx
        WHERE k.fleet_id = $1 AND k.idx < $2 ORDER BY k.idx DESC LIMIT 1`,
@@ -396,7 +459,7 @@ export class PgLogStorage implements LogStorage {
   }
 
   async witnessStates(): Promise<WitnessStateRecord[]> {
-    const rows = await this.pool.query<{ witness: string; size: number; updated_at_ms: number }>(
+    const rows = await this.#read<{ witness: string; size: number; updated_at_ms: number }>(
       'SELECT witness, size, updated_at_ms FROM log_witness_state ORDER BY witness COLLATE "C"',
     );
     return rows.rows.map((r) => ({ witness: r.witness, size: r.size, updatedAtMs: r.updated_at_ms }));
@@ -417,7 +480,7 @@ export class PgLogStorage implements LogStorage {
   }
 
   async cosignaturesFor(size: number): Promise<CosignatureRecord[]> {
-    const rows = await this.pool.query<{ witness: string; line: string }>(
+    const rows = await this.#read<{ witness: string; line: string }>(
       'SELECT witness, line FROM log_cosignatures WHERE size = $1 ORDER BY witness COLLATE "C"',
       [size],
     );
@@ -431,6 +494,7 @@ export class PgLogStorage implements LogStorage {
         tokenHash,
         Date.now(),
       ]);
+      this.#shared.tokensReadAt = 0;
     } catch (e) {
       if (sqlState(e) === UNIQUE_VIOLATION)
         throw new FleetlogError('conflict', `an active token named ${JSON.stringify(name)} already exists`);
@@ -439,6 +503,7 @@ export class PgLogStorage implements LogStorage {
   }
 
   async revokeToken(name: string): Promise<boolean> {
+    this.#shared.tokensReadAt = 0;
     const r = await this.pool.query(
       'UPDATE log_tokens SET revoked_at_ms = $1 WHERE name = $2 AND revoked_at_ms IS NULL',
       [Date.now(), name],
@@ -447,7 +512,7 @@ export class PgLogStorage implements LogStorage {
   }
 
   async listTokens(): Promise<TokenRecord[]> {
-    const rows = await this.pool.query<{ name: string; created_at_ms: number; revoked_at_ms: number | null }>(
+    const rows = await this.#read<{ name: string; created_at_ms: number; revoked_at_ms: number | null }>(
       'SELECT name, created_at_ms, revoked_at_ms FROM log_tokens ORDER BY id',
     );
     return rows.rows.map((r) => ({
@@ -457,17 +522,44 @@ export class PgLogStorage implements LogStorage {
     }));
   }
 
+  /**
+   * From the active tokens as read at most TOKEN_REFRESH_MS ago (on the lease pool): a bearer check
+   * costs no query, so requests with made-up tokens cannot load the database or queue behind reads.
+   * A token added or revoked by another process (the CLI) counts within that second.
+   */
   async findActiveToken(tokenHash: Uint8Array): Promise<string | undefined> {
-    const rows = await this.pool.query<{ name: string }>(
-      'SELECT name FROM log_tokens WHERE hash = $1 AND revoked_at_ms IS NULL',
-      [tokenHash],
-    );
-    return rows.rows[0]?.name;
+    const t = this.#shared;
+    if (Date.now() - t.tokensReadAt >= TOKEN_REFRESH_MS) {
+      t.tokensLoading ??= this.#loadTokens().finally(() => {
+        t.tokensLoading = undefined;
+      });
+      await t.tokensLoading;
+    }
+    // The last read failed (and the next is not due yet): unknown is not the same as revoked.
+    if (!t.tokens) throw new FleetlogError('unavailable', DATABASE_UNAVAILABLE);
+    return t.tokens.get(toHex(tokenHash));
+  }
+
+  async #loadTokens(): Promise<void> {
+    const t = this.#shared;
+    try {
+      const rows = await t.lease.query<{ name: string; hash: Buffer }>(
+        'SELECT name, hash FROM log_tokens WHERE revoked_at_ms IS NULL',
+      );
+      t.tokens = new Map(rows.rows.map((r) => [toHex(r.hash), r.name]));
+    } catch (e) {
+      t.tokens = undefined; // while the database is away, no token is taken on trust
+      throw e;
+    } finally {
+      t.tokensReadAt = Date.now(); // at most one attempt per interval, failed or not
+    }
   }
 
   async close(): Promise<void> {
-    await this.#writes;
-    await this.pool.end();
+    if (this.#isWriterView) return;
+    const { reads, writer, lease } = this.#shared;
+    await this.#shared.writes;
+    for (const p of new Set([reads, writer, lease])) await p.end();
   }
 }
 

@@ -59,7 +59,7 @@ async function run(s: Scenario, url: string, state?: LogAuditState, extra: Parti
     policyText: s.policyText,
     workers: 0,
     retries: 0,
-    timeoutMs: 10_000,
+    timeoutMs: 30_000, // generous: the machine is shared, and a run fetches thousands of entries
     ...(state ? { state } : {}),
     ...extra,
   });

@@ -136,6 +136,47 @@ describe('audit log state across rounds', () => {
     expect(Math.abs(sizes['evidence 4000']! - sizes['evidence 1000']!)).toBeLessThan(4096);
   }, 60_000);
 
+  it('migrates a v2 state file: the last 1,024 evidence entries, 64 fleets without key sets', () => {
+    const size = 5000;
+    const evidenceAt: Record<string, number[]> = {};
+    for (let i = 0; i < 1100; i++) evidenceAt[(i * 7919).toString(16).padStart(16, '0')] = [i * 2];
+    const fleets: Record<string, unknown> = {
+      withKeys: { keysets: 1, deployments: 1, firstIndex: 0, version: 1, maxVersion: 1, events: [] },
+    };
+    for (let i = 0; i < 70; i++) fleets[`junk-${i}`] = { keysets: 0, deployments: 2, firstIndex: 10 + i, events: [] };
+    const v2 = {
+      format: 'fleetlog-log-audit-state/v2',
+      checkpoint: { origin: 'o', size, rootHash: '00'.repeat(32) },
+      frontier: Array.from({ length: 5 }, (_, i) => String(i).repeat(64)),
+      fleetRules: true,
+      runs: 3,
+      lastRun: 'x',
+      history: {
+        fleets,
+        evidenceAt,
+        keyOwners: {},
+        violations: [],
+        violationCounts: {},
+        warnings: [],
+        warningCount: 0,
+        entries: size,
+        keysets: 1,
+        deployments: 141,
+      },
+    };
+    const h = parseLogAuditState(JSON.stringify(v2)).history!;
+    expect(h.evidenceWindow).toHaveLength(1024);
+    expect(h.evidenceWindow[0]![1]).toBe(76 * 2);
+    expect(h.evidenceWindow.at(-1)![1]).toBe(1099 * 2);
+    expect(Object.keys(h.fleets)).toHaveLength(1 + 64);
+    expect(h.fleets['junk-63']).toBeDefined();
+    expect(h.fleets['junk-64']).toBeUndefined();
+    expect(h.untrackedDeployments).toBe(6 * 2);
+    // Saved again, it is a v3 file that reads back the same.
+    const again = parseLogAuditState(serializeLogAuditState(parseLogAuditState(JSON.stringify(v2))));
+    expect(again.history).toEqual(h);
+  });
+
   it('migrates a v1 state file and refuses malformed histories with one line', () => {
     const v1 = {
       format: 'fleetlog-log-audit-state/v1',

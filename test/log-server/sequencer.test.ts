@@ -29,8 +29,10 @@ afterEach(async () => {
 });
 
 /** Wraps storage so tests can slow down or fail commits. */
-function controllable(inner: SqliteLogStorage): LogStorage & { failNext: boolean; delayMs: number; batches: number[] } {
-  const control = { failNext: false, delayMs: 0, batches: [] as number[] };
+function controllable(
+  inner: SqliteLogStorage,
+): LogStorage & { failNext: boolean; loseAnswerNext: boolean; delayMs: number; batches: number[] } {
+  const control = { failNext: false, loseAnswerNext: false, delayMs: 0, batches: [] as number[] };
   const appendBatch = async (batch: IntegratedBatch): Promise<void> => {
     if (control.delayMs) await new Promise((r) => setTimeout(r, control.delayMs));
     if (control.failNext) {
@@ -39,6 +41,11 @@ function controllable(inner: SqliteLogStorage): LogStorage & { failNext: boolean
     }
     await inner.appendBatch(batch);
     control.batches.push(batch.entries.length);
+    if (control.loseAnswerNext) {
+      // PostgreSQL committed, then the connection died before the answer came back.
+      control.loseAnswerNext = false;
+      throw new Error('Connection terminated unexpectedly');
+    }
   };
   return new Proxy(inner, {
     get(target, key) {
@@ -126,6 +133,24 @@ describe('Sequencer', () => {
     expect(fleets).toMatchObject([
       { fleetId: p1!.fleetId, keysets: [{ index: ks!.index, evidenceIndex: ev!.index, version: 1 }] },
     ]);
+  });
+
+  it('continues from the stored tree when a commit that reported failure was stored (its answer was lost)', async () => {
+    const { sequencer, storage, inner, checkpoints, log } = await sequencerFor({ maxBatchSize: 4, maxWaitMs: 1 });
+    const pairs = generatePairs(KEYS, 3);
+    const [a, b, c] = pairs.map((p) => validateEntry(p.evidence, keys));
+    checkResult(await sequencer.submit(a!), log.vkey);
+    storage.loseAnswerNext = true;
+    await expect(sequencer.submit(b!)).rejects.toMatchObject({ code: 'unavailable' });
+    expect((await inner.head()).entryCount).toBe(2); // stored after all
+    // The next batch builds on the stored tree (it was refused forever when built on the old one).
+    const next = await sequencer.submit(c!);
+    checkResult(next, log.vkey);
+    expect(next.index).toBe(2);
+    expect(sequencer.writesFailing).toBe(false);
+    // The client's retry of the "failed" entry finds it where it was stored.
+    expect(await sequencer.submit(b!)).toMatchObject({ index: 1, duplicate: true });
+    expect(checkpoints.map((cp) => cp.size)).toEqual([1, 2, 3]);
   });
 
   it('pipelines commits, keeps every checkpoint consistent with the next, and recovers from a failed commit', async () => {

@@ -21,7 +21,7 @@ describe('a witness answer signed with an unexpected key', () => {
       url: 'http://w1.test',
       oldSize: 0,
       proof: [],
-      note: 'log.test/a\n1\n' + 'A'.repeat(43) + '=\n\n— log.test/a AAAAAAAA\n',
+      note: `log.test/a\n1\n${'A'.repeat(43)}=\n\n— log.test/a AAAAAAAA\n`,
       text: 'log.test/a\n1\nAAAA\n',
       timeoutMs: 1000,
       fetch: async () => new Response(line, { status: 200, headers: { 'content-type': 'text/plain' } }),

@@ -84,9 +84,22 @@ export interface ServerProcess {
 export async function startFleetlogServer(
   args: string[],
   url: string,
-  options: { readyPath?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: {
+    readyPath?: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** Runs the server under `ulimit -n openFiles` (a shell execs it, so the pid is the server's). */
+    openFiles?: number;
+  } = {},
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [FLEETLOG_BIN, ...args], {
+  const command: [string, string[]] =
+    options.openFiles === undefined
+      ? [process.execPath, [FLEETLOG_BIN, ...args]]
+      : [
+          '/bin/sh',
+          ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, FLEETLOG_BIN, ...args],
+        ];
+  const child = spawn(command[0], command[1], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,7 +9,13 @@ import { parseTilePath } from '../../../core/merkle/tiles.ts';
 import type { SyntheticLog } from './synthetic-log.ts';
 
 export type Reply =
-  | { readonly status: number; readonly body: Uint8Array | string; readonly contentType?: string }
+  | {
+      readonly status: number;
+      readonly body: Uint8Array | string;
+      readonly contentType?: string;
+      /** Further response headers (Location, Content-Encoding, …). */
+      readonly headers?: Readonly<Record<string, string>>;
+    }
   /** Never answer. */
   | { readonly kind: 'hang' }
   /** 200 with a chunked body that never ends. */
@@ -85,6 +91,7 @@ export async function serve(handler: Handler): Promise<Served> {
     res.writeHead(reply.status, {
       'content-type': reply.contentType ?? 'application/octet-stream',
       'content-length': String(body.length),
+      ...reply.headers,
     });
     res.end(body);
   });
