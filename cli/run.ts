@@ -10,6 +10,7 @@
  * that points at the command's --help. With --json the same error is also written to stdout as
  * `{"error":{"code":…,"message":…}}`, so a script that reads stdout always gets JSON.
  */
+import { terminalLine } from './terminal-text.ts';
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { FleetlogError, isFleetlogError, type ErrorCode } from '../core/errors.ts';
 
@@ -72,7 +73,7 @@ export function printError(error: unknown, options: { json?: boolean; cmd?: Comm
 
 export function writeError(report: ErrorReport, options: { json?: boolean; cmd?: CommandUnknownOpts } = {}): void {
   const pointer = report.code === 'usage' && options.cmd ? `\n${helpPointer(options.cmd)}` : '';
-  process.stderr.write(`fleetlog: ${report.code}: ${report.message}${pointer}\n`);
+  process.stderr.write(`fleetlog: ${report.code}: ${terminalLine(report.message)}${pointer}\n`);
   if (options.json) process.stdout.write(`${JSON.stringify({ error: report })}\n`);
 }
 

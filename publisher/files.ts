@@ -4,7 +4,7 @@
  * output goes through service/atomic-file.ts, so a refused or interrupted command leaves the old
  * file or none, never half of a new one.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { FleetlogError } from '../core/errors.ts';
 import { MAX_ENTRY_BYTES } from '../core/entry-bundle.ts';
 import type { Json } from '../core/entries/canonical-json.ts';
@@ -13,14 +13,35 @@ import { writeFileAtomicSync } from '../service/atomic-file.ts';
 
 const MAX_DESCRIPTION_BYTES = 1024 * 1024;
 
+/**
+ * Reads at most `maxBytes` of a regular file. The other party chooses these files, so a path that
+ * names /dev/zero, a FIFO or a device is refused before reading (O_NONBLOCK: opening a FIFO does
+ * not wait for a writer), and the read stops at the cap whatever the size stat reported.
+ */
 function readCapped(path: string, maxBytes: number, what: string): Buffer {
+  let fd: number | undefined;
   try {
-    if (statSync(path).size > maxBytes)
-      throw new FleetlogError('too_large', `${what} ${path} is larger than ${maxBytes} bytes`);
-    return readFileSync(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    if (!fstatSync(fd).isFile()) throw new FleetlogError('io', `${what} ${path} is not a regular file`);
+    const buf = Buffer.alloc(maxBytes + 1);
+    let got = 0;
+    for (let n = 1; n > 0 && got < buf.length; got += n) n = readSync(fd, buf, got, buf.length - got, null);
+    if (got > maxBytes) throw new FleetlogError('too_large', `${what} ${path} is larger than ${maxBytes} bytes`);
+    return buf.subarray(0, got);
   } catch (e) {
     if (e instanceof FleetlogError) throw e;
     throw new FleetlogError('io', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** UTF-8 text, refused (not silently repaired with U+FFFD) when its bytes are not UTF-8. */
+function utf8Text(bytes: Buffer, path: string, what: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new FleetlogError('bad_encoding', `${what} ${path} is not valid UTF-8`);
   }
 }
 
@@ -31,7 +52,7 @@ export function readEntryFile(path: string, what: string): Uint8Array {
 }
 
 export function readJsonFile(path: string, what: string): Json {
-  const text = readCapped(path, MAX_DESCRIPTION_BYTES, what).toString('utf8');
+  const text = utf8Text(readCapped(path, MAX_DESCRIPTION_BYTES, what), path, what);
   try {
     return JSON.parse(text) as Json;
   } catch (e) {
@@ -40,7 +61,7 @@ export function readJsonFile(path: string, what: string): Json {
 }
 
 export function readPolicyFile(path: string): { policy: Policy; text: string } {
-  const text = readCapped(path, MAX_POLICY_CHARS, 'policy file').toString('utf8');
+  const text = utf8Text(readCapped(path, MAX_POLICY_CHARS, 'policy file'), path, 'policy file');
   return { policy: parsePolicy(text), text };
 }
 

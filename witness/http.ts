@@ -7,6 +7,7 @@
  *   GET  /, /assets/*                        the witness's page (explorer/witness), if built
  *   GET  /health, /metrics
  */
+import { noSniff } from '../service/no-sniff.ts';
 import { Hono, type Context } from 'hono';
 import { FleetlogError } from '../core/errors.ts';
 import { joinSplitViewEvidenceList } from '../core/split-view-evidence.ts';
@@ -52,6 +53,7 @@ function failingAsUnavailable(store: WitnessReads): WitnessReads {
 
 export function createWitnessApp(core: WitnessCore, metrics: WitnessMetrics, logger: Logger, page?: Page): Hono {
   const app = new Hono();
+  app.use(noSniff);
   const store = failingAsUnavailable(core.store);
   registerPage(app, page, "the witness's page");
   metrics.logs.set(() => store.logCount());

@@ -8,6 +8,7 @@
 import type { FleetBundle } from '../../core/audit/fleet-bundle.ts';
 import { decodeEntry } from '../../core/entries/entry.ts';
 import { FLEET_KEYSET_TYPE } from '../../core/entries/fleet-keyset.ts';
+import { ID_PATTERN } from '../../core/entries/schema.ts';
 import { DEPLOYMENT_EVIDENCE_TYPE } from '../../core/entries/deployment-evidence.ts';
 import { toHex } from '../../core/bytes.ts';
 import { leafHash } from '../../core/merkle/hash.ts';
@@ -40,19 +41,34 @@ export interface FleetList {
 export async function listFleets(reader: LogReader, size: number): Promise<FleetList> {
   try {
     const fleets: FleetRef[] = [];
+    let skipped = 0;
+    const junk = (): string =>
+      skipped ? `; ${skipped} item${skipped === 1 ? '' : 's'} of the index that no entry could carry not shown` : '';
     let after = '';
     for (let page = 0; page < MAX_FLEET_PAGES; page++) {
       const body = JSON.parse(
         await reader.text(`fleets?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`, 4 << 20),
       ) as { fleets: FleetRef[]; next: string | null };
       for (const f of body.fleets) {
-        const keysets = f.keysets.filter((k) => k.index < size && k.evidenceIndex < size);
-        if (keysets.length > 0) fleets.push({ fleetId: String(f.fleetId), keysets });
+        // The index is the server's word: a fleet id that no entry could carry (markup, bidi
+        // overrides, a megabyte of text) or a position that is not a number is not shown at all.
+        if (typeof f?.fleetId !== 'string' || !ID_PATTERN.test(f.fleetId) || !Array.isArray(f.keysets)) {
+          skipped += 1;
+          continue;
+        }
+        const keysets = f.keysets.filter(
+          (k) =>
+            [k?.version, k?.index, k?.evidenceIndex, k?.notBefore, k?.notAfter].every(Number.isSafeInteger) &&
+            k.index < size &&
+            k.evidenceIndex < size,
+        );
+        if (keysets.length > 0) fleets.push({ fleetId: f.fleetId, keysets });
       }
-      if (!body.next) return { fleets, source: "the log's fleet index (GET /fleets), checked entry by entry below" };
+      if (!body.next || typeof body.next !== 'string')
+        return { fleets, source: `the log's fleet index (GET /fleets), checked entry by entry below${junk()}` };
       after = body.next;
     }
-    return { fleets, source: `the first ${MAX_FLEET_PAGES} pages of the log's fleet index` };
+    return { fleets, source: `the first ${MAX_FLEET_PAGES} pages of the log's fleet index${junk()}` };
   } catch {
     return scanFleets(reader, size);
   }

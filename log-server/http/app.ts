@@ -1,6 +1,7 @@
 /** The log-server's Hono app: every route, one error format ({code, message}), JSON 404s. */
 import { Hono } from 'hono';
 import { handleError } from '../../service/http-errors.ts';
+import { noSniff } from '../../service/no-sniff.ts';
 import type { Page } from '../../service/static-pages.ts';
 import type { LogService } from '../service.ts';
 import { registerExplorerRoutes } from './explorer-routes.ts';
@@ -13,6 +14,7 @@ import { registerWriteRoutes } from './write-routes.ts';
 
 export function createLogApp(service: LogService, options: { benchRoutes?: boolean; page?: Page } = {}): Hono {
   const app = new Hono();
+  app.use(noSniff);
   registerExplorerRoutes(app, service.policyText, options.page);
   registerWriteRoutes(app, service);
   registerTileRoutes(app, service);

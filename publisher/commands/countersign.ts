@@ -5,6 +5,7 @@
  */
 import { Command } from '@commander-js/extra-typings';
 import { action } from '../../cli/run.ts';
+import { terminalText } from '../../cli/terminal-text.ts';
 import { FleetlogError } from '../../core/errors.ts';
 import { parseSignerKey } from '../../core/note/keys.ts';
 import { readKeyFile } from '../../service/key-file.ts';
@@ -50,7 +51,7 @@ export function countersignCommand() {
           key,
           log: new PublishLogClient(opts.log),
         });
-        if (!opts.json) process.stdout.write(formatReview(review));
+        if (!opts.json) process.stdout.write(terminalText(formatReview(review)));
         requirePublishChecks(review.checks);
         const b = review.draft.body;
         if (!opts.yes) {

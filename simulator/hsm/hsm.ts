@@ -33,7 +33,8 @@ import {
   type DeviceDescription,
   type SealedFleetSecrets,
 } from './device.ts';
-import { peerMac, peerMacKey, registrationResponseMessage, transportKey } from './wire.ts';
+import { peerMac, peerMacKey, peerReplyMac, registrationResponseMessage, transportKey } from './wire.ts';
+import type { Json } from '../../core/entries/canonical-json.ts';
 import { measure, type FirmwareImage } from './firmware.ts';
 import type {
   ClientRequest,
@@ -267,12 +268,34 @@ export class Hsm {
     ) {
       throw new FleetlogError('forbidden', 'peer message is not authenticated by the fleet key');
     }
+    let reply: PeerReply;
     if (request.type === 'prepare') {
       const r = this.#acceptor.prepare(request.key, request.ballot);
-      return r.ok ? { ok: true, accepted: r.accepted, value: r.value === null ? null : toBase64(r.value) } : r;
+      reply = r.ok ? { ok: true, accepted: r.accepted, value: r.value === null ? null : toBase64(r.value) } : r;
+    } else if (request.type === 'accept') reply = this.#acceptor.accept(request.key, request.ballot, value!);
+    else reply = { ok: true, keys: this.#acceptor.keys().filter((k) => k.startsWith('vault/')) };
+    return { ...reply, mac: toHex(peerReplyMac(fleet.peerKey, request.mac, reply as unknown as Json)) };
+  }
+
+  /**
+   * A peer's reply, if its MAC (bound to our request's MAC) verifies. Anything else, from an
+   * impostor at the peer's address or a replay, counts as no reply: `unavailable`.
+   */
+  #openReply(to: string, requestMac: string, reply: PeerReply): PeerReply {
+    const { mac, ...rest } = (reply ?? {}) as PeerReply;
+    let ok = false;
+    try {
+      ok =
+        typeof mac === 'string' &&
+        hmacEqual(
+          fromHex(mac, 32, 'mac'),
+          peerReplyMac(this.#requireFleet().peerKey, requestMac, rest as unknown as Json),
+        );
+    } catch {
+      ok = false;
     }
-    if (request.type === 'accept') return this.#acceptor.accept(request.key, request.ballot, value!);
-    return { ok: true, keys: this.#acceptor.keys().filter((k) => k.startsWith('vault/')) };
+    if (!ok) throw new FleetlogError('unavailable', `${to} sent a reply not authenticated by the fleet key`);
+    return rest as PeerReply;
   }
 
   #replicaLink(): ReplicaLink {
@@ -286,20 +309,24 @@ export class Hsm {
       // The local acceptor is called directly: no network hop (and no MAC) for this HSM's own vote.
       prepare: async (to, key, ballot) => {
         if (to === this.id) return this.#acceptor.prepare(key, ballot);
-        const r = await peers.send(to, { type: 'prepare', key, ballot, mac: mac('prepare', key, ballot) });
-        if (!r.ok) return r;
+        const requestMac = mac('prepare', key, ballot);
+        const r = this.#openReply(
+          to,
+          requestMac,
+          await peers.send(to, { type: 'prepare', key, ballot, mac: requestMac }),
+        );
+        if (!r.ok) return { ok: false, promised: r.promised };
         return { ok: true, accepted: r.accepted!, value: r.value ? fromBase64(r.value) : null };
       },
       accept: async (to, key, ballot, value) => {
         if (to === this.id) return this.#acceptor.accept(key, ballot, value);
-        const r = await peers.send(to, {
-          type: 'accept',
-          key,
-          ballot,
-          value: toBase64(value),
-          mac: mac('accept', key, ballot, value),
-        });
-        return r.ok ? { ok: true } : r;
+        const requestMac = mac('accept', key, ballot, value);
+        const r = this.#openReply(
+          to,
+          requestMac,
+          await peers.send(to, { type: 'accept', key, ballot, value: toBase64(value), mac: requestMac }),
+        );
+        return r.ok ? { ok: true } : { ok: false, promised: r.promised };
       },
     };
   }
@@ -366,9 +393,14 @@ export class Hsm {
     const fleet = this.#requireFleet();
     const epoch = this.#staleEpoch;
     const others = this.#peers.replicas.filter((r) => r !== this.id);
-    const mac = toHex(peerMac(fleet.peerKey, 'keys', '', ZERO_BALLOT));
+    // A fresh nonce in the key field: the reply's MAC is bound to it, so an old key list cannot be
+    // replayed in answer to this one.
+    const nonce = randomId();
+    const mac = toHex(peerMac(fleet.peerKey, 'keys', nonce, ZERO_BALLOT));
     const replies = await Promise.allSettled(
-      others.map((to) => this.#peers.send(to, { type: 'keys', key: '', ballot: ZERO_BALLOT, mac })),
+      others.map(async (to) =>
+        this.#openReply(to, mac, await this.#peers.send(to, { type: 'keys', key: nonce, ballot: ZERO_BALLOT, mac })),
+      ),
     );
     const keys = new Set(this.#acceptor.keys().filter((k) => k.startsWith('vault/')));
     let answered = 1; // this replica

@@ -73,6 +73,13 @@ export type PeerRequest =
       readonly mac: string;
     };
 
+/** `mac`: peerReplyMac (wire.ts) over the reply without it, bound to the request's MAC. */
 export type PeerReply =
-  | { readonly ok: true; readonly accepted?: Ballot; readonly value?: string | null; readonly keys?: string[] }
-  | { readonly ok: false; readonly promised: Ballot };
+  | {
+      readonly ok: true;
+      readonly accepted?: Ballot;
+      readonly value?: string | null;
+      readonly keys?: string[];
+      readonly mac?: string;
+    }
+  | { readonly ok: false; readonly promised: Ballot; readonly mac?: string };

@@ -3,7 +3,7 @@
  * domain-separation prefix, shared by the HSM and the client.
  */
 import { concatBytes, utf8 } from '../../core/bytes.ts';
-import { canonicalJsonBytes } from '../../core/entries/canonical-json.ts';
+import { canonicalJsonBytes, type Json } from '../../core/entries/canonical-json.ts';
 import type { Ballot } from '../consensus/ballot.ts';
 import { hkdf, hmac } from './crypto.ts';
 
@@ -39,4 +39,13 @@ export function peerMac(
 ): Uint8Array {
   const head = utf8(`fleetlog-sim/peer/v1\n${type}\n${key}\n${ballot.round}.${ballot.node}\n`);
   return hmac(peerKey, value ? concatBytes(head, value) : head);
+}
+
+/**
+ * The MAC of a peer's reply, bound to the request it answers (its MAC names type, register and
+ * ballot): an impostor at a peer's address cannot forge a promise, and an old genuine reply does
+ * not answer a new request. The reply is MACed as its canonical JSON, without the mac member.
+ */
+export function peerReplyMac(peerKey: Uint8Array, requestMac: string, reply: Json): Uint8Array {
+  return hmac(peerKey, concatBytes(utf8(`fleetlog-sim/peer-reply/v1\n${requestMac}\n`), canonicalJsonBytes(reply)));
 }

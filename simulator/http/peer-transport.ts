@@ -17,7 +17,11 @@ import { FleetlogError } from '../../core/errors.ts';
 import type { PeerTransport } from '../hsm/hsm.ts';
 import type { LatencyModel } from '../net/latency.ts';
 import type { PeerReply, PeerRequest } from '../hsm/messages.ts';
+import { readStreamCapped } from '../../service/body.ts';
 import { reach } from './json-call.ts';
+
+/** A key list of 100,000 registers is ~14 MB; a prepare or accept reply is a few kB. */
+const MAX_PEER_REPLY_BYTES = 16 * 1024 * 1024;
 
 export class HttpPeerTransport implements PeerTransport {
   readonly replicas: readonly string[];
@@ -65,7 +69,17 @@ export class HttpPeerTransport implements PeerTransport {
       { timeoutMs: 10_000, who: to },
     );
     if (!response.ok) throw new FleetlogError('unavailable', `${to} answered HTTP ${response.status}`);
-    const reply = (await response.json()) as PeerReply;
+    // Whoever answers at a peer's address may not be the peer: the reply is read up to a cap (the
+    // HSM then checks its MAC), so an endless body cannot exhaust this HSM's memory.
+    const body = response.body ? await readStreamCapped(response.body, MAX_PEER_REPLY_BYTES) : new Uint8Array();
+    if (body === undefined)
+      throw new FleetlogError('unavailable', `${to} answered more than ${MAX_PEER_REPLY_BYTES} bytes`);
+    let reply: PeerReply;
+    try {
+      reply = JSON.parse(new TextDecoder().decode(body)) as PeerReply;
+    } catch {
+      throw new FleetlogError('unavailable', `${to} answered a body that is not JSON`);
+    }
     await this.#leg(to, this.#self);
     return reply;
   }

@@ -45,6 +45,12 @@ describe('the explorer on a CDN', () => {
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       const js = await fetch(`${nginx.url}/assets/log.js`);
       expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      // Every other answer says nosniff too: entries and notes hold text that publishers chose.
+      for (const path of ['/checkpoint', '/tile/entries/000.p/5', '/tile/0/000.p/5', '/policy', '/no-such-file']) {
+        const r = await fetch(`${nginx.url}${path}`);
+        expect(r.headers.get('x-content-type-options'), path).toBe('nosniff');
+        await r.arrayBuffer();
+      }
 
       const page = await openAndSettle(browser, `${nginx.url}/`);
       expect(await page.locator('#checkpoint .banner').first().textContent()).toContain('CHECKPOINT VERIFIED');
