@@ -18,6 +18,7 @@ import { encodeEntryBundle } from '../core/entry-bundle.ts';
 import { TILE_HEIGHT, TILE_WIDTH, type TileId, type TileKind } from '../core/merkle/tiles.ts';
 import { ByteLru } from './byte-lru.ts';
 import { type GzipPrefixes, gzipPrefixes } from './gzip-prefixes.ts';
+import { SingleFlight } from './single-flight.ts';
 import type { LogStorage } from './storage/storage.ts';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -51,7 +52,10 @@ export class TileReader {
   readonly #gzipped = new ByteLru<{ data: Uint8Array; bytes: number }>(CACHE_BYTES);
   readonly #gzipPrefixes = new ByteLru<GzipPrefixes>(CACHE_BYTES);
   #compressions = 0;
-  readonly #backfills = new Map<number, Promise<Uint8Array>>();
+  readonly #backfills = new SingleFlight<Uint8Array>();
+  /** Concurrent misses of one tile (and width) share one read, and one compression of its prefixes. */
+  readonly #prefixReads = new SingleFlight<Prefix>();
+  readonly #prefixCompressions = new SingleFlight<GzipPrefixes>();
   readonly #treeSize: (() => number) | undefined;
 
   constructor(storage: LogStorage, options: TileReaderOptions = {}) {
@@ -68,25 +72,29 @@ export class TileReader {
     const key = `${kind}/${tile.level}/${tile.index}`;
     const cached = this.#prefixes.get(key);
     if (cached && cached.width >= tile.width) return cached;
+    return this.#prefixReads.run(`${key}/${tile.width}`, async () => {
+      const prefix = await this.#readPrefixFromStorage(kind, tile);
+      this.#prefixes.set(key, prefix);
+      return prefix;
+    });
+  }
+
+  async #readPrefixFromStorage(kind: TileKind, tile: TileId): Promise<Prefix> {
     const start = tile.index * TILE_WIDTH;
-    let prefix: Prefix;
     if (kind === 'hashes') {
       const data = await this.#storage.readLevelHashes(tile.level * TILE_HEIGHT, start, tile.width);
       const ends = Array.from({ length: tile.width }, (_, i) => (i + 1) * HASH_BYTES);
-      prefix = { width: tile.width, data, ends, bytes: data.length };
-    } else {
-      const entries = await this.#storage.readEntries(start, tile.width);
-      const ends: number[] = [];
-      let at = 0;
-      for (const e of entries) {
-        at += 2 + e.length;
-        ends.push(at);
-      }
-      const data = encodeEntryBundle(entries);
-      prefix = { width: tile.width, data, ends, bytes: data.length + 8 * ends.length };
+      return { width: tile.width, data, ends, bytes: data.length };
     }
-    this.#prefixes.set(key, prefix);
-    return prefix;
+    const entries = await this.#storage.readEntries(start, tile.width);
+    const ends: number[] = [];
+    let at = 0;
+    for (const e of entries) {
+      at += 2 + e.length;
+      ends.push(at);
+    }
+    const data = encodeEntryBundle(entries);
+    return { width: tile.width, data, ends, bytes: data.length + 8 * ends.length };
   }
 
   /**
@@ -125,10 +133,13 @@ export class TileReader {
       const size = this.#treeSize?.() ?? 0;
       if (size >= (tile.index + 1) * TILE_WIDTH) return undefined;
       const widest = Math.max(tile.width, Math.min(TILE_WIDTH, size - tile.index * TILE_WIDTH));
-      const prefix = await this.#readPrefix('entries', { ...tile, width: widest });
-      prefixes = await gzipPrefixes(prefix.data, prefix.ends.slice(0, widest));
-      this.#compressions += 1;
-      this.#gzipPrefixes.set(key, prefixes);
+      prefixes = await this.#prefixCompressions.run(`${key}/${widest}`, async () => {
+        const prefix = await this.#readPrefix('entries', { ...tile, width: widest });
+        const made = await gzipPrefixes(prefix.data, prefix.ends.slice(0, widest));
+        this.#compressions += 1;
+        this.#gzipPrefixes.set(key, made);
+        return made;
+      });
     }
     return prefixes.gzipOf(tile.width);
   }
@@ -140,12 +151,7 @@ export class TileReader {
   async #storedGzip(tile: TileId): Promise<Uint8Array> {
     const stored = await this.#storage.readBundleGzip(tile.index);
     if (stored) return stored;
-    let making = this.#backfills.get(tile.index);
-    if (!making) {
-      making = this.#backfill(tile).finally(() => this.#backfills.delete(tile.index));
-      this.#backfills.set(tile.index, making);
-    }
-    return making;
+    return this.#backfills.run(String(tile.index), () => this.#backfill(tile));
   }
 
   async #backfill(tile: TileId): Promise<Uint8Array> {

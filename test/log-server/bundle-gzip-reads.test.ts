@@ -134,6 +134,26 @@ describe('narrower widths of full bundles', () => {
     }
     expect(log.service.tiles.compressions).toBe(0);
   });
+
+  it('share one storage read when many requests miss the cache for the same tile at once', async () => {
+    const { log } = current;
+    const entryReads = vi.spyOn(log.service.storage, 'readEntries');
+    const hashReads = vi.spyOn(log.service.storage, 'readLevelHashes');
+    try {
+      const answers = await Promise.all([
+        ...Array.from({ length: 12 }, () => log.app.request(`${tilePath(3)}.p/77`)),
+        ...Array.from({ length: 12 }, () => log.app.request('/tile/0/004.p/9')),
+      ]);
+      for (const r of answers) expect(r.status).toBe(200);
+      expect(entryReads).toHaveBeenCalledTimes(1);
+      expect(hashReads).toHaveBeenCalledTimes(1);
+      const want = toHex(encodeEntryBundle(await log.service.storage.readEntries(3 * 256, 77)));
+      for (const r of answers.slice(0, 12)) expect(toHex(new Uint8Array(await r.arrayBuffer()))).toBe(want);
+    } finally {
+      entryReads.mockRestore();
+      hashReads.mockRestore();
+    }
+  });
 });
 
 describe('a log whose full bundles have no stored compression (an older fleetlog wrote it)', () => {
