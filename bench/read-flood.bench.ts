@@ -1,6 +1,6 @@
 /**
  * Unauthenticated reads must not starve writes (issue 12). The log runs in its own process, filled
- * with FLEETS fleets (an evidence entry and a key set each); APPEND_CLIENTS clients append evidence
+ * with BULK_BUNDLES full bundles of synthetic entries, then FLEETS fleets (an evidence entry and a key set each); APPEND_CLIENTS clients append evidence
  * entries in windows of WINDOW_MS, alone or while FLOOD_CONNECTIONS keep-alive connections flood
  * one read route at FLOOD_RATE requests/s (default 200: the adversarial run's floods were 168/s;
  * `max` for as fast as the server answers). Appenders and flood each run in their own process, so
@@ -15,12 +15,15 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { dbPath } from '../log-server/data-dir.ts';
 import { addToken, initLog } from '../log-server/index.ts';
+import { SqliteLogStorage } from '../log-server/storage/sqlite-storage.ts';
 import { loadKeys, loadPolicyText } from '../log-server/load/keys.ts';
 import { generatePairs, runLoad } from '../log-server/load/run-load.ts';
 import { freePort, startFleetlogServer, tempDir } from '../test/support/process.ts';
 import { figure, type Figure } from './harness.ts';
 import type { AppendResult } from './read-flood/appender.ts';
+import { growWithSyntheticEntries } from './synthetic-entries.ts';
 import { type Child, forkChild } from './read-flood/child.ts';
 import { processCpuMs } from './read-flood/cpu.ts';
 import type { FloodSample } from './read-flood/flooder.ts';
@@ -40,6 +43,12 @@ const FLOOD_RATE =
  */
 const FLOOD_NICE = Number(process.env.FLEETLOG_BENCH_FLOOD_NICE ?? 10);
 const FLEETS = Number(process.env.FLEETLOG_BENCH_FLOOD_FLEETS ?? 2000);
+/**
+ * Full entry bundles of ~1.4 kB synthetic entries written before the fleets, through storage (fast):
+ * 64 bundles are ~22 MB of entries (~12 MB gzipped), well past the tile reader's 8 MB and 4 MB
+ * caches, so the "past the caches" tile rows measure reads that miss them.
+ */
+const BULK_BUNDLES = Number(process.env.FLEETLOG_BENCH_FLOOD_BULK_BUNDLES ?? 64);
 /** Only the routes whose name contains this (to profile one route). */
 const ONLY = process.env.FLEETLOG_BENCH_FLOOD_ONLY ?? '';
 /** Node options for the server alone, e.g. `--require ./profiler.cjs` (Node refuses --cpu-prof there). */
@@ -86,6 +95,12 @@ export async function run(): Promise<Figure[]> {
   const dataDir = join(dir, 'log');
   await initLog({ dataDir, origin: 'bench.example/flood' });
   const token = await addToken({ dataDir, name: 'bench' });
+  if (BULK_BUNDLES > 0) {
+    process.stderr.write(`  writing ${BULK_BUNDLES} full bundles of synthetic entries through storage...\n`);
+    const storage = SqliteLogStorage.open(dbPath(dataDir));
+    await growWithSyntheticEntries(storage, dataDir, BULK_BUNDLES * 256, 2048, 1300);
+    await storage.close();
+  }
   const port = await freePort();
   const server = await startFleetlogServer(
     ['log', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--policy', policyFile, '--no-witnesses'],
@@ -100,7 +115,7 @@ export async function run(): Promise<Figure[]> {
     const fill = await runLoad({ url: server.url, token, pairs, concurrency: 32 });
     if (fill.failures > 0) throw new Error(`fill failed: ${JSON.stringify(fill.errors)}`);
     const size = ((await (await fetch(`${server.url}/health`)).json()) as { size: number }).size;
-    const log: FilledLog = { size, fleetIds: pairs.map((p) => p.fleetId) };
+    const log: FilledLog = { size, fleetIds: pairs.map((p) => p.fleetId), bulkTiles: BULK_BUNDLES };
     const appender = forkChild(new URL('./read-flood/appender.ts', import.meta.url), env);
     const flooder = forkChild(new URL('./read-flood/flooder.ts', import.meta.url), env, FLOOD_NICE);
     children.push(appender, flooder);

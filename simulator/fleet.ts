@@ -4,6 +4,7 @@
  * The fleet secrets do not exist until a ceremony (ceremony.ts) creates them inside the HSMs.
  */
 import { FleetlogError } from '../core/errors.ts';
+import type { AcceptorStore } from './consensus/acceptor.ts';
 import { fleetHsm, fleetLayout, type FleetHsmOptions } from './fleet-members.ts';
 import type { HsmEndpoint } from './hsm/endpoint.ts';
 import type { Hsm, PeerTransport } from './hsm/hsm.ts';
@@ -15,6 +16,8 @@ export interface SimFleetOptions extends FleetHsmOptions {
   readonly size?: number;
   readonly regions?: readonly string[];
   readonly network?: SimNetwork;
+  /** Each HSM's acceptor store (default: memory), e.g. SQLite files to measure what is stored. */
+  readonly store?: (hsmId: string) => AcceptorStore;
 }
 
 type Envelope =
@@ -42,7 +45,7 @@ export class SimFleet {
         send: (to, request) =>
           network.send(place.id, to, { kind: 'peer', request } satisfies Envelope) as Promise<PeerReply>,
       };
-      const hsm = fleetHsm(place, options, peers);
+      const hsm = fleetHsm(place, options, peers, options.store?.(place.id));
       network.attach(hsm.id, hsm.region, async (_from, message) => {
         const m = message as Envelope;
         return m.kind === 'peer' ? hsm.handlePeer(m.request) : hsm.handleClient(m.request);

@@ -16,13 +16,18 @@ export interface FloodRoute {
 export interface FilledLog {
   readonly size: number;
   readonly fleetIds: readonly string[];
+  /** The first bulkTiles full bundles are synthetic entries, more of them than the caches hold. */
+  readonly bulkTiles: number;
 }
 
 const rand = (n: number): number => Math.floor(Math.random() * n);
 const GZIP = { 'accept-encoding': 'gzip' };
 
-export function floodRoutes({ size, fleetIds }: FilledLog): FloodRoute[] {
+export function floodRoutes({ size, fleetIds, bulkTiles }: FilledLog): FloodRoute[] {
   const fullTiles = Math.floor(size / 256);
+  /** A full tile of the fleets' entries (few enough that the caches hold them), or of the bulk. */
+  const fleetTile = (): string => formatTileIndex(bulkTiles + rand(fullTiles - bulkTiles));
+  const bulkTile = (): string => formatTileIndex(rand(bulkTiles));
   const fleet = (): string => fleetIds[rand(fleetIds.length)]!;
   const sortedFleets = [...fleetIds].sort();
   return [
@@ -33,13 +38,19 @@ export function floodRoutes({ size, fleetIds }: FilledLog): FloodRoute[] {
     },
     {
       name: '/tile/entries/N.p/W random W, gzip',
-      path: () => `/tile/entries/${formatTileIndex(rand(fullTiles))}.p/${1 + rand(255)}`,
+      path: () => `/tile/entries/${fleetTile()}.p/${1 + rand(255)}`,
       headers: GZIP,
     },
-    { name: '/tile/0/N.p/W random W', path: () => `/tile/0/${formatTileIndex(rand(fullTiles))}.p/${1 + rand(255)}` },
+    { name: '/tile/0/N.p/W random W', path: () => `/tile/0/${fleetTile()}.p/${1 + rand(255)}` },
+    { name: '/tile/entries/N full, gzip', path: () => `/tile/entries/${fleetTile()}`, headers: GZIP },
     {
-      name: '/tile/entries/N full, gzip',
-      path: () => `/tile/entries/${formatTileIndex(rand(fullTiles))}`,
+      name: '/tile/entries/N full, gzip, past the caches',
+      path: () => `/tile/entries/${bulkTile()}`,
+      headers: GZIP,
+    },
+    {
+      name: '/tile/entries/N.p/W random W, gzip, past the caches',
+      path: () => `/tile/entries/${bulkTile()}.p/${1 + rand(255)}`,
       headers: GZIP,
     },
     {

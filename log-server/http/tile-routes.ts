@@ -22,7 +22,8 @@ export function registerTileRoutes(app: Hono, s: LogService): void {
     if (!treeCoversTile(tile, size)) return errorJson('not_found', `${c.req.path} is beyond the tree of size ${size}`);
     if (kind === 'entries' && acceptsGzip(c.req.header('accept-encoding'))) {
       const gzipped = await s.tiles.gzippedBundleForRequest(tile);
-      return bytesResponse(gzipped, OCTET_STREAM, IMMUTABLE, { 'content-encoding': 'gzip', vary: 'accept-encoding' });
+      if (gzipped)
+        return bytesResponse(gzipped, OCTET_STREAM, IMMUTABLE, { 'content-encoding': 'gzip', vary: 'accept-encoding' });
     }
     const headers = kind === 'entries' ? { vary: 'accept-encoding' } : undefined;
     return bytesResponse(await s.tiles.read(kind, tile), OCTET_STREAM, IMMUTABLE, headers);

@@ -61,4 +61,9 @@ CREATE TABLE log_lease (
 INSERT INTO log_lease (id, token, holder, url, expires_at) VALUES (1, 0, NULL, NULL, '-infinity');
 `;
 
-export const LOG_MIGRATIONS: readonly string[] = [V1];
+/** Full entry bundles gzip-compressed when they complete (bundle-gzip.ts). */
+const V2 = `
+CREATE TABLE log_bundle_gzip (tile BIGINT PRIMARY KEY, data BYTEA NOT NULL);
+`;
+
+export const LOG_MIGRATIONS: readonly string[] = [V1, V2];

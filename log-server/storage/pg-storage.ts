@@ -36,6 +36,7 @@ import {
   type PgPool,
   type PoolOptions,
 } from '../../service/postgres.ts';
+import { gzipBundle } from './bundle-gzip.ts';
 import { LOG_COMPONENT, LOG_MIGRATIONS } from './pg-schema.ts';
 import { ENTRY_KIND, KIND_NAMES, tileRowId } from './schema.ts';
 import type {
@@ -241,6 +242,19 @@ export class PgLogStorage implements LogStorage {
         ],
       );
     }
+    // The last entry of a bundle completes it: compress it once, here, in the same transaction.
+    for (const e of es) {
+      if (e.index % TILE_WIDTH !== TILE_WIDTH - 1) continue;
+      const tile = (e.index + 1) / TILE_WIDTH - 1;
+      const bundle = await c.query<{ data: Buffer }>(
+        'SELECT data FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx',
+        [tile * TILE_WIDTH, (tile + 1) * TILE_WIDTH],
+      );
+      if (bundle.rows.length !== TILE_WIDTH)
+        throw new FleetlogError('internal', `entry bundle ${tile} completed with ${bundle.rows.length} entries`);
+      const gzip = await gzipBundle(bundle.rows.map((r) => r.data));
+      await c.query('INSERT INTO log_bundle_gzip (tile, data) VALUES ($1, $2)', [tile, gzip]);
+    }
     const keysets = es.flatMap((e) => (e.facts.kind === 'keyset' ? [{ index: e.index, f: e.facts }] : []));
     if (keysets.length > 0) {
       await c.query(
@@ -371,6 +385,21 @@ export class PgLogStorage implements LogStorage {
     if (rows.rows.length !== count)
       throw new FleetlogError('internal', `log holds ${rows.rows.length} of the ${count} entries from ${start}`);
     return rows.rows.map((r) => r.data);
+  }
+
+  async readBundleGzip(tile: number): Promise<Uint8Array | undefined> {
+    const r = await this.pool.query<{ data: Buffer }>('SELECT data FROM log_bundle_gzip WHERE tile = $1', [tile]);
+    return r.rows[0]?.data;
+  }
+
+  async storeBundleGzip(tile: number, gzip: Uint8Array): Promise<void> {
+    // Not fenced: derived from entries that never change, so a follower may store it as well. Only
+    // for a bundle whose last entry is stored: a premature row would refuse the completing batch.
+    await this.pool.query(
+      `INSERT INTO log_bundle_gzip (tile, data) SELECT $1::bigint, $2::bytea WHERE EXISTS (SELECT 1 FROM log_entries WHERE idx = $1::bigint * 256 + 255)
+       ON CONFLICT (tile) DO NOTHING`,
+      [tile, gzip],
+    );
   }
 
   async checkpointAt(size: number): Promise<StoredCheckpoint | undefined> {

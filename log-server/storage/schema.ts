@@ -4,10 +4,20 @@
  *   entries      one row per leaf; leaf_hash UNIQUE is the dedup key
  *   nodes        every perfect subtree hash (level 0 = leaf hashes): O(1) reads per proof node
  *   tiles        full tlog-tiles tiles (256 hashes) as 8 KiB blobs, written when they complete
+ *   bundle_gzip  full entry bundles gzip-compressed, written when they complete (bundle-gzip.ts)
  *   keysets      the fleet index (one row per fleet-keyset entry)
  *   checkpoints  every checkpoint the log ever signed
  */
 export const SCHEMA_FORMAT = 'fleetlog-log/v1';
+
+/**
+ * Tables added after v1 was released, created at every open if missing: additions only, never a
+ * change to an existing table, so the format stays v1 and an older fleetlog still opens the file
+ * (it ignores them; a full bundle it completes has no stored compression and is compressed lazily).
+ */
+export const SCHEMA_ADDITIONS_SQL = `
+CREATE TABLE IF NOT EXISTS bundle_gzip (tile INTEGER PRIMARY KEY, data BLOB NOT NULL);
+`;
 
 export const SCHEMA_SQL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

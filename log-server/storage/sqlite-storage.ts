@@ -13,7 +13,7 @@ import type { Hash } from '../../core/merkle/hash.ts';
 import type { NodeId } from '../../core/merkle/subtree.ts';
 import { TILE_HEIGHT, TILE_WIDTH } from '../../core/merkle/tiles.ts';
 import { openDatabase, type Db } from '../../service/sqlite.ts';
-import { KIND_NAMES, SCHEMA_FORMAT, SCHEMA_SQL, tileRowId } from './schema.ts';
+import { KIND_NAMES, SCHEMA_ADDITIONS_SQL, SCHEMA_FORMAT, SCHEMA_SQL, tileRowId } from './schema.ts';
 import { blob, HASH_BYTES, SqliteBatchWriter } from './sqlite-writer.ts';
 import { WriterThread } from './writer-thread.ts';
 import type {
@@ -52,6 +52,7 @@ export class SqliteLogStorage implements LogStorage {
       levelRange: p('SELECT hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
       tile: p('SELECT data FROM tiles WHERE id = ?').pluck(),
       entries: p('SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
+      bundleGzip: p('SELECT data FROM bundle_gzip WHERE tile = ?').pluck(),
       // One query per page: the page's fleet ids, then their key sets in one join (never 1 + N).
       fleetPage: p(
         `WITH page AS (SELECT DISTINCT fleet_id FROM keysets WHERE fleet_id > ? ORDER BY fleet_id LIMIT ?)
@@ -83,6 +84,7 @@ export class SqliteLogStorage implements LogStorage {
     try {
       db.transaction(() => {
         db.exec(SCHEMA_SQL);
+        db.exec(SCHEMA_ADDITIONS_SQL);
         const set = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
         set.run('format', SCHEMA_FORMAT);
         set.run('origin', init.origin);
@@ -126,6 +128,12 @@ export class SqliteLogStorage implements LogStorage {
     if (format !== SCHEMA_FORMAT) {
       db.close();
       throw new FleetlogError('io', `${path} is not a ${SCHEMA_FORMAT} database (format ${String(format)})`);
+    }
+    try {
+      db.exec(SCHEMA_ADDITIONS_SQL); // the additive migration of a file an older fleetlog created
+    } catch (e) {
+      db.close();
+      throw e;
     }
     return db;
   }
@@ -212,6 +220,15 @@ export class SqliteLogStorage implements LogStorage {
     if (rows.length !== count)
       throw new FleetlogError('internal', `log holds ${rows.length} of the ${count} entries from ${start}`);
     return rows;
+  }
+
+  async readBundleGzip(tile: number): Promise<Uint8Array | undefined> {
+    return (this.#s.bundleGzip!.get(tile) as Buffer | undefined) ?? undefined;
+  }
+
+  async storeBundleGzip(tile: number, gzip: Uint8Array): Promise<void> {
+    if (this.#thread) await this.#thread.call({ op: 'bundleGzip', tile, gzip });
+    else this.#inline!.storeBundleGzip(tile, gzip);
   }
 
   async checkpointAt(size: number): Promise<StoredCheckpoint | undefined> {

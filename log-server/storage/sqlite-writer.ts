@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { FleetlogError } from '../../core/errors.ts';
 import { TILE_HEIGHT, TILE_WIDTH } from '../../core/merkle/tiles.ts';
 import type { Db } from '../../service/sqlite.ts';
+import { gzipBundleSync } from './bundle-gzip.ts';
 import { ENTRY_KIND, tileRowId } from './schema.ts';
 import type { IntegratedBatch } from './storage.ts';
 
@@ -37,6 +38,13 @@ export class SqliteBatchWriter {
       ),
       insNode: p('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
       insTile: p('INSERT INTO tiles (id, data) VALUES (?, ?)'),
+      insBundleGzip: p('INSERT INTO bundle_gzip (tile, data) VALUES (?, ?)'),
+      // Only for a bundle whose last entry is stored: a premature row would refuse the batch that
+      // completes the bundle, and so every batch after it.
+      keepBundleGzip: p(
+        'INSERT INTO bundle_gzip (tile, data) SELECT @tile, @data WHERE EXISTS (SELECT 1 FROM entries WHERE idx = @tile * 256 + 255) ON CONFLICT (tile) DO NOTHING',
+      ),
+      entries: p('SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
       insCheckpoint: p('INSERT INTO checkpoints (size, root, note, signed_at_ms) VALUES (?, ?, ?, ?)'),
       levelRange: p('SELECT hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
       setMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
@@ -62,6 +70,11 @@ export class SqliteBatchWriter {
 
   recordWitness(witness: string, size: number, line: string | undefined): void {
     this.#witness(witness, size, line);
+  }
+
+  /** A lazily made compression of a bundle an older fleetlog completed; an existing one is kept. */
+  storeBundleGzip(tile: number, gzip: Uint8Array): void {
+    this.#s.keepBundleGzip!.run({ tile, data: blob(gzip) });
   }
 
   setPublishedSize(size: number): void {
@@ -92,6 +105,14 @@ export class SqliteBatchWriter {
       );
       if (f.kind === 'keyset')
         s.insKeyset!.run(e.index, f.fleetId, f.version, f.evidenceIndex, f.notBefore, f.notAfter);
+      // The last entry of a bundle completes it: compress it once, here, in the same transaction.
+      if (e.index % TILE_WIDTH === TILE_WIDTH - 1) {
+        const tile = (e.index + 1) / TILE_WIDTH - 1;
+        const bundle = s.entries!.all(tile * TILE_WIDTH, (tile + 1) * TILE_WIDTH) as Buffer[];
+        if (bundle.length !== TILE_WIDTH)
+          throw new FleetlogError('internal', `entry bundle ${tile} completed with ${bundle.length} entries`);
+        s.insBundleGzip!.run(tile, blob(gzipBundleSync(bundle)));
+      }
     }
     const fullTiles: Array<[number, number]> = [];
     for (const n of batch.nodes) {

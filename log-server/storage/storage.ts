@@ -15,7 +15,8 @@
  *     Tokens may be added or revoked by other processes (the CLI) while the server runs: those
  *     writes touch only the token records.
  *   - Atomic, durable batches. `appendBatch` stores the entries, their Merkle nodes, the fleet
- *     index rows and the signed checkpoint that covers them in ONE transaction. When the returned
+ *     index rows, the full hash tiles and the gzip of every entry bundle they complete, and the
+ *     signed checkpoint that covers them in ONE transaction. When the returned
  *     promise resolves, all of it survives a crash or power loss (SQLite: WAL with synchronous=FULL,
  *     i.e. the WAL is fsynced at commit; PostgreSQL: synchronous_commit on, checked at start-up).
  *     If it rejects, none of it was stored.
@@ -145,6 +146,17 @@ export interface LogStorage {
   /** `count` consecutive hashes of tree level `level` from `start`, concatenated (32 bytes each). */
   readLevelHashes(level: number, start: number, count: number): Promise<Uint8Array>;
   readEntries(start: number, count: number): Promise<Uint8Array[]>;
+  /**
+   * The stored gzip of full entry bundle `tile` (entries tile * 256 .. + 255), one indexed read.
+   * `appendBatch` stores it in the batch that completes the bundle; undefined only for a bundle
+   * completed by an older fleetlog and not yet compressed (`storeBundleGzip`).
+   */
+  readBundleGzip(tile: number): Promise<Uint8Array | undefined>;
+  /**
+   * Stores the gzip of a full bundle that has none (lazily, for databases an older fleetlog wrote).
+   * Derived from immutable entries, so any process may store it; an existing one is kept.
+   */
+  storeBundleGzip(tile: number, gzip: Uint8Array): Promise<void>;
   checkpointAt(size: number): Promise<StoredCheckpoint | undefined>;
 
   // --- fleet index ---

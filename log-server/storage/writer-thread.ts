@@ -15,6 +15,7 @@ export type WriterRequest =
   | { readonly op: 'append'; readonly batch: IntegratedBatch }
   | { readonly op: 'witness'; readonly witness: string; readonly size: number; readonly line: string | undefined }
   | { readonly op: 'published'; readonly size: number }
+  | { readonly op: 'bundleGzip'; readonly tile: number; readonly gzip: Uint8Array }
   | { readonly op: 'close' };
 
 export class WriterThread {

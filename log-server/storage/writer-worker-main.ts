@@ -11,6 +11,7 @@ serveCalls((req: WriterRequest): null => {
   if (req.op === 'append') writer.appendBatch(req.batch);
   else if (req.op === 'witness') writer.recordWitness(req.witness, req.size, req.line);
   else if (req.op === 'published') writer.setPublishedSize(req.size);
+  else if (req.op === 'bundleGzip') writer.storeBundleGzip(req.tile, req.gzip);
   else writer.close();
   return null;
 });

@@ -7,7 +7,10 @@
  *   3. next = change(current): the change may refuse (throw), and then nothing is written;
  *   4. accept(ballot, next) to every replica; the operation commits when a majority accepts.
  *
- * A read is the identity change, so it too reconciles a majority and writes the value back.
+ * A read is the identity change, so it too reconciles a majority and writes the value back, except
+ * on an empty register: a change may then return `value: null` ("leave it empty"), and the
+ * operation ends after phase 1 without writing anything (specs/consensus.md §1.1 for why that read
+ * is still linearizable).
  * Without a majority of promises nothing is written anywhere ("fails closed"). The invariants and
  * why they hold: specs/consensus.md.
  */
@@ -22,15 +25,20 @@ export interface ReplicaLink {
   accept(replica: string, key: string, ballot: Ballot, value: Uint8Array): Promise<AcceptReply>;
 }
 
-/** Returns the new value, or throws to refuse the operation (nothing is written then). */
+/**
+ * Returns the new value, or throws to refuse the operation (nothing is written then). `value: null`
+ * leaves an empty register empty and writes nothing; it is allowed only when `current` is null.
+ */
 export type Change<T> = (
   current: Uint8Array | null,
-) => { value: Uint8Array; result: T } | Promise<{ value: Uint8Array; result: T }>;
+) => { value: Uint8Array | null; result: T } | Promise<{ value: Uint8Array | null; result: T }>;
 
 export interface ProposeOutcome<T> {
   readonly result: T;
   readonly ballot: Ballot;
   readonly acks: number;
+  /** False when the register was empty at a majority and stayed so: no accept was sent. */
+  readonly wrote: boolean;
 }
 
 export interface ProposerOptions {
@@ -84,6 +92,12 @@ export class Proposer {
 
       // The change runs on the reconciled value; a refusal writes nothing.
       const { value, result } = await change(best.value);
+      if (value === null) {
+        if (best.value !== null) throw new FleetlogError('internal', 'a change may leave only an empty register empty');
+        // A majority promised at `ballot` and none of them holds a value: the register is empty, and
+        // any value committed later carries a higher ballot than this one (§1.1).
+        return { result, ballot, acks: promises.length, wrote: false };
+      }
 
       // Phase 2: a majority must accept.
       const accepted = await gather(
@@ -93,7 +107,7 @@ export class Proposer {
       const acks = accepted.filter((a) => a?.ok === true).length;
       const higherAccept = highestRejection(accepted);
       if (higherAccept) this.#observe(higherAccept);
-      if (acks >= need) return { result, ballot, acks };
+      if (acks >= need) return { result, ballot, acks, wrote: true };
       if (higherAccept) continue;
       throw unavailable('accept', acks, replicas.length, need);
     }

@@ -5,6 +5,7 @@
  */
 import { openDatabase, type Db } from '../../service/sqlite.ts';
 import type { AcceptorSlot, AcceptorStore } from './acceptor.ts';
+import { ZERO_BALLOT, type Ballot } from './ballot.ts';
 
 interface Row {
   promised_round: number;
@@ -19,6 +20,8 @@ export class SqliteAcceptorStore implements AcceptorStore {
   readonly #get;
   readonly #put;
   readonly #keys;
+  readonly #getFloor;
+  readonly #setFloor;
 
   constructor(path: string) {
     this.#db = openDatabase(path);
@@ -29,6 +32,11 @@ export class SqliteAcceptorStore implements AcceptorStore {
       accepted_round INTEGER NOT NULL, accepted_node INTEGER NOT NULL,
       value BLOB
     ) STRICT`);
+    // One row: the promise floor for registers that have no slot (acceptor.ts).
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS acceptor_floor (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      round INTEGER NOT NULL, node INTEGER NOT NULL
+    ) STRICT`);
     this.#get = this.#db.prepare<[string], Row>(
       'SELECT promised_round, promised_node, accepted_round, accepted_node, value FROM acceptor_slots WHERE key = ?',
     );
@@ -36,6 +44,10 @@ export class SqliteAcceptorStore implements AcceptorStore {
       'INSERT OR REPLACE INTO acceptor_slots (key, promised_round, promised_node, accepted_round, accepted_node, value) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.#keys = this.#db.prepare<[], { key: string }>('SELECT key FROM acceptor_slots ORDER BY key');
+    this.#getFloor = this.#db.prepare<[], { round: number; node: number }>(
+      'SELECT round, node FROM acceptor_floor WHERE id = 1',
+    );
+    this.#setFloor = this.#db.prepare('INSERT OR REPLACE INTO acceptor_floor (id, round, node) VALUES (1, ?, ?)');
   }
 
   get(key: string): AcceptorSlot | undefined {
@@ -61,6 +73,20 @@ export class SqliteAcceptorStore implements AcceptorStore {
 
   keys(): string[] {
     return this.#keys.all().map((r) => r.key);
+  }
+
+  floor(): Ballot {
+    const r = this.#getFloor.get();
+    return r ? { round: r.round, node: r.node } : ZERO_BALLOT;
+  }
+
+  setFloor(ballot: Ballot): void {
+    this.#setFloor.run(ballot.round, ballot.node);
+  }
+
+  /** Rows in the slot table, for tests and status: it grows with registers that hold values only. */
+  rowCount(): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM acceptor_slots').get() as { n: number }).n;
   }
 
   close(): void {

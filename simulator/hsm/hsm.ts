@@ -158,9 +158,9 @@ export class Hsm {
     this.#attest = options.vendor.attestorFor(this.id, this.measurement);
     this.#vendors = options.trustedVendors.map((v) => parseVerifierKey(v));
     this.#acceptor = new Acceptor(options.store ?? new MemoryAcceptorStore());
-    // A store that already holds registers belongs to a device that ran before: it was down for
-    // a while and may have missed commits.
-    this.#stale = this.#acceptor.keys().length > 0;
+    // A store that already holds registers or a promise belongs to a device that ran before: it
+    // was down for a while and may have missed commits.
+    this.#stale = this.#acceptor.used;
     this.#peers = options.peers;
     this.#proposer = new Proposer(this.#replicaLink(), { node: options.index });
   }
@@ -343,9 +343,11 @@ export class Hsm {
         const value =
           current === null || isEmptyMark(current) ? null : openValue(fleet.vaultKey, fleet.fleetId, userId, current);
         const { next, result } = change(value);
-        // Always write something: a refusal writes the current value back so the refusal is linearizable.
+        // A refusal writes the current value back so the refusal is linearizable. An empty register
+        // stays empty without a write (specs/consensus.md §1.1): a request for a user that does not
+        // exist must leave no row on any HSM, or anyone could grow every HSM's store without bound.
         const write: VaultValue | null = next ?? value;
-        if (write === null) return { value: EMPTY_MARK, result };
+        if (write === null) return { value: current === null ? null : EMPTY_MARK, result };
         return { value: sealValue(fleet.vaultKey, fleet.fleetId, userId, write), result };
       });
     } catch (e) {
@@ -434,6 +436,8 @@ export class Hsm {
   async #readHere(userId: string): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const out = await this.#propose(userId, () => ({ next: null, result: undefined }));
+      // Empty at a majority that (almost always) included this replica: nothing to hold here.
+      if (!out.wrote && !this.#acceptor.slot(`vault/${userId}`)?.value) return;
       const local = this.#acceptor.slot(`vault/${userId}`)?.accepted ?? ZERO_BALLOT;
       if (compareBallots(local, out.ballot) >= 0) return;
     }
@@ -619,7 +623,10 @@ export class Hsm {
   }
 }
 
-/** An "empty" register written back by a read of a never-used key (one byte, never a sealed value). */
+/**
+ * An "empty" register, as reads of never-used keys wrote back before empty registers stopped taking
+ * rows (one byte, never a sealed value); still read, and kept once a register holds it.
+ */
 const EMPTY_MARK = Uint8Array.of(0);
 function isEmptyMark(v: Uint8Array): boolean {
   return v.length === 1 && v[0] === 0;

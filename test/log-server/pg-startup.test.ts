@@ -4,6 +4,7 @@
 // with exactly the privileges the servers need (no CREATE) starts them.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LOG_MIGRATIONS } from '../../log-server/storage/pg-schema.ts';
 import { PrivatePostgres } from '../support/private-postgres.ts';
 import { freePort, runFleetlog, startFleetlogServer, tempDir } from '../support/process.ts';
 
@@ -95,7 +96,9 @@ describe('start-up on a PostgreSQL database fleetlog cannot use', () => {
     const m = await made();
     await pgs.query('UPDATE fleetlog_schema SET version = version + 1', [], m.db);
     await refused(m, pgs.url(m.db), {
-      log: /log schema version 2, newer than this fleetlog knows \(1\); upgrade fleetlog/,
+      log: new RegExp(
+        `log schema version ${LOG_MIGRATIONS.length + 1}, newer than this fleetlog knows \\(${LOG_MIGRATIONS.length}\\); upgrade fleetlog`,
+      ),
       witness: /witness schema version 3, newer than this fleetlog knows \(2\); upgrade fleetlog/,
     });
   });

@@ -3,9 +3,12 @@
 // leader lease as `log serve` does). Atomic batches, dedup, order, tiles, reopen, tokens, witness
 // state, and the single-writer rule.
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex as hex, utf8 } from '../../core/bytes.ts';
 import { signCheckpoint } from '../../core/checkpoint.ts';
+import { encodeEntryBundle } from '../../core/entry-bundle.ts';
 import { EMPTY_ROOT, leafHash } from '../../core/merkle/hash.ts';
 import { inclusionProof } from '../../core/merkle/proof-plan.ts';
 import { rootOfLeafHashes, Frontier } from '../../core/merkle/tree.ts';
@@ -40,7 +43,7 @@ function emptyTree(): { origin: string; vkey: string; checkpoint: StoredCheckpoi
 /** One backend: a fresh log, a way to reopen it as a restarted server would, and its writer guard. */
 interface Backend {
   readonly name: string;
-  create(): Promise<{ storage: LogStorage; reopen(): Promise<LogStorage> }>;
+  create(): Promise<{ storage: LogStorage; reopen(): Promise<LogStorage>; makeOlder(): Promise<void> }>;
   /** Shows that a second writer on the same log is refused, by this backend's own mechanism. */
   secondWriterRefused(): Promise<void>;
 }
@@ -58,7 +61,16 @@ function sqlite(writerThread: boolean): Backend {
     async create() {
       const path = join(tempDir('fleetlog-storage-'), 'log.db');
       await SqliteLogStorage.create(path, emptyTree()).close();
-      return { storage: track(await openAt(path)), reopen: async () => track(await openAt(path)) };
+      return {
+        storage: track(await openAt(path)),
+        reopen: async () => track(await openAt(path)),
+        // The file as a fleetlog from before stored bundle compressions left it (closed first).
+        async makeOlder() {
+          const db = new Database(path);
+          db.exec('DROP TABLE bundle_gzip');
+          db.close();
+        },
+      };
     },
     async secondWriterRefused() {
       const dir = tempDir('fleetlog-storage-lock-');
@@ -89,7 +101,20 @@ const postgres: Backend = {
   async create() {
     const url = await freshPgUrl();
     await (await PgLogStorage.create(url, emptyTree())).close();
-    return { storage: await pgLeader(url), reopen: () => pgLeader(url) };
+    return {
+      storage: await pgLeader(url),
+      reopen: () => pgLeader(url),
+      // The database at log schema version 1, as a fleetlog from before version 2 left it.
+      async makeOlder() {
+        const older = await PgLogStorage.open(url);
+        try {
+          await older.pool.query('DROP TABLE log_bundle_gzip');
+          await older.pool.query("UPDATE fleetlog_schema SET version = 1 WHERE component = 'log'");
+        } finally {
+          await older.close();
+        }
+      },
+    };
   },
   async secondWriterRefused() {
     const url = await freshPgUrl();
@@ -170,6 +195,49 @@ describe.each([sqlite(false), sqlite(true), postgres])('LogStorage on $name', (b
     expect(hex((await recoverFrontier(storage, head)).root())).toBe(hex(head.checkpoint.rootHash));
     expect(await storage.checkpointAt(255)).toBeUndefined();
     expect((await storage.checkpointAt(556))?.size).toBe(556);
+  });
+
+  it('stores the gzip of each full entry bundle in the batch that completes it, and only then', async () => {
+    const { storage, reopen } = await backend.create();
+    const all = entries(0, 300);
+    let frontier = await append(storage, Frontier.empty(), all.slice(0, 200));
+    expect(await storage.readBundleGzip(0)).toBeUndefined();
+    // A premature lazy store is ignored rather than refusing the batch that completes the bundle.
+    await storage.storeBundleGzip(0, gzipSync(utf8('not the bundle')));
+    expect(await storage.readBundleGzip(0)).toBeUndefined();
+    // A refused batch that would complete bundle 0 (it repeats a leaf hash) leaves no compression.
+    const refused = [...all.slice(200, 260)];
+    refused[58] = { ...all[3]!, index: 258 };
+    await expect(storage.appendBatch(batchOn(frontier, refused).batch)).rejects.toThrow();
+    expect(await storage.readBundleGzip(0)).toBeUndefined();
+    const s2 = await reopen();
+    frontier = await append(s2, frontier, all.slice(200, 300));
+    const want = encodeEntryBundle(all.slice(0, 256).map((e) => e.data));
+    const stored = await s2.readBundleGzip(0);
+    expect(stored).toBeDefined();
+    expect(hex(gunzipSync(stored!))).toBe(hex(want));
+    expect(hex(encodeEntryBundle(await s2.readEntries(0, 256)))).toBe(hex(want));
+    expect(await s2.readBundleGzip(1)).toBeUndefined(); // 44 entries: not full
+    // A lazy store never replaces the one made with the entries.
+    await s2.storeBundleGzip(0, gzipSync(utf8('other bytes')));
+    expect(hex(gunzipSync((await s2.readBundleGzip(0))!))).toBe(hex(want));
+  });
+
+  it('opens a log stored before bundle compressions, adds their table, and stores them lazily', async () => {
+    const { storage, reopen, makeOlder } = await backend.create();
+    const all = entries(0, 600);
+    let frontier = await append(storage, Frontier.empty(), all.slice(0, 300));
+    await storage.close();
+    open.splice(open.indexOf(storage), 1);
+    await makeOlder();
+    const migrated = await reopen();
+    expect(await migrated.readBundleGzip(0)).toBeUndefined(); // completed before: none stored
+    frontier = await append(migrated, frontier, all.slice(300, 600)); // completes bundle 1
+    const bundle = (n: number) => hex(encodeEntryBundle(all.slice(n * 256, (n + 1) * 256).map((e) => e.data)));
+    expect(hex(gunzipSync((await migrated.readBundleGzip(1))!))).toBe(bundle(1));
+    await migrated.storeBundleGzip(0, gzipSync(encodeEntryBundle(await migrated.readEntries(0, 256))));
+    expect(hex(gunzipSync((await migrated.readBundleGzip(0))!))).toBe(bundle(0));
+    expect((await recoverFrontier(migrated, await migrated.head())).size).toBe(600);
   });
 
   it('moves the key-set mark when, and only when, a key set is stored', async () => {

@@ -155,4 +155,81 @@ describe('CASPaxos proposer', () => {
     // A retried operation whose partial accept was adopted may count twice, never more than applied.
     expect(final.result).toBeLessThanOrEqual(applied);
   });
+
+  it('a read that finds a register empty at a majority sends no accept and stores nothing', async () => {
+    const c = cluster(5);
+    const p = new Proposer(c.link, { node: 1 });
+    const read = await p.propose('k', (cur) => ({ value: cur, result: cur }));
+    expect(read).toMatchObject({ result: null, wrote: false });
+    expect(c.accepts()).toBe(0);
+    expect(c.acceptors.map((a) => a.keys().length)).toEqual([0, 0, 0, 0, 0]);
+    // A write after it commits above the read's ballot: the read's promises do not block it.
+    expect((await new Proposer(c.link, { node: 2 }).propose('k', increment)).result).toBe(1);
+    expect((await p.propose('k', (cur) => ({ value: cur, result: cur?.[0] }))).result).toBe(1);
+  });
+
+  it('a change may leave only an empty register empty', async () => {
+    const c = cluster(3);
+    const p = new Proposer(c.link, { node: 1 });
+    await p.propose('k', increment);
+    await expect(p.propose('k', () => ({ value: null, result: 0 }))).rejects.toMatchObject({ code: 'internal' });
+  });
+
+  it('reads that leave an empty register empty stay linearizable among competing writers', async () => {
+    // Real time: a read that answers "empty" must have begun before the first write completed
+    // (otherwise it missed a committed write), and a read after a completed write sees a value.
+    for (let round = 0; round < 5; round++) {
+      const net = new SimNetwork({ delayMs: () => Math.floor(Math.random() * 3) });
+      const ids = ['n1', 'n2', 'n3', 'n4', 'n5'];
+      const acceptors = new Map(ids.map((id) => [id, new Acceptor(new MemoryAcceptorStore(), { emptyPromises: 2 })]));
+      for (const id of ids) {
+        net.attach(id, 'r', async (_from, m) => {
+          const msg = m as { t: 'p' | 'a'; key: string; ballot: Ballot; value?: Uint8Array };
+          const a = acceptors.get(id)!;
+          return msg.t === 'p' ? a.prepare(msg.key, msg.ballot) : a.accept(msg.key, msg.ballot, msg.value!);
+        });
+      }
+      const proposers = ids.map(
+        (id, i) =>
+          new Proposer(
+            {
+              replicas: ids,
+              prepare: (to, key, ballot) => net.send(id, to, { t: 'p', key, ballot }) as Promise<PrepareReply>,
+              accept: (to, key, ballot, value) =>
+                net.send(id, to, { t: 'a', key, ballot, value }) as Promise<AcceptReply>,
+            },
+            { node: i + 1, maxAttempts: 50 },
+          ),
+      );
+      let firstWriteDone = Number.POSITIVE_INFINITY;
+      const reads: { start: number; end: number; value: number | undefined }[] = [];
+      const ops: Promise<unknown>[] = [];
+      let t = 0;
+      const clock = () => ++t;
+      for (const [i, p] of proposers.entries()) {
+        const key = i % 2 === 0 ? 'k' : `other-${i}`; // traffic on other empty registers too
+        for (let j = 0; j < 3; j++) {
+          ops.push(
+            (async () => {
+              await new Promise((r) => setTimeout(r, Math.random() * 4));
+              if (i === 0 && j === 1) {
+                await p.propose('k', increment);
+                firstWriteDone = Math.min(firstWriteDone, clock());
+                return;
+              }
+              const start = clock();
+              const out = await p.propose(key, (cur) => ({ value: cur, result: cur?.[0] }));
+              if (key === 'k') reads.push({ start, end: clock(), value: out.result });
+            })(),
+          );
+        }
+      }
+      await Promise.all(ops);
+      for (const r of reads) {
+        if (r.value === undefined) expect(r.start).toBeLessThan(firstWriteDone);
+        if (r.start > firstWriteDone) expect(r.value).toBe(1);
+      }
+      expect(reads.length).toBeGreaterThan(0);
+    }
+  });
 });
