@@ -388,14 +388,15 @@ export class PgLogStorage implements LogStorage {
   }
 
   async readBundleGzip(tile: number): Promise<Uint8Array | undefined> {
-    const r = await this.pool.query<{ data: Buffer }>('SELECT data FROM log_bundle_gzip WHERE tile = $1', [tile]);
+    const r = await this.#read<{ data: Buffer }>('SELECT data FROM log_bundle_gzip WHERE tile = $1', [tile]);
     return r.rows[0]?.data;
   }
 
   async storeBundleGzip(tile: number, gzip: Uint8Array): Promise<void> {
     // Not fenced: derived from entries that never change, so a follower may store it as well. Only
     // for a bundle whose last entry is stored: a premature row would refuse the completing batch.
-    await this.pool.query(
+    // A read of /tile/entries stores it: in the capped read queue like the read itself.
+    await this.#read(
       `INSERT INTO log_bundle_gzip (tile, data) SELECT $1::bigint, $2::bytea WHERE EXISTS (SELECT 1 FROM log_entries WHERE idx = $1::bigint * 256 + 255)
        ON CONFLICT (tile) DO NOTHING`,
       [tile, gzip],

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePairs } from '../../log-server/load/run-load.ts';
+import { PgLogStorage } from '../../log-server/storage/pg-storage.ts';
 import { PrivatePostgres } from '../support/private-postgres.ts';
 import { freePort, runFleetlog, startFleetlogServer, tempDir, type ServerProcess } from '../support/process.ts';
 import { KEYS } from './helpers.ts';
@@ -154,5 +155,27 @@ describe('log-server on a slow PostgreSQL', () => {
       await release();
     }
     expect((await timed('/fleets')).status).toBe(200);
+  });
+
+  it('the compressed entry bundles are read through the same capped queue', { timeout: 60_000 }, async () => {
+    // What GET /tile/entries/N asks of the storage for a full bundle, here straight on the storage.
+    const storage = await PgLogStorage.open(pgs.url(DB));
+    const release = await lockTable('log_bundle_gzip');
+    try {
+      const t0 = performance.now();
+      const reads = Array.from({ length: 100 }, () =>
+        storage.readBundleGzip(0).then(
+          () => ({ ok: true, message: '', ms: performance.now() - t0 }),
+          (e: Error) => ({ ok: false, message: e.message, ms: performance.now() - t0 }),
+        ),
+      );
+      const answered = await Promise.all(reads);
+      const refusedAtOnce = answered.filter((r) => !r.ok && r.ms < 2000);
+      expect(refusedAtOnce.length).toBeGreaterThanOrEqual(100 - 8 - 64);
+      for (const r of refusedAtOnce) expect(r.message).toBe('the log is busy; retry shortly');
+    } finally {
+      await release();
+      await storage.close();
+    }
   });
 });
