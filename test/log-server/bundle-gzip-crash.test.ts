@@ -10,30 +10,10 @@ import { growWithSyntheticEntries } from '../../bench/synthetic-entries.ts';
 import { dbPath } from '../../log-server/data-dir.ts';
 import { generatePairs } from '../../log-server/load/run-load.ts';
 import { SqliteLogStorage } from '../../log-server/storage/sqlite-storage.ts';
-import { freePort, runFleetlog, startFleetlogServer, tempDir, type ServerProcess } from '../support/process.ts';
+import { runFleetlog, serveUnwitnessedLog, tempDir } from '../support/process.ts';
 import { KEYS, POLICY } from './helpers.ts';
 
 const ROUNDS = 4;
-
-async function serve(dataDir: string, policyFile: string, extra: string[]): Promise<ServerProcess> {
-  const port = await freePort();
-  return startFleetlogServer(
-    [
-      'log',
-      'serve',
-      '--data',
-      dataDir,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--policy',
-      policyFile,
-      '--no-witnesses',
-      ...extra,
-    ],
-    `http://127.0.0.1:${port}`,
-    { env: { FLEETLOG_LOG_LEVEL: 'warn' } },
-  );
-}
 
 describe('stored bundle compressions across SIGKILL', () => {
   it('every full bundle served after the kills decodes to its rows', { timeout: 300_000 }, async () => {
@@ -50,7 +30,7 @@ describe('stored bundle compressions across SIGKILL', () => {
       const size = (await storage.head()).entryCount;
       await growWithSyntheticEntries(storage, dataDir, (Math.floor(size / 256) + 1) * 256 - 6, 100);
       await storage.close();
-      const server = await serve(dataDir, policyFile, round % 2 === 1 ? ['--writer-thread'] : []);
+      const server = await serveUnwitnessedLog(dataDir, policyFile, round % 2 === 1 ? ['--writer-thread'] : []);
       let acked = 0;
       let killed = false;
       const worker = async (): Promise<void> => {
@@ -90,7 +70,7 @@ describe('stored bundle compressions across SIGKILL', () => {
     } finally {
       await storage.close();
     }
-    const server = await serve(dataDir, policyFile, []);
+    const server = await serveUnwitnessedLog(dataDir, policyFile);
     try {
       for (let n = 0; n < full; n++) {
         const path = `${server.url}/tile/entries/${String(n).padStart(3, '0')}`;

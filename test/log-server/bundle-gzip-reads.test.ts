@@ -15,6 +15,7 @@ import { dbPath } from '../../log-server/data-dir.ts';
 import { openLog, type OpenLog } from '../../log-server/index.ts';
 import { SqliteLogStorage } from '../../log-server/storage/sqlite-storage.ts';
 import { silentLogger } from '../../service/logger.ts';
+import { countQueries } from '../support/sqlite-queries.ts';
 import { freshLog, POLICY } from './helpers.ts';
 
 const BUNDLES = 6;
@@ -33,29 +34,6 @@ async function grownLog(older: boolean): Promise<{ log: OpenLog; dir: string }> 
   }
   const log = await openLog({ dataDir: fresh.dataDir, policyText: POLICY, logger: silentLogger, writerThread: false });
   return { log, dir: fresh.dir };
-}
-
-/** Counts every SQLite statement execution (all/get/run/iterate) while `body` runs. */
-async function countQueries(body: () => Promise<unknown>): Promise<number> {
-  const probe = new Database(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<string, (...a: unknown[]) => unknown>;
-  probe.close();
-  let n = 0;
-  const saved = new Map<string, (...a: unknown[]) => unknown>();
-  for (const m of ['all', 'get', 'run', 'iterate']) {
-    const original = proto[m]!;
-    saved.set(m, original);
-    proto[m] = function (this: unknown, ...args: unknown[]) {
-      n += 1;
-      return original.apply(this, args);
-    };
-  }
-  try {
-    await body();
-  } finally {
-    for (const [m, f] of saved) proto[m] = f;
-  }
-  return n;
 }
 
 const tilePath = (n: number) => `/tile/entries/${String(n).padStart(3, '0')}`;

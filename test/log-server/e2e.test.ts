@@ -10,7 +10,7 @@ import { leafHash } from '../../core/merkle/hash.ts';
 import { verifyConsistency } from '../../core/merkle/verify.ts';
 import { ed25519NoteVerifier } from '../../core/note/verifiers.ts';
 import { generatePairs } from '../../log-server/load/run-load.ts';
-import { freePort, runFleetlog, startFleetlogServer, tempDir, type ServerProcess } from '../support/process.ts';
+import { freePort, runFleetlog, serveUnwitnessedLog, tempDir } from '../support/process.ts';
 import { checkAnswer, KEYS, POLICY, type AddEntryAnswer } from './helpers.ts';
 
 async function setUp(): Promise<{ dataDir: string; policyFile: string; vkey: string; token: string }> {
@@ -25,28 +25,6 @@ async function setUp(): Promise<{ dataDir: string; policyFile: string; vkey: str
   return { dataDir, policyFile, vkey: init.stdout.trim(), token: token.stdout.trim() };
 }
 
-async function serve(dataDir: string, policyFile: string, extra: string[] = []): Promise<ServerProcess> {
-  const port = await freePort();
-  return startFleetlogServer(
-    [
-      'log',
-      'serve',
-      '--data',
-      dataDir,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--policy',
-      policyFile,
-      '--no-witnesses',
-      ...extra,
-    ],
-    `http://127.0.0.1:${port}`,
-    {
-      env: { FLEETLOG_LOG_LEVEL: 'warn' },
-    },
-  );
-}
-
 describe('fleetlog log (processes)', () => {
   it('init, token, load and serve work from the command line, and SIGTERM exits 0', { timeout: 180_000 }, async () => {
     const { dataDir, policyFile, token, vkey } = await setUp();
@@ -56,7 +34,7 @@ describe('fleetlog log (processes)', () => {
       runFleetlog(['log', 'init', '--data', dataDir, '--origin', 'e2e.example/log']),
       runFleetlog(['log', 'load', '--seed', 'log-server-tests', '--print-policy']),
       // The optional threads (writer, validation) run here; the crash test below uses the defaults.
-      serve(dataDir, policyFile, ['--writer-thread', '--threads', '1']),
+      serveUnwitnessedLog(dataDir, policyFile, ['--writer-thread', '--threads', '1']),
     ]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/refusing to overwrite/);
@@ -122,7 +100,7 @@ describe('fleetlog log (processes)', () => {
     let nextPair = 0;
 
     for (let round = 0; round < 3; round++) {
-      const server = await serve(dataDir, policyFile);
+      const server = await serveUnwitnessedLog(dataDir, policyFile);
       let killed = false;
       const submit = async (entry: Uint8Array): Promise<boolean> => {
         let res: Response;
@@ -173,7 +151,7 @@ describe('fleetlog log (processes)', () => {
       await work;
     }
 
-    const server = await serve(dataDir, policyFile);
+    const server = await serveUnwitnessedLog(dataDir, policyFile);
     try {
       const newest = openCheckpoint(await (await fetch(`${server.url}/checkpoint`)).text(), [verifier]).checkpoint;
       expect(acked.size).toBeGreaterThan(60);

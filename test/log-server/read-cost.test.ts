@@ -4,7 +4,6 @@
 // random partial widths of a tile are served from the tile's cached prefix (no storage read) and
 // gzipped from one compression per tile.
 import { gunzipSync } from 'node:zlib';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toHex } from '../../core/bytes.ts';
 import { decodeEntryBundle } from '../../core/entry-bundle.ts';
@@ -13,6 +12,7 @@ import { openLog, type OpenLog } from '../../log-server/index.ts';
 import { generatePairs } from '../../log-server/load/run-load.ts';
 import { syntheticPair } from '../../log-server/load/synthetic.ts';
 import { silentLogger } from '../../service/logger.ts';
+import { countQueries } from '../support/sqlite-queries.ts';
 import { freshLog, KEYS, POLICY } from './helpers.ts';
 
 let log: OpenLog;
@@ -39,29 +39,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await log.close();
 });
-
-/** Counts every SQLite statement execution (all/get/run/iterate) while `body` runs. */
-async function countQueries(body: () => Promise<unknown>): Promise<number> {
-  const probe = new Database(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<string, (...a: unknown[]) => unknown>;
-  probe.close();
-  let n = 0;
-  const saved = new Map<string, (...a: unknown[]) => unknown>();
-  for (const m of ['all', 'get', 'run', 'iterate']) {
-    const original = proto[m]!;
-    saved.set(m, original);
-    proto[m] = function (this: unknown, ...args: unknown[]) {
-      n += 1;
-      return original.apply(this, args);
-    };
-  }
-  try {
-    await body();
-  } finally {
-    for (const [m, f] of saved) proto[m] = f;
-  }
-  return n;
-}
 
 /** The answer as the route built it before pages were cached: JSON.stringify of the whole. */
 async function reference(after: string, limit: number): Promise<string> {

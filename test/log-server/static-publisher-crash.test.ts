@@ -7,32 +7,9 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatePairs } from '../../log-server/load/run-load.ts';
-import { freePort, startFleetlogServer, type ServerProcess } from '../support/process.ts';
+import { serveUnwitnessedLog, type ServerProcess } from '../support/process.ts';
 import { freshLog, KEYS, POLICY } from './helpers.ts';
 import { checkPublishDir } from './publish-dir-check.ts';
-
-async function serve(dataDir: string, policyFile: string, publishDir: string): Promise<ServerProcess> {
-  const port = await freePort();
-  return startFleetlogServer(
-    [
-      'log',
-      'serve',
-      '--data',
-      dataDir,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--policy',
-      policyFile,
-      '--no-witnesses',
-      '--publish-dir',
-      publishDir,
-      '--batch-max-wait',
-      '1ms',
-    ],
-    `http://127.0.0.1:${port}`,
-    { env: { FLEETLOG_LOG_LEVEL: 'error' } },
-  );
-}
 
 /** Appends evidence + key set pairs with 8 clients until the server dies. */
 function appendUntilKilled(url: string, token: string): Promise<void> {
@@ -80,7 +57,12 @@ describe('static publisher under kill -9', () => {
     const publishDir = join(dir, 'public');
     const sizes: number[] = [];
     for (let round = 0; round < 3; round++) {
-      const server = await serve(dataDir, policyFile, publishDir);
+      const server = await serveUnwitnessedLog(
+        dataDir,
+        policyFile,
+        ['--publish-dir', publishDir, '--batch-max-wait', '1ms'],
+        'error',
+      );
       const load = appendUntilKilled(server.url, token);
       await new Promise((r) => setTimeout(r, 300 + Math.random() * 500));
       await killMidWrite(server, join(publishDir, '.tmp'));
@@ -91,7 +73,12 @@ describe('static publisher under kill -9', () => {
     }
     expect(sizes.at(-1)).toBeGreaterThan(0);
 
-    const server = await serve(dataDir, policyFile, publishDir);
+    const server = await serveUnwitnessedLog(
+      dataDir,
+      policyFile,
+      ['--publish-dir', publishDir, '--batch-max-wait', '1ms'],
+      'error',
+    );
     try {
       const health = (await (await fetch(`${server.url}/health`)).json()) as { size: number };
       const deadline = Date.now() + 30_000;

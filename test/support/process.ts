@@ -133,3 +133,19 @@ export async function startFleetlogServer(
     },
   };
 }
+
+/**
+ * `fleetlog log serve` on a free loopback port with no witnesses (the crash and end-to-end tests
+ * check the log alone), plus `extra` flags; logs at `logLevel` so a failure's output stays readable.
+ */
+export async function serveUnwitnessedLog(
+  dataDir: string,
+  policyFile: string,
+  extra: string[] = [],
+  logLevel: 'warn' | 'error' = 'warn',
+): Promise<ServerProcess> {
+  const port = await freePort();
+  const listen = `127.0.0.1:${port}`;
+  const args = ['log', 'serve', '--data', dataDir, '--listen', listen, '--policy', policyFile, '--no-witnesses'];
+  return startFleetlogServer([...args, ...extra], `http://${listen}`, { env: { FLEETLOG_LOG_LEVEL: logLevel } });
+}
