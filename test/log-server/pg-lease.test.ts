@@ -11,6 +11,7 @@ import { ed25519NoteSigner } from '../../core/note/verifiers.ts';
 import { LeaderLease } from '../../log-server/cluster/lease.ts';
 import { integrateLeaves } from '../../log-server/integrate.ts';
 import { PgLogStorage } from '../../log-server/storage/pg-storage.ts';
+import { LOG_MIGRATIONS } from '../../log-server/storage/pg-schema.ts';
 import type { IntegratedBatch } from '../../log-server/storage/storage.ts';
 import { PgWitnessStore } from '../../witness/pg-store.ts';
 import { freshPgUrl, pgQuery } from '../support/postgres.ts';
@@ -65,7 +66,7 @@ describe('PostgreSQL schema versions', () => {
       url,
       "SELECT version FROM fleetlog_schema WHERE component = 'log'",
     );
-    expect(version!.version).toBe(1);
+    expect(version!.version).toBe(LOG_MIGRATIONS.length);
     const note = signCheckpoint({ origin: ORIGIN, size: 0, rootHash: EMPTY_ROOT }, [signer]);
     await expect(
       PgLogStorage.create(url, {
@@ -81,7 +82,7 @@ describe('PostgreSQL schema versions', () => {
 
     await pgQuery(url, "UPDATE fleetlog_schema SET version = 99 WHERE component = 'log'");
     await expect(PgLogStorage.open(url)).rejects.toMatchObject({ code: 'io', message: expect.stringMatching(/newer/) });
-    await pgQuery(url, "UPDATE fleetlog_schema SET version = 1 WHERE component = 'log'");
+    await pgQuery(url, `UPDATE fleetlog_schema SET version = ${LOG_MIGRATIONS.length} WHERE component = 'log'`);
     await expect(PgWitnessStore.open(url)).rejects.toThrow(/holds no witness/);
     // The witness migration added its tables beside the log's, and the log is untouched.
     expect((await (await openLog(url)).listTokens()).map((t) => t.name)).toEqual(['ci']);
