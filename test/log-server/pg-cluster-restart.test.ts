@@ -1,3 +1,4 @@
+// test:dist skip: a database fault test; what it checks does not depend on the build (scripts/test-dist.mjs).
 // Two `log serve` processes share a private PostgreSQL (test/support/private-postgres.ts) and
 // contend for the leader lease while entries are appended through both; the database is restarted
 // (fast shutdown, then kill -9 of the postmaster). Afterwards exactly one process leads, with a

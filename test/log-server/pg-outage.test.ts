@@ -1,3 +1,4 @@
+// test:dist skip: a database fault test; what it checks does not depend on the build (scripts/test-dist.mjs).
 // PostgreSQL goes away under a real `log serve` and a real `witness serve` (both --database, on a
 // private server: test/support/private-postgres.ts) while entries are appended and cosigned:
 //   - fast shutdown, kill -9 of the postmaster, and pg_terminate_backend of their sessions;

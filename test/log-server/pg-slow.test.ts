@@ -1,3 +1,4 @@
+// test:dist skip: a database fault test; what it checks does not depend on the build (scripts/test-dist.mjs).
 // A slow PostgreSQL under a real `log serve --database` (private server: test/support/private-postgres.ts):
 //   - a lock held by another session on the table the log appends to: submissions and reads are
 //     answered 503 in bounded time (statement_timeout), /health says writes fail, and the leader

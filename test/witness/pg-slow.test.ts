@@ -1,3 +1,4 @@
+// test:dist skip: a database fault test; what it checks does not depend on the build (scripts/test-dist.mjs).
 // A flood of unauthenticated reads on a slow PostgreSQL under a real `witness serve --database`
 // (private server: test/support/private-postgres.ts). The evidence table is locked by another
 // session, so every GET /evidence holds a connection until statement_timeout (5 s) cancels it.
