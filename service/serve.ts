@@ -88,23 +88,31 @@ export async function startHttpServer(
   };
 }
 
-/** SIGTERM / SIGINT: close the server (which drains), then exit 0. A second signal exits at once. */
-export function exitOnSignals(server: RunningServer, logger: Logger): void {
+/**
+ * SIGTERM / SIGINT: close the server (which drains), then exit 0. A second signal exits at once.
+ * Pass the server while it is still starting: the handlers must be in place before it listens, or a
+ * supervisor's SIGTERM that arrives once /health answers but before start-up has returned (a
+ * PostgreSQL log still joining its cluster, say) kills the process with no drain and no exit code.
+ * A signal during start-up waits for it to finish, then closes; a start-up that fails exits 1.
+ */
+export function exitOnSignals(server: RunningServer | Promise<RunningServer>, logger: Logger): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info('shutting down', { signal });
-    server.close().then(
-      () => {
-        logger.info('stopped cleanly');
-        process.exit(0);
-      },
-      (e: unknown) => {
-        logger.error('shutdown failed', { error: String(e) });
-        process.exit(1);
-      },
-    );
+    Promise.resolve(server)
+      .then((running) => running.close())
+      .then(
+        () => {
+          logger.info('stopped cleanly');
+          process.exit(0);
+        },
+        (e: unknown) => {
+          logger.error('shutdown failed', { error: String(e) });
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -102,15 +102,16 @@ export async function serveHsmProcess(o: HsmProcessOptions): Promise<void> {
     store,
     identity,
   );
-  const server = await startHsmServer({
+  const starting = startHsmServer({
     hsm,
     adminToken: readKeyFile(o.adminTokenFile),
     transport,
     ...parseListen(o.listen),
     logger,
   });
+  exitOnSignals(starting, logger);
+  const server = await starting;
   logger.info('HSM listening', { url: server.url, region: o.region, replicas: urls.size });
-  exitOnSignals(server, logger);
   if (o.exitWithParent) {
     const leave = (): never => process.exit(0);
     process.stdin.on('end', leave);

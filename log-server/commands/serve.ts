@@ -109,7 +109,7 @@ export function serveCommand() {
       requireWitnessChoice(policyText, opts.witnesses);
       const logger = createLogger('log-server');
       const { host, port } = parseListen(opts.listen);
-      const server = await startLogServer({
+      const starting = startLogServer({
         dataDir: opts.data,
         ...(opts.database !== undefined ? { database: opts.database } : {}),
         leaseMs: opts.lease,
@@ -126,8 +126,9 @@ export function serveCommand() {
         ...(policyText !== undefined ? { policyText } : {}),
         ...(opts.publishDir !== undefined ? { publishDir: opts.publishDir } : {}),
       });
+      exitOnSignals(starting, logger);
+      const server = await starting;
       logger.info('listening', { url: server.url, version: FLEETLOG_VERSION });
-      exitOnSignals(server, logger);
       await new Promise(() => {}); // serve until a signal
     }),
   );

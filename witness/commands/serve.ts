@@ -25,15 +25,16 @@ export function serveCommand() {
   return addConfigOption(cmd).action(
     action(async (opts) => {
       const logger = createLogger('witness');
-      const server = await startWitness({
+      const starting = startWitness({
         dataDir: opts.data,
         ...(opts.database !== undefined ? { database: opts.database } : {}),
         ...parseListen(opts.listen),
         logger,
         threads: opts.threads,
       });
+      exitOnSignals(starting, logger);
+      const server = await starting;
       logger.info('listening', { url: server.url, vkey: server.vkey, version: FLEETLOG_VERSION });
-      exitOnSignals(server, logger);
     }),
   );
 }
