@@ -1,18 +1,11 @@
-// test:dist skip: a database fault test; what it checks does not depend on the build (scripts/test-dist.mjs).
-// Two `log serve` processes share a private PostgreSQL (test/support/private-postgres.ts) and
-// contend for the leader lease while entries are appended through both; the database is restarted
-// (fast shutdown, then kill -9 of the postmaster). Afterwards exactly one process leads, with a
-// fencing token above every earlier one, appends resume through both processes without a restart,
-// every acknowledged entry is stored at its index, and no two checkpoints of one size were ever
-// served (both processes' answers and /checkpoint compared, and against the stored ones).
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../core/bytes.ts';
 import { openCheckpoint } from '../../core/checkpoint.ts';
 import { ed25519NoteVerifier } from '../../core/note/verifiers.ts';
 import { generatePairs } from '../../log-server/load/run-load.ts';
 import { PrivatePostgres } from '../support/private-postgres.ts';
-import { freePort, runFleetlog, startFleetlogServer, tempDir, type ServerProcess } from '../support/process.ts';
+import { initPgLog, servePgLog } from '../support/pg-log.ts';
+import type { ServerProcess } from '../support/process.ts';
 import { checkAnswer, KEYS, type AddEntryAnswer } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,37 +22,10 @@ afterAll(async () => {
 
 beforeAll(async () => {
   pgs = await PrivatePostgres.start();
-  await pgs.query(`CREATE DATABASE ${DB}`);
-  const database = pgs.url(DB);
-  const dataDir = join(tempDir('fleetlog-pg-cluster-restart-'), 'log');
-  const init = await runFleetlog([
-    'log',
-    'init',
-    '--data',
-    dataDir,
-    '--origin',
-    'restart.example/log',
-    '--database',
-    database,
-  ]);
-  expect(init.code, init.stderr).toBe(0);
-  vkey = init.stdout.trim();
-  const t = await runFleetlog(['log', 'token', 'add', '--data', dataDir, '--name', 'e2e', '--database', database]);
-  expect(t.code, t.stderr).toBe(0);
-  token = t.stdout.trim();
-  for (let i = 0; i < 2; i++) {
-    const port = await freePort();
-    procs.push(
-      await startFleetlogServer(
-        [
-          ...['log', 'serve', '--data', dataDir, '--database', database, '--no-witnesses'],
-          ...['--listen', `127.0.0.1:${port}`, '--lease', '1s'],
-        ],
-        `http://127.0.0.1:${port}`,
-        { env: { FLEETLOG_LOG_LEVEL: 'warn' } },
-      ),
-    );
-  }
+  const made = await initPgLog(pgs, DB, 'restart.example/log');
+  vkey = made.vkey;
+  token = made.token;
+  for (let i = 0; i < 2; i++) procs.push(await servePgLog(made));
 }, 60_000);
 
 interface Role {

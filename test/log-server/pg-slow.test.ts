@@ -1,16 +1,9 @@
-// test:dist skip: a database fault test; what it checks does not depend on the build (scripts/test-dist.mjs).
-// A slow PostgreSQL under a real `log serve --database` (private server: test/support/private-postgres.ts):
-//   - a lock held by another session on the table the log appends to: submissions and reads are
-//     answered 503 in bounded time (statement_timeout), /health says writes fail, and the leader
-//     keeps its lease; once the lock is gone the next submission succeeds;
-//   - a flood of unauthenticated reads stuck on a locked table cannot starve appends or the lease
-//     (the reads have their own pool), and callers beyond the read queue's cap get a 503 at once.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePairs } from '../../log-server/load/run-load.ts';
 import { PgLogStorage } from '../../log-server/storage/pg-storage.ts';
 import { PrivatePostgres } from '../support/private-postgres.ts';
-import { freePort, runFleetlog, startFleetlogServer, tempDir, type ServerProcess } from '../support/process.ts';
+import { initPgLog, servePgLog } from '../support/pg-log.ts';
+import type { ServerProcess } from '../support/process.ts';
 import { KEYS } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,32 +21,9 @@ afterAll(async () => {
 
 beforeAll(async () => {
   pgs = await PrivatePostgres.start();
-  await pgs.query(`CREATE DATABASE ${DB}`);
-  const database = pgs.url(DB);
-  const dataDir = join(tempDir('fleetlog-pg-slow-'), 'log');
-  const init = await runFleetlog([
-    'log',
-    'init',
-    '--data',
-    dataDir,
-    '--origin',
-    'slow.example/log',
-    '--database',
-    database,
-  ]);
-  expect(init.code, init.stderr).toBe(0);
-  const t = await runFleetlog(['log', 'token', 'add', '--data', dataDir, '--name', 'e2e', '--database', database]);
-  expect(t.code, t.stderr).toBe(0);
-  token = t.stdout.trim();
-  const port = await freePort();
-  log = await startFleetlogServer(
-    [
-      ...['log', 'serve', '--data', dataDir, '--database', database, '--no-witnesses'],
-      ...['--listen', `127.0.0.1:${port}`, '--lease', '1s'],
-    ],
-    `http://127.0.0.1:${port}`,
-    { env: { FLEETLOG_LOG_LEVEL: 'warn' } },
-  );
+  const made = await initPgLog(pgs, DB, 'slow.example/log');
+  token = made.token;
+  log = await servePgLog(made);
   // It listens before its first look at the lease: wait until it leads.
   for (let i = 0; i < 100 && (await cluster()).role !== 'leader'; i++) await sleep(100);
 }, 60_000);
